@@ -1,0 +1,1026 @@
+/* store.c: the LMDB storage layer. One environment holds the current
+ * answer set of every respondent, every revision, the change log and the
+ * idempotency receipts; a submission writes all four in one nested
+ * transaction of a batch. Record layout: storage/README.md. Contract:
+ * store.h. */
+#include "store.h"
+#include "store_key.h"
+
+#include <lmdb.h>
+#include <sodium.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define STORE_SCHEMA "1"
+#define STORE_MAXDBS 8
+/* Free pages each put must leave for the batch's commit (see
+ * check_headroom): map pages / HEADROOM_DIV, within these bounds. */
+#define HEADROOM_DIV 64
+#define HEADROOM_MIN 4
+#define HEADROOM_MAX 256
+#define DIGEST_BYTES crypto_generichash_BYTES
+
+/* One named database. */
+typedef struct {
+    const char *name;
+    bool numbered; /* keys end in an 8-byte big-endian number */
+    MDB_dbi dbi;
+} store_db;
+
+struct sv_store {
+    MDB_env *env;
+    store_db current;   /* survey \0 respondent -> Revision (latest) */
+    store_db revisions; /* survey \0 respondent \0 be64 -> Revision */
+    store_db changes;   /* be64 sequence -> Change */
+    store_db receipts;  /* survey \0 submission_id -> Receipt */
+    store_db meta;      /* "schema" -> "1" */
+    bool read_only;
+    bool in_batch; /* LMDB allows one write transaction at a time */
+};
+
+struct sv_batch {
+    sv_store *s;
+    MDB_txn *txn;
+    size_t headroom; /* bytes of the headroom probe record */
+};
+
+/* What sv_batch_put works out before and while writing. */
+typedef struct {
+    store_key current; /* survey \0 respondent */
+    store_key receipt; /* survey \0 submission_id */
+    uint8_t digest[DIGEST_BYTES];
+    uint64_t revision; /* the new revision */
+    uint64_t sequence; /* its change-log sequence */
+} put_ctx;
+
+/* A protobuf-c output buffer that feeds a BLAKE2b state. */
+typedef struct {
+    ProtobufCBuffer base;
+    crypto_generichash_state *state;
+    bool failed;
+} hash_sink;
+
+static MDB_val key_val(const store_key *k)
+{
+    MDB_val v = {k->len, (void *)k->buf};
+    return v;
+}
+
+static size_t map_size(sv_store *s)
+{
+    MDB_envinfo info;
+
+    if (mdb_env_info(s->env, &info) != 0)
+        return 0;
+    return info.me_mapsize;
+}
+
+/* Turns the LMDB return code rc of the step `what` into a status. */
+static sv_status mdb_status(sv_store *s, int rc, const char *what,
+                            sv_error *err)
+{
+    if (rc == MDB_MAP_FULL)
+        return sv_fail(err, SV_ERR_FULL,
+                       "storage full (map size %zu bytes): nothing written",
+                       map_size(s));
+    if (rc == ENOMEM)
+        return sv_fail(err, SV_ERR_NOMEM, "%s: %s", what, mdb_strerror(rc));
+    return sv_fail(err, SV_ERR_STORE, "%s: %s", what, mdb_strerror(rc));
+}
+
+static sv_status corrupt(sv_error *err, const store_db *db, const MDB_val *key)
+{
+    char text[STORE_KEY_MAX * 4 + 32];
+
+    store_key_text(text, sizeof text, key->mv_data, key->mv_size, db->numbered);
+    return sv_fail(err, SV_ERR_STORE, "corrupt record in %s at key %s",
+                   db->name, text);
+}
+
+/* Begins a top-level transaction. When another process has grown the map
+ * beyond ours, adopts its size and tries once more. */
+static sv_status txn_begin(sv_store *s, unsigned flags, MDB_txn **txn,
+                           sv_error *err)
+{
+    int rc = mdb_txn_begin(s->env, NULL, flags, txn);
+
+    if (rc == MDB_MAP_RESIZED) {
+        rc = mdb_env_set_mapsize(s->env, 0);
+        if (rc == 0)
+            rc = mdb_txn_begin(s->env, NULL, flags, txn);
+    }
+    if (rc != 0)
+        return mdb_status(s, rc, "begin transaction", err);
+    return SV_OK;
+}
+
+static sv_status check_names(const char *survey, const char *respondent,
+                             sv_error *err)
+{
+    if (survey == NULL || survey[0] == '\0')
+        return sv_fail(err, SV_ERR_INVALID, "empty survey");
+    if (respondent == NULL || respondent[0] == '\0')
+        return sv_fail(err, SV_ERR_INVALID, "empty respondent");
+    return SV_OK;
+}
+
+static sv_status key_too_long(sv_error *err, const char *a, const char *b)
+{
+    return sv_fail(err, SV_ERR_TOO_LARGE,
+                   "key for %.40s/%.40s is over %d bytes", a, b, STORE_KEY_MAX);
+}
+
+/* ---- opening ---------------------------------------------------------- */
+
+static sv_status prepare_dir(const char *dir, bool read_only, sv_error *err)
+{
+    struct stat st;
+
+    if (read_only) {
+        if (stat(dir, &st) == 0)
+            return SV_OK;
+        if (errno == ENOENT)
+            return sv_fail(err, SV_ERR_NOT_FOUND,
+                           "no store in %s: no such directory", dir);
+        return sv_fail(err, SV_ERR_IO, "%s: %s", dir, strerror(errno));
+    }
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return sv_fail(err, SV_ERR_IO, "create %s: %s", dir, strerror(errno));
+    return SV_OK;
+}
+
+static sv_status open_env(sv_store *s, const char *dir, size_t size,
+                          sv_error *err)
+{
+    unsigned flags = MDB_NOTLS | (s->read_only ? MDB_RDONLY : 0);
+    int dead = 0;
+    int rc = mdb_env_create(&s->env);
+
+    if (rc != 0) {
+        s->env = NULL;
+        return mdb_status(s, rc, "create LMDB environment", err);
+    }
+    rc = mdb_env_set_maxdbs(s->env, STORE_MAXDBS);
+    if (rc == 0)
+        rc = mdb_env_set_mapsize(s->env, size);
+    if (rc == 0)
+        rc = mdb_env_open(s->env, dir, flags, 0600);
+    if (rc == ENOENT && s->read_only)
+        return sv_fail(err, SV_ERR_NOT_FOUND, "no store in %s", dir);
+    if (rc != 0)
+        return sv_fail(err, rc > 0 ? SV_ERR_IO : SV_ERR_STORE,
+                       "open LMDB environment %s: %s", dir, mdb_strerror(rc));
+    rc = mdb_reader_check(s->env, &dead);
+    if (rc != 0)
+        return mdb_status(s, rc, "clear stale readers", err);
+    if (mdb_env_get_maxkeysize(s->env) < STORE_KEY_MAX)
+        return sv_fail(err, SV_ERR_STORE,
+                       "LMDB maximum key size is %d, need %d",
+                       mdb_env_get_maxkeysize(s->env), STORE_KEY_MAX);
+    return SV_OK;
+}
+
+/* Refuses a store written with another record layout; stamps a new one. */
+static sv_status check_schema(sv_store *s, MDB_txn *txn, const char *dir,
+                              sv_error *err)
+{
+    MDB_val key = {6, (void *)"schema"};
+    MDB_val val;
+    int rc = mdb_get(txn, s->meta.dbi, &key, &val);
+
+    if (rc == MDB_NOTFOUND && !s->read_only) {
+        val.mv_size = strlen(STORE_SCHEMA);
+        val.mv_data = (void *)STORE_SCHEMA;
+        rc = mdb_put(txn, s->meta.dbi, &key, &val, 0);
+        if (rc != 0)
+            return mdb_status(s, rc, "write schema", err);
+        return SV_OK;
+    }
+    if (rc == MDB_NOTFOUND)
+        return sv_fail(err, SV_ERR_STORE, "store in %s has no schema record",
+                       dir);
+    if (rc != 0)
+        return mdb_status(s, rc, "read schema", err);
+    if (val.mv_size != strlen(STORE_SCHEMA) ||
+        memcmp(val.mv_data, STORE_SCHEMA, val.mv_size) != 0)
+        return sv_fail(err, SV_ERR_STORE,
+                       "store in %s has schema '%.*s'; this build knows "
+                       "schema " STORE_SCHEMA,
+                       dir, (int)(val.mv_size > 32 ? 32 : val.mv_size),
+                       (const char *)val.mv_data);
+    return SV_OK;
+}
+
+static sv_status open_dbs(sv_store *s, const char *dir, sv_error *err)
+{
+    store_db *dbs[] = {&s->current, &s->revisions, &s->changes, &s->receipts,
+                       &s->meta};
+    unsigned flags = s->read_only ? 0 : MDB_CREATE;
+    MDB_txn *txn = NULL;
+    sv_status st;
+    int rc;
+
+    st = txn_begin(s, s->read_only ? MDB_RDONLY : 0, &txn, err);
+    if (st != SV_OK)
+        return st;
+    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
+        rc = mdb_dbi_open(txn, dbs[i]->name, flags, &dbs[i]->dbi);
+        if (rc == MDB_NOTFOUND) {
+            st =
+                sv_fail(err, SV_ERR_NOT_FOUND,
+                        "no store in %s (no database '%s')", dir, dbs[i]->name);
+            goto fail;
+        }
+        if (rc != 0) {
+            st = mdb_status(s, rc, "open database", err);
+            goto fail;
+        }
+    }
+    st = check_schema(s, txn, dir, err);
+    if (st != SV_OK)
+        goto fail;
+    rc = mdb_txn_commit(txn); /* also for read-only: keeps the handles */
+    if (rc != 0)
+        return mdb_status(s, rc, "commit database handles", err);
+    return SV_OK;
+fail:
+    mdb_txn_abort(txn);
+    return st;
+}
+
+sv_status sv_store_open(sv_store **out, const char *dir,
+                        const sv_store_options *opt, sv_error *err)
+{
+    bool read_only = opt != NULL && opt->read_only;
+    size_t size = SV_STORE_DEFAULT_MAP_SIZE;
+    sv_store *s = NULL;
+    sv_status st;
+
+    *out = NULL;
+    if (dir == NULL || dir[0] == '\0')
+        return sv_fail(err, SV_ERR_INVALID, "no store directory given");
+    if (sodium_init() < 0)
+        return sv_fail(err, SV_ERR_STORE, "libsodium failed to initialise");
+    if (opt != NULL && opt->map_size != 0)
+        size = opt->map_size;
+    if (read_only)
+        size = 0; /* the environment's own size */
+    st = prepare_dir(dir, read_only, err);
+    if (st != SV_OK)
+        return st;
+    s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory opening %s", dir);
+    s->read_only = read_only;
+    s->current.name = "current";
+    s->revisions.name = "revisions";
+    s->revisions.numbered = true;
+    s->changes.name = "changes";
+    s->changes.numbered = true;
+    s->receipts.name = "receipts";
+    s->meta.name = "meta";
+    st = open_env(s, dir, size, err);
+    if (st != SV_OK)
+        goto fail;
+    st = open_dbs(s, dir, err);
+    if (st != SV_OK)
+        goto fail;
+    *out = s;
+    return SV_OK;
+fail:
+    sv_store_destroy(&s);
+    return st;
+}
+
+void sv_store_destroy(sv_store **self)
+{
+    if (self == NULL || *self == NULL)
+        return;
+    if ((*self)->env != NULL)
+        mdb_env_close((*self)->env);
+    free(*self);
+    *self = NULL;
+}
+
+/* ---- records ---------------------------------------------------------- */
+
+static sv_status unpack_revision(const store_db *db, const MDB_val *key,
+                                 const MDB_val *val, Survey__V1__Revision **out,
+                                 sv_error *err)
+{
+    *out = survey__v1__revision__unpack(NULL, val->mv_size, val->mv_data);
+    if (*out == NULL)
+        return corrupt(err, db, key);
+    return SV_OK;
+}
+
+/* Reads the revision at k in db. SV_ERR_NOT_FOUND (no message) when
+ * absent. */
+static sv_status get_revision(sv_store *s, MDB_txn *txn, const store_db *db,
+                              const store_key *k, Survey__V1__Revision **out,
+                              sv_error *err)
+{
+    MDB_val key = key_val(k);
+    MDB_val val;
+    int rc = mdb_get(txn, db->dbi, &key, &val);
+
+    *out = NULL;
+    if (rc == MDB_NOTFOUND)
+        return SV_ERR_NOT_FOUND;
+    if (rc != 0)
+        return mdb_status(s, rc, "read revision", err);
+    return unpack_revision(db, &key, &val, out, err);
+}
+
+/* The highest sequence in the change log as txn sees it, 0 when empty. */
+static sv_status last_sequence(sv_store *s, MDB_txn *txn, uint64_t *seq,
+                               sv_error *err)
+{
+    MDB_cursor *cur;
+    MDB_val key;
+    MDB_val val;
+    sv_status st = SV_OK;
+    int rc = mdb_cursor_open(txn, s->changes.dbi, &cur);
+
+    *seq = 0;
+    if (rc != 0)
+        return mdb_status(s, rc, "open change-log cursor", err);
+    rc = mdb_cursor_get(cur, &key, &val, MDB_LAST);
+    if (rc == 0 && key.mv_size != 8)
+        st = corrupt(err, &s->changes, &key);
+    else if (rc == 0)
+        *seq = store_be64_get(key.mv_data);
+    else if (rc != MDB_NOTFOUND)
+        st = mdb_status(s, rc, "read change log", err);
+    mdb_cursor_close(cur);
+    return st;
+}
+
+/* ---- writing ---------------------------------------------------------- */
+
+static void hash_append(ProtobufCBuffer *buffer, size_t len,
+                        const uint8_t *data)
+{
+    hash_sink *sink = (hash_sink *)buffer;
+
+    if (crypto_generichash_update(sink->state, data, len) != 0)
+        sink->failed = true;
+}
+
+static const char *submitter_of(const sv_put *put)
+{
+    return put->submitter != NULL ? put->submitter : "";
+}
+
+/* BLAKE2b-256 of the packed submission, a 0 byte and the submitter. */
+static sv_status digest(const sv_put *put, uint8_t out[DIGEST_BYTES],
+                        sv_error *err)
+{
+    static const uint8_t zero = 0;
+    const char *submitter = submitter_of(put);
+    crypto_generichash_state state;
+    hash_sink sink = {{hash_append}, &state, false};
+
+    if (crypto_generichash_init(&state, NULL, 0, DIGEST_BYTES) != 0)
+        return sv_fail(err, SV_ERR_STORE, "digest: init failed");
+    survey__v1__submission__pack_to_buffer(put->sub, &sink.base);
+    hash_append(&sink.base, 1, &zero);
+    hash_append(&sink.base, strlen(submitter), (const uint8_t *)submitter);
+    if (sink.failed || crypto_generichash_final(&state, out, DIGEST_BYTES))
+        return sv_fail(err, SV_ERR_STORE, "digest of submission %s failed",
+                       put->sub->submission_id);
+    return SV_OK;
+}
+
+/* Checks the put and computes its keys and digest. */
+static sv_status prepare_put(const sv_put *put, put_ctx *c, sv_error *err)
+{
+    const Survey__V1__Submission *sub;
+    store_key rk;
+    sv_status st;
+
+    if (put == NULL || put->sub == NULL)
+        return sv_fail(err, SV_ERR_INVALID, "no submission");
+    sub = put->sub;
+    st = check_names(sub->survey, sub->respondent, err);
+    if (st != SV_OK)
+        return st;
+    if (sub->submission_id == NULL || sub->submission_id[0] == '\0')
+        return sv_fail(err, SV_ERR_INVALID, "empty submission_id");
+    if (sub->n_answers > 0 && sub->answers == NULL)
+        return sv_fail(err, SV_ERR_INVALID, "answers list is NULL");
+    if (put->n_missing > 0 && put->missing == NULL)
+        return sv_fail(err, SV_ERR_INVALID, "missing list is NULL");
+    for (size_t i = 0; i < put->n_missing; i++)
+        if (put->missing[i] == NULL)
+            return sv_fail(err, SV_ERR_INVALID, "missing[%zu] is NULL", i);
+    if (!store_key_pair(&c->current, sub->survey, sub->respondent) ||
+        !store_key_revision(&rk, sub->survey, sub->respondent, 0))
+        return key_too_long(err, sub->survey, sub->respondent);
+    if (!store_key_pair(&c->receipt, sub->survey, sub->submission_id))
+        return key_too_long(err, sub->survey, sub->submission_id);
+    return digest(put, c->digest, err);
+}
+
+/* Copies n strings into res->missing. */
+static sv_status copy_missing(sv_put_result *res, char *const *missing,
+                              size_t n, sv_error *err)
+{
+    if (n == 0)
+        return SV_OK;
+    res->missing = calloc(n, sizeof *res->missing);
+    if (res->missing == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory (missing list)");
+    for (size_t i = 0; i < n; i++) {
+        res->missing[i] = strdup(missing[i]);
+        if (res->missing[i] == NULL) {
+            sv_put_result_clear(res);
+            return sv_fail(err, SV_ERR_NOMEM, "out of memory (missing)");
+        }
+        res->n_missing = i + 1;
+    }
+    return SV_OK;
+}
+
+/* Looks up the receipt of the submission_id. SV_OK with res->duplicate set
+ * for a retry with the same digest, SV_OK alone for a new id. */
+static sv_status check_receipt(sv_store *s, MDB_txn *txn, const sv_put *put,
+                               const put_ctx *c, sv_put_result *res,
+                               sv_error *err)
+{
+    MDB_val key = key_val(&c->receipt);
+    MDB_val val;
+    Survey__Store__V1__Receipt *r;
+    sv_status st;
+    int rc = mdb_get(txn, s->receipts.dbi, &key, &val);
+
+    if (rc == MDB_NOTFOUND)
+        return SV_OK;
+    if (rc != 0)
+        return mdb_status(s, rc, "read receipt", err);
+    r = survey__store__v1__receipt__unpack(NULL, val.mv_size, val.mv_data);
+    if (r == NULL)
+        return corrupt(err, &s->receipts, &key);
+    if (r->digest.len != DIGEST_BYTES ||
+        memcmp(r->digest.data, c->digest, DIGEST_BYTES) != 0) {
+        st = sv_fail(err, SV_ERR_CONFLICT,
+                     "submission_id %s already created revision %" PRIu64
+                     " of %s/%s with other content or another submitter",
+                     put->sub->submission_id, r->revision, r->survey,
+                     r->respondent);
+    } else {
+        st = copy_missing(res, r->missing, r->n_missing, err);
+        if (st == SV_OK) {
+            res->duplicate = true;
+            res->revision = r->revision;
+            res->sequence = r->sequence;
+        }
+    }
+    survey__store__v1__receipt__free_unpacked(r, NULL);
+    return st;
+}
+
+/* The current revision of the put's respondent, 0 when none. */
+static sv_status current_revision(sv_store *s, MDB_txn *txn, const put_ctx *c,
+                                  uint64_t *out, sv_error *err)
+{
+    Survey__V1__Revision *rev;
+    sv_status st = get_revision(s, txn, &s->current, &c->current, &rev, err);
+
+    *out = 0;
+    if (st == SV_ERR_NOT_FOUND)
+        return SV_OK;
+    if (st != SV_OK)
+        return st;
+    *out = rev->revision;
+    survey__v1__revision__free_unpacked(rev, NULL);
+    return SV_OK;
+}
+
+static sv_status put_val(sv_store *s, MDB_txn *txn, const store_db *db,
+                         const store_key *k, MDB_val *val, unsigned flags,
+                         sv_error *err)
+{
+    MDB_val key = key_val(k);
+    int rc = mdb_put(txn, db->dbi, &key, val, flags);
+
+    if (rc == MDB_KEYEXIST)
+        return corrupt(err, db, &key); /* log or history out of step */
+    if (rc != 0)
+        return mdb_status(s, rc, db->name, err);
+    return SV_OK;
+}
+
+/* Packs msg straight into the map (MDB_RESERVE). */
+static sv_status put_message(sv_store *s, MDB_txn *txn, const store_db *db,
+                             const store_key *k, const ProtobufCMessage *msg,
+                             unsigned flags, sv_error *err)
+{
+    MDB_val val = {protobuf_c_message_get_packed_size(msg), NULL};
+    sv_status st = put_val(s, txn, db, k, &val, flags | MDB_RESERVE, err);
+
+    if (st != SV_OK)
+        return st;
+    if (protobuf_c_message_pack(msg, val.mv_data) != val.mv_size)
+        return sv_fail(err, SV_ERR_STORE, "packing a %s record failed",
+                       db->name);
+    return SV_OK;
+}
+
+static sv_status put_change(sv_store *s, MDB_txn *txn, const sv_put *put,
+                            const put_ctx *c, sv_error *err)
+{
+    Survey__Store__V1__Change ch = SURVEY__STORE__V1__CHANGE__INIT;
+    store_key k;
+
+    ch.survey = put->sub->survey;
+    ch.respondent = put->sub->respondent;
+    ch.revision = c->revision;
+    ch.time_ms = put->time_ms;
+    store_key_sequence(&k, c->sequence);
+    return put_message(s, txn, &s->changes, &k, &ch.base, MDB_APPEND, err);
+}
+
+static sv_status put_receipt(sv_store *s, MDB_txn *txn, const sv_put *put,
+                             const put_ctx *c, sv_error *err)
+{
+    Survey__Store__V1__Receipt r = SURVEY__STORE__V1__RECEIPT__INIT;
+
+    r.digest.len = DIGEST_BYTES;
+    r.digest.data = (uint8_t *)c->digest;
+    r.survey = put->sub->survey;
+    r.respondent = put->sub->respondent;
+    r.revision = c->revision;
+    r.sequence = c->sequence;
+    r.n_missing = put->n_missing;
+    r.missing = (char **)put->missing;
+    return put_message(s, txn, &s->receipts, &c->receipt, &r.base,
+                       MDB_NOOVERWRITE, err);
+}
+
+/* Writes the revision (history and current), the change and the receipt.
+ * Everything in the Revision is borrowed from the put. */
+static sv_status write_put(sv_store *s, MDB_txn *txn, const sv_put *put,
+                           const put_ctx *c, sv_error *err)
+{
+    const Survey__V1__Submission *sub = put->sub;
+    Survey__V1__Revision rev = SURVEY__V1__REVISION__INIT;
+    store_key rk;
+    MDB_val val;
+    uint8_t *buf;
+    size_t len;
+    sv_status st;
+
+    rev.revision = c->revision;
+    rev.sequence = c->sequence;
+    rev.time_ms = put->time_ms;
+    rev.submitter = (char *)submitter_of(put);
+    rev.note = sub->note;
+    rev.submission_id = sub->submission_id;
+    rev.base_revision = sub->base_revision;
+    rev.n_answers = sub->n_answers;
+    rev.answers = sub->answers;
+    rev.n_missing = put->n_missing;
+    rev.missing = (char **)put->missing;
+    if (!store_key_revision(&rk, sub->survey, sub->respondent, c->revision))
+        return key_too_long(err, sub->survey, sub->respondent);
+    len = survey__v1__revision__get_packed_size(&rev);
+    buf = malloc(len > 0 ? len : 1);
+    if (buf == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory (%zu bytes)", len);
+    val.mv_size = len;
+    val.mv_data = buf;
+    if (survey__v1__revision__pack(&rev, buf) != len)
+        st = sv_fail(err, SV_ERR_STORE, "packing a revision failed");
+    else
+        st = put_val(s, txn, &s->revisions, &rk, &val, MDB_NOOVERWRITE, err);
+    if (st == SV_OK)
+        st = put_val(s, txn, &s->current, &c->current, &val, 0, err);
+    free(buf);
+    if (st == SV_OK)
+        st = put_change(s, txn, put, c, err);
+    if (st == SV_OK)
+        st = put_receipt(s, txn, put, c, err);
+    return st;
+}
+
+/* The size of a record that occupies the headroom: a number of overflow
+ * pages that grows with the map. */
+static sv_status headroom_size(sv_store *s, size_t *bytes, sv_error *err)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    size_t pages;
+    int rc = mdb_env_info(s->env, &info);
+
+    if (rc == 0)
+        rc = mdb_env_stat(s->env, &st);
+    if (rc != 0)
+        return mdb_status(s, rc, "read environment info", err);
+    pages = info.me_mapsize / st.ms_psize / HEADROOM_DIV;
+    if (pages < HEADROOM_MIN)
+        pages = HEADROOM_MIN;
+    if (pages > HEADROOM_MAX)
+        pages = HEADROOM_MAX;
+    *bytes = pages * st.ms_psize - 64; /* page header: still `pages` */
+    return SV_OK;
+}
+
+/* The commit of the batch needs free pages of its own (LMDB records the
+ * pages the batch freed). A put that used them up would make the whole
+ * batch fail at commit, so each put proves, in a transaction it aborts at
+ * once, that a record of b->headroom bytes still fits after it. */
+static sv_status check_headroom(sv_batch *b, MDB_txn *txn, sv_error *err)
+{
+    sv_store *s = b->s;
+    MDB_val key = {8, (void *)"headroom"};
+    MDB_val val = {b->headroom, NULL};
+    MDB_txn *probe;
+    int rc = mdb_txn_begin(s->env, txn, 0, &probe);
+
+    if (rc != 0)
+        return mdb_status(s, rc, "begin headroom probe", err);
+    rc = mdb_put(probe, s->meta.dbi, &key, &val, MDB_RESERVE);
+    mdb_txn_abort(probe);
+    if (rc != 0)
+        return mdb_status(s, rc, "headroom probe", err);
+    return SV_OK;
+}
+
+/* Everything a put does inside its nested transaction. */
+static sv_status apply_put(sv_store *s, MDB_txn *txn, const sv_put *put,
+                           put_ctx *c, sv_put_result *res, sv_error *err)
+{
+    uint64_t current;
+    uint64_t last;
+    sv_status st = check_receipt(s, txn, put, c, res, err);
+
+    if (st != SV_OK || res->duplicate)
+        return st;
+    st = current_revision(s, txn, c, &current, err);
+    if (st != SV_OK)
+        return st;
+    if (put->sub->base_revision != current) {
+        res->current_revision = current;
+        return sv_fail(err, SV_ERR_CONFLICT,
+                       "base_revision %" PRIu64
+                       " is stale: current revision is %" PRIu64,
+                       put->sub->base_revision, current);
+    }
+    st = last_sequence(s, txn, &last, err);
+    if (st != SV_OK)
+        return st;
+    c->revision = current + 1;
+    c->sequence = last + 1;
+    st = write_put(s, txn, put, c, err);
+    if (st != SV_OK)
+        return st;
+    res->revision = c->revision;
+    res->sequence = c->sequence;
+    return SV_OK;
+}
+
+void sv_put_result_clear(sv_put_result *res)
+{
+    if (res == NULL)
+        return;
+    for (size_t i = 0; i < res->n_missing; i++)
+        free(res->missing[i]);
+    free(res->missing);
+    memset(res, 0, sizeof *res);
+}
+
+sv_status sv_batch_begin(sv_store *s, sv_batch **out, sv_error *err)
+{
+    sv_batch *b;
+    sv_status st;
+
+    *out = NULL;
+    if (s->read_only)
+        return sv_fail(err, SV_ERR_INVALID, "the store is open read-only");
+    if (s->in_batch)
+        return sv_fail(err, SV_ERR_INVALID,
+                       "a batch is already open on this store handle");
+    b = calloc(1, sizeof *b);
+    if (b == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory (batch)");
+    st = txn_begin(s, 0, &b->txn, err);
+    if (st != SV_OK)
+        goto fail;
+    st = headroom_size(s, &b->headroom, err); /* after a map resize */
+    if (st != SV_OK)
+        goto fail;
+    b->s = s;
+    s->in_batch = true;
+    *out = b;
+    return SV_OK;
+fail:
+    if (b->txn != NULL)
+        mdb_txn_abort(b->txn);
+    free(b);
+    return st;
+}
+
+sv_status sv_batch_put(sv_batch *b, const sv_put *put, sv_put_result *res,
+                       sv_error *err)
+{
+    put_ctx c;
+    MDB_txn *child;
+    sv_status st;
+    int rc;
+
+    memset(res, 0, sizeof *res);
+    if (b == NULL)
+        return sv_fail(err, SV_ERR_INVALID, "no batch");
+    st = prepare_put(put, &c, err);
+    if (st != SV_OK)
+        return st;
+    rc = mdb_txn_begin(b->s->env, b->txn, 0, &child);
+    if (rc != 0)
+        return mdb_status(b->s, rc, "begin nested transaction", err);
+    st = apply_put(b->s, child, put, &c, res, err);
+    if (st == SV_OK && !res->duplicate)
+        st = check_headroom(b, child, err);
+    if (st == SV_OK && !res->duplicate)
+        st =
+            copy_missing(res, (char *const *)put->missing, put->n_missing, err);
+    if (st != SV_OK || res->duplicate) {
+        mdb_txn_abort(child); /* a duplicate wrote nothing either */
+        if (st != SV_OK) {
+            res->revision = 0;
+            res->sequence = 0;
+        }
+        return st;
+    }
+    rc = mdb_txn_commit(child); /* frees child, also on failure */
+    if (rc != 0) {
+        sv_put_result_clear(res);
+        return mdb_status(b->s, rc, "commit nested transaction", err);
+    }
+    return SV_OK;
+}
+
+sv_status sv_batch_commit(sv_batch **bp, sv_error *err)
+{
+    sv_batch *b;
+    sv_store *s;
+    int rc;
+
+    if (bp == NULL || *bp == NULL)
+        return sv_fail(err, SV_ERR_INVALID, "no batch to commit");
+    b = *bp;
+    s = b->s;
+    rc = mdb_txn_commit(b->txn); /* frees the transaction either way */
+    s->in_batch = false;
+    free(b);
+    *bp = NULL;
+    if (rc != 0)
+        return mdb_status(s, rc, "commit", err);
+    return SV_OK;
+}
+
+void sv_batch_abort(sv_batch **bp)
+{
+    if (bp == NULL || *bp == NULL)
+        return;
+    mdb_txn_abort((*bp)->txn);
+    (*bp)->s->in_batch = false;
+    free(*bp);
+    *bp = NULL;
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+/* Reads one revision record at k of db in a short read transaction. */
+static sv_status read_revision(sv_store *s, const store_db *db,
+                               const store_key *k, Survey__V1__Revision **out,
+                               sv_error *err)
+{
+    MDB_txn *txn;
+    sv_status st = txn_begin(s, MDB_RDONLY, &txn, err);
+
+    if (st != SV_OK)
+        return st;
+    st = get_revision(s, txn, db, k, out, err);
+    mdb_txn_abort(txn);
+    return st;
+}
+
+sv_status sv_store_current(sv_store *s, const char *survey,
+                           const char *respondent, Survey__V1__Revision **out,
+                           sv_error *err)
+{
+    store_key k;
+    sv_status st;
+
+    *out = NULL;
+    st = check_names(survey, respondent, err);
+    if (st != SV_OK)
+        return st;
+    if (!store_key_pair(&k, survey, respondent))
+        return key_too_long(err, survey, respondent);
+    st = read_revision(s, &s->current, &k, out, err);
+    if (st == SV_ERR_NOT_FOUND)
+        return sv_fail(err, st, "nothing stored for %s/%s", survey, respondent);
+    return st;
+}
+
+sv_status sv_store_revision(sv_store *s, const char *survey,
+                            const char *respondent, uint64_t revision,
+                            Survey__V1__Revision **out, sv_error *err)
+{
+    store_key k;
+    sv_status st;
+
+    *out = NULL;
+    st = check_names(survey, respondent, err);
+    if (st != SV_OK)
+        return st;
+    if (!store_key_revision(&k, survey, respondent, revision))
+        return key_too_long(err, survey, respondent);
+    st = read_revision(s, &s->revisions, &k, out, err);
+    if (st == SV_ERR_NOT_FOUND)
+        return sv_fail(err, st, "no revision %" PRIu64 " of %s/%s", revision,
+                       survey, respondent);
+    return st;
+}
+
+void sv_store_free_revisions(Survey__V1__Revision **revs, size_t n)
+{
+    if (revs == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        survey__v1__revision__free_unpacked(revs[i], NULL);
+    free(revs);
+}
+
+/* Appends rev to the growing array *revs of *n (capacity *cap). */
+static sv_status push_revision(Survey__V1__Revision ***revs, size_t *n,
+                               size_t *cap, Survey__V1__Revision *rev,
+                               sv_error *err)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        Survey__V1__Revision **grown = realloc(*revs, ncap * sizeof *grown);
+        if (grown == NULL) {
+            survey__v1__revision__free_unpacked(rev, NULL);
+            return sv_fail(err, SV_ERR_NOMEM, "out of memory (history)");
+        }
+        *revs = grown;
+        *cap = ncap;
+    }
+    (*revs)[(*n)++] = rev;
+    return SV_OK;
+}
+
+/* Collects every revision under prefix, in key (= revision) order. */
+static sv_status collect_history(sv_store *s, MDB_cursor *cur,
+                                 const store_key *prefix,
+                                 Survey__V1__Revision ***out, size_t *n,
+                                 sv_error *err)
+{
+    MDB_val key = key_val(prefix);
+    MDB_val val;
+    Survey__V1__Revision *rev;
+    size_t cap = 0;
+    sv_status st = SV_OK;
+    int rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+
+    while (rc == 0 && key.mv_size >= prefix->len &&
+           memcmp(key.mv_data, prefix->buf, prefix->len) == 0) {
+        if (key.mv_size != prefix->len + 8)
+            return corrupt(err, &s->revisions, &key);
+        st = unpack_revision(&s->revisions, &key, &val, &rev, err);
+        if (st == SV_OK)
+            st = push_revision(out, n, &cap, rev, err);
+        if (st != SV_OK)
+            return st;
+        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+    }
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return mdb_status(s, rc, "read history", err);
+    return SV_OK;
+}
+
+sv_status sv_store_history(sv_store *s, const char *survey,
+                           const char *respondent, Survey__V1__Revision ***out,
+                           size_t *n, sv_error *err)
+{
+    store_key prefix;
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    sv_status st;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    st = check_names(survey, respondent, err);
+    if (st != SV_OK)
+        return st;
+    if (!store_key_revision_prefix(&prefix, survey, respondent))
+        return key_too_long(err, survey, respondent);
+    st = txn_begin(s, MDB_RDONLY, &txn, err);
+    if (st != SV_OK)
+        return st;
+    rc = mdb_cursor_open(txn, s->revisions.dbi, &cur);
+    if (rc != 0) {
+        st = mdb_status(s, rc, "open history cursor", err);
+        goto fail;
+    }
+    st = collect_history(s, cur, &prefix, out, n, err);
+    if (st != SV_OK)
+        goto fail;
+    if (*n == 0) {
+        st = sv_fail(err, SV_ERR_NOT_FOUND, "nothing stored for %s/%s", survey,
+                     respondent);
+        goto fail;
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return SV_OK;
+fail:
+    if (cur != NULL)
+        mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    sv_store_free_revisions(*out, *n);
+    *out = NULL;
+    *n = 0;
+    return st;
+}
+
+sv_status sv_store_last_sequence(sv_store *s, uint64_t *seq, sv_error *err)
+{
+    MDB_txn *txn;
+    sv_status st = txn_begin(s, MDB_RDONLY, &txn, err);
+
+    *seq = 0;
+    if (st != SV_OK)
+        return st;
+    st = last_sequence(s, txn, seq, err);
+    mdb_txn_abort(txn);
+    return st;
+}
+
+/* Calls fn for the changes from the cursor's position on. */
+static sv_status walk_changes(sv_store *s, MDB_cursor *cur, uint64_t first,
+                              size_t max, sv_change_fn fn, void *ctx,
+                              sv_error *err)
+{
+    store_key k;
+    MDB_val key;
+    MDB_val val;
+    Survey__Store__V1__Change *ch;
+    size_t done = 0;
+    int rc;
+
+    store_key_sequence(&k, first);
+    key = key_val(&k);
+    rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+    while (rc == 0 && (max == 0 || done < max)) {
+        if (key.mv_size != 8)
+            return corrupt(err, &s->changes, &key);
+        ch = survey__store__v1__change__unpack(NULL, val.mv_size, val.mv_data);
+        if (ch == NULL)
+            return corrupt(err, &s->changes, &key);
+        int stop = fn(ctx, store_be64_get(key.mv_data), ch);
+        survey__store__v1__change__free_unpacked(ch, NULL);
+        done++;
+        if (stop != 0)
+            return SV_OK;
+        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+    }
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return mdb_status(s, rc, "read change log", err);
+    return SV_OK;
+}
+
+sv_status sv_store_changes(sv_store *s, uint64_t after, size_t max,
+                           sv_change_fn fn, void *ctx, sv_error *err)
+{
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    sv_status st;
+    int rc;
+
+    if (fn == NULL)
+        return sv_fail(err, SV_ERR_INVALID, "no change callback");
+    if (after == UINT64_MAX)
+        return SV_OK;
+    st = txn_begin(s, MDB_RDONLY, &txn, err);
+    if (st != SV_OK)
+        return st;
+    rc = mdb_cursor_open(txn, s->changes.dbi, &cur);
+    if (rc != 0) {
+        st = mdb_status(s, rc, "open change-log cursor", err);
+        goto done;
+    }
+    st = walk_changes(s, cur, after + 1, max, fn, ctx, err);
+    mdb_cursor_close(cur);
+done:
+    mdb_txn_abort(txn);
+    return st;
+}

@@ -1,0 +1,1029 @@
+/* test_store.c: tests of the LMDB storage layer (storage/store.h) on real
+ * LMDB environments, each in a private mkdtemp directory. */
+#include "store.h"
+
+#include <lmdb.h>
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define SURVEY "shoman-jiritsu-r6"
+#define JAPANESE "自立支援員と相談窓口を設置（令和6年度）"
+
+/* Fails the test with the error detail when expr does not return want.
+ * Needs an `sv_error err` in scope. */
+#define assert_status(expr, want)                                              \
+    do {                                                                       \
+        sv_status st_ = (expr);                                                \
+        if (st_ != (want))                                                     \
+            fail_msg("%s: got '%s', want '%s' (%s)", #expr,                    \
+                     sv_status_str(st_), sv_status_str(want), err.msg);        \
+    } while (0)
+
+typedef struct {
+    char root[64]; /* mkdtemp directory, removed at teardown */
+    char dir[96];  /* root/db: the store (created by sv_store_open) */
+} fixture;
+
+/* A submission with one answer of every kind, all storage in the struct. */
+typedef struct {
+    Survey__V1__Submission sub;
+    Survey__V1__Answer answers[4];
+    Survey__V1__Answer *ptrs[4];
+    Survey__V1__Choices choices;
+    char *options[3];
+} test_sub;
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static void remove_tree(const char *path)
+{
+    struct stat st;
+    DIR *d;
+    struct dirent *e;
+    char child[512];
+
+    if (lstat(path, &st) != 0)
+        return;
+    if (!S_ISDIR(st.st_mode)) {
+        assert_int_equal(unlink(path), 0);
+        return;
+    }
+    d = opendir(path);
+    assert_non_null(d);
+    for (e = readdir(d); e != NULL; e = readdir(d)) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(child, sizeof child, "%s/%s", path, e->d_name);
+        remove_tree(child);
+    }
+    closedir(d);
+    assert_int_equal(rmdir(path), 0);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+
+    if (f == NULL)
+        return -1;
+    strcpy(f->root, "/tmp/test_store.XXXXXX");
+    if (mkdtemp(f->root) == NULL) {
+        free(f);
+        return -1;
+    }
+    snprintf(f->dir, sizeof f->dir, "%s/db", f->root);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+
+    remove_tree(f->root);
+    free(f);
+    return 0;
+}
+
+static void make_sub(test_sub *t, const char *respondent, const char *id,
+                     uint64_t base, const char *text)
+{
+    static const Survey__V1__Submission sub0 = SURVEY__V1__SUBMISSION__INIT;
+    static const Survey__V1__Answer answer0 = SURVEY__V1__ANSWER__INIT;
+    static const Survey__V1__Choices choices0 = SURVEY__V1__CHOICES__INIT;
+
+    t->sub = sub0;
+    t->choices = choices0;
+    for (int i = 0; i < 4; i++) {
+        t->answers[i] = answer0;
+        t->ptrs[i] = &t->answers[i];
+    }
+    t->sub.survey = SURVEY;
+    t->sub.respondent = (char *)respondent;
+    t->sub.submission_id = (char *)id;
+    t->sub.base_revision = base;
+    t->sub.note = base == 0 ? "" : "correction";
+    t->sub.n_answers = 4;
+    t->sub.answers = t->ptrs;
+
+    t->answers[0].question = "has_supporter";
+    t->answers[0].value_case = SURVEY__V1__ANSWER__VALUE_CHOICE;
+    t->answers[0].choice = "yes";
+
+    t->options[0] = "window";
+    t->options[1] = "phone";
+    t->options[2] = "mail";
+    t->choices.n_options = 3;
+    t->choices.options = t->options;
+    t->answers[1].question = "consult_method";
+    t->answers[1].value_case = SURVEY__V1__ANSWER__VALUE_CHOICES;
+    t->answers[1].choices = &t->choices;
+
+    t->answers[2].question = "recipients";
+    t->answers[2].value_case = SURVEY__V1__ANSWER__VALUE_INTEGER;
+    t->answers[2].integer = -(int64_t)base - 1234567890123LL;
+
+    t->answers[3].question = "case_detail";
+    t->answers[3].value_case = SURVEY__V1__ANSWER__VALUE_TEXT;
+    t->answers[3].text = (char *)text;
+}
+
+static sv_put make_put(const test_sub *t, const char *submitter,
+                       int64_t time_ms, const char *const *missing,
+                       size_t n_missing)
+{
+    sv_put p = {&t->sub, submitter, time_ms, missing, n_missing};
+    return p;
+}
+
+static sv_store *open_store(const char *dir, size_t map_size, bool ro)
+{
+    sv_store_options opt = {map_size, ro};
+    sv_store *s = NULL;
+    sv_error err = {{0}};
+
+    assert_status(sv_store_open(&s, dir, &opt, &err), SV_OK);
+    assert_non_null(s);
+    return s;
+}
+
+/* Stores one submission in a batch of its own; returns its result. */
+static sv_put_result store_one(sv_store *s, const sv_put *p)
+{
+    sv_batch *b = NULL;
+    sv_put_result res;
+    sv_error err = {{0}};
+
+    assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+    assert_status(sv_batch_put(b, p, &res, &err), SV_OK);
+    assert_status(sv_batch_commit(&b, &err), SV_OK);
+    assert_null(b);
+    return res;
+}
+
+static uint64_t last_seq(sv_store *s)
+{
+    uint64_t seq = 99999;
+    sv_error err = {{0}};
+
+    assert_status(sv_store_last_sequence(s, &seq, &err), SV_OK);
+    return seq;
+}
+
+static size_t history_len(sv_store *s, const char *respondent)
+{
+    Survey__V1__Revision **revs = NULL;
+    size_t n = 0;
+    sv_error err = {{0}};
+    sv_status st = sv_store_history(s, SURVEY, respondent, &revs, &n, &err);
+
+    if (st == SV_ERR_NOT_FOUND)
+        return 0;
+    assert_status(st, SV_OK);
+    sv_store_free_revisions(revs, n);
+    return n;
+}
+
+static void assert_answers(const Survey__V1__Revision *rev, const test_sub *t)
+{
+    assert_int_equal(rev->n_answers, 4);
+    assert_string_equal(rev->answers[0]->question, "has_supporter");
+    assert_int_equal(rev->answers[0]->value_case,
+                     SURVEY__V1__ANSWER__VALUE_CHOICE);
+    assert_string_equal(rev->answers[0]->choice, "yes");
+    assert_string_equal(rev->answers[1]->question, "consult_method");
+    assert_int_equal(rev->answers[1]->value_case,
+                     SURVEY__V1__ANSWER__VALUE_CHOICES);
+    assert_int_equal(rev->answers[1]->choices->n_options, 3);
+    assert_string_equal(rev->answers[1]->choices->options[0], "window");
+    assert_string_equal(rev->answers[1]->choices->options[1], "phone");
+    assert_string_equal(rev->answers[1]->choices->options[2], "mail");
+    assert_int_equal(rev->answers[2]->value_case,
+                     SURVEY__V1__ANSWER__VALUE_INTEGER);
+    assert_true(rev->answers[2]->integer == t->answers[2].integer);
+    assert_int_equal(rev->answers[3]->value_case,
+                     SURVEY__V1__ANSWER__VALUE_TEXT);
+    assert_string_equal(rev->answers[3]->text, t->answers[3].text);
+}
+
+/* ---- round trip ------------------------------------------------------- */
+
+static void test_round_trip(void **state)
+{
+    fixture *f = *state;
+    static const char *const missing[] = {"q_budget", "q_staff"};
+    sv_store *s = open_store(f->dir, 0, false);
+    Survey__V1__Revision *rev = NULL;
+    Survey__V1__Revision **revs = NULL;
+    size_t n = 0;
+    sv_error err = {{0}};
+    test_sub t;
+    sv_put p;
+    sv_put_result res;
+
+    make_sub(&t, "011002", "id-1", 0, JAPANESE);
+    t.sub.note = "初回回答";
+    p = make_put(&t, "pref-hokkaido", 1700000000123LL, missing, 2);
+    res = store_one(s, &p);
+    assert_int_equal(res.revision, 1);
+    assert_int_equal(res.sequence, 1);
+    assert_false(res.duplicate);
+    assert_int_equal(res.n_missing, 2);
+    assert_string_equal(res.missing[0], "q_budget");
+    assert_string_equal(res.missing[1], "q_staff");
+    sv_put_result_clear(&res);
+    assert_null(res.missing);
+    assert_int_equal(res.n_missing, 0);
+
+    assert_status(sv_store_current(s, SURVEY, "011002", &rev, &err), SV_OK);
+    assert_int_equal(rev->revision, 1);
+    assert_int_equal(rev->sequence, 1);
+    assert_true(rev->time_ms == 1700000000123LL);
+    assert_string_equal(rev->submitter, "pref-hokkaido");
+    assert_string_equal(rev->note, "初回回答");
+    assert_string_equal(rev->submission_id, "id-1");
+    assert_int_equal(rev->base_revision, 0);
+    assert_int_equal(rev->n_missing, 2);
+    assert_string_equal(rev->missing[1], "q_staff");
+    assert_answers(rev, &t);
+    survey__v1__revision__free_unpacked(rev, NULL);
+
+    assert_status(sv_store_revision(s, SURVEY, "011002", 1, &rev, &err), SV_OK);
+    assert_string_equal(rev->submission_id, "id-1");
+    assert_answers(rev, &t);
+    survey__v1__revision__free_unpacked(rev, NULL);
+
+    assert_status(sv_store_history(s, SURVEY, "011002", &revs, &n, &err),
+                  SV_OK);
+    assert_int_equal(n, 1);
+    assert_answers(revs[0], &t);
+    sv_store_free_revisions(revs, n);
+
+    assert_status(sv_store_revision(s, SURVEY, "011002", 2, &rev, &err),
+                  SV_ERR_NOT_FOUND);
+    assert_null(rev);
+    assert_status(sv_store_revision(s, SURVEY, "011002", 0, &rev, &err),
+                  SV_ERR_NOT_FOUND);
+    assert_status(sv_store_current(s, SURVEY, "012025", &rev, &err),
+                  SV_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.msg, "012025"));
+    assert_status(sv_store_current(s, "other-survey", "011002", &rev, &err),
+                  SV_ERR_NOT_FOUND);
+    /* a respondent whose code is a prefix of a stored one is distinct */
+    assert_status(sv_store_history(s, SURVEY, "01100", &revs, &n, &err),
+                  SV_ERR_NOT_FOUND);
+    assert_null(revs);
+    assert_int_equal(n, 0);
+    assert_status(sv_store_current(s, SURVEY, "", &rev, &err), SV_ERR_INVALID);
+    sv_store_destroy(&s);
+    assert_null(s);
+    sv_store_destroy(&s); /* NULL-safe */
+}
+
+static void test_invalid_puts(void **state)
+{
+    fixture *f = *state;
+    sv_store *s = open_store(f->dir, 0, false);
+    sv_batch *b = NULL;
+    sv_error err = {{0}};
+    char long_id[600];
+    test_sub t;
+    sv_put p;
+    sv_put_result res;
+
+    assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+    make_sub(&t, "011002", "", 0, "x");
+    p = make_put(&t, "u", 1, NULL, 0);
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "submission_id"));
+    make_sub(&t, "", "id", 0, "x");
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_INVALID);
+    make_sub(&t, "011002", "id", 0, "x");
+    t.sub.survey = "";
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_INVALID);
+    memset(long_id, 'a', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+    make_sub(&t, "011002", long_id, 0, "x");
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_TOO_LARGE);
+    make_sub(&t, "011002", "id", 0, "x");
+    p = make_put(&t, "u", 1, NULL, 1);
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_INVALID);
+    /* the batch is still usable after refused puts */
+    p = make_put(&t, "u", 1, NULL, 0);
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    assert_int_equal(res.sequence, 1);
+    /* LMDB has one writer: a second batch on the handle is refused */
+    sv_batch *b2 = NULL;
+    assert_status(sv_batch_begin(s, &b2, &err), SV_ERR_INVALID);
+    assert_null(b2);
+    assert_status(sv_batch_commit(&b, &err), SV_OK);
+    assert_int_equal(last_seq(s), 1);
+    sv_store_destroy(&s);
+}
+
+/* ---- sequences and the change log --------------------------------------- */
+
+typedef struct {
+    size_t n;
+    uint64_t seq[16];
+    char respondent[16][8];
+    uint64_t revision[16];
+    int64_t time_ms[16];
+    size_t stop_after; /* 0 = never stop */
+} collected;
+
+static int collect(void *ctx, uint64_t sequence,
+                   const Survey__Store__V1__Change *change)
+{
+    collected *c = ctx;
+
+    if (c->n == 16)
+        return 1;
+    c->seq[c->n] = sequence;
+    snprintf(c->respondent[c->n], sizeof c->respondent[0], "%s",
+             change->respondent);
+    c->revision[c->n] = change->revision;
+    c->time_ms[c->n] = change->time_ms;
+    assert_string_equal(change->survey, SURVEY);
+    c->n++;
+    return c->stop_after != 0 && c->n == c->stop_after ? 7 : 0;
+}
+
+static void test_sequences(void **state)
+{
+    fixture *f = *state;
+    static const char *const who[] = {"011002", "012025", "020001"};
+    sv_store *s = open_store(f->dir, 0, false);
+    sv_batch *b = NULL;
+    sv_error err = {{0}};
+    collected c;
+    char id[32];
+    test_sub t;
+    sv_put p;
+    sv_put_result res;
+
+    assert_int_equal(last_seq(s), 0);
+    memset(&c, 0, sizeof c);
+    assert_status(sv_store_changes(s, 0, 0, collect, &c, &err), SV_OK);
+    assert_int_equal(c.n, 0);
+
+    assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+    for (int i = 0; i < 3; i++) {
+        snprintf(id, sizeof id, "b1-%d", i);
+        make_sub(&t, who[i], id, 0, "text");
+        p = make_put(&t, "u", 1000 + i, NULL, 0);
+        assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+        assert_int_equal(res.revision, 1);
+        assert_int_equal(res.sequence, (uint64_t)i + 1);
+    }
+    /* not visible to readers before the commit */
+    assert_int_equal(last_seq(s), 0);
+    assert_status(sv_batch_commit(&b, &err), SV_OK);
+    assert_int_equal(last_seq(s), 3);
+
+    assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+    make_sub(&t, "011002", "b2-0", 1, "text 2");
+    p = make_put(&t, "u", 2000, NULL, 0);
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    assert_int_equal(res.revision, 2);
+    assert_int_equal(res.sequence, 4);
+    make_sub(&t, "030007", "b2-1", 0, "text");
+    p = make_put(&t, "u", 2001, NULL, 0);
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    assert_int_equal(res.sequence, 5);
+    assert_status(sv_batch_commit(&b, &err), SV_OK);
+    assert_int_equal(last_seq(s), 5);
+
+    memset(&c, 0, sizeof c);
+    assert_status(sv_store_changes(s, 0, 0, collect, &c, &err), SV_OK);
+    assert_int_equal(c.n, 5);
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(c.seq[i], i + 1);
+    assert_string_equal(c.respondent[0], "011002");
+    assert_string_equal(c.respondent[2], "020001");
+    assert_string_equal(c.respondent[3], "011002");
+    assert_int_equal(c.revision[3], 2);
+    assert_true(c.time_ms[3] == 2000);
+    assert_string_equal(c.respondent[4], "030007");
+
+    memset(&c, 0, sizeof c);
+    assert_status(sv_store_changes(s, 2, 0, collect, &c, &err), SV_OK);
+    assert_int_equal(c.n, 3);
+    assert_int_equal(c.seq[0], 3);
+    assert_int_equal(c.seq[2], 5);
+
+    memset(&c, 0, sizeof c);
+    assert_status(sv_store_changes(s, 0, 2, collect, &c, &err), SV_OK);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.seq[1], 2);
+
+    memset(&c, 0, sizeof c);
+    c.stop_after = 2;
+    assert_status(sv_store_changes(s, 1, 0, collect, &c, &err), SV_OK);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.seq[0], 2);
+    assert_int_equal(c.seq[1], 3);
+
+    memset(&c, 0, sizeof c);
+    assert_status(sv_store_changes(s, 5, 0, collect, &c, &err), SV_OK);
+    assert_int_equal(c.n, 0);
+    assert_status(sv_store_changes(s, UINT64_MAX, 0, collect, &c, &err), SV_OK);
+    assert_int_equal(c.n, 0);
+    sv_store_destroy(&s);
+}
+
+/* ---- corrections -------------------------------------------------------- */
+
+static void test_corrections(void **state)
+{
+    fixture *f = *state;
+    static const char *const notes[] = {"", "typo in recipients",
+                                        "budget added"};
+    sv_store *s = open_store(f->dir, 0, false);
+    Survey__V1__Revision **revs = NULL;
+    Survey__V1__Revision *rev = NULL;
+    sv_batch *b = NULL;
+    size_t n = 0;
+    sv_error err = {{0}};
+    char id[32];
+    char text[32];
+    test_sub t;
+    sv_put p;
+    sv_put_result res;
+
+    for (uint64_t r = 0; r < 3; r++) {
+        snprintf(id, sizeof id, "c-%d", (int)r);
+        snprintf(text, sizeof text, "version %d", (int)r + 1);
+        make_sub(&t, "011002", id, r, text);
+        t.sub.note = (char *)notes[r];
+        p = make_put(&t, r == 2 ? "ministry-admin" : "pref", 10 * (r + 1), NULL,
+                     0);
+        res = store_one(s, &p);
+        assert_int_equal(res.revision, r + 1);
+    }
+    assert_status(sv_store_history(s, SURVEY, "011002", &revs, &n, &err),
+                  SV_OK);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(text, sizeof text, "version %d", (int)i + 1);
+        assert_int_equal(revs[i]->revision, i + 1);
+        assert_int_equal(revs[i]->base_revision, i);
+        assert_int_equal(revs[i]->sequence, i + 1);
+        assert_true(revs[i]->time_ms == (int64_t)(10 * (i + 1)));
+        assert_string_equal(revs[i]->note, notes[i]);
+        assert_string_equal(revs[i]->answers[3]->text, text);
+    }
+    assert_string_equal(revs[2]->submitter, "ministry-admin");
+    sv_store_free_revisions(revs, n);
+    for (uint64_t r = 1; r <= 3; r++) {
+        assert_status(sv_store_revision(s, SURVEY, "011002", r, &rev, &err),
+                      SV_OK);
+        assert_int_equal(rev->revision, r);
+        survey__v1__revision__free_unpacked(rev, NULL);
+    }
+    assert_status(sv_store_current(s, SURVEY, "011002", &rev, &err), SV_OK);
+    assert_int_equal(rev->revision, 3);
+    assert_string_equal(rev->answers[3]->text, "version 3");
+    survey__v1__revision__free_unpacked(rev, NULL);
+
+    /* stale and future bases conflict and write nothing */
+    assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+    make_sub(&t, "011002", "c-stale", 1, "stale edit");
+    p = make_put(&t, "pref", 99, NULL, 0);
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_CONFLICT);
+    assert_int_equal(res.current_revision, 3);
+    assert_non_null(
+        strstr(err.msg, "base_revision 1 is stale: current revision is 3"));
+    make_sub(&t, "011002", "c-future", 7, "future edit");
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_CONFLICT);
+    assert_int_equal(res.current_revision, 3);
+    assert_status(sv_batch_commit(&b, &err), SV_OK);
+    assert_int_equal(last_seq(s), 3);
+    assert_int_equal(history_len(s, "011002"), 3);
+    assert_status(sv_store_current(s, SURVEY, "011002", &rev, &err), SV_OK);
+    assert_int_equal(rev->revision, 3);
+    survey__v1__revision__free_unpacked(rev, NULL);
+
+    /* the conflicting id left no receipt: it may be used once rebased */
+    make_sub(&t, "011002", "c-stale", 3, "stale edit");
+    res = store_one(s, &p);
+    assert_false(res.duplicate);
+    assert_int_equal(res.revision, 4);
+    sv_store_destroy(&s);
+}
+
+static void test_same_respondent_in_batch(void **state)
+{
+    fixture *f = *state;
+    sv_store *s = open_store(f->dir, 0, false);
+    sv_batch *b = NULL;
+    sv_error err = {{0}};
+    test_sub t;
+    sv_put p;
+    sv_put_result res;
+
+    assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+    make_sub(&t, "011002", "first", 0, "one");
+    p = make_put(&t, "u", 1, NULL, 0);
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    assert_int_equal(res.revision, 1);
+    make_sub(&t, "011002", "second", 0, "two");
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_CONFLICT);
+    assert_int_equal(res.current_revision, 1);
+    make_sub(&t, "011002", "third", 1, "three");
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    assert_int_equal(res.revision, 2);
+    assert_int_equal(res.sequence, 2);
+    /* a retry inside the same batch is already a duplicate */
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    assert_true(res.duplicate);
+    assert_int_equal(res.revision, 2);
+    assert_status(sv_batch_commit(&b, &err), SV_OK);
+    assert_int_equal(last_seq(s), 2);
+    assert_int_equal(history_len(s, "011002"), 2);
+    sv_store_destroy(&s);
+}
+
+/* ---- idempotency -------------------------------------------------------- */
+
+static void test_idempotency(void **state)
+{
+    fixture *f = *state;
+    static const char *const missing[] = {"q_budget"};
+    sv_store *s = open_store(f->dir, 0, false);
+    sv_batch *b = NULL;
+    sv_error err = {{0}};
+    test_sub t;
+    sv_put p;
+    sv_put_result res;
+
+    make_sub(&t, "011002", "uuid-x", 0, JAPANESE);
+    p = make_put(&t, "pref", 5, missing, 1);
+    res = store_one(s, &p);
+    assert_false(res.duplicate);
+    sv_put_result_clear(&res);
+
+    /* same content, same submitter: the original ack, nothing written */
+    assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+    p = make_put(&t, "pref", 6, NULL, 0); /* later time, other missing */
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    assert_true(res.duplicate);
+    assert_int_equal(res.revision, 1);
+    assert_int_equal(res.sequence, 1);
+    assert_int_equal(res.n_missing, 1);
+    assert_string_equal(res.missing[0], "q_budget");
+    sv_put_result_clear(&res);
+    assert_status(sv_batch_commit(&b, &err), SV_OK);
+    assert_int_equal(last_seq(s), 1);
+    assert_int_equal(history_len(s, "011002"), 1);
+
+    /* a correction by another id, then the first id again: still the
+     * duplicate of revision 1 although its base is stale by now */
+    make_sub(&t, "011002", "uuid-y", 1, "second");
+    p = make_put(&t, "pref", 7, NULL, 0);
+    res = store_one(s, &p);
+    assert_int_equal(res.revision, 2);
+    make_sub(&t, "011002", "uuid-x", 0, JAPANESE);
+    p = make_put(&t, "pref", 8, NULL, 0);
+    res = store_one(s, &p);
+    assert_true(res.duplicate);
+    assert_int_equal(res.revision, 1);
+    assert_int_equal(res.sequence, 1);
+    sv_put_result_clear(&res);
+
+    assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+    /* same id, different content */
+    make_sub(&t, "011002", "uuid-x", 0, "other text");
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_CONFLICT);
+    assert_non_null(strstr(err.msg, "uuid-x"));
+    assert_non_null(strstr(err.msg, "revision 1"));
+    assert_false(res.duplicate);
+    /* same id and content from another submitter */
+    make_sub(&t, "011002", "uuid-x", 0, JAPANESE);
+    p = make_put(&t, "somebody-else", 8, NULL, 0);
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_CONFLICT);
+    /* same id, other base revision: other content too */
+    make_sub(&t, "011002", "uuid-x", 2, JAPANESE);
+    p = make_put(&t, "pref", 8, NULL, 0);
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_CONFLICT);
+    assert_status(sv_batch_commit(&b, &err), SV_OK);
+    assert_int_equal(last_seq(s), 2);
+    assert_int_equal(history_len(s, "011002"), 2);
+
+    /* the id is per survey */
+    make_sub(&t, "011002", "uuid-x", 0, JAPANESE);
+    t.sub.survey = "shoman-jiritsu-r7";
+    res = store_one(s, &p);
+    assert_false(res.duplicate);
+    assert_int_equal(res.revision, 1);
+    assert_int_equal(res.sequence, 3);
+    sv_store_destroy(&s);
+}
+
+/* ---- atomicity ---------------------------------------------------------- */
+
+static void test_abort(void **state)
+{
+    fixture *f = *state;
+    sv_store *s = open_store(f->dir, 0, false);
+    Survey__V1__Revision *rev = NULL;
+    sv_batch *b = NULL;
+    sv_error err = {{0}};
+    test_sub t;
+    sv_put p;
+    sv_put_result res;
+
+    assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+    make_sub(&t, "011002", "a-1", 0, "gone");
+    p = make_put(&t, "u", 1, NULL, 0);
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    make_sub(&t, "012025", "a-2", 0, "gone");
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    sv_batch_abort(&b);
+    assert_null(b);
+    sv_batch_abort(&b); /* NULL-safe */
+    assert_int_equal(last_seq(s), 0);
+    assert_status(sv_store_current(s, SURVEY, "011002", &rev, &err),
+                  SV_ERR_NOT_FOUND);
+    /* no receipt survived: the same id is new */
+    make_sub(&t, "011002", "a-1", 0, "gone");
+    res = store_one(s, &p);
+    assert_false(res.duplicate);
+    assert_int_equal(res.sequence, 1);
+    sv_store_destroy(&s);
+}
+
+/* Fills a tiny map with large answers in one batch until SV_ERR_FULL. */
+static void test_map_full(void **state)
+{
+    enum { TINY = 128 * 1024, TEXT = 3000, MAX_PUTS = 200 };
+    fixture *f = *state;
+    sv_store *s = open_store(f->dir, TINY, false);
+    Survey__V1__Revision *rev = NULL;
+    sv_batch *b = NULL;
+    sv_error err = {{0}};
+    char *text = malloc(TEXT + 1);
+    char id[32];
+    char who[16];
+    int stored = 0;
+    sv_status st = SV_OK;
+    test_sub t;
+    sv_put p;
+    sv_put_result res;
+
+    assert_non_null(text);
+    assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+    for (int i = 0; i < MAX_PUTS; i++) {
+        memset(text, 'a' + i % 26, TEXT);
+        text[TEXT] = '\0';
+        snprintf(id, sizeof id, "full-%d", i);
+        snprintf(who, sizeof who, "%06d", 100000 + i);
+        make_sub(&t, who, id, 0, text);
+        p = make_put(&t, "u", i, NULL, 0);
+        st = sv_batch_put(b, &p, &res, &err);
+        if (st != SV_OK)
+            break;
+        assert_int_equal(res.sequence, (uint64_t)i + 1);
+        stored++;
+    }
+    assert_status(st, SV_ERR_FULL);
+    assert_non_null(strstr(err.msg, "storage full"));
+    assert_true(stored >= 1);
+    /* the batch stays usable: a retry of its first put is a duplicate */
+    make_sub(&t, "100000", "full-0", 0, "");
+    memset(text, 'a', TEXT);
+    t.answers[3].text = text;
+    p = make_put(&t, "u", 0, NULL, 0);
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    assert_true(res.duplicate);
+    /* the earlier puts of the batch commit */
+    assert_status(sv_batch_commit(&b, &err), SV_OK);
+    assert_int_equal(last_seq(s), (uint64_t)stored);
+    snprintf(who, sizeof who, "%06d", 100000 + stored);
+    assert_status(sv_store_current(s, SURVEY, who, &rev, &err),
+                  SV_ERR_NOT_FOUND);
+    sv_store_destroy(&s);
+
+    /* reopens clean at the same size, everything committed readable */
+    s = open_store(f->dir, TINY, false);
+    assert_int_equal(last_seq(s), (uint64_t)stored);
+    for (int i = 0; i < stored; i++) {
+        snprintf(who, sizeof who, "%06d", 100000 + i);
+        assert_status(sv_store_current(s, SURVEY, who, &rev, &err), SV_OK);
+        assert_int_equal(strlen(rev->answers[3]->text), TEXT);
+        assert_int_equal(rev->answers[3]->text[0], 'a' + i % 26);
+        survey__v1__revision__free_unpacked(rev, NULL);
+    }
+    sv_store_destroy(&s);
+
+    /* with a bigger map the failed submission is new, not a duplicate */
+    s = open_store(f->dir, 4 * TINY, false);
+    memset(text, 'a' + stored % 26, TEXT);
+    snprintf(id, sizeof id, "full-%d", stored);
+    snprintf(who, sizeof who, "%06d", 100000 + stored);
+    make_sub(&t, who, id, 0, text);
+    p = make_put(&t, "u", stored, NULL, 0);
+    res = store_one(s, &p);
+    assert_false(res.duplicate);
+    assert_int_equal(res.revision, 1);
+    assert_int_equal(res.sequence, (uint64_t)stored + 1);
+    sv_store_destroy(&s);
+    free(text);
+}
+
+/* ---- handles, processes, persistence ------------------------------------ */
+
+/* Child process: opens dir read-only and checks what the parent wrote.
+ * Returns the exit status (0 = all as expected). */
+static int read_only_child(const char *dir)
+{
+    sv_store_options opt = {0, true};
+    sv_store *s = NULL;
+    Survey__V1__Revision *rev = NULL;
+    sv_batch *b = NULL;
+    sv_error err = {{0}};
+    uint64_t seq = 0;
+    int rc = 0;
+
+    if (sv_store_open(&s, dir, &opt, &err) != SV_OK)
+        return 1;
+    if (sv_store_last_sequence(s, &seq, &err) != SV_OK || seq != 2)
+        rc = 2;
+    if (sv_store_current(s, SURVEY, "011002", &rev, &err) != SV_OK)
+        rc = 3;
+    else if (rev->revision != 2 || strcmp(rev->submission_id, "ro-2") != 0)
+        rc = 4;
+    survey__v1__revision__free_unpacked(rev, NULL);
+    if (sv_batch_begin(s, &b, &err) != SV_ERR_INVALID)
+        rc = 5;
+    sv_store_destroy(&s);
+    return rc;
+}
+
+static void test_read_only(void **state)
+{
+    fixture *f = *state;
+    sv_store *s = NULL;
+    sv_store *ro = NULL;
+    sv_store_options opt = {0, true};
+    sv_error err = {{0}};
+    struct stat st;
+    char path[128];
+    test_sub t;
+    sv_put p;
+    sv_put_result res;
+    pid_t pid;
+    int status = -1;
+
+    assert_status(sv_store_open(&ro, f->dir, &opt, &err), SV_ERR_NOT_FOUND);
+    assert_null(ro);
+    assert_non_null(strstr(err.msg, f->dir));
+    assert_int_equal(stat(f->dir, &st), -1); /* not created */
+    /* an existing directory without a store: refused, left untouched */
+    assert_status(sv_store_open(&ro, f->root, &opt, &err), SV_ERR_NOT_FOUND);
+    snprintf(path, sizeof path, "%s/lock.mdb", f->root);
+    assert_int_equal(stat(path, &st), -1);
+
+    s = open_store(f->dir, 0, false);
+    make_sub(&t, "011002", "ro-1", 0, "one");
+    p = make_put(&t, "u", 1, NULL, 0);
+    res = store_one(s, &p);
+    make_sub(&t, "011002", "ro-2", 1, "two");
+    res = store_one(s, &p);
+    assert_int_equal(res.revision, 2);
+
+    /* another process reads while the writer keeps its handle open */
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(read_only_child(f->dir));
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+
+    /* the writer goes on after the reader has gone */
+    make_sub(&t, "012025", "ro-3", 0, "three");
+    res = store_one(s, &p);
+    assert_int_equal(res.sequence, 3);
+    sv_store_destroy(&s);
+
+    ro = open_store(f->dir, 0, true);
+    assert_int_equal(last_seq(ro), 3);
+    sv_store_destroy(&ro);
+}
+
+/* Child process of test_reader_follows_growth: keeps one read-only handle
+ * open while the parent regrows the map. Returns 0 when all is as expected. */
+static int growth_child(const char *dir, int from_parent, int to_parent)
+{
+    sv_store_options opt = {0, true};
+    sv_store *s = NULL;
+    Survey__V1__Revision *rev = NULL;
+    sv_error err = {{0}};
+    uint64_t seq = 0;
+    char c = 0;
+    int rc = 0;
+
+    if (sv_store_open(&s, dir, &opt, &err) != SV_OK)
+        return 1;
+    if (sv_store_last_sequence(s, &seq, &err) != SV_OK || seq != 1)
+        rc = 2;
+    if (write(to_parent, "r", 1) != 1 || read(from_parent, &c, 1) != 1)
+        rc = 3;
+    /* the parent has written far beyond the map this handle mapped */
+    if (sv_store_last_sequence(s, &seq, &err) != SV_OK || seq != 101)
+        rc = 4;
+    if (sv_store_current(s, SURVEY, "100099", &rev, &err) != SV_OK)
+        rc = 5;
+    else if (strlen(rev->answers[3]->text) != 3000)
+        rc = 6;
+    survey__v1__revision__free_unpacked(rev, NULL);
+    sv_store_destroy(&s);
+    return rc;
+}
+
+static void test_reader_follows_growth(void **state)
+{
+    enum { SMALL = 256 * 1024, LARGE = 4 * 1024 * 1024 };
+    fixture *f = *state;
+    sv_store *s = open_store(f->dir, SMALL, false);
+    sv_batch *b = NULL;
+    sv_error err = {{0}};
+    int down[2];
+    int up[2];
+    char text[3001];
+    char id[32];
+    char who[16];
+    char c = 0;
+    test_sub t;
+    sv_put p;
+    sv_put_result res;
+    pid_t pid;
+    int status = -1;
+
+    make_sub(&t, "011002", "g-0", 0, "small");
+    p = make_put(&t, "u", 1, NULL, 0);
+    res = store_one(s, &p);
+    assert_int_equal(res.sequence, 1);
+    assert_int_equal(pipe(down), 0);
+    assert_int_equal(pipe(up), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(growth_child(f->dir, down[0], up[1]));
+    assert_int_equal(read(up[0], &c, 1), 1);
+
+    /* the writer comes back with a 16 times larger map and fills it
+     * beyond the reader's mapping */
+    sv_store_destroy(&s);
+    s = open_store(f->dir, LARGE, false);
+    memset(text, 'g', 3000);
+    text[3000] = '\0';
+    assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+    for (int i = 0; i < 100; i++) {
+        snprintf(id, sizeof id, "g-%d", i + 1);
+        snprintf(who, sizeof who, "%06d", 100000 + i);
+        make_sub(&t, who, id, 0, text);
+        p = make_put(&t, "u", i, NULL, 0);
+        assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    }
+    assert_status(sv_batch_commit(&b, &err), SV_OK);
+    assert_int_equal(write(down[1], "w", 1), 1);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    close(down[0]);
+    close(down[1]);
+    close(up[0]);
+    close(up[1]);
+    sv_store_destroy(&s);
+}
+
+static void test_persistence(void **state)
+{
+    fixture *f = *state;
+    sv_store *s = open_store(f->dir, 0, false);
+    Survey__V1__Revision *rev = NULL;
+    sv_error err = {{0}};
+    struct stat st;
+    test_sub t;
+    sv_put p;
+    sv_put_result res;
+
+    assert_int_equal(stat(f->dir, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    make_sub(&t, "011002", "p-1", 0, JAPANESE);
+    p = make_put(&t, "pref", 11, NULL, 0);
+    res = store_one(s, &p);
+    sv_store_destroy(&s);
+
+    s = open_store(f->dir, 0, false);
+    assert_int_equal(last_seq(s), 1);
+    assert_status(sv_store_current(s, SURVEY, "011002", &rev, &err), SV_OK);
+    assert_answers(rev, &t);
+    survey__v1__revision__free_unpacked(rev, NULL);
+    res = store_one(s, &p); /* receipts persist too */
+    assert_true(res.duplicate);
+    make_sub(&t, "011002", "p-2", 1, "second");
+    res = store_one(s, &p);
+    assert_int_equal(res.sequence, 2);
+    sv_store_destroy(&s);
+
+    s = open_store(f->dir, 0, false);
+    assert_int_equal(last_seq(s), 2);
+    assert_int_equal(history_len(s, "011002"), 2);
+    sv_store_destroy(&s);
+}
+
+/* Overwrites one record of a named database behind the store's back. */
+static void raw_put(const char *dir, const char *db, const void *key,
+                    size_t klen, const void *val, size_t vlen)
+{
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    MDB_val k = {klen, (void *)key};
+    MDB_val v = {vlen, (void *)val};
+
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+    assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
+    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+static void test_schema_and_corruption(void **state)
+{
+    fixture *f = *state;
+    static const unsigned char junk[] = {0xff, 0xff, 0xff};
+    sv_store *s = open_store(f->dir, 0, false);
+    Survey__V1__Revision *rev = NULL;
+    sv_error err = {{0}};
+    test_sub t;
+    sv_put p;
+    sv_put_result res;
+    char key[64];
+    size_t klen = strlen(SURVEY) + 1 + strlen("011002");
+
+    make_sub(&t, "011002", "k-1", 0, "x");
+    p = make_put(&t, "u", 1, NULL, 0);
+    res = store_one(s, &p);
+    assert_int_equal(res.revision, 1);
+    sv_store_destroy(&s);
+
+    /* current = survey NUL respondent (storage/README.md) */
+    memcpy(key, SURVEY, strlen(SURVEY) + 1);
+    memcpy(key + strlen(SURVEY) + 1, "011002", 6);
+    raw_put(f->dir, "current", key, klen, junk, sizeof junk);
+    s = open_store(f->dir, 0, false);
+    assert_status(sv_store_current(s, SURVEY, "011002", &rev, &err),
+                  SV_ERR_STORE);
+    assert_null(rev);
+    assert_non_null(strstr(err.msg, "current"));
+    assert_non_null(strstr(err.msg, SURVEY "/011002"));
+    /* the history is intact */
+    assert_int_equal(history_len(s, "011002"), 1);
+    sv_store_destroy(&s);
+
+    raw_put(f->dir, "meta", "schema", 6, "2", 1);
+    assert_status(sv_store_open(&s, f->dir, NULL, &err), SV_ERR_STORE);
+    assert_null(s);
+    assert_non_null(strstr(err.msg, "schema '2'"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_puts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sequences, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_corrections, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_same_respondent_in_batch, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reader_follows_growth, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_and_corruption, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

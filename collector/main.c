@@ -1,0 +1,206 @@
+/* main.c: survey-collector, the intake server. Parses the command line,
+ * loads the questionnaires, opens the LMDB environment, serves until
+ * SIGINT/SIGTERM. */
+#include "log.h"
+#include "registry.h"
+#include "server.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROGRAM "survey-collector"
+
+#ifndef SV_DEFAULT_DATA_DIR
+#define SV_DEFAULT_DATA_DIR "/var/lib/survey"
+#endif
+#ifndef SV_DEFAULT_SURVEY_DIR
+#define SV_DEFAULT_SURVEY_DIR "/usr/share/survey"
+#endif
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(
+        out,
+        "Usage: " PROGRAM " [OPTION]...\n"
+        "Receives questionnaire answers (survey.v1 protobuf over ZeroMQ),\n"
+        "validates them against the questionnaire and stores them in "
+        "LMDB.\n"
+        "\n"
+        "Options:\n"
+        "  --data DIR          LMDB environment directory (created if "
+        "missing).\n"
+        "                      Default: $SURVEY_DATA, else " SV_DEFAULT_DATA_DIR
+        "\n"
+        "  --endpoint EP       ZeroMQ endpoint to bind (ROUTER).\n"
+        "                      Default: $SURVEY_ENDPOINT, "
+        "else " SV_DEFAULT_ENDPOINT "\n"
+        "                      tcp://127.0.0.1:* picks a free port; "
+        "ipc:///path works too.\n"
+        "  --survey-dir DIR    directory with one subdirectory of "
+        "XLSForm CSV sheets\n"
+        "                      (settings, survey, choices, roster) per "
+        "yearly survey.\n"
+        "                      Default: " SV_DEFAULT_SURVEY_DIR "\n"
+        "  --map-size BYTES    LMDB map size (suffixes K, M, G). "
+        "Default: 1G.\n"
+        "                      A full map makes submissions fail with "
+        "UNAVAILABLE.\n"
+        "  --batch N           most requests per group commit "
+        "(default %d).\n"
+        "  --max-request BYTES largest request answered (default %d); "
+        "larger ones get\n"
+        "                      TOO_LARGE, and over 4x that the "
+        "connection is dropped.\n"
+        "  -h, --help          this text.\n"
+        "\n"
+        "It logs one line \"ready on ENDPOINT\" when it serves, and one "
+        "line for every\n"
+        "rejected request with its reason. SIGINT or SIGTERM: the batch "
+        "in hand is\n"
+        "committed and answered, then it exits 0. Exit status 1: "
+        "start-up failed\n"
+        "(message on stderr); 2: bad command line.\n",
+        SV_DEFAULT_BATCH, SV_DEFAULT_MAX_REQUEST);
+}
+
+/* Parses "123", "64K", "512M", "2G". Returns 0 on success. */
+static int parse_size(const char *text, size_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0 || end == text)
+        return -1;
+    unsigned long long mult = 1;
+    if (*end == 'K' || *end == 'k')
+        mult = 1ULL << 10;
+    else if (*end == 'M' || *end == 'm')
+        mult = 1ULL << 20;
+    else if (*end == 'G' || *end == 'g')
+        mult = 1ULL << 30;
+    else if (*end != '\0')
+        return -1;
+    if (mult > 1 && end[1] != '\0')
+        return -1;
+    if (v > SIZE_MAX / mult)
+        return -1;
+    *out = (size_t)(v * mult);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *env_data = getenv("SURVEY_DATA");
+    const char *env_endpoint = getenv("SURVEY_ENDPOINT");
+    sv_server_options opt = {
+        .endpoint = env_endpoint != NULL && env_endpoint[0] != '\0'
+                        ? env_endpoint
+                        : SV_DEFAULT_ENDPOINT,
+        .data_dir = env_data != NULL && env_data[0] != '\0'
+                        ? env_data
+                        : SV_DEFAULT_DATA_DIR,
+    };
+    const char *survey_dir = SV_DEFAULT_SURVEY_DIR;
+    static const struct option longopts[] = {
+        {"data", required_argument, NULL, 'd'},
+        {"endpoint", required_argument, NULL, 'e'},
+        {"survey-dir", required_argument, NULL, 's'},
+        {"map-size", required_argument, NULL, 'm'},
+        {"batch", required_argument, NULL, 'b'},
+        {"max-request", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            opt.data_dir = optarg;
+            break;
+        case 'e':
+            opt.endpoint = optarg;
+            break;
+        case 's':
+            survey_dir = optarg;
+            break;
+        case 'm':
+            if (parse_size(optarg, &opt.map_size) != 0) {
+                fprintf(stderr, PROGRAM ": --map-size: not a size: %s\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'b':
+        case 'r': {
+            size_t v = 0;
+            if (parse_size(optarg, &v) != 0 || v == 0) {
+                fprintf(stderr, PROGRAM ": --%s: not a positive number: %s\n",
+                        c == 'b' ? "batch" : "max-request", optarg);
+                return 2;
+            }
+            if (c == 'b')
+                opt.max_batch = v;
+            else
+                opt.max_request = v;
+            break;
+        }
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, PROGRAM ": unexpected argument: %s\n", argv[optind]);
+        return 2;
+    }
+
+    sv_log(PROGRAM, "starting (data %s, surveys %s)", opt.data_dir, survey_dir);
+    sv_error err = {{0}};
+    sv_registry *reg = NULL;
+    sv_server *server = NULL;
+    int status = 1;
+    if (sv_registry_load(&reg, survey_dir, &err) != SV_OK) {
+        sv_log(PROGRAM, "cannot load surveys: %s", err.msg);
+        goto done;
+    }
+    if (sv_server_new(&server, &opt, reg, &err) != SV_OK) {
+        sv_log(PROGRAM, "cannot start: %s", err.msg);
+        goto done;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    if (sigemptyset(&sa.sa_mask) != 0 || sigaction(SIGINT, &sa, NULL) != 0 ||
+        sigaction(SIGTERM, &sa, NULL) != 0) {
+        sv_log(PROGRAM, "cannot install signal handlers: %s", strerror(errno));
+        goto done;
+    }
+    char ids[512];
+    sv_registry_ids(reg, ids, sizeof ids);
+    sv_log(PROGRAM, "ready on %s (surveys: %s)", sv_server_endpoint(server),
+           ids);
+    if (sv_server_run(server, &stop_requested, &err) != SV_OK) {
+        sv_log(PROGRAM, "stopped on error: %s", err.msg);
+        goto done;
+    }
+    sv_log(PROGRAM, "stopped cleanly");
+    status = 0;
+done:
+    sv_server_destroy(&server);
+    sv_registry_destroy(&reg);
+    return status;
+}

@@ -1,0 +1,581 @@
+/* server.c: see server.h. */
+#include "server.h"
+
+#include "log.h"
+#include "reply.h"
+#include "store.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define PROGRAM "survey-collector"
+#define MAX_ID_BYTES 256
+#define MAX_SUBMISSION_ID 128
+#define POLL_MS 500
+
+struct sv_server {
+    void *ctx;              /* owned */
+    void *router;           /* owned */
+    sv_store *store;        /* owned */
+    const sv_registry *reg; /* borrowed */
+    size_t max_batch;
+    size_t max_request;
+    char endpoint[512];
+    struct pending *pending; /* owned, max_batch entries */
+};
+
+typedef enum {
+    P_READY, /* reply packed in out */
+    P_PUT,   /* stored in the open batch: ack after commit */
+    P_READ   /* a read: answered after the commit */
+} pending_state;
+
+/* One request of the batch in hand. */
+struct pending {
+    uint8_t id[MAX_ID_BYTES]; /* ROUTER routing id */
+    size_t id_len;
+    bool delimiter; /* the client sent an empty frame first (REQ) */
+    char peer[64];  /* for logs and the submitter identity */
+    uint64_t request_id;
+    Survey__V1__Request *req; /* owned; NULL if undecodable */
+    const sv_questionnaire *q;
+    pending_state state;
+    sv_packed out;     /* owned when state == P_READY */
+    sv_put_result res; /* owned when state == P_PUT */
+};
+
+static sv_status zmq_fail(sv_error *err, const char *what)
+{
+    return sv_fail(err, SV_ERR_ZMQ, "%s: %s", what, zmq_strerror(zmq_errno()));
+}
+
+sv_status sv_server_new(sv_server **out, const sv_server_options *opt,
+                        const sv_registry *reg, sv_error *err)
+{
+    sv_status st = SV_ERR_NOMEM;
+    sv_server *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return sv_fail(err, st, "out of memory");
+    s->reg = reg;
+    s->max_batch = opt->max_batch > 0 ? opt->max_batch : SV_DEFAULT_BATCH;
+    s->max_request =
+        opt->max_request > 0 ? opt->max_request : SV_DEFAULT_MAX_REQUEST;
+    s->pending = calloc(s->max_batch, sizeof *s->pending);
+    if (s->pending == NULL) {
+        st = sv_fail(err, SV_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    sv_store_options so = {.map_size = opt->map_size, .read_only = false};
+    st = sv_store_open(&s->store, opt->data_dir, &so, err);
+    if (st != SV_OK)
+        goto fail;
+
+    s->ctx = zmq_ctx_new();
+    if (s->ctx == NULL) {
+        st = zmq_fail(err, "zmq_ctx_new");
+        goto fail;
+    }
+    s->router = zmq_socket(s->ctx, ZMQ_ROUTER);
+    if (s->router == NULL) {
+        st = zmq_fail(err, "zmq_socket");
+        goto fail;
+    }
+    int64_t hard_limit = (int64_t)s->max_request * 4;
+    int one = 1, linger = 1000;
+    if (zmq_setsockopt(s->router, ZMQ_MAXMSGSIZE, &hard_limit,
+                       sizeof hard_limit) != 0 ||
+        zmq_setsockopt(s->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one) !=
+            0 ||
+        zmq_setsockopt(s->router, ZMQ_LINGER, &linger, sizeof linger) != 0) {
+        st = zmq_fail(err, "zmq_setsockopt");
+        goto fail;
+    }
+    if (zmq_bind(s->router, opt->endpoint) != 0) {
+        st = sv_fail(err, SV_ERR_ZMQ, "cannot bind %s: %s", opt->endpoint,
+                     zmq_strerror(zmq_errno()));
+        goto fail;
+    }
+    size_t len = sizeof s->endpoint;
+    if (zmq_getsockopt(s->router, ZMQ_LAST_ENDPOINT, s->endpoint, &len) != 0) {
+        st = zmq_fail(err, "zmq_getsockopt(ZMQ_LAST_ENDPOINT)");
+        goto fail;
+    }
+    *out = s;
+    return SV_OK;
+fail:
+    sv_server_destroy(&s);
+    return st;
+}
+
+const char *sv_server_endpoint(const sv_server *s)
+{
+    return s->endpoint;
+}
+
+void sv_server_destroy(sv_server **self)
+{
+    if (self == NULL || *self == NULL)
+        return;
+    sv_server *s = *self;
+    if (s->router != NULL && zmq_close(s->router) != 0)
+        sv_log(PROGRAM, "zmq_close: %s", zmq_strerror(zmq_errno()));
+    if (s->ctx != NULL && zmq_ctx_term(s->ctx) != 0)
+        sv_log(PROGRAM, "zmq_ctx_term: %s", zmq_strerror(zmq_errno()));
+    sv_store_destroy(&s->store);
+    free(s->pending);
+    free(s);
+    *self = NULL;
+}
+
+/* ---- replies ---------------------------------------------------------- */
+
+static void set_error(struct pending *p, Survey__V1__Error__Code code,
+                      uint64_t current_revision, const sv_problem *problems,
+                      size_t n_problems, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* Makes p an error reply and logs the rejection with its reason. */
+static void set_error(struct pending *p, Survey__V1__Error__Code code,
+                      uint64_t current_revision, const sv_problem *problems,
+                      size_t n_problems, const char *fmt, ...)
+{
+    char message[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    if (w < 0)
+        message[0] = '\0';
+
+    char detail[512] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < n_problems && used + 1 < sizeof detail; i++) {
+        w = snprintf(detail + used, sizeof detail - used, "%s%s: %s",
+                     i == 0 ? " (" : "; ", problems[i].question,
+                     sv_rule_name(problems[i].rule));
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    if (n_problems > 0 && used + 2 < sizeof detail)
+        strcat(detail, ")");
+    sv_log(PROGRAM, "rejected request %llu from %s: %s: %s%s",
+           (unsigned long long)p->request_id, p->peer, sv_code_name(code),
+           message, detail);
+
+    p->state = P_READY;
+    p->out.data = NULL;
+    p->out.len = 0;
+    if (sv_reply_error(p->request_id, code, message, current_revision, problems,
+                       n_problems, &p->out) != SV_OK)
+        sv_log(PROGRAM, "out of memory: reply to %s dropped", p->peer);
+}
+
+/* Turns a storage outcome other than SV_OK into the wire error. */
+static void set_store_error(struct pending *p, sv_status st,
+                            const sv_error *err)
+{
+    switch (st) {
+    case SV_ERR_CONFLICT:
+        set_error(p, SURVEY__V1__ERROR__CODE__CONFLICT, p->res.current_revision,
+                  NULL, 0, "%s", err->msg);
+        break;
+    case SV_ERR_FULL:
+        set_error(p, SURVEY__V1__ERROR__CODE__UNAVAILABLE, 0, NULL, 0,
+                  "%s; retry later", err->msg);
+        break;
+    case SV_ERR_NOT_FOUND:
+        set_error(p, SURVEY__V1__ERROR__CODE__NOT_FOUND, 0, NULL, 0, "%s",
+                  err->msg);
+        break;
+    default:
+        set_error(p, SURVEY__V1__ERROR__CODE__INTERNAL, 0, NULL, 0,
+                  "%s: %s; nothing was written", sv_status_str(st), err->msg);
+        break;
+    }
+}
+
+/* ---- receiving -------------------------------------------------------- */
+
+/* Receives one whole multipart message into p. Returns 1 when a request was
+ * taken, 0 when none is waiting (flags has ZMQ_DONTWAIT), -1 on error. */
+static int receive(sv_server *s, struct pending *p, int flags)
+{
+    zmq_msg_t frame, last;
+    size_t total = 0;
+    int more = 1;
+    memset(p, 0, sizeof *p);
+    if (zmq_msg_init(&last) != 0)
+        return -1;
+    while (more) {
+        if (zmq_msg_init(&frame) != 0) {
+            zmq_msg_close(&last);
+            return -1;
+        }
+        if (zmq_msg_recv(&frame, s->router, total == 0 ? flags : 0) < 0) {
+            int e = zmq_errno();
+            zmq_msg_close(&frame);
+            zmq_msg_close(&last);
+            return total == 0 && e == EAGAIN ? 0 : -1;
+        }
+        more = zmq_msg_more(&frame);
+        if (total == 0) {
+            p->id_len = zmq_msg_size(&frame);
+            if (p->id_len > MAX_ID_BYTES)
+                p->id_len = MAX_ID_BYTES;
+            memcpy(p->id, zmq_msg_data(&frame), p->id_len);
+        } else if (total == 1) {
+            p->delimiter = more && zmq_msg_size(&frame) == 0;
+        }
+        /* keep only the latest frame: the payload once the loop ends */
+        if (zmq_msg_move(&last, &frame) != 0) {
+            zmq_msg_close(&frame);
+            zmq_msg_close(&last);
+            return -1;
+        }
+        zmq_msg_close(&frame);
+        total++;
+    }
+    zmq_msg_t *payload = &last;
+    const char *addr = zmq_msg_gets(payload, "Peer-Address");
+    snprintf(p->peer, sizeof p->peer, "%s",
+             addr != NULL && addr[0] != '\0' ? addr : "local");
+
+    size_t expected = p->delimiter ? 3 : 2;
+    if (total != expected) {
+        set_error(p, SURVEY__V1__ERROR__CODE__MALFORMED, 0, NULL, 0,
+                  "a request must be exactly one frame (got %zu)",
+                  total - (p->delimiter ? 2 : 1));
+    } else if (zmq_msg_size(payload) > s->max_request) {
+        set_error(p, SURVEY__V1__ERROR__CODE__TOO_LARGE, 0, NULL, 0,
+                  "request of %zu bytes is over the %zu-byte limit",
+                  zmq_msg_size(payload), s->max_request);
+    } else {
+        p->req = survey__v1__request__unpack(NULL, zmq_msg_size(payload),
+                                             zmq_msg_data(payload));
+        if (p->req == NULL) {
+            set_error(p, SURVEY__V1__ERROR__CODE__MALFORMED, 0, NULL, 0,
+                      "not a survey.v1.Request protobuf message "
+                      "(%zu bytes)",
+                      zmq_msg_size(payload));
+        } else {
+            p->request_id = p->req->request_id;
+            p->state = P_READ; /* refined by dispatch */
+        }
+    }
+    zmq_msg_close(&last);
+    return 1;
+}
+
+/* ---- handling --------------------------------------------------------- */
+
+/* Resolves survey and respondent; sets an error reply and returns false if
+ * either is unknown. respondent may be NULL (not checked). */
+static bool resolve(sv_server *s, struct pending *p, const char *survey,
+                    const char *respondent)
+{
+    p->q = sv_registry_find(s->reg, survey);
+    if (p->q == NULL) {
+        char ids[512];
+        sv_registry_ids(s->reg, ids, sizeof ids);
+        if (survey == NULL || survey[0] == '\0')
+            set_error(p, SURVEY__V1__ERROR__CODE__UNKNOWN_SURVEY, 0, NULL, 0,
+                      "no survey given and this collector serves several "
+                      "(%s)",
+                      ids);
+        else
+            set_error(p, SURVEY__V1__ERROR__CODE__UNKNOWN_SURVEY, 0, NULL, 0,
+                      "unknown survey \"%s\" (served: %s)", survey, ids);
+        return false;
+    }
+    if (respondent != NULL &&
+        sv_questionnaire_find_respondent(p->q, respondent) < 0) {
+        set_error(p, SURVEY__V1__ERROR__CODE__UNKNOWN_RESPONDENT, 0, NULL, 0,
+                  "respondent \"%s\" is not in the roster of %s", respondent,
+                  sv_questionnaire_id(p->q));
+        return false;
+    }
+    return true;
+}
+
+/* Validates a submission and, if acceptable, applies it to the batch
+ * (beginning the batch on first use). */
+static void handle_submit(sv_server *s, struct pending *p, sv_batch **batch,
+                          long long now_ms)
+{
+    Survey__V1__Submission *sub = p->req->submit;
+    if (sub->survey[0] == '\0') {
+        set_error(p, SURVEY__V1__ERROR__CODE__MALFORMED, 0, NULL, 0,
+                  "submission without survey (the questionnaire's form_id)");
+        return;
+    }
+    if (!resolve(s, p, sub->survey, sub->respondent))
+        return;
+    size_t id_len = strlen(sub->submission_id);
+    if (id_len == 0 || id_len > MAX_SUBMISSION_ID) {
+        set_error(p, SURVEY__V1__ERROR__CODE__MALFORMED, 0, NULL, 0,
+                  "submission_id must be 1 to %d bytes (got %zu)",
+                  MAX_SUBMISSION_ID, id_len);
+        return;
+    }
+    if (strlen(sub->note) > SV_TEXT_MAX_BYTES) {
+        set_error(p, SURVEY__V1__ERROR__CODE__TOO_LARGE, 0, NULL, 0,
+                  "note of %zu bytes is over the %d-byte limit",
+                  strlen(sub->note), SV_TEXT_MAX_BYTES);
+        return;
+    }
+
+    sv_verdict verdict = {0};
+    if (sv_questionnaire_validate(
+            p->q, (const Survey__V1__Answer *const *)sub->answers,
+            sub->n_answers, NULL, &verdict) != SV_OK) {
+        sv_verdict_clear(&verdict);
+        set_error(p, SURVEY__V1__ERROR__CODE__INTERNAL, 0, NULL, 0,
+                  "out of memory while validating; nothing was written");
+        return;
+    }
+    if (verdict.n_problems > 0) {
+        set_error(p, SURVEY__V1__ERROR__CODE__INVALID, 0, verdict.problems,
+                  verdict.n_problems,
+                  "%zu problem%s in the answers of %s; nothing was written",
+                  verdict.n_problems, verdict.n_problems == 1 ? "" : "s",
+                  sub->respondent);
+        sv_verdict_clear(&verdict);
+        return;
+    }
+
+    sv_error err = {{0}};
+    sv_status st = SV_OK;
+    if (*batch == NULL)
+        st = sv_batch_begin(s->store, batch, &err);
+    if (st == SV_OK) {
+        char submitter[96];
+        snprintf(submitter, sizeof submitter, "anonymous@%s", p->peer);
+        sv_put put = {.sub = sub,
+                      .submitter = submitter,
+                      .time_ms = now_ms,
+                      .missing = verdict.missing,
+                      .n_missing = verdict.n_missing};
+        st = sv_batch_put(*batch, &put, &p->res, &err);
+    }
+    sv_verdict_clear(&verdict);
+    if (st == SV_OK) {
+        p->state = P_PUT;
+        return;
+    }
+    set_store_error(p, st, &err);
+    sv_put_result_clear(&p->res);
+}
+
+/* First pass over a received request: everything that needs no read of the
+ * store. Submissions go into the batch; reads wait for the commit. */
+static void dispatch(sv_server *s, struct pending *p, sv_batch **batch,
+                     long long now_ms)
+{
+    if (p->state != P_READ)
+        return; /* already an error reply */
+    Survey__V1__Request *req = p->req;
+    switch (req->body_case) {
+    case SURVEY__V1__REQUEST__BODY_SUBMIT:
+        handle_submit(s, p, batch, now_ms);
+        break;
+    case SURVEY__V1__REQUEST__BODY_GET:
+        resolve(s, p, req->get->survey, req->get->respondent);
+        break;
+    case SURVEY__V1__REQUEST__BODY_HISTORY:
+        resolve(s, p, req->history->survey, req->history->respondent);
+        break;
+    case SURVEY__V1__REQUEST__BODY_QUESTIONNAIRE:
+        if (resolve(s, p, req->questionnaire->survey, NULL)) {
+            p->state = P_READY;
+            if (sv_reply_questionnaire(p->request_id, p->q, &p->out) != SV_OK)
+                set_error(p, SURVEY__V1__ERROR__CODE__INTERNAL, 0, NULL, 0,
+                          "out of memory");
+        }
+        break;
+    default:
+        set_error(p, SURVEY__V1__ERROR__CODE__MALFORMED, 0, NULL, 0,
+                  "request without a body (or of a kind this collector "
+                  "does not know: field %d)",
+                  (int)req->body_case);
+        break;
+    }
+}
+
+static void answer_get(sv_server *s, struct pending *p)
+{
+    const Survey__V1__GetRequest *g = p->req->get;
+    Survey__V1__Revision *rev = NULL;
+    sv_error err = {{0}};
+    const char *survey = sv_questionnaire_id(p->q);
+    sv_status st =
+        sv_store_current(s->store, survey, g->respondent, &rev, &err);
+    if (st == SV_ERR_NOT_FOUND) {
+        set_error(p, SURVEY__V1__ERROR__CODE__NOT_FOUND, 0, NULL, 0,
+                  "no answers stored for %s in %s", g->respondent, survey);
+        return;
+    }
+    if (st != SV_OK) {
+        set_store_error(p, st, &err);
+        return;
+    }
+    Survey__V1__Response resp = SURVEY__V1__RESPONSE__INIT;
+    Survey__V1__Reply reply = SURVEY__V1__REPLY__INIT;
+    resp.survey = (char *)survey;
+    resp.respondent = g->respondent;
+    resp.current = rev;
+    reply.body_case = SURVEY__V1__REPLY__BODY_RESPONSE;
+    reply.response = &resp;
+    p->state = P_READY;
+    if (sv_reply_pack(&reply, p->request_id, &p->out) != SV_OK)
+        set_error(p, SURVEY__V1__ERROR__CODE__INTERNAL, 0, NULL, 0,
+                  "out of memory");
+    survey__v1__revision__free_unpacked(rev, NULL);
+}
+
+static void answer_history(sv_server *s, struct pending *p)
+{
+    const Survey__V1__HistoryRequest *h = p->req->history;
+    Survey__V1__Revision **revs = NULL;
+    size_t n = 0;
+    sv_error err = {{0}};
+    const char *survey = sv_questionnaire_id(p->q);
+    sv_status st =
+        sv_store_history(s->store, survey, h->respondent, &revs, &n, &err);
+    if (st == SV_ERR_NOT_FOUND) {
+        set_error(p, SURVEY__V1__ERROR__CODE__NOT_FOUND, 0, NULL, 0,
+                  "no answers stored for %s in %s", h->respondent, survey);
+        return;
+    }
+    if (st != SV_OK) {
+        set_store_error(p, st, &err);
+        return;
+    }
+    Survey__V1__History hist = SURVEY__V1__HISTORY__INIT;
+    Survey__V1__Reply reply = SURVEY__V1__REPLY__INIT;
+    hist.survey = (char *)survey;
+    hist.respondent = h->respondent;
+    hist.revisions = revs;
+    hist.n_revisions = n;
+    reply.body_case = SURVEY__V1__REPLY__BODY_HISTORY;
+    reply.history = &hist;
+    p->state = P_READY;
+    if (sv_reply_pack(&reply, p->request_id, &p->out) != SV_OK)
+        set_error(p, SURVEY__V1__ERROR__CODE__INTERNAL, 0, NULL, 0,
+                  "out of memory");
+    sv_store_free_revisions(revs, n);
+}
+
+/* Second pass, after the commit: acks and reads. */
+static void finish(sv_server *s, struct pending *p, sv_status commit_st,
+                   const sv_error *commit_err)
+{
+    if (p->state == P_PUT) {
+        if (commit_st != SV_OK) {
+            set_store_error(p, commit_st, commit_err);
+        } else {
+            p->state = P_READY;
+            Survey__V1__Submission *sub = p->req->submit;
+            if (sv_reply_ack(p->request_id, sv_questionnaire_id(p->q), sub,
+                             &p->res, &p->out) != SV_OK)
+                sv_log(PROGRAM,
+                       "out of memory: ack for %s revision %llu (stored) "
+                       "dropped",
+                       sub->respondent, (unsigned long long)p->res.revision);
+        }
+        sv_put_result_clear(&p->res);
+        return;
+    }
+    if (p->state != P_READ)
+        return;
+    if (p->req->body_case == SURVEY__V1__REQUEST__BODY_GET)
+        answer_get(s, p);
+    else
+        answer_history(s, p);
+}
+
+static void send_reply(sv_server *s, struct pending *p)
+{
+    if (p->out.data == NULL)
+        return;
+    int rc = zmq_send(s->router, p->id, p->id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    if (rc >= 0 && p->delimiter)
+        rc = zmq_send(s->router, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    if (rc >= 0)
+        rc = zmq_send(s->router, p->out.data, p->out.len, ZMQ_DONTWAIT);
+    if (rc < 0)
+        sv_log(PROGRAM, "reply %llu to %s not sent: %s",
+               (unsigned long long)p->request_id, p->peer,
+               zmq_strerror(zmq_errno()));
+}
+
+static void release(struct pending *p)
+{
+    free(p->out.data);
+    p->out.data = NULL;
+    if (p->req != NULL)
+        survey__v1__request__free_unpacked(p->req, NULL);
+    p->req = NULL;
+}
+
+/* Handles one batch: the first request (blocking already satisfied by the
+ * poll) and whatever else is ready, up to max_batch. */
+static sv_status serve_batch(sv_server *s, sv_error *err)
+{
+    size_t n = 0;
+    while (n < s->max_batch) {
+        int got = receive(s, &s->pending[n], ZMQ_DONTWAIT);
+        if (got < 0)
+            return zmq_fail(err, "zmq_msg_recv");
+        if (got == 0)
+            break;
+        n++;
+    }
+    if (n == 0)
+        return SV_OK;
+
+    long long now_ms = sv_now_ms();
+    sv_batch *batch = NULL;
+    for (size_t i = 0; i < n; i++)
+        dispatch(s, &s->pending[i], &batch, now_ms);
+
+    sv_status commit_st = SV_OK;
+    sv_error commit_err = {{0}};
+    if (batch != NULL) {
+        commit_st = sv_batch_commit(&batch, &commit_err);
+        if (commit_st != SV_OK)
+            sv_log(PROGRAM, "commit of %zu requests failed: %s", n,
+                   commit_err.msg);
+    }
+    for (size_t i = 0; i < n; i++) {
+        finish(s, &s->pending[i], commit_st, &commit_err);
+        send_reply(s, &s->pending[i]);
+        release(&s->pending[i]);
+    }
+    return SV_OK;
+}
+
+sv_status sv_server_run(sv_server *s, volatile sig_atomic_t *stop,
+                        sv_error *err)
+{
+    while (!*stop) {
+        zmq_pollitem_t item = {.socket = s->router, .events = ZMQ_POLLIN};
+        int rc = zmq_poll(&item, 1, POLL_MS);
+        if (rc < 0) {
+            if (zmq_errno() == EINTR)
+                continue;
+            return zmq_fail(err, "zmq_poll");
+        }
+        if (rc == 0)
+            continue;
+        sv_status st = serve_batch(s, err);
+        if (st != SV_OK)
+            return st;
+    }
+    return SV_OK;
+}

@@ -1,0 +1,46 @@
+/* server.h: the collector's request loop. One ROUTER socket; requests that
+ * are ready are drained into a bounded batch, their submissions applied in
+ * one LMDB write transaction (group commit), and every reply sent only after
+ * that transaction has committed durably. Reads in the same batch are
+ * answered after the commit, so they see the batch's writes. */
+#ifndef SV_SERVER_H
+#define SV_SERVER_H
+
+#include "registry.h"
+#include "status.h"
+
+#include <signal.h>
+#include <stddef.h>
+
+#define SV_DEFAULT_ENDPOINT "tcp://127.0.0.1:5555"
+#define SV_DEFAULT_BATCH 256
+#define SV_DEFAULT_MAX_REQUEST (256 * 1024)
+
+typedef struct {
+    const char *endpoint; /* e.g. tcp://127.0.0.1:5555, ipc:///path */
+    const char *data_dir; /* LMDB environment directory */
+    size_t map_size;      /* bytes; 0 = storage default */
+    size_t max_batch;     /* requests per group commit; 0 = default */
+    size_t max_request;   /* larger frames get TOO_LARGE; 0 = default.
+                             Frames over 4x this drop the connection. */
+} sv_server_options;
+
+typedef struct sv_server sv_server;
+
+/* Opens the store and binds the socket. reg is borrowed and must outlive
+ * the server. *out is owned by the caller: sv_server_destroy(). */
+sv_status sv_server_new(sv_server **out, const sv_server_options *opt,
+                        const sv_registry *reg, sv_error *err);
+
+/* The endpoint actually bound (a tcp port of * resolved). */
+const char *sv_server_endpoint(const sv_server *s);
+
+/* Serves until *stop is non-zero (set from a signal handler); the batch in
+ * hand is always finished first. Returns SV_OK on a requested stop. */
+sv_status sv_server_run(sv_server *s, volatile sig_atomic_t *stop,
+                        sv_error *err);
+
+/* Closes the socket and the store, frees *self. NULL-safe. */
+void sv_server_destroy(sv_server **self);
+
+#endif

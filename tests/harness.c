@@ -1,0 +1,231 @@
+/* harness.c: see harness.h. */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#ifndef SV_BINARY_DIR
+#error SV_BINARY_DIR must be defined
+#endif
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    while (buf != NULL) {
+        size_t got = fread(buf + len, 1, cap - len - 1, f);
+        len += got;
+        if (got == 0)
+            break;
+        if (cap - len < 2) {
+            char *bigger = realloc(buf, cap * 2);
+            if (bigger == NULL) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    if (buf != NULL)
+        buf[len] = '\0';
+    fclose(f);
+    return buf;
+}
+
+bool sv_harness_log_contains(const sv_harness *h, const char *needle)
+{
+    char *text = slurp(h->log);
+    bool found = text != NULL && strstr(text, needle) != NULL;
+    free(text);
+    return found;
+}
+
+static void print_log(const sv_harness *h)
+{
+    char *text = slurp(h->log);
+    fprintf(stderr, "--- collector log %s ---\n%s\n---\n", h->log,
+            text != NULL ? text : "(unreadable)");
+    free(text);
+}
+
+static int make_dir(sv_harness *h)
+{
+    if (h->dir[0] != '\0')
+        return 0;
+    char tmpl[] = "/tmp/sv-test-XXXXXX";
+    if (mkdtemp(tmpl) == NULL)
+        return -1;
+    snprintf(h->dir, sizeof h->dir, "%s", tmpl);
+    snprintf(h->endpoint, sizeof h->endpoint, "ipc://%s/collector.sock",
+             h->dir);
+    snprintf(h->data, sizeof h->data, "%s/data", h->dir);
+    snprintf(h->log, sizeof h->log, "%s/collector.log", h->dir);
+    return 0;
+}
+
+/* The log is appended across restarts: the latest start is ready once a
+ * ready line follows the last "starting" line. */
+static bool latest_start_ready(const sv_harness *h)
+{
+    char *text = slurp(h->log);
+    char *last_start = NULL;
+    for (char *p = text; p != NULL; p++) {
+        p = strstr(p, ": starting ");
+        if (p == NULL)
+            break;
+        last_start = p;
+    }
+    bool ok = last_start != NULL && strstr(last_start, ": ready ") != NULL;
+    free(text);
+    return ok;
+}
+
+int sv_harness_start(sv_harness *h, const char *const *extra)
+{
+    if (make_dir(h) != 0)
+        return -1;
+    const char *argv[64];
+    size_t n = 0;
+    argv[n++] = SV_BINARY_DIR "/collector/survey-collector";
+    argv[n++] = "--data";
+    argv[n++] = h->data;
+    argv[n++] = "--endpoint";
+    argv[n++] = h->endpoint;
+    argv[n++] = "--survey-dir";
+    argv[n++] = SV_SOURCE_DIR "/data";
+    for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 63; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+
+    int logfd = open(h->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (logfd < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(logfd);
+        return -1;
+    }
+    if (pid == 0) {
+        if (dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
+            _exit(126);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(logfd);
+    h->pid = pid;
+    for (int waited = 0; waited < 20000; waited += 20) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            h->pid = 0;
+            print_log(h);
+            return -1;
+        }
+        if (latest_start_ready(h))
+            return 0;
+        sleep_ms(20);
+    }
+    print_log(h);
+    sv_harness_stop(h, SIGKILL);
+    return -1;
+}
+
+int sv_harness_stop(sv_harness *h, int sig)
+{
+    if (h->pid == 0)
+        return -1;
+    if (kill(h->pid, sig != 0 ? sig : SIGTERM) != 0)
+        return -1;
+    int status = 0;
+    pid_t got;
+    do {
+        got = waitpid(h->pid, &status, 0);
+    } while (got < 0 && errno == EINTR);
+    h->pid = 0;
+    return got < 0 ? -1 : status;
+}
+
+void sv_harness_cleanup(sv_harness *h)
+{
+    if (h->pid != 0)
+        (void)sv_harness_stop(h, SIGKILL);
+    if (h->dir[0] != '\0') {
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", h->dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "harness: could not remove %s\n", h->dir);
+        h->dir[0] = '\0';
+    }
+}
+
+int sv_harness_call_raw(const char *endpoint, const void *data, size_t len,
+                        Survey__V1__Reply **out, int timeout_ms)
+{
+    int rc = -1;
+    void *ctx = zmq_ctx_new();
+    void *sock = NULL;
+    zmq_msg_t msg;
+    bool have_msg = false;
+    if (ctx == NULL)
+        return -1;
+    sock = zmq_socket(ctx, ZMQ_REQ);
+    if (sock == NULL)
+        goto fail;
+    int linger = 0;
+    if (zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) != 0)
+        goto fail;
+    if (zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms) != 0)
+        goto fail;
+    if (zmq_connect(sock, endpoint) != 0)
+        goto fail;
+    if (zmq_send(sock, data, len, 0) < 0)
+        goto fail;
+    if (zmq_msg_init(&msg) != 0)
+        goto fail;
+    have_msg = true;
+    if (zmq_msg_recv(&msg, sock, 0) < 0)
+        goto fail;
+    *out =
+        survey__v1__reply__unpack(NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
+    if (*out != NULL)
+        rc = 0;
+fail:
+    if (have_msg)
+        zmq_msg_close(&msg);
+    if (sock != NULL)
+        zmq_close(sock);
+    zmq_ctx_term(ctx);
+    return rc;
+}
+
+int sv_harness_call(const char *endpoint, const Survey__V1__Request *req,
+                    Survey__V1__Reply **out, int timeout_ms)
+{
+    size_t len = survey__v1__request__get_packed_size(req);
+    uint8_t *buf = malloc(len > 0 ? len : 1);
+    if (buf == NULL)
+        return -1;
+    survey__v1__request__pack(req, buf);
+    int rc = sv_harness_call_raw(endpoint, buf, len, out, timeout_ms);
+    free(buf);
+    return rc;
+}

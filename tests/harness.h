@@ -1,0 +1,46 @@
+/* harness.h: test support: runs a real survey-collector process on an
+ * ipc:// endpoint in a private temporary directory, and makes one-shot
+ * protobuf calls to it over a real ZeroMQ REQ socket. */
+#ifndef SV_HARNESS_H
+#define SV_HARNESS_H
+
+#include "survey.pb-c.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct {
+    pid_t pid;          /* 0 when not running */
+    char dir[128];      /* private temp dir, removed by sv_harness_cleanup */
+    char endpoint[256]; /* ipc://<dir>/collector.sock */
+    char data[256];     /* <dir>/data: the LMDB environment */
+    char log[256];      /* <dir>/collector.log: its stderr and stdout */
+} sv_harness;
+
+/* Creates the temp dir (first call only) and starts the collector with
+ * --data, --endpoint, --survey-dir <repo>/data and the NULL-terminated extra
+ * arguments (may be NULL). Waits up to 20 s for its ready line.
+ * Returns 0, or -1 (and prints the log) on failure. */
+int sv_harness_start(sv_harness *h, const char *const *extra);
+
+/* Sends SIGTERM (or sig if non-zero), waits, returns the exit status as
+ * waitpid reports it, or -1. The directory stays. */
+int sv_harness_stop(sv_harness *h, int sig);
+
+/* Stops if running and removes the directory. */
+void sv_harness_cleanup(sv_harness *h);
+
+/* True if the log contains needle. */
+bool sv_harness_log_contains(const sv_harness *h, const char *needle);
+
+/* Sends req in one frame on a fresh REQ socket and waits up to timeout_ms
+ * for the reply. Returns 0 and *out (free with
+ * survey__v1__reply__free_unpacked), or -1 on timeout/error. */
+int sv_harness_call(const char *endpoint, const Survey__V1__Request *req,
+                    Survey__V1__Reply **out, int timeout_ms);
+
+/* Sends raw bytes as one frame; *out as above. */
+int sv_harness_call_raw(const char *endpoint, const void *data, size_t len,
+                        Survey__V1__Reply **out, int timeout_ms);
+
+#endif

@@ -1,0 +1,700 @@
+/* test_collector.c: the real survey-collector process over real ZeroMQ
+ * sockets (ipc:// in a private directory, and tcp on 127.0.0.1 with a port
+ * chosen by the kernel), storing in a real LMDB environment. */
+#include "harness.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include <cmocka.h>
+
+#define SURVEY "shoman-jiritsu-r6"
+#define TIMEOUT 10000
+
+/* ---- building submissions -------------------------------------------- */
+
+typedef struct {
+    Survey__V1__Answer items[64];
+    Survey__V1__Answer *ptrs[64];
+    Survey__V1__Choices choices[64];
+    char *options[64][8];
+    size_t n;
+    Survey__V1__Submission sub;
+    Survey__V1__Request req;
+} form;
+
+static Survey__V1__Answer *add(form *f, const char *question)
+{
+    assert_true(f->n < 64);
+    Survey__V1__Answer *a = &f->items[f->n];
+    survey__v1__answer__init(a);
+    a->question = (char *)question;
+    f->ptrs[f->n] = a;
+    f->n++;
+    f->sub.answers = f->ptrs;
+    f->sub.n_answers = f->n;
+    return a;
+}
+
+static void add_choice(form *f, const char *question, const char *option)
+{
+    Survey__V1__Answer *a = add(f, question);
+    a->value_case = SURVEY__V1__ANSWER__VALUE_CHOICE;
+    a->choice = (char *)option;
+}
+
+static void add_int(form *f, const char *question, int64_t v)
+{
+    Survey__V1__Answer *a = add(f, question);
+    a->value_case = SURVEY__V1__ANSWER__VALUE_INTEGER;
+    a->integer = v;
+}
+
+static void add_text(form *f, const char *question, const char *text)
+{
+    Survey__V1__Answer *a = add(f, question);
+    a->value_case = SURVEY__V1__ANSWER__VALUE_TEXT;
+    a->text = (char *)text;
+}
+
+static void add_choices(form *f, const char *question, size_t n, ...)
+{
+    Survey__V1__Answer *a = add(f, question);
+    size_t k = f->n - 1;
+    survey__v1__choices__init(&f->choices[k]);
+    va_list ap;
+    va_start(ap, n);
+    for (size_t i = 0; i < n && i < 8; i++)
+        f->options[k][i] = va_arg(ap, char *);
+    va_end(ap);
+    f->choices[k].options = f->options[k];
+    f->choices[k].n_options = n;
+    a->value_case = SURVEY__V1__ANSWER__VALUE_CHOICES;
+    a->choices = &f->choices[k];
+}
+
+/* A complete answer set: no program run, so nothing else is relevant. */
+static void init_form(form *f, const char *respondent, const char *id,
+                      uint64_t base)
+{
+    memset(f, 0, sizeof *f);
+    survey__v1__submission__init(&f->sub);
+    survey__v1__request__init(&f->req);
+    f->sub.survey = SURVEY;
+    f->sub.respondent = (char *)respondent;
+    f->sub.submission_id = (char *)id;
+    f->sub.base_revision = base;
+    f->sub.note = "test";
+    f->req.body_case = SURVEY__V1__REQUEST__BODY_SUBMIT;
+    f->req.submit = &f->sub;
+    add_int(f, "holders", 100);
+    add_choice(f, "consult", "no");
+    add_choice(f, "supporter", "no");
+    add_choice(f, "fact_finding", "no");
+    add_choice(f, "care_support", "no");
+    add_choice(f, "peer_exchange", "no");
+    add_choice(f, "employment", "no");
+    add_choice(f, "carer_support", "no");
+    add_choice(f, "other_support", "no");
+}
+
+static Survey__V1__Answer *find_answer(form *f, const char *question)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        if (strcmp(f->items[i].question, question) == 0)
+            return &f->items[i];
+    }
+    return NULL;
+}
+
+/* ---- calling ----------------------------------------------------------- */
+
+static Survey__V1__Reply *call(const char *endpoint,
+                               const Survey__V1__Request *req)
+{
+    Survey__V1__Reply *reply = NULL;
+    assert_int_equal(sv_harness_call(endpoint, req, &reply, TIMEOUT), 0);
+    assert_non_null(reply);
+    return reply;
+}
+
+static Survey__V1__Reply *submit(const char *endpoint, form *f)
+{
+    return call(endpoint, &f->req);
+}
+
+static Survey__V1__Ack *expect_ack(Survey__V1__Reply *reply)
+{
+    if (reply->body_case == SURVEY__V1__REPLY__BODY_ERROR)
+        fprintf(stderr, "unexpected error: %s\n", reply->error->message);
+    assert_int_equal(reply->body_case, SURVEY__V1__REPLY__BODY_ACK);
+    return reply->ack;
+}
+
+static Survey__V1__Error *expect_error(Survey__V1__Reply *reply,
+                                       Survey__V1__Error__Code code)
+{
+    assert_int_equal(reply->body_case, SURVEY__V1__REPLY__BODY_ERROR);
+    if (reply->error->code != code)
+        fprintf(stderr, "error: %s\n", reply->error->message);
+    assert_int_equal(reply->error->code, code);
+    assert_true(strlen(reply->error->message) > 0);
+    return reply->error;
+}
+
+static Survey__V1__Reply *get(const char *endpoint, const char *respondent)
+{
+    Survey__V1__GetRequest g = SURVEY__V1__GET_REQUEST__INIT;
+    Survey__V1__Request req = SURVEY__V1__REQUEST__INIT;
+    g.survey = SURVEY;
+    g.respondent = (char *)respondent;
+    req.body_case = SURVEY__V1__REQUEST__BODY_GET;
+    req.get = &g;
+    return call(endpoint, &req);
+}
+
+static Survey__V1__Reply *history(const char *endpoint, const char *respondent)
+{
+    Survey__V1__HistoryRequest h = SURVEY__V1__HISTORY_REQUEST__INIT;
+    Survey__V1__Request req = SURVEY__V1__REQUEST__INIT;
+    h.survey = SURVEY;
+    h.respondent = (char *)respondent;
+    req.body_case = SURVEY__V1__REQUEST__BODY_HISTORY;
+    req.history = &h;
+    return call(endpoint, &req);
+}
+
+static Survey__V1__Reply *questionnaire(const char *endpoint)
+{
+    Survey__V1__QuestionnaireRequest q =
+        SURVEY__V1__QUESTIONNAIRE_REQUEST__INIT;
+    Survey__V1__Request req = SURVEY__V1__REQUEST__INIT;
+    req.body_case = SURVEY__V1__REQUEST__BODY_QUESTIONNAIRE;
+    req.questionnaire = &q; /* empty survey: the only one served */
+    return call(endpoint, &req);
+}
+
+static void free_reply(Survey__V1__Reply *reply)
+{
+    survey__v1__reply__free_unpacked(reply, NULL);
+}
+
+/* ---- fixtures ------------------------------------------------------------ */
+
+static int setup(void **state)
+{
+    sv_harness *h = calloc(1, sizeof *h);
+    if (h == NULL || sv_harness_start(h, NULL) != 0) {
+        free(h);
+        return -1;
+    }
+    *state = h;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    sv_harness *h = *state;
+    sv_harness_cleanup(h);
+    free(h);
+    return 0;
+}
+
+/* ---- tests --------------------------------------------------------------- */
+
+static void test_submit_then_get(void **state)
+{
+    sv_harness *h = *state;
+    form f;
+    init_form(&f, "010006", "id-submit-1", 0);
+    Survey__V1__Reply *reply = submit(h->endpoint, &f);
+    Survey__V1__Ack *ack = expect_ack(reply);
+    assert_string_equal(ack->respondent, "010006");
+    assert_string_equal(ack->survey, SURVEY);
+    assert_string_equal(ack->submission_id, "id-submit-1");
+    assert_int_equal(ack->revision, 1);
+    assert_true(ack->sequence >= 1);
+    assert_false(ack->duplicate);
+    assert_int_equal(ack->n_missing, 0);
+    free_reply(reply);
+
+    reply = get(h->endpoint, "010006");
+    assert_int_equal(reply->body_case, SURVEY__V1__REPLY__BODY_RESPONSE);
+    Survey__V1__Revision *cur = reply->response->current;
+    assert_non_null(cur);
+    assert_int_equal(cur->revision, 1);
+    assert_int_equal(cur->n_answers, f.n);
+    assert_string_equal(cur->answers[0]->question, "holders");
+    assert_int_equal(cur->answers[0]->integer, 100);
+    assert_string_equal(cur->note, "test");
+    assert_string_equal(cur->submission_id, "id-submit-1");
+    /* the submitter comes from the transport, not from the request */
+    assert_true(strncmp(cur->submitter, "anonymous@", 10) == 0);
+    assert_true(cur->time_ms > 1700000000000LL);
+    free_reply(reply);
+}
+
+static void test_incomplete_is_accepted_with_missing(void **state)
+{
+    sv_harness *h = *state;
+    form f;
+    init_form(&f, "020001", "id-incomplete", 0);
+    find_answer(&f, "consult")->choice = "yes";
+    add_choice(&f, "consult_window", "health_center");
+    Survey__V1__Reply *reply = submit(h->endpoint, &f);
+    Survey__V1__Ack *ack = expect_ack(reply);
+    assert_int_equal(ack->revision, 1);
+    /* consult_content, consult_channel, consult_funding are required and
+     * relevant now; peer_counselors is not (no peer_counseling chosen) */
+    assert_int_equal(ack->n_missing, 3);
+    assert_string_equal(ack->missing[0], "consult_content");
+    assert_string_equal(ack->missing[1], "consult_channel");
+    assert_string_equal(ack->missing[2], "consult_funding");
+    free_reply(reply);
+
+    /* the next sitting completes it */
+    init_form(&f, "020001", "id-incomplete-2", 1);
+    find_answer(&f, "consult")->choice = "yes";
+    add_choice(&f, "consult_window", "health_center");
+    add_choices(&f, "consult_content", 2, "care_guidance", "peer_counseling");
+    add_choices(&f, "peer_counselors", 1, "experienced_parent");
+    add_choices(&f, "consult_channel", 2, "counter", "phone");
+    add_choices(&f, "consult_funding", 1, "national_subsidy");
+    reply = submit(h->endpoint, &f);
+    ack = expect_ack(reply);
+    assert_int_equal(ack->revision, 2);
+    assert_int_equal(ack->n_missing, 0);
+    free_reply(reply);
+}
+
+static void test_duplicate_retry(void **state)
+{
+    sv_harness *h = *state;
+    form f;
+    init_form(&f, "030007", "id-retry", 0);
+    Survey__V1__Reply *first = submit(h->endpoint, &f);
+    Survey__V1__Ack *a1 = expect_ack(first);
+    Survey__V1__Reply *second = submit(h->endpoint, &f);
+    Survey__V1__Ack *a2 = expect_ack(second);
+    assert_true(a2->duplicate);
+    assert_int_equal(a2->revision, a1->revision);
+    assert_int_equal(a2->sequence, a1->sequence);
+    free_reply(first);
+    free_reply(second);
+
+    Survey__V1__Reply *hist = history(h->endpoint, "030007");
+    assert_int_equal(hist->body_case, SURVEY__V1__REPLY__BODY_HISTORY);
+    assert_int_equal(hist->history->n_revisions, 1);
+    free_reply(hist);
+
+    /* the same id with other content is a conflict, not a duplicate */
+    find_answer(&f, "holders")->integer = 101;
+    Survey__V1__Reply *other = submit(h->endpoint, &f);
+    Survey__V1__Error *e =
+        expect_error(other, SURVEY__V1__ERROR__CODE__CONFLICT);
+    assert_non_null(strstr(e->message, "id-retry"));
+    free_reply(other);
+}
+
+static void test_correction_and_conflict(void **state)
+{
+    sv_harness *h = *state;
+    form f;
+    init_form(&f, "040002", "id-c1", 0);
+    free_reply(submit(h->endpoint, &f));
+    init_form(&f, "040002", "id-c2", 1);
+    find_answer(&f, "holders")->integer = 1233;
+    f.sub.note = "受給者数の訂正";
+    Survey__V1__Reply *reply = submit(h->endpoint, &f);
+    assert_int_equal(expect_ack(reply)->revision, 2);
+    free_reply(reply);
+
+    /* a stale base is refused with the revision to build on */
+    init_form(&f, "040002", "id-c3", 1);
+    reply = submit(h->endpoint, &f);
+    Survey__V1__Error *e =
+        expect_error(reply, SURVEY__V1__ERROR__CODE__CONFLICT);
+    assert_int_equal(e->current_revision, 2);
+    free_reply(reply);
+
+    reply = history(h->endpoint, "040002");
+    assert_int_equal(reply->history->n_revisions, 2);
+    Survey__V1__Revision *r1 = reply->history->revisions[0];
+    Survey__V1__Revision *r2 = reply->history->revisions[1];
+    assert_int_equal(r1->revision, 1);
+    assert_int_equal(r1->answers[0]->integer, 100);
+    assert_int_equal(r2->revision, 2);
+    assert_int_equal(r2->base_revision, 1);
+    assert_int_equal(r2->answers[0]->integer, 1233);
+    assert_string_equal(r2->note, "受給者数の訂正");
+    assert_true(r2->sequence > r1->sequence);
+    free_reply(reply);
+}
+
+static void test_invalid_reports_every_problem(void **state)
+{
+    sv_harness *h = *state;
+    form f;
+    init_form(&f, "050008", "id-invalid", 0);
+    find_answer(&f, "holders")->integer = -1;
+    find_answer(&f, "consult")->choice = "maybe";
+    add_choice(&f, "supporter_outsourced", "yes"); /* supporter = no */
+    add_text(&f, "no_such_question", "x");
+    Survey__V1__Reply *reply = submit(h->endpoint, &f);
+    Survey__V1__Error *e =
+        expect_error(reply, SURVEY__V1__ERROR__CODE__INVALID);
+    assert_int_equal(e->n_problems, 4);
+    int seen = 0;
+    for (size_t i = 0; i < e->n_problems; i++) {
+        Survey__V1__Problem *p = e->problems[i];
+        if (strcmp(p->question, "holders") == 0) {
+            assert_int_equal(p->rule, SURVEY__V1__PROBLEM__RULE__CONSTRAINT);
+            assert_string_equal(p->value, "-1");
+            seen |= 1;
+        } else if (strcmp(p->question, "consult") == 0) {
+            assert_int_equal(p->rule,
+                             SURVEY__V1__PROBLEM__RULE__UNKNOWN_OPTION);
+            assert_string_equal(p->value, "maybe");
+            seen |= 2;
+        } else if (strcmp(p->question, "supporter_outsourced") == 0) {
+            assert_int_equal(p->rule, SURVEY__V1__PROBLEM__RULE__NOT_RELEVANT);
+            seen |= 4;
+        } else if (strcmp(p->question, "no_such_question") == 0) {
+            assert_int_equal(p->rule,
+                             SURVEY__V1__PROBLEM__RULE__UNKNOWN_QUESTION);
+            seen |= 8;
+        }
+        assert_true(strlen(p->message) > 0);
+    }
+    assert_int_equal(seen, 15);
+    free_reply(reply);
+
+    /* nothing was written */
+    reply = get(h->endpoint, "050008");
+    expect_error(reply, SURVEY__V1__ERROR__CODE__NOT_FOUND);
+    free_reply(reply);
+    assert_true(sv_harness_log_contains(h, "INVALID"));
+}
+
+static void test_unknown_survey_and_respondent(void **state)
+{
+    sv_harness *h = *state;
+    form f;
+    init_form(&f, "999999", "id-unknown-r", 0);
+    Survey__V1__Reply *reply = submit(h->endpoint, &f);
+    Survey__V1__Error *e =
+        expect_error(reply, SURVEY__V1__ERROR__CODE__UNKNOWN_RESPONDENT);
+    assert_non_null(strstr(e->message, "999999"));
+    free_reply(reply);
+
+    init_form(&f, "010006", "id-unknown-s", 0);
+    f.sub.survey = "shoman-jiritsu-r5";
+    reply = submit(h->endpoint, &f);
+    e = expect_error(reply, SURVEY__V1__ERROR__CODE__UNKNOWN_SURVEY);
+    assert_non_null(strstr(e->message, "shoman-jiritsu-r5"));
+    free_reply(reply);
+}
+
+static void test_questionnaire(void **state)
+{
+    sv_harness *h = *state;
+    Survey__V1__Reply *reply = questionnaire(h->endpoint);
+    assert_int_equal(reply->body_case, SURVEY__V1__REPLY__BODY_QUESTIONNAIRE);
+    Survey__V1__Questionnaire *q = reply->questionnaire;
+    assert_string_equal(q->survey, SURVEY);
+    assert_true(q->n_questions > 40);
+    assert_string_equal(q->questions[0]->name, "holders");
+    assert_int_equal(q->questions[0]->type,
+                     SURVEY__V1__QUESTION__TYPE__INTEGER);
+    assert_string_equal(q->questions[1]->name, "consult");
+    assert_int_equal(q->questions[1]->n_options, 2);
+    assert_string_equal(q->questions[1]->options[0], "yes");
+    free_reply(reply);
+}
+
+/* Garbage, several frames, an empty body: each gets MALFORMED, and the
+ * collector goes on serving. */
+static void test_malformed_requests(void **state)
+{
+    sv_harness *h = *state;
+    Survey__V1__Reply *reply = NULL;
+    const char garbage[] = "\xff\xff\xff\xff this is not protobuf";
+    assert_int_equal(sv_harness_call_raw(h->endpoint, garbage,
+                                         sizeof garbage - 1, &reply, TIMEOUT),
+                     0);
+    expect_error(reply, SURVEY__V1__ERROR__CODE__MALFORMED);
+    free_reply(reply);
+
+    Survey__V1__Request empty = SURVEY__V1__REQUEST__INIT;
+    empty.request_id = 77;
+    reply = call(h->endpoint, &empty);
+    expect_error(reply, SURVEY__V1__ERROR__CODE__MALFORMED);
+    assert_int_equal(reply->request_id, 77);
+    free_reply(reply);
+
+    /* two frames in one request */
+    void *ctx = zmq_ctx_new();
+    void *req = zmq_socket(ctx, ZMQ_REQ);
+    int linger = 0, timeout = TIMEOUT;
+    assert_int_equal(zmq_setsockopt(req, ZMQ_LINGER, &linger, sizeof linger),
+                     0);
+    assert_int_equal(
+        zmq_setsockopt(req, ZMQ_RCVTIMEO, &timeout, sizeof timeout), 0);
+    assert_int_equal(zmq_connect(req, h->endpoint), 0);
+    assert_int_equal(zmq_send(req, "a", 1, ZMQ_SNDMORE), 1);
+    assert_int_equal(zmq_send(req, "b", 1, 0), 1);
+    char buf[4096];
+    int n = zmq_recv(req, buf, sizeof buf, 0);
+    assert_true(n > 0);
+    reply = survey__v1__reply__unpack(NULL, (size_t)n, (uint8_t *)buf);
+    assert_non_null(reply);
+    Survey__V1__Error *e =
+        expect_error(reply, SURVEY__V1__ERROR__CODE__MALFORMED);
+    assert_non_null(strstr(e->message, "one frame"));
+    free_reply(reply);
+    zmq_close(req);
+    zmq_ctx_term(ctx);
+
+    reply = questionnaire(h->endpoint);
+    assert_int_equal(reply->body_case, SURVEY__V1__REPLY__BODY_QUESTIONNAIRE);
+    free_reply(reply);
+    assert_true(sv_harness_log_contains(h, "MALFORMED"));
+}
+
+/* Over --max-request: TOO_LARGE. Over 4x that: the connection is dropped
+ * without a reply. Either way the collector keeps serving others. */
+static void test_oversized_frames(void **state)
+{
+    (void)state;
+    sv_harness h = {0};
+    const char *const extra[] = {"--max-request", "64K", NULL};
+    assert_int_equal(sv_harness_start(&h, extra), 0);
+
+    size_t big = 100 * 1024;
+    char *data = malloc(4 * big);
+    assert_non_null(data);
+    memset(data, 'x', 4 * big);
+    Survey__V1__Reply *reply = NULL;
+    assert_int_equal(
+        sv_harness_call_raw(h.endpoint, data, big, &reply, TIMEOUT), 0);
+    Survey__V1__Error *e =
+        expect_error(reply, SURVEY__V1__ERROR__CODE__TOO_LARGE);
+    assert_non_null(strstr(e->message, "65536"));
+    free_reply(reply);
+
+    reply = NULL;
+    assert_int_equal(
+        sv_harness_call_raw(h.endpoint, data, 4 * big, &reply, 1500), -1);
+    assert_null(reply);
+    free(data);
+
+    reply = questionnaire(h.endpoint);
+    assert_int_equal(reply->body_case, SURVEY__V1__REPLY__BODY_QUESTIONNAIRE);
+    free_reply(reply);
+    sv_harness_cleanup(&h);
+}
+
+/* A DEALER client with many requests in flight, no delimiter frame, and
+ * replies matched by request_id. */
+static void test_dealer_pipeline(void **state)
+{
+    sv_harness *h = *state;
+    enum { N = 40 };
+    void *ctx = zmq_ctx_new();
+    void *dealer = zmq_socket(ctx, ZMQ_DEALER);
+    int linger = 0, timeout = TIMEOUT;
+    assert_int_equal(zmq_setsockopt(dealer, ZMQ_LINGER, &linger, sizeof linger),
+                     0);
+    assert_int_equal(
+        zmq_setsockopt(dealer, ZMQ_RCVTIMEO, &timeout, sizeof timeout), 0);
+    assert_int_equal(zmq_connect(dealer, h->endpoint), 0);
+
+    /* the roster's first codes after the ones other tests use */
+    static const char *const codes[N] = {
+        "060003", "070009", "080004", "090000", "100005", "110001", "120006",
+        "130001", "140007", "150002", "160008", "170003", "180009", "190004",
+        "200000", "210005", "220001", "230006", "240001", "250007", "260002",
+        "270008", "280003", "290009", "300004", "310000", "320005", "330001",
+        "340006", "350001", "360007", "370002", "380008", "390003", "400009",
+        "410004", "420000", "430005", "440001", "450006"};
+    for (int i = 0; i < N; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "dealer-%d", i);
+        form f;
+        init_form(&f, codes[i], id, 0);
+        f.req.request_id = 1000 + (uint64_t)i;
+        size_t len = survey__v1__request__get_packed_size(&f.req);
+        uint8_t buf[4096];
+        assert_true(len <= sizeof buf);
+        survey__v1__request__pack(&f.req, buf);
+        assert_int_equal(zmq_send(dealer, buf, len, 0), (int)len);
+    }
+    int seen[N] = {0};
+    for (int i = 0; i < N; i++) {
+        uint8_t buf[65536];
+        int n = zmq_recv(dealer, buf, sizeof buf, 0);
+        assert_true(n > 0);
+        Survey__V1__Reply *reply =
+            survey__v1__reply__unpack(NULL, (size_t)n, buf);
+        assert_non_null(reply);
+        Survey__V1__Ack *ack = expect_ack(reply);
+        uint64_t k = reply->request_id - 1000;
+        assert_true(k < N);
+        assert_string_equal(ack->respondent, codes[k]);
+        seen[k]++;
+        free_reply(reply);
+    }
+    for (int i = 0; i < N; i++)
+        assert_int_equal(seen[i], 1);
+    zmq_close(dealer);
+    zmq_ctx_term(ctx);
+}
+
+/* A full LMDB map: UNAVAILABLE, nothing half-written, reads still served,
+ * and the collector starts again on the same environment. */
+static void test_map_full(void **state)
+{
+    (void)state;
+    sv_harness h = {0};
+    const char *const extra[] = {"--map-size", "256K", NULL};
+    assert_int_equal(sv_harness_start(&h, extra), 0);
+
+    static char text[7001];
+    memset(text, 'a', sizeof text - 1);
+    int stored = 0, unavailable = 0;
+    char first_failed[16] = "";
+    for (int i = 0; i < 137 && unavailable == 0; i++) {
+        char respondent[16], id[32];
+        /* any roster code: prefectures are 010006..470007 */
+        static const char *const codes[] = {
+            "010006", "020001", "030007", "040002", "050008", "060003",
+            "070009", "080004", "090000", "100005", "110001", "120006",
+            "130001", "140007", "150002", "160008", "170003", "180009",
+            "190004", "200000", "210005", "220001", "230006", "240001",
+            "250007", "260002", "270008", "280003", "290009", "300004"};
+        if ((size_t)i >= sizeof codes / sizeof codes[0])
+            break;
+        snprintf(respondent, sizeof respondent, "%s", codes[i]);
+        snprintf(id, sizeof id, "full-%d", i);
+        form f;
+        init_form(&f, respondent, id, 0);
+        find_answer(&f, "care_support")->choice = "yes";
+        add_text(&f, "care_support_background", text);
+        add_text(&f, "care_support_target", text);
+        add_text(&f, "care_support_content", text);
+        add_choices(&f, "care_support_funding", 1, "national_subsidy");
+        Survey__V1__Reply *reply = submit(h.endpoint, &f);
+        if (reply->body_case == SURVEY__V1__REPLY__BODY_ACK) {
+            stored++;
+        } else {
+            expect_error(reply, SURVEY__V1__ERROR__CODE__UNAVAILABLE);
+            snprintf(first_failed, sizeof first_failed, "%s", respondent);
+            unavailable++;
+        }
+        free_reply(reply);
+    }
+    assert_true(stored >= 1);
+    assert_int_equal(unavailable, 1);
+
+    /* nothing of the failed one; the stored ones are intact */
+    Survey__V1__Reply *reply = get(h.endpoint, first_failed);
+    expect_error(reply, SURVEY__V1__ERROR__CODE__NOT_FOUND);
+    free_reply(reply);
+    reply = get(h.endpoint, "010006");
+    assert_int_equal(reply->body_case, SURVEY__V1__REPLY__BODY_RESPONSE);
+    assert_int_equal(reply->response->current->revision, 1);
+    free_reply(reply);
+    assert_true(sv_harness_log_contains(&h, "UNAVAILABLE"));
+
+    /* a restart with a bigger map stores what failed */
+    assert_int_equal(sv_harness_stop(&h, 0), 0);
+    const char *const bigger[] = {"--map-size", "64M", NULL};
+    assert_int_equal(sv_harness_start(&h, bigger), 0);
+    form f;
+    init_form(&f, first_failed, "after-full", 0);
+    reply = submit(h.endpoint, &f);
+    assert_int_equal(expect_ack(reply)->revision, 1);
+    free_reply(reply);
+    sv_harness_cleanup(&h);
+}
+
+/* SIGTERM: clean exit 0; the data survives a restart. */
+static void test_sigterm_and_restart(void **state)
+{
+    (void)state;
+    sv_harness h = {0};
+    assert_int_equal(sv_harness_start(&h, NULL), 0);
+    form f;
+    init_form(&f, "130001", "id-restart", 0);
+    free_reply(submit(h.endpoint, &f));
+    int status = sv_harness_stop(&h, 0);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_true(sv_harness_log_contains(&h, "stopped cleanly"));
+
+    assert_int_equal(sv_harness_start(&h, NULL), 0);
+    Survey__V1__Reply *reply = get(h.endpoint, "130001");
+    assert_int_equal(reply->body_case, SURVEY__V1__REPLY__BODY_RESPONSE);
+    assert_string_equal(reply->response->current->submission_id, "id-restart");
+    free_reply(reply);
+    sv_harness_cleanup(&h);
+}
+
+/* TCP on loopback with a port the kernel picks; the ready line says it. */
+static void test_tcp_loopback(void **state)
+{
+    (void)state;
+    sv_harness h = {0};
+    /* the later --endpoint wins over the harness's ipc one */
+    const char *const extra[] = {"--endpoint", "tcp://127.0.0.1:*", NULL};
+    assert_int_equal(sv_harness_start(&h, extra), 0);
+    FILE *log = fopen(h.log, "r");
+    assert_non_null(log);
+    char line[1024], endpoint[256] = "";
+    while (fgets(line, sizeof line, log) != NULL) {
+        char *p = strstr(line, "ready on tcp://127.0.0.1:");
+        if (p != NULL && sscanf(p, "ready on %255s", endpoint) != 1)
+            endpoint[0] = '\0';
+    }
+    fclose(log);
+    assert_true(strncmp(endpoint, "tcp://127.0.0.1:", 16) == 0);
+    assert_true(atoi(endpoint + 16) > 0);
+    Survey__V1__Reply *reply = questionnaire(endpoint);
+    assert_int_equal(reply->body_case, SURVEY__V1__REPLY__BODY_QUESTIONNAIRE);
+    free_reply(reply);
+    sv_harness_cleanup(&h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest shared[] = {
+        cmocka_unit_test(test_submit_then_get),
+        cmocka_unit_test(test_incomplete_is_accepted_with_missing),
+        cmocka_unit_test(test_duplicate_retry),
+        cmocka_unit_test(test_correction_and_conflict),
+        cmocka_unit_test(test_invalid_reports_every_problem),
+        cmocka_unit_test(test_unknown_survey_and_respondent),
+        cmocka_unit_test(test_questionnaire),
+        cmocka_unit_test(test_malformed_requests),
+        cmocka_unit_test(test_dealer_pipeline),
+    };
+    const struct CMUnitTest own[] = {
+        cmocka_unit_test(test_oversized_frames),
+        cmocka_unit_test(test_map_full),
+        cmocka_unit_test(test_sigterm_and_restart),
+        cmocka_unit_test(test_tcp_loopback),
+    };
+    int failed =
+        cmocka_run_group_tests_name("collector", shared, setup, teardown);
+    failed +=
+        cmocka_run_group_tests_name("collector_lifecycle", own, NULL, NULL);
+    return failed;
+}

@@ -303,6 +303,20 @@ static bool resolve(sv_server *s, struct pending *p, const char *survey,
     return true;
 }
 
+/* Without authentication the submitter is the transport's peer address.
+ * Over ipc:// libzmq reports "localhost:UID:GID:PID"; the PID is left out
+ * so that the same user retrying from a new process is the same submitter
+ * (the submitter is part of the idempotency digest). */
+static void anonymous_identity(const char *peer, char *out, size_t len)
+{
+    const char *first = strchr(peer, ':');
+    const char *last = strrchr(peer, ':');
+    size_t keep = strlen(peer);
+    if (strncmp(peer, "localhost:", 10) == 0 && first != last)
+        keep = (size_t)(last - peer);
+    snprintf(out, len, "anonymous@%.*s", (int)keep, peer);
+}
+
 /* Validates a submission and, if acceptable, applies it to the batch
  * (beginning the batch on first use). */
 static void handle_submit(sv_server *s, struct pending *p, sv_batch **batch,
@@ -355,7 +369,7 @@ static void handle_submit(sv_server *s, struct pending *p, sv_batch **batch,
         st = sv_batch_begin(s->store, batch, &err);
     if (st == SV_OK) {
         char submitter[96];
-        snprintf(submitter, sizeof submitter, "anonymous@%s", p->peer);
+        anonymous_identity(p->peer, submitter, sizeof submitter);
         sv_put put = {.sub = sub,
                       .submitter = submitter,
                       .time_ms = now_ms,

@@ -1,0 +1,400 @@
+/* rpc.c: see rpc.h. */
+#include "rpc.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+struct sv_rpc {
+    void *ctx;      /* owned ZeroMQ context */
+    void *req;      /* owned REQ socket; NULL until used, or after a
+                       timeout closed it */
+    char *endpoint; /* owned copy */
+    int timeout_ms;
+    int retries;
+    uint64_t next_id; /* request_id of the last sv_rpc_call */
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static sv_status zmq_failed(sv_error *err, const char *what,
+                            const char *endpoint)
+{
+    return sv_fail(err, SV_ERR_ZMQ, "%s %s: %s", what, endpoint,
+                   zmq_strerror(zmq_errno()));
+}
+
+sv_status sv_rpc_new(sv_rpc **out, const char *endpoint, int timeout_ms,
+                     int retries, sv_error *err)
+{
+    sv_rpc *self = calloc(1, sizeof *self);
+    if (self == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    self->timeout_ms = timeout_ms;
+    self->retries = retries;
+    self->endpoint = strdup(endpoint);
+    if (self->endpoint == NULL) {
+        free(self);
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    }
+    self->ctx = zmq_ctx_new();
+    if (self->ctx == NULL) {
+        sv_status st = zmq_failed(err, "zmq_ctx_new for", endpoint);
+        free(self->endpoint);
+        free(self);
+        return st;
+    }
+    *out = self;
+    return SV_OK;
+}
+
+/* Closes *sock if open. zmq_close fails only for a non-socket. */
+static sv_status close_socket(void **sock, sv_error *err)
+{
+    if (*sock == NULL)
+        return SV_OK;
+    int rc = zmq_close(*sock);
+    *sock = NULL;
+    if (rc != 0)
+        return sv_fail(err, SV_ERR_ZMQ, "zmq_close: %s",
+                       zmq_strerror(zmq_errno()));
+    return SV_OK;
+}
+
+void sv_rpc_destroy(sv_rpc **self)
+{
+    if (self == NULL || *self == NULL)
+        return;
+    sv_rpc *s = *self;
+    (void)close_socket(&s->req, NULL); /* nothing to do about a failure */
+    int rc;
+    do {
+        rc = zmq_ctx_term(s->ctx);
+    } while (rc != 0 && zmq_errno() == EINTR);
+    free(s->endpoint);
+    free(s);
+    *self = NULL;
+}
+
+const char *sv_rpc_endpoint(const sv_rpc *self)
+{
+    return self->endpoint;
+}
+
+/* A new socket of type with linger 0, connected to the endpoint. */
+static sv_status open_socket(sv_rpc *self, int type, void **out, sv_error *err)
+{
+    void *sock = zmq_socket(self->ctx, type);
+    if (sock == NULL)
+        return zmq_failed(err, "zmq_socket for", self->endpoint);
+    int linger = 0;
+    if (zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) != 0) {
+        sv_status st = zmq_failed(err, "zmq_setsockopt for", self->endpoint);
+        (void)close_socket(&sock, NULL);
+        return st;
+    }
+    if (zmq_connect(sock, self->endpoint) != 0) {
+        sv_status st = sv_fail(err, SV_ERR_INVALID, "cannot connect to %s: %s",
+                               self->endpoint, zmq_strerror(zmq_errno()));
+        (void)close_socket(&sock, NULL);
+        return st;
+    }
+    *out = sock;
+    return SV_OK;
+}
+
+/* SV_OK when sock is readable within timeout_ms, else SV_ERR_TIMEOUT, or
+ * SV_ERR_ZMQ. Signals do not shorten the wait. */
+static sv_status wait_readable(void *sock, int timeout_ms, sv_error *err)
+{
+    int64_t deadline = now_ms() + timeout_ms;
+    for (;;) {
+        int64_t left = deadline - now_ms();
+        zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
+        int rc = zmq_poll(&item, 1, left > 0 ? (long)left : 0);
+        if (rc < 0 && zmq_errno() == EINTR)
+            continue;
+        if (rc < 0)
+            return sv_fail(err, SV_ERR_ZMQ, "zmq_poll: %s",
+                           zmq_strerror(zmq_errno()));
+        if (rc > 0 && (item.revents & ZMQ_POLLIN) != 0)
+            return SV_OK;
+        if (left <= 0)
+            return SV_ERR_TIMEOUT;
+    }
+}
+
+/* Receives one message (all its frames) and decodes the last frame, the
+ * Reply; an empty delimiter frame before it is allowed. With ZMQ_DONTWAIT
+ * in flags, SV_ERR_TIMEOUT means nothing was waiting. *out is NULL when
+ * the message did not decode (SV_ERR_PROTO). */
+static sv_status recv_reply(void *sock, int flags, Survey__V1__Reply **out,
+                            sv_error *err)
+{
+    zmq_msg_t msg;
+    sv_status st = SV_OK;
+    *out = NULL;
+    if (zmq_msg_init(&msg) != 0)
+        return sv_fail(err, SV_ERR_ZMQ, "zmq_msg_init: %s",
+                       zmq_strerror(zmq_errno()));
+    bool more = true;
+    while (more) {
+        if (zmq_msg_recv(&msg, sock, flags) < 0) {
+            if (zmq_errno() == EAGAIN)
+                st = SV_ERR_TIMEOUT;
+            else
+                st = sv_fail(err, SV_ERR_ZMQ, "zmq_msg_recv: %s",
+                             zmq_strerror(zmq_errno()));
+            break;
+        }
+        more = zmq_msg_more(&msg) != 0;
+        flags = 0; /* the rest of a message is always there */
+    }
+    if (st == SV_OK) {
+        *out = survey__v1__reply__unpack(NULL, zmq_msg_size(&msg),
+                                         zmq_msg_data(&msg));
+        if (*out == NULL)
+            st = sv_fail(err, SV_ERR_PROTO, "undecodable reply (%zu bytes)",
+                         zmq_msg_size(&msg));
+    }
+    if (zmq_msg_close(&msg) != 0 && st == SV_OK) {
+        survey__v1__reply__free_unpacked(*out, NULL);
+        *out = NULL;
+        st = sv_fail(err, SV_ERR_ZMQ, "zmq_msg_close: %s",
+                     zmq_strerror(zmq_errno()));
+    }
+    return st;
+}
+
+/* One lazy-pirate attempt: send, wait, receive. On a timeout the REQ
+ * socket is closed so that the next attempt starts clean. */
+static sv_status attempt(sv_rpc *self, const uint8_t *buf, size_t len,
+                         uint64_t id, Survey__V1__Reply **out, sv_error *err)
+{
+    sv_status st;
+    if (self->req == NULL) {
+        st = open_socket(self, ZMQ_REQ, &self->req, err);
+        if (st != SV_OK)
+            return st;
+    }
+    if (zmq_send(self->req, buf, len, 0) < 0) {
+        st = zmq_failed(err, "cannot send to", self->endpoint);
+        (void)close_socket(&self->req, NULL);
+        return st;
+    }
+    st = wait_readable(self->req, self->timeout_ms, err);
+    if (st == SV_ERR_TIMEOUT) {
+        sv_status cst = close_socket(&self->req, err);
+        return cst != SV_OK ? cst : SV_ERR_TIMEOUT;
+    }
+    if (st != SV_OK)
+        return st;
+    st = recv_reply(self->req, 0, out, err);
+    if (st != SV_OK)
+        return st;
+    if ((*out)->request_id != id) {
+        st = sv_fail(err, SV_ERR_PROTO, "reply for request %llu, expected %llu",
+                     (unsigned long long)(*out)->request_id,
+                     (unsigned long long)id);
+        survey__v1__reply__free_unpacked(*out, NULL);
+        *out = NULL;
+    }
+    return st;
+}
+
+sv_status sv_rpc_call(sv_rpc *self, const Survey__V1__Request *req,
+                      Survey__V1__Reply **out, sv_error *err)
+{
+    Survey__V1__Request copy = *req;
+    copy.request_id = ++self->next_id;
+    size_t len = survey__v1__request__get_packed_size(&copy);
+    uint8_t *buf = malloc(len > 0 ? len : 1);
+    if (buf == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    if (survey__v1__request__pack(&copy, buf) != len) {
+        free(buf);
+        return sv_fail(err, SV_ERR_PROTO, "cannot pack the request");
+    }
+    sv_status st = SV_ERR_TIMEOUT;
+    for (int i = 0; i <= self->retries && st == SV_ERR_TIMEOUT; i++)
+        st = attempt(self, buf, len, copy.request_id, out, err);
+    free(buf);
+    if (st == SV_ERR_TIMEOUT)
+        return sv_fail(err, st, "no reply from %s after %d attempt%s",
+                       self->endpoint, self->retries + 1,
+                       self->retries == 0 ? "" : "s");
+    return st;
+}
+
+/* ---- pipeline --------------------------------------------------------- */
+
+typedef struct {
+    size_t index;     /* into items */
+    int attempts;     /* sends so far */
+    int64_t deadline; /* monotonic ms of the next resend or give-up */
+} flight;
+
+/* Index of the item with that id, or n. */
+static size_t find_item(const sv_rpc_item *items, size_t n, uint64_t id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (items[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && items[lo].id == id ? lo : n;
+}
+
+/* Sends (or resends) f's item. A full queue counts as an attempt: the
+ * deadline brings the resend. */
+static sv_status send_item(void *sock, const sv_rpc_item *item, flight *f,
+                           int timeout_ms, sv_error *err)
+{
+    f->attempts++;
+    f->deadline = now_ms() + timeout_ms;
+    if (zmq_send(sock, item->data, item->len, ZMQ_DONTWAIT) < 0 &&
+        zmq_errno() != EAGAIN)
+        return sv_fail(err, SV_ERR_ZMQ, "zmq_send: %s",
+                       zmq_strerror(zmq_errno()));
+    return SV_OK;
+}
+
+typedef struct {
+    const sv_rpc_item *items;
+    size_t n;
+    flight *fl; /* in flight: fl[0..m) */
+    size_t m;
+    size_t settled;
+    sv_rpc_reply_fn on_reply;
+    void *arg;
+} pipe_state;
+
+static void settle(pipe_state *p, size_t k, const Survey__V1__Reply *reply)
+{
+    size_t index = p->fl[k].index;
+    p->fl[k] = p->fl[--p->m];
+    p->settled++;
+    p->on_reply(p->arg, index, reply);
+}
+
+/* Takes every reply waiting on sock. */
+static sv_status drain(pipe_state *p, void *sock, sv_error *err)
+{
+    for (;;) {
+        Survey__V1__Reply *reply = NULL;
+        sv_status st = recv_reply(sock, ZMQ_DONTWAIT, &reply, err);
+        if (st == SV_ERR_TIMEOUT)
+            return SV_OK;
+        if (st == SV_ERR_PROTO)
+            continue; /* undecodable: its request will time out */
+        if (st != SV_OK)
+            return st;
+        size_t index = find_item(p->items, p->n, reply->request_id);
+        for (size_t k = 0; k < p->m; k++) {
+            if (p->fl[k].index == index) {
+                settle(p, k, reply);
+                break;
+            }
+        }
+        survey__v1__reply__free_unpacked(reply, NULL);
+    }
+}
+
+/* Resends or gives up every request whose deadline has passed. */
+static sv_status expire(pipe_state *p, void *sock, int timeout_ms, int retries,
+                        sv_error *err)
+{
+    int64_t now = now_ms();
+    size_t k = 0;
+    while (k < p->m) {
+        flight *f = &p->fl[k];
+        if (f->deadline > now) {
+            k++;
+        } else if (f->attempts <= retries) {
+            sv_status st =
+                send_item(sock, &p->items[f->index], f, timeout_ms, err);
+            if (st != SV_OK)
+                return st;
+            k++;
+        } else {
+            settle(p, k, NULL); /* fl[k] is now another flight */
+        }
+    }
+    return SV_OK;
+}
+
+static int earliest_wait(const pipe_state *p)
+{
+    int64_t now = now_ms();
+    int64_t first = now + 1000;
+    for (size_t k = 0; k < p->m; k++) {
+        if (p->fl[k].deadline < first)
+            first = p->fl[k].deadline;
+    }
+    return first > now ? (int)(first - now) : 0;
+}
+
+sv_status sv_rpc_pipeline(sv_rpc *self, const sv_rpc_item *items, size_t n,
+                          size_t window, sv_rpc_reply_fn on_reply, void *arg,
+                          sv_error *err)
+{
+    for (size_t i = 1; i < n; i++) {
+        if (items[i].id <= items[i - 1].id)
+            return sv_fail(err, SV_ERR_INVALID,
+                           "request ids out of order at %zu", i);
+    }
+    if (n == 0)
+        return SV_OK;
+    if (window == 0)
+        window = 1;
+    if (window > n)
+        window = n;
+    pipe_state p = {items, n, NULL, 0, 0, on_reply, arg};
+    void *sock = NULL;
+    sv_status st = SV_ERR_NOMEM;
+    p.fl = calloc(window, sizeof *p.fl);
+    if (p.fl == NULL) {
+        st = sv_fail(err, st, "out of memory");
+        goto fail;
+    }
+    st = open_socket(self, ZMQ_DEALER, &sock, err);
+    if (st != SV_OK)
+        goto fail;
+    size_t next = 0;
+    while (p.settled < n) {
+        while (p.m < window && next < n) {
+            flight *f = &p.fl[p.m++];
+            f->index = next++;
+            f->attempts = 0;
+            st = send_item(sock, &items[f->index], f, self->timeout_ms, err);
+            if (st != SV_OK)
+                goto fail;
+        }
+        st = wait_readable(sock, earliest_wait(&p), err);
+        if (st == SV_OK)
+            st = drain(&p, sock, err);
+        else if (st == SV_ERR_TIMEOUT)
+            st = SV_OK;
+        if (st == SV_OK)
+            st = expire(&p, sock, self->timeout_ms, self->retries, err);
+        if (st != SV_OK)
+            goto fail;
+    }
+fail:
+    if (close_socket(&sock, st == SV_OK ? err : NULL) != SV_OK && st == SV_OK)
+        st = SV_ERR_ZMQ;
+    free(p.fl);
+    return st;
+}

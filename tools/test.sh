@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Sets up and runs the whole test suite: installs the Debian packages, builds
+# everything with -Werror under AddressSanitizer + UndefinedBehaviorSanitizer
+# in build-test/, and runs every test with ctest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/deps.sh
+cmake -S . -B build-test -DSV_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-test -j"$(nproc)"
+cd build-test
+ctest --output-on-failure -j2 --timeout 600

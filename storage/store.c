@@ -1,6 +1,7 @@
 /* store.c: the LMDB storage layer. One environment holds the current
- * answer set of every respondent, every revision, the change log and the
- * idempotency receipts; a submission writes all four in one nested
+ * answer set of every respondent (and its compact record), every revision,
+ * the change log, the idempotency receipts, and the aggregator's snapshots
+ * and watermarks; a submission writes its records in one nested
  * transaction of a batch. Record layout: storage/README.md. Contract:
  * store.h. */
 #include "store.h"
@@ -15,8 +16,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define STORE_SCHEMA "1"
-#define STORE_MAXDBS 8
+#define STORE_SCHEMA "2"
+#define STORE_SCHEMA_V1 "1" /* upgraded in place at a read-write open */
+#define STORE_MAXDBS 16
 /* Free pages each put must leave for the batch's commit (see
  * check_headroom): map pages / HEADROOM_DIV, within these bounds. */
 #define HEADROOM_DIV 64
@@ -33,13 +35,24 @@ typedef struct {
 
 struct sv_store {
     MDB_env *env;
-    store_db current;   /* survey \0 respondent -> Revision (latest) */
-    store_db revisions; /* survey \0 respondent \0 be64 -> Revision */
-    store_db changes;   /* be64 sequence -> Change */
-    store_db receipts;  /* survey \0 submission_id -> Receipt */
-    store_db meta;      /* "schema" -> "1" */
+    store_db current;    /* survey \0 respondent -> Revision (latest) */
+    store_db revisions;  /* survey \0 respondent \0 be64 -> Revision */
+    store_db changes;    /* be64 sequence -> Change */
+    store_db receipts;   /* survey \0 submission_id -> Receipt */
+    store_db meta;       /* "schema" -> "2" */
+    store_db compact;    /* survey \0 respondent -> compact record */
+    store_db snapshots;  /* survey \0 be64 version -> packed Snapshot */
+    store_db watermarks; /* survey -> Watermark */
     bool read_only;
     bool in_batch; /* LMDB allows one write transaction at a time */
+    size_t views;  /* open read transactions (sv_view and short reads) */
+};
+
+/* A read view: one read-only transaction. Short reads of the sv_store_*
+ * functions use one on the stack. */
+struct sv_view {
+    sv_store *s;
+    MDB_txn *txn;
 };
 
 struct sv_batch {
@@ -102,12 +115,17 @@ static sv_status corrupt(sv_error *err, const store_db *db, const MDB_val *key)
 }
 
 /* Begins a top-level transaction. When another process has grown the map
- * beyond ours, adopts its size and tries once more. */
+ * beyond ours, adopts its size and tries once more; not while a read view
+ * of this handle is open (remapping would pull the map from under it). */
 static sv_status txn_begin(sv_store *s, unsigned flags, MDB_txn **txn,
                            sv_error *err)
 {
     int rc = mdb_txn_begin(s->env, NULL, flags, txn);
 
+    if (rc == MDB_MAP_RESIZED && s->views > 0)
+        return sv_fail(err, SV_ERR_STORE,
+                       "another process has grown the map: end the open "
+                       "read views of this handle and retry");
     if (rc == MDB_MAP_RESIZED) {
         rc = mdb_env_set_mapsize(s->env, 0);
         if (rc == 0)
@@ -184,7 +202,26 @@ static sv_status open_env(sv_store *s, const char *dir, size_t size,
     return SV_OK;
 }
 
-/* Refuses a store written with another record layout; stamps a new one. */
+static sv_status write_schema(sv_store *s, MDB_txn *txn, sv_error *err)
+{
+    MDB_val key = {6, (void *)"schema"};
+    MDB_val val = {strlen(STORE_SCHEMA), (void *)STORE_SCHEMA};
+    int rc = mdb_put(txn, s->meta.dbi, &key, &val, 0);
+
+    if (rc != 0)
+        return mdb_status(s, rc, "write schema", err);
+    return SV_OK;
+}
+
+static bool schema_is(const MDB_val *val, const char *schema)
+{
+    return val->mv_size == strlen(schema) &&
+           memcmp(val->mv_data, schema, val->mv_size) == 0;
+}
+
+/* Refuses a store written with another record layout; stamps a new one.
+ * Schema 1 lacks only the databases that schema 2 added: a read-write open
+ * upgrades it in place (open_dbs creates them in the same transaction). */
 static sv_status check_schema(sv_store *s, MDB_txn *txn, const char *dir,
                               sv_error *err)
 {
@@ -192,34 +229,50 @@ static sv_status check_schema(sv_store *s, MDB_txn *txn, const char *dir,
     MDB_val val;
     int rc = mdb_get(txn, s->meta.dbi, &key, &val);
 
-    if (rc == MDB_NOTFOUND && !s->read_only) {
-        val.mv_size = strlen(STORE_SCHEMA);
-        val.mv_data = (void *)STORE_SCHEMA;
-        rc = mdb_put(txn, s->meta.dbi, &key, &val, 0);
-        if (rc != 0)
-            return mdb_status(s, rc, "write schema", err);
-        return SV_OK;
-    }
+    if (rc == MDB_NOTFOUND && !s->read_only)
+        return write_schema(s, txn, err);
     if (rc == MDB_NOTFOUND)
         return sv_fail(err, SV_ERR_STORE, "store in %s has no schema record",
                        dir);
     if (rc != 0)
         return mdb_status(s, rc, "read schema", err);
-    if (val.mv_size != strlen(STORE_SCHEMA) ||
-        memcmp(val.mv_data, STORE_SCHEMA, val.mv_size) != 0)
+    if (schema_is(&val, STORE_SCHEMA))
+        return SV_OK;
+    if (schema_is(&val, STORE_SCHEMA_V1) && !s->read_only)
+        return write_schema(s, txn, err);
+    if (schema_is(&val, STORE_SCHEMA_V1))
         return sv_fail(err, SV_ERR_STORE,
-                       "store in %s has schema '%.*s'; this build knows "
+                       "store in %s has schema " STORE_SCHEMA_V1
+                       ": open it read-write once to upgrade it to "
                        "schema " STORE_SCHEMA,
-                       dir, (int)(val.mv_size > 32 ? 32 : val.mv_size),
-                       (const char *)val.mv_data);
+                       dir);
+    return sv_fail(err, SV_ERR_STORE,
+                   "store in %s has schema '%.*s'; this build knows "
+                   "schema " STORE_SCHEMA,
+                   dir, (int)(val.mv_size > 32 ? 32 : val.mv_size),
+                   (const char *)val.mv_data);
+}
+
+static sv_status open_db(sv_store *s, MDB_txn *txn, store_db *db,
+                         const char *dir, sv_error *err)
+{
+    unsigned flags = s->read_only ? 0 : MDB_CREATE;
+    int rc = mdb_dbi_open(txn, db->name, flags, &db->dbi);
+
+    if (rc == MDB_NOTFOUND)
+        return sv_fail(err, SV_ERR_NOT_FOUND,
+                       "no store in %s (no database '%s')", dir, db->name);
+    if (rc != 0)
+        return mdb_status(s, rc, "open database", err);
     return SV_OK;
 }
 
+/* Opens meta and checks the schema first, so that a read-only open of an
+ * older layout is refused by its schema, not by a missing database. */
 static sv_status open_dbs(sv_store *s, const char *dir, sv_error *err)
 {
-    store_db *dbs[] = {&s->current, &s->revisions, &s->changes, &s->receipts,
-                       &s->meta};
-    unsigned flags = s->read_only ? 0 : MDB_CREATE;
+    store_db *dbs[] = {&s->current, &s->revisions, &s->changes,   &s->receipts,
+                       &s->compact, &s->snapshots, &s->watermarks};
     MDB_txn *txn = NULL;
     sv_status st;
     int rc;
@@ -227,20 +280,11 @@ static sv_status open_dbs(sv_store *s, const char *dir, sv_error *err)
     st = txn_begin(s, s->read_only ? MDB_RDONLY : 0, &txn, err);
     if (st != SV_OK)
         return st;
-    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
-        rc = mdb_dbi_open(txn, dbs[i]->name, flags, &dbs[i]->dbi);
-        if (rc == MDB_NOTFOUND) {
-            st =
-                sv_fail(err, SV_ERR_NOT_FOUND,
-                        "no store in %s (no database '%s')", dir, dbs[i]->name);
-            goto fail;
-        }
-        if (rc != 0) {
-            st = mdb_status(s, rc, "open database", err);
-            goto fail;
-        }
-    }
-    st = check_schema(s, txn, dir, err);
+    st = open_db(s, txn, &s->meta, dir, err);
+    if (st == SV_OK)
+        st = check_schema(s, txn, dir, err);
+    for (size_t i = 0; st == SV_OK && i < sizeof dbs / sizeof dbs[0]; i++)
+        st = open_db(s, txn, dbs[i], dir, err);
     if (st != SV_OK)
         goto fail;
     rc = mdb_txn_commit(txn); /* also for read-only: keeps the handles */
@@ -283,6 +327,10 @@ sv_status sv_store_open(sv_store **out, const char *dir,
     s->changes.numbered = true;
     s->receipts.name = "receipts";
     s->meta.name = "meta";
+    s->compact.name = "compact";
+    s->snapshots.name = "snapshots";
+    s->snapshots.numbered = true;
+    s->watermarks.name = "watermarks";
     st = open_env(s, dir, size, err);
     if (st != SV_OK)
         goto fail;
@@ -541,6 +589,7 @@ static sv_status put_change(sv_store *s, MDB_txn *txn, const sv_put *put,
     ch.respondent = put->sub->respondent;
     ch.revision = c->revision;
     ch.time_ms = put->time_ms;
+    ch.kind = SURVEY__STORE__V1__CHANGE__KIND__ANSWERS;
     store_key_sequence(&k, c->sequence);
     return put_message(s, txn, &s->changes, &k, &ch.base, MDB_APPEND, err);
 }
@@ -562,8 +611,31 @@ static sv_status put_receipt(sv_store *s, MDB_txn *txn, const sv_put *put,
                        MDB_NOOVERWRITE, err);
 }
 
-/* Writes the revision (history and current), the change and the receipt.
- * Everything in the Revision is borrowed from the put. */
+/* Puts the compact record beside the current revision or, for a put
+ * without one, deletes a stale record of an earlier revision: a compact
+ * record, when present, is always that of the current revision. */
+static sv_status put_compact(sv_store *s, MDB_txn *txn, const sv_put *put,
+                             const put_ctx *c, sv_error *err)
+{
+    static const uint8_t empty = 0;
+    MDB_val key = key_val(&c->current);
+    MDB_val val = {put->compact_len, (void *)put->compact};
+    int rc;
+
+    if (put->compact != NULL) {
+        if (put->compact_len == 0)
+            val.mv_data = (void *)&empty;
+        return put_val(s, txn, &s->compact, &c->current, &val, 0, err);
+    }
+    rc = mdb_del(txn, s->compact.dbi, &key, NULL);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return mdb_status(s, rc, "delete compact record", err);
+    return SV_OK;
+}
+
+/* Writes the revision (history and current), the compact record, the
+ * change and the receipt. Everything in the Revision is borrowed from the
+ * put. */
 static sv_status write_put(sv_store *s, MDB_txn *txn, const sv_put *put,
                            const put_ctx *c, sv_error *err)
 {
@@ -601,6 +673,8 @@ static sv_status write_put(sv_store *s, MDB_txn *txn, const sv_put *put,
     if (st == SV_OK)
         st = put_val(s, txn, &s->current, &c->current, &val, 0, err);
     free(buf);
+    if (st == SV_OK)
+        st = put_compact(s, txn, put, c, err);
     if (st == SV_OK)
         st = put_change(s, txn, put, c, err);
     if (st == SV_OK)
@@ -764,6 +838,65 @@ sv_status sv_batch_put(sv_batch *b, const sv_put *put, sv_put_result *res,
     return SV_OK;
 }
 
+/* Appends the control entry as sequence last + 1 inside txn. */
+static sv_status put_control(sv_batch *b, MDB_txn *txn, const char *survey,
+                             sv_change_kind kind, const char *requester,
+                             int64_t time_ms, uint64_t *sequence, sv_error *err)
+{
+    Survey__Store__V1__Change ch = SURVEY__STORE__V1__CHANGE__INIT;
+    store_key k;
+    uint64_t last;
+    sv_status st = last_sequence(b->s, txn, &last, err);
+
+    if (st != SV_OK)
+        return st;
+    ch.survey = (char *)survey;
+    ch.time_ms = time_ms;
+    ch.kind = kind == SV_CHANGE_RERUN
+                  ? SURVEY__STORE__V1__CHANGE__KIND__RERUN
+                  : SURVEY__STORE__V1__CHANGE__KIND__SNAPSHOT;
+    ch.requester = (char *)(requester != NULL ? requester : "");
+    store_key_sequence(&k, last + 1);
+    st = put_message(b->s, txn, &b->s->changes, &k, &ch.base, MDB_APPEND, err);
+    if (st == SV_OK)
+        st = check_headroom(b, txn, err);
+    if (st == SV_OK)
+        *sequence = last + 1;
+    return st;
+}
+
+sv_status sv_batch_control(sv_batch *b, const char *survey, sv_change_kind kind,
+                           const char *requester, int64_t time_ms,
+                           uint64_t *sequence, sv_error *err)
+{
+    MDB_txn *child;
+    uint64_t seq = 0;
+    sv_status st;
+    int rc;
+
+    *sequence = 0;
+    if (b == NULL)
+        return sv_fail(err, SV_ERR_INVALID, "no batch");
+    if (survey == NULL || survey[0] == '\0')
+        return sv_fail(err, SV_ERR_INVALID, "empty survey");
+    if (kind != SV_CHANGE_RERUN && kind != SV_CHANGE_SNAPSHOT)
+        return sv_fail(err, SV_ERR_INVALID,
+                       "change kind %d is not a control entry", (int)kind);
+    rc = mdb_txn_begin(b->s->env, b->txn, 0, &child);
+    if (rc != 0)
+        return mdb_status(b->s, rc, "begin nested transaction", err);
+    st = put_control(b, child, survey, kind, requester, time_ms, &seq, err);
+    if (st != SV_OK) {
+        mdb_txn_abort(child);
+        return st;
+    }
+    rc = mdb_txn_commit(child); /* frees child, also on failure */
+    if (rc != 0)
+        return mdb_status(b->s, rc, "commit nested transaction", err);
+    *sequence = seq;
+    return SV_OK;
+}
+
 sv_status sv_batch_commit(sv_batch **bp, sv_error *err)
 {
     sv_batch *b;
@@ -793,26 +926,55 @@ void sv_batch_abort(sv_batch **bp)
     *bp = NULL;
 }
 
-/* ---- reading ---------------------------------------------------------- */
+/* ---- read views ------------------------------------------------------- */
 
-/* Reads one revision record at k of db in a short read transaction. */
-static sv_status read_revision(sv_store *s, const store_db *db,
-                               const store_key *k, Survey__V1__Revision **out,
-                               sv_error *err)
+static sv_status view_open(sv_store *s, sv_view *v, sv_error *err)
 {
-    MDB_txn *txn;
-    sv_status st = txn_begin(s, MDB_RDONLY, &txn, err);
+    sv_status st = txn_begin(s, MDB_RDONLY, &v->txn, err);
 
     if (st != SV_OK)
         return st;
-    st = get_revision(s, txn, db, k, out, err);
-    mdb_txn_abort(txn);
-    return st;
+    v->s = s;
+    s->views++;
+    return SV_OK;
 }
 
-sv_status sv_store_current(sv_store *s, const char *survey,
-                           const char *respondent, Survey__V1__Revision **out,
-                           sv_error *err)
+static void view_close(sv_view *v)
+{
+    mdb_txn_abort(v->txn);
+    v->s->views--;
+}
+
+sv_status sv_view_begin(sv_store *s, sv_view **out, sv_error *err)
+{
+    sv_view *v;
+    sv_status st;
+
+    *out = NULL;
+    v = calloc(1, sizeof *v);
+    if (v == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory (view)");
+    st = view_open(s, v, err);
+    if (st != SV_OK) {
+        free(v);
+        return st;
+    }
+    *out = v;
+    return SV_OK;
+}
+
+void sv_view_end(sv_view **v)
+{
+    if (v == NULL || *v == NULL)
+        return;
+    view_close(*v);
+    free(*v);
+    *v = NULL;
+}
+
+sv_status sv_view_current(sv_view *v, const char *survey,
+                          const char *respondent, Survey__V1__Revision **out,
+                          sv_error *err)
 {
     store_key k;
     sv_status st;
@@ -823,9 +985,165 @@ sv_status sv_store_current(sv_store *s, const char *survey,
         return st;
     if (!store_key_pair(&k, survey, respondent))
         return key_too_long(err, survey, respondent);
-    st = read_revision(s, &s->current, &k, out, err);
+    st = get_revision(v->s, v->txn, &v->s->current, &k, out, err);
     if (st == SV_ERR_NOT_FOUND)
         return sv_fail(err, st, "nothing stored for %s/%s", survey, respondent);
+    return st;
+}
+
+sv_status sv_view_last_sequence(sv_view *v, uint64_t *seq, sv_error *err)
+{
+    return last_sequence(v->s, v->txn, seq, err);
+}
+
+/* Calls fn for the changes from the cursor's position on. */
+static sv_status walk_changes(sv_store *s, MDB_cursor *cur, uint64_t first,
+                              size_t max, sv_change_fn fn, void *ctx,
+                              sv_error *err)
+{
+    store_key k;
+    MDB_val key;
+    MDB_val val;
+    Survey__Store__V1__Change *ch;
+    size_t done = 0;
+    int rc;
+
+    store_key_sequence(&k, first);
+    key = key_val(&k);
+    rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+    while (rc == 0 && (max == 0 || done < max)) {
+        if (key.mv_size != 8)
+            return corrupt(err, &s->changes, &key);
+        ch = survey__store__v1__change__unpack(NULL, val.mv_size, val.mv_data);
+        if (ch == NULL)
+            return corrupt(err, &s->changes, &key);
+        int stop = fn(ctx, store_be64_get(key.mv_data), ch);
+        survey__store__v1__change__free_unpacked(ch, NULL);
+        done++;
+        if (stop != 0)
+            return SV_OK;
+        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+    }
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return mdb_status(s, rc, "read change log", err);
+    return SV_OK;
+}
+
+sv_status sv_view_changes(sv_view *v, uint64_t after, size_t max,
+                          sv_change_fn fn, void *ctx, sv_error *err)
+{
+    MDB_cursor *cur;
+    sv_status st;
+    int rc;
+
+    if (fn == NULL)
+        return sv_fail(err, SV_ERR_INVALID, "no change callback");
+    if (after == UINT64_MAX)
+        return SV_OK;
+    rc = mdb_cursor_open(v->txn, v->s->changes.dbi, &cur);
+    if (rc != 0)
+        return mdb_status(v->s, rc, "open change-log cursor", err);
+    st = walk_changes(v->s, cur, after + 1, max, fn, ctx, err);
+    mdb_cursor_close(cur);
+    return st;
+}
+
+sv_status sv_view_compact(sv_view *v, const char *survey,
+                          const char *respondent, const uint8_t **data,
+                          size_t *len, sv_error *err)
+{
+    store_key k;
+    MDB_val key;
+    MDB_val val;
+    sv_status st;
+    int rc;
+
+    *data = NULL;
+    *len = 0;
+    st = check_names(survey, respondent, err);
+    if (st != SV_OK)
+        return st;
+    if (!store_key_pair(&k, survey, respondent))
+        return key_too_long(err, survey, respondent);
+    key = key_val(&k);
+    rc = mdb_get(v->txn, v->s->compact.dbi, &key, &val);
+    if (rc == MDB_NOTFOUND)
+        return sv_fail(err, SV_ERR_NOT_FOUND, "no compact record for %s/%s",
+                       survey, respondent);
+    if (rc != 0)
+        return mdb_status(v->s, rc, "read compact record", err);
+    *data = val.mv_data;
+    *len = val.mv_size;
+    return SV_OK;
+}
+
+/* Calls fn for each compact record under prefix (survey NUL), from the
+ * cursor's position on. */
+static sv_status walk_compact(sv_store *s, MDB_cursor *cur,
+                              const store_key *prefix, sv_compact_fn fn,
+                              void *ctx, sv_error *err)
+{
+    char respondent[STORE_KEY_MAX + 1];
+    MDB_val key = key_val(prefix);
+    MDB_val val;
+    size_t n;
+    const char *name;
+    int rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+
+    while (rc == 0 && key.mv_size >= prefix->len &&
+           memcmp(key.mv_data, prefix->buf, prefix->len) == 0) {
+        n = key.mv_size - prefix->len;
+        name = (const char *)key.mv_data + prefix->len;
+        if (n == 0 || memchr(name, '\0', n) != NULL)
+            return corrupt(err, &s->compact, &key);
+        memcpy(respondent, name, n);
+        respondent[n] = '\0';
+        if (fn(ctx, respondent, val.mv_data, val.mv_size) != 0)
+            return SV_OK;
+        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+    }
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return mdb_status(s, rc, "read compact records", err);
+    return SV_OK;
+}
+
+sv_status sv_view_scan_compact(sv_view *v, const char *survey, sv_compact_fn fn,
+                               void *ctx, sv_error *err)
+{
+    store_key prefix;
+    MDB_cursor *cur;
+    sv_status st;
+    int rc;
+
+    if (fn == NULL)
+        return sv_fail(err, SV_ERR_INVALID, "no compact callback");
+    if (survey == NULL || survey[0] == '\0')
+        return sv_fail(err, SV_ERR_INVALID, "empty survey");
+    if (!store_key_prefix(&prefix, survey))
+        return key_too_long(err, survey, "");
+    rc = mdb_cursor_open(v->txn, v->s->compact.dbi, &cur);
+    if (rc != 0)
+        return mdb_status(v->s, rc, "open compact cursor", err);
+    st = walk_compact(v->s, cur, &prefix, fn, ctx, err);
+    mdb_cursor_close(cur);
+    return st;
+}
+
+/* ---- short reads (one read view each) ----------------------------------- */
+
+sv_status sv_store_current(sv_store *s, const char *survey,
+                           const char *respondent, Survey__V1__Revision **out,
+                           sv_error *err)
+{
+    sv_view v;
+    sv_status st;
+
+    *out = NULL;
+    st = view_open(s, &v, err);
+    if (st != SV_OK)
+        return st;
+    st = sv_view_current(&v, survey, respondent, out, err);
+    view_close(&v);
     return st;
 }
 
@@ -834,6 +1152,7 @@ sv_status sv_store_revision(sv_store *s, const char *survey,
                             Survey__V1__Revision **out, sv_error *err)
 {
     store_key k;
+    sv_view v;
     sv_status st;
 
     *out = NULL;
@@ -842,7 +1161,11 @@ sv_status sv_store_revision(sv_store *s, const char *survey,
         return st;
     if (!store_key_revision(&k, survey, respondent, revision))
         return key_too_long(err, survey, respondent);
-    st = read_revision(s, &s->revisions, &k, out, err);
+    st = view_open(s, &v, err);
+    if (st != SV_OK)
+        return st;
+    st = get_revision(s, v.txn, &s->revisions, &k, out, err);
+    view_close(&v);
     if (st == SV_ERR_NOT_FOUND)
         return sv_fail(err, st, "no revision %" PRIu64 " of %s/%s", revision,
                        survey, respondent);
@@ -911,7 +1234,7 @@ sv_status sv_store_history(sv_store *s, const char *survey,
                            size_t *n, sv_error *err)
 {
     store_key prefix;
-    MDB_txn *txn = NULL;
+    sv_view v = {NULL, NULL};
     MDB_cursor *cur = NULL;
     sv_status st;
     int rc;
@@ -923,10 +1246,10 @@ sv_status sv_store_history(sv_store *s, const char *survey,
         return st;
     if (!store_key_revision_prefix(&prefix, survey, respondent))
         return key_too_long(err, survey, respondent);
-    st = txn_begin(s, MDB_RDONLY, &txn, err);
+    st = view_open(s, &v, err);
     if (st != SV_OK)
         return st;
-    rc = mdb_cursor_open(txn, s->revisions.dbi, &cur);
+    rc = mdb_cursor_open(v.txn, s->revisions.dbi, &cur);
     if (rc != 0) {
         st = mdb_status(s, rc, "open history cursor", err);
         goto fail;
@@ -940,12 +1263,12 @@ sv_status sv_store_history(sv_store *s, const char *survey,
         goto fail;
     }
     mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    view_close(&v);
     return SV_OK;
 fail:
     if (cur != NULL)
         mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    view_close(&v);
     sv_store_free_revisions(*out, *n);
     *out = NULL;
     *n = 0;
@@ -954,73 +1277,229 @@ fail:
 
 sv_status sv_store_last_sequence(sv_store *s, uint64_t *seq, sv_error *err)
 {
-    MDB_txn *txn;
-    sv_status st = txn_begin(s, MDB_RDONLY, &txn, err);
+    sv_view v;
+    sv_status st;
 
     *seq = 0;
+    st = view_open(s, &v, err);
     if (st != SV_OK)
         return st;
-    st = last_sequence(s, txn, seq, err);
-    mdb_txn_abort(txn);
+    st = sv_view_last_sequence(&v, seq, err);
+    view_close(&v);
     return st;
-}
-
-/* Calls fn for the changes from the cursor's position on. */
-static sv_status walk_changes(sv_store *s, MDB_cursor *cur, uint64_t first,
-                              size_t max, sv_change_fn fn, void *ctx,
-                              sv_error *err)
-{
-    store_key k;
-    MDB_val key;
-    MDB_val val;
-    Survey__Store__V1__Change *ch;
-    size_t done = 0;
-    int rc;
-
-    store_key_sequence(&k, first);
-    key = key_val(&k);
-    rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-    while (rc == 0 && (max == 0 || done < max)) {
-        if (key.mv_size != 8)
-            return corrupt(err, &s->changes, &key);
-        ch = survey__store__v1__change__unpack(NULL, val.mv_size, val.mv_data);
-        if (ch == NULL)
-            return corrupt(err, &s->changes, &key);
-        int stop = fn(ctx, store_be64_get(key.mv_data), ch);
-        survey__store__v1__change__free_unpacked(ch, NULL);
-        done++;
-        if (stop != 0)
-            return SV_OK;
-        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
-    }
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        return mdb_status(s, rc, "read change log", err);
-    return SV_OK;
 }
 
 sv_status sv_store_changes(sv_store *s, uint64_t after, size_t max,
                            sv_change_fn fn, void *ctx, sv_error *err)
 {
-    MDB_txn *txn = NULL;
-    MDB_cursor *cur = NULL;
+    sv_view v;
     sv_status st;
-    int rc;
 
     if (fn == NULL)
         return sv_fail(err, SV_ERR_INVALID, "no change callback");
     if (after == UINT64_MAX)
         return SV_OK;
-    st = txn_begin(s, MDB_RDONLY, &txn, err);
+    st = view_open(s, &v, err);
     if (st != SV_OK)
         return st;
-    rc = mdb_cursor_open(txn, s->changes.dbi, &cur);
+    st = sv_view_changes(&v, after, max, fn, ctx, err);
+    view_close(&v);
+    return st;
+}
+
+/* ---- snapshots and watermarks ------------------------------------------- */
+
+/* Writes the snapshot (never overwriting) and the watermark in txn. */
+static sv_status put_snapshot(sv_store *s, MDB_txn *txn, const char *survey,
+                              uint64_t version, uint64_t sequence,
+                              const uint8_t *data, size_t len, sv_error *err)
+{
+    static const uint8_t empty = 0;
+    Survey__Store__V1__Watermark wm = SURVEY__STORE__V1__WATERMARK__INIT;
+    store_key sk;
+    store_key wk;
+    MDB_val key;
+    MDB_val val = {len, (void *)(data != NULL ? data : &empty)};
+    int rc;
+
+    if (!store_key_version(&sk, survey, version) ||
+        !store_key_string(&wk, survey))
+        return key_too_long(err, survey, "snapshot");
+    key = key_val(&sk);
+    rc = mdb_put(txn, s->snapshots.dbi, &key, &val, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST)
+        return sv_fail(err, SV_ERR_CONFLICT,
+                       "snapshot version %" PRIu64
+                       " of %s already exists: nothing written",
+                       version, survey);
+    if (rc != 0)
+        return mdb_status(s, rc, "write snapshot", err);
+    wm.sequence = sequence;
+    wm.version = version;
+    return put_message(s, txn, &s->watermarks, &wk, &wm.base, 0, err);
+}
+
+sv_status sv_store_put_snapshot(sv_store *s, const char *survey,
+                                uint64_t version, uint64_t sequence,
+                                const uint8_t *data, size_t len, sv_error *err)
+{
+    MDB_txn *txn;
+    sv_status st;
+    int rc;
+
+    if (s->read_only)
+        return sv_fail(err, SV_ERR_INVALID, "the store is open read-only");
+    if (s->in_batch)
+        return sv_fail(err, SV_ERR_INVALID,
+                       "a batch is open on this store handle");
+    if (survey == NULL || survey[0] == '\0')
+        return sv_fail(err, SV_ERR_INVALID, "empty survey");
+    if (version == 0)
+        return sv_fail(err, SV_ERR_INVALID, "snapshot version 0");
+    if (data == NULL && len > 0)
+        return sv_fail(err, SV_ERR_INVALID, "no snapshot data");
+    st = txn_begin(s, 0, &txn, err);
+    if (st != SV_OK)
+        return st;
+    st = put_snapshot(s, txn, survey, version, sequence, data, len, err);
+    if (st != SV_OK) {
+        mdb_txn_abort(txn);
+        return st;
+    }
+    rc = mdb_txn_commit(txn); /* frees the transaction either way */
+    if (rc != 0)
+        return mdb_status(s, rc, "commit snapshot", err);
+    return SV_OK;
+}
+
+/* Positions cur on the snapshot with the highest version of survey (the
+ * last key with prefix survey NUL). MDB_NOTFOUND when there is none. */
+static int cursor_latest(MDB_cursor *cur, const store_key *prefix, MDB_val *key,
+                         MDB_val *val)
+{
+    store_key last = *prefix;
+    int rc;
+
+    store_be64_put(last.buf + last.len, UINT64_MAX);
+    last.len += 8;
+    *key = key_val(&last);
+    rc = mdb_cursor_get(cur, key, val, MDB_SET_RANGE);
+    if (rc == MDB_NOTFOUND)
+        rc = mdb_cursor_get(cur, key, val, MDB_LAST);
+    else if (rc == 0 && (key->mv_size != last.len ||
+                         memcmp(key->mv_data, last.buf, last.len) != 0))
+        rc = mdb_cursor_get(cur, key, val, MDB_PREV);
+    if (rc != 0)
+        return rc;
+    if (key->mv_size < prefix->len ||
+        memcmp(key->mv_data, prefix->buf, prefix->len) != 0)
+        return MDB_NOTFOUND;
+    return 0;
+}
+
+/* Finds the snapshot (version 0: the latest) and copies it out. */
+static sv_status copy_snapshot(sv_store *s, MDB_cursor *cur, const char *survey,
+                               uint64_t version, uint8_t **data, size_t *len,
+                               sv_error *err)
+{
+    store_key k;
+    MDB_val key;
+    MDB_val val;
+    int rc;
+
+    if (!store_key_version(&k, survey, version))
+        return key_too_long(err, survey, "snapshot");
+    if (version == 0) {
+        k.len -= 8; /* the prefix survey NUL */
+        rc = cursor_latest(cur, &k, &key, &val);
+    } else {
+        key = key_val(&k);
+        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_KEY);
+    }
+    if (rc == MDB_NOTFOUND && version == 0)
+        return sv_fail(err, SV_ERR_NOT_FOUND, "no snapshot of %s", survey);
+    if (rc == MDB_NOTFOUND)
+        return sv_fail(err, SV_ERR_NOT_FOUND,
+                       "no snapshot version %" PRIu64 " of %s", version,
+                       survey);
+    if (rc != 0)
+        return mdb_status(s, rc, "read snapshot", err);
+    if (key.mv_size != strlen(survey) + 1 + 8)
+        return corrupt(err, &s->snapshots, &key);
+    *data = malloc(val.mv_size > 0 ? val.mv_size : 1);
+    if (*data == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory (%zu bytes)",
+                       val.mv_size);
+    memcpy(*data, val.mv_data, val.mv_size);
+    *len = val.mv_size;
+    return SV_OK;
+}
+
+sv_status sv_store_snapshot(sv_store *s, const char *survey, uint64_t version,
+                            uint8_t **data, size_t *len, sv_error *err)
+{
+    sv_view v = {NULL, NULL};
+    MDB_cursor *cur = NULL;
+    sv_status st;
+    int rc;
+
+    *data = NULL;
+    *len = 0;
+    if (survey == NULL || survey[0] == '\0')
+        return sv_fail(err, SV_ERR_INVALID, "empty survey");
+    st = view_open(s, &v, err);
+    if (st != SV_OK)
+        return st;
+    rc = mdb_cursor_open(v.txn, s->snapshots.dbi, &cur);
     if (rc != 0) {
-        st = mdb_status(s, rc, "open change-log cursor", err);
+        st = mdb_status(s, rc, "open snapshot cursor", err);
         goto done;
     }
-    st = walk_changes(s, cur, after + 1, max, fn, ctx, err);
+    st = copy_snapshot(s, cur, survey, version, data, len, err);
     mdb_cursor_close(cur);
 done:
-    mdb_txn_abort(txn);
+    view_close(&v);
+    return st;
+}
+
+sv_status sv_store_watermark(sv_store *s, const char *survey,
+                             uint64_t *sequence, uint64_t *version,
+                             sv_error *err)
+{
+    Survey__Store__V1__Watermark *wm;
+    store_key k;
+    MDB_val key;
+    MDB_val val;
+    sv_view v;
+    sv_status st;
+    int rc;
+
+    *sequence = 0;
+    *version = 0;
+    if (survey == NULL || survey[0] == '\0')
+        return sv_fail(err, SV_ERR_INVALID, "empty survey");
+    if (!store_key_string(&k, survey))
+        return key_too_long(err, survey, "watermark");
+    st = view_open(s, &v, err);
+    if (st != SV_OK)
+        return st;
+    key = key_val(&k);
+    rc = mdb_get(v.txn, s->watermarks.dbi, &key, &val);
+    if (rc == MDB_NOTFOUND) {
+        st = SV_OK;
+    } else if (rc != 0) {
+        st = mdb_status(s, rc, "read watermark", err);
+    } else {
+        wm = survey__store__v1__watermark__unpack(NULL, val.mv_size,
+                                                  val.mv_data);
+        if (wm == NULL) {
+            st = corrupt(err, &s->watermarks, &key);
+        } else {
+            *sequence = wm->sequence;
+            *version = wm->version;
+            survey__store__v1__watermark__free_unpacked(wm, NULL);
+        }
+    }
+    view_close(&v);
     return st;
 }

@@ -1,6 +1,7 @@
 /* store.h: the one LMDB environment that is the service's source of truth:
- * current answer sets, every revision, the change log and idempotency
- * receipts. The record layout is documented in storage/README.md.
+ * current answer sets (with their compact records), every revision, the
+ * change log, idempotency receipts, and the aggregator's snapshots and
+ * watermarks. The record layout is documented in storage/README.md.
  *
  * Writes go through a batch: one LMDB write transaction shared by many
  * submissions (group commit). Each submission is applied in a nested
@@ -38,13 +39,16 @@ typedef struct {
  * SV_ERR_NOT_FOUND: read-only and no store in dir (or no dir).
  * SV_ERR_FULL: map_size too small to create the databases (they need
  *        20 KiB; submissions need far more).
- * SV_ERR_STORE: unknown record layout (schema) or any LMDB failure.
+ * SV_ERR_STORE: unknown record layout (schema) or any LMDB failure. A
+ *        schema-1 store is upgraded in place by a read-write open and
+ *        refused by a read-only one.
  * SV_ERR_IO: dir cannot be created or opened. */
 sv_status sv_store_open(sv_store **out, const char *dir,
                         const sv_store_options *opt, sv_error *err);
 
 /* Closes the environment, frees *self, sets it to NULL. NULL-safe. Any
- * open batch must have been committed or aborted first. */
+ * open batch must have been committed or aborted, and every view ended,
+ * first. */
 void sv_store_destroy(sv_store **self);
 
 /* One submission to apply. Everything is borrowed for the call. */
@@ -54,6 +58,11 @@ typedef struct {
     int64_t time_ms;                   /* commit time to record */
     const char *const *missing;        /* required questions unanswered */
     size_t n_missing;
+    const uint8_t *compact; /* the compact record of the answer set (see
+                               questionnaire/compact.h), stored beside the
+                               current revision; may be NULL (then an
+                               earlier revision's record is removed) */
+    size_t compact_len;
 } sv_put;
 
 /* What a put produced. Strings in missing are owned by the result: free
@@ -129,5 +138,85 @@ typedef int (*sv_change_fn)(void *ctx, uint64_t sequence,
                             const Survey__Store__V1__Change *change);
 sv_status sv_store_changes(sv_store *s, uint64_t after, size_t max,
                            sv_change_fn fn, void *ctx, sv_error *err);
+
+/* ---- control entries of the change log --------------------------------- */
+
+/* Kinds of change-log entries (Survey__Store__V1__Change__Kind). */
+typedef enum {
+    SV_CHANGE_ANSWERS = 0,
+    SV_CHANGE_RERUN = 1,
+    SV_CHANGE_SNAPSHOT = 2
+} sv_change_kind;
+
+/* Appends a RERUN or SNAPSHOT request for survey to the change log inside
+ * the batch (in a nested transaction like a put). *sequence receives its
+ * sequence. SV_ERR_FULL / SV_ERR_STORE: nothing written. */
+sv_status sv_batch_control(sv_batch *b, const char *survey, sv_change_kind kind,
+                           const char *requester, int64_t time_ms,
+                           uint64_t *sequence, sv_error *err);
+
+/* ---- consistent read views (one LMDB read transaction) ---------------- */
+
+typedef struct sv_view sv_view;
+
+/* Starts a read view: everything read through it reflects one commit.
+ * Views may stay open across batches of the same handle. While a view is
+ * open, a new read or batch that finds the map grown by another process
+ * fails with SV_ERR_STORE (the map cannot be remapped under the view):
+ * end the views and retry. */
+sv_status sv_view_begin(sv_store *s, sv_view **out, sv_error *err);
+
+/* Ends the view and frees *v. NULL-safe. Pointers obtained through the view
+ * are invalid afterwards. */
+void sv_view_end(sv_view **v);
+
+/* Highest change-log sequence in the view (0 when empty). */
+sv_status sv_view_last_sequence(sv_view *v, uint64_t *seq, sv_error *err);
+
+/* As sv_store_changes, within the view. */
+sv_status sv_view_changes(sv_view *v, uint64_t after, size_t max,
+                          sv_change_fn fn, void *ctx, sv_error *err);
+
+/* The compact record of (survey, respondent): *data points into the map
+ * and is valid until sv_view_end. SV_ERR_NOT_FOUND when none. */
+sv_status sv_view_compact(sv_view *v, const char *survey,
+                          const char *respondent, const uint8_t **data,
+                          size_t *len, sv_error *err);
+
+/* Calls fn for every compact record of survey, in key (respondent) order.
+ * fn returns 0 to go on, non-zero to stop (not an error). respondent is
+ * NUL-terminated; data valid during the call only. */
+typedef int (*sv_compact_fn)(void *ctx, const char *respondent,
+                             const uint8_t *data, size_t len);
+sv_status sv_view_scan_compact(sv_view *v, const char *survey, sv_compact_fn fn,
+                               void *ctx, sv_error *err);
+
+/* The current revision, within the view; as sv_store_current. */
+sv_status sv_view_current(sv_view *v, const char *survey,
+                          const char *respondent, Survey__V1__Revision **out,
+                          sv_error *err);
+
+/* ---- snapshots and the aggregator's watermark -------------------------- */
+
+/* Stores a packed survey.v1.Snapshot as version `version` of survey and,
+ * in the same write transaction, sets the survey's Watermark to
+ * {sequence, version}. A version is never overwritten: an existing one is
+ * SV_ERR_CONFLICT. Durable on SV_OK; on failure nothing was written.
+ * SV_ERR_INVALID: read-only store, a batch open on this handle, version 0,
+ * empty survey, or data NULL with len > 0. SV_ERR_FULL: map full. Waits
+ * while another process holds the write lock. */
+sv_status sv_store_put_snapshot(sv_store *s, const char *survey,
+                                uint64_t version, uint64_t sequence,
+                                const uint8_t *data, size_t len, sv_error *err);
+
+/* A stored snapshot, packed: version 0 = the latest. *data is malloc'd and
+ * owned by the caller (free()). SV_ERR_NOT_FOUND when there is none. */
+sv_status sv_store_snapshot(sv_store *s, const char *survey, uint64_t version,
+                            uint8_t **data, size_t *len, sv_error *err);
+
+/* The survey's watermark; {0, 0} when no snapshot was ever written. */
+sv_status sv_store_watermark(sv_store *s, const char *survey,
+                             uint64_t *sequence, uint64_t *version,
+                             sv_error *err);
 
 #endif

@@ -66,6 +66,28 @@ bool store_key_revision(store_key *k, const char *survey,
     return append(k, be, sizeof be);
 }
 
+bool store_key_prefix(store_key *k, const char *survey)
+{
+    k->len = 0;
+    return append_str(k, survey);
+}
+
+bool store_key_version(store_key *k, const char *survey, uint64_t version)
+{
+    unsigned char be[8];
+
+    if (!store_key_prefix(k, survey))
+        return false;
+    store_be64_put(be, version);
+    return append(k, be, sizeof be);
+}
+
+bool store_key_string(store_key *k, const char *s)
+{
+    k->len = 0;
+    return append(k, s, strlen(s));
+}
+
 void store_key_sequence(store_key *k, uint64_t sequence)
 {
     store_be64_put(k->buf, sequence);

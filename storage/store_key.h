@@ -4,8 +4,10 @@
  * split is unambiguous and a respondent's revisions share a prefix);
  * numbers are 8-byte big-endian so that LMDB's byte order is numeric order.
  *
- *   pair      a "\0" b                 current, receipts
+ *   pair      a "\0" b                 current, compact, receipts
  *   revision  survey "\0" respondent "\0" be64(revision)
+ *   version   survey "\0" be64(version) snapshots
+ *   string    survey                   watermarks
  *   sequence  be64(sequence)           changes */
 #ifndef SV_STORE_KEY_H
 #define SV_STORE_KEY_H
@@ -33,6 +35,16 @@ bool store_key_revision(store_key *k, const char *survey,
  * respondent. False when too long. */
 bool store_key_revision_prefix(store_key *k, const char *survey,
                                const char *respondent);
+
+/* survey "\0": the prefix of every pair key and every version key of one
+ * survey. False when too long. */
+bool store_key_prefix(store_key *k, const char *survey);
+
+/* survey "\0" be64(version); false when too long. */
+bool store_key_version(store_key *k, const char *survey, uint64_t version);
+
+/* The bytes of s, without a NUL; false when too long. */
+bool store_key_string(store_key *k, const char *s);
 
 /* be64(sequence), 8 bytes. */
 void store_key_sequence(store_key *k, uint64_t sequence);

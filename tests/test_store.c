@@ -144,7 +144,11 @@ static sv_put make_put(const test_sub *t, const char *submitter,
                        int64_t time_ms, const char *const *missing,
                        size_t n_missing)
 {
-    sv_put p = {&t->sub, submitter, time_ms, missing, n_missing};
+    sv_put p = {.sub = &t->sub,
+                .submitter = submitter,
+                .time_ms = time_ms,
+                .missing = missing,
+                .n_missing = n_missing};
     return p;
 }
 
@@ -836,12 +840,24 @@ static int growth_child(const char *dir, int from_parent, int to_parent)
     char c = 0;
     int rc = 0;
 
+    sv_view *v = NULL;
+
     if (sv_store_open(&s, dir, &opt, &err) != SV_OK)
         return 1;
     if (sv_store_last_sequence(s, &seq, &err) != SV_OK || seq != 1)
         rc = 2;
+    if (sv_view_begin(s, &v, &err) != SV_OK)
+        rc = 7;
     if (write(to_parent, "r", 1) != 1 || read(from_parent, &c, 1) != 1)
         rc = 3;
+    /* an open view still reads the commit it began with; the map cannot
+     * be regrown under it, so a new read is refused until it ends */
+    if (v != NULL &&
+        (sv_view_last_sequence(v, &seq, &err) != SV_OK || seq != 1))
+        rc = 8;
+    if (v != NULL && sv_store_last_sequence(s, &seq, &err) != SV_ERR_STORE)
+        rc = 9;
+    sv_view_end(&v);
     /* the parent has written far beyond the map this handle mapped */
     if (sv_store_last_sequence(s, &seq, &err) != SV_OK || seq != 101)
         rc = 4;
@@ -1000,10 +1016,646 @@ static void test_schema_and_corruption(void **state)
     assert_int_equal(history_len(s, "011002"), 1);
     sv_store_destroy(&s);
 
-    raw_put(f->dir, "meta", "schema", 6, "2", 1);
+    raw_put(f->dir, "meta", "schema", 6, "3", 1);
     assert_status(sv_store_open(&s, f->dir, NULL, &err), SV_ERR_STORE);
     assert_null(s);
-    assert_non_null(strstr(err.msg, "schema '2'"));
+    assert_non_null(strstr(err.msg, "schema '3'"));
+}
+
+/* ---- compact records ---------------------------------------------------- */
+
+#define SURVEY_B SURVEY "-b" /* sorts right after SURVEY's keys */
+
+/* Stores a first revision of respondent in survey with compact bytes. */
+static sv_put_result put_compact(sv_store *s, const char *survey,
+                                 const char *respondent, const char *id,
+                                 uint64_t base, const char *compact)
+{
+    test_sub t;
+    sv_put p;
+
+    make_sub(&t, respondent, id, base, "text");
+    t.sub.survey = (char *)survey;
+    p = make_put(&t, "u", 1, NULL, 0);
+    p.compact = (const uint8_t *)compact;
+    p.compact_len = compact != NULL ? strlen(compact) : 0;
+    return store_one(s, &p);
+}
+
+/* Asserts the compact record of (survey, respondent) in a fresh view. */
+static void assert_compact(sv_store *s, const char *survey,
+                           const char *respondent, const char *want)
+{
+    sv_view *v = NULL;
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    sv_error err = {{0}};
+
+    assert_status(sv_view_begin(s, &v, &err), SV_OK);
+    if (want == NULL) {
+        assert_status(sv_view_compact(v, survey, respondent, &data, &len, &err),
+                      SV_ERR_NOT_FOUND);
+        assert_null(data);
+    } else {
+        assert_status(sv_view_compact(v, survey, respondent, &data, &len, &err),
+                      SV_OK);
+        assert_int_equal(len, strlen(want));
+        assert_memory_equal(data, want, len);
+    }
+    sv_view_end(&v);
+    assert_null(v);
+}
+
+typedef struct {
+    size_t n;
+    char respondent[8][16];
+    char data[8][16];
+    size_t stop_after; /* 0 = never stop */
+} scanned;
+
+static int scan(void *ctx, const char *respondent, const uint8_t *data,
+                size_t len)
+{
+    scanned *c = ctx;
+
+    assert_true(c->n < 8);
+    assert_true(len < sizeof c->data[0]);
+    snprintf(c->respondent[c->n], sizeof c->respondent[0], "%s", respondent);
+    memcpy(c->data[c->n], data, len);
+    c->data[c->n][len] = '\0';
+    c->n++;
+    return c->stop_after != 0 && c->n == c->stop_after ? 3 : 0;
+}
+
+static void test_compact(void **state)
+{
+    fixture *f = *state;
+    sv_store *s = open_store(f->dir, 0, false);
+    sv_view *v = NULL;
+    sv_batch *b = NULL;
+    sv_error err = {{0}};
+    sv_put_result res;
+    scanned c;
+    test_sub t;
+    sv_put p;
+
+    /* several respondents of two surveys, not in key order */
+    put_compact(s, SURVEY, "020001", "c-1", 0, "A-020001");
+    put_compact(s, SURVEY_B, "011002", "c-2", 0, "B-011002");
+    put_compact(s, SURVEY, "011002", "c-3", 0, "A-011002");
+    put_compact(s, SURVEY, "012025", "c-4", 0, "A-012025");
+    put_compact(s, SURVEY_B, "000001", "c-5", 0, "B-000001");
+    put_compact(s, SURVEY, "0110", "c-6", 0, "A-0110");
+    res = put_compact(s, SURVEY, "030007", "c-7", 0, NULL);
+    assert_int_equal(res.sequence, 7);
+
+    assert_compact(s, SURVEY, "011002", "A-011002");
+    assert_compact(s, SURVEY_B, "011002", "B-011002");
+    assert_compact(s, SURVEY, "030007", NULL); /* put without one */
+    assert_compact(s, SURVEY, "999999", NULL);
+
+    assert_status(sv_view_begin(s, &v, &err), SV_OK);
+    memset(&c, 0, sizeof c);
+    assert_status(sv_view_scan_compact(v, SURVEY, scan, &c, &err), SV_OK);
+    assert_int_equal(c.n, 4);
+    assert_string_equal(c.respondent[0], "0110");
+    assert_string_equal(c.respondent[1], "011002");
+    assert_string_equal(c.respondent[2], "012025");
+    assert_string_equal(c.respondent[3], "020001");
+    for (size_t i = 0; i < c.n; i++) {
+        char want[16];
+        snprintf(want, sizeof want, "A-%s", c.respondent[i]);
+        assert_string_equal(c.data[i], want);
+    }
+    memset(&c, 0, sizeof c);
+    assert_status(sv_view_scan_compact(v, SURVEY_B, scan, &c, &err), SV_OK);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.respondent[0], "000001");
+    assert_string_equal(c.data[1], "B-011002");
+    /* early stop: the callback's non-zero value is not an error */
+    memset(&c, 0, sizeof c);
+    c.stop_after = 2;
+    assert_status(sv_view_scan_compact(v, SURVEY, scan, &c, &err), SV_OK);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.respondent[1], "011002");
+    /* a survey that is a prefix of a stored one has nothing */
+    memset(&c, 0, sizeof c);
+    assert_status(sv_view_scan_compact(v, "shoman-jiritsu-r", scan, &c, &err),
+                  SV_OK);
+    assert_status(sv_view_scan_compact(v, "zzz", scan, &c, &err), SV_OK);
+    assert_int_equal(c.n, 0);
+    assert_status(sv_view_scan_compact(v, "", scan, &c, &err), SV_ERR_INVALID);
+    assert_status(sv_view_scan_compact(v, SURVEY, NULL, &c, &err),
+                  SV_ERR_INVALID);
+    sv_view_end(&v);
+    sv_view_end(&v); /* NULL-safe */
+
+    /* a duplicate writes nothing, not even other compact bytes */
+    make_sub(&t, "011002", "c-3", 0, "text");
+    p = make_put(&t, "u", 1, NULL, 0);
+    p.compact = (const uint8_t *)"changed";
+    p.compact_len = 7;
+    res = store_one(s, &p);
+    assert_true(res.duplicate);
+    assert_compact(s, SURVEY, "011002", "A-011002");
+    assert_int_equal(last_seq(s), 7);
+
+    /* a correction replaces the record; one without a record removes the
+     * stale one (a compact record is always the current revision's) */
+    res = put_compact(s, SURVEY, "011002", "c-8", 1, "A-011002-r2");
+    assert_int_equal(res.revision, 2);
+    assert_compact(s, SURVEY, "011002", "A-011002-r2");
+    res = put_compact(s, SURVEY, "011002", "c-9", 2, NULL);
+    assert_int_equal(res.revision, 3);
+    assert_compact(s, SURVEY, "011002", NULL);
+    /* a conflicting put leaves the record alone */
+    res = put_compact(s, SURVEY, "020001", "c-10", 1, "A-020001-r2");
+    assert_int_equal(res.revision, 2);
+    assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+    make_sub(&t, "020001", "c-11", 1, "stale");
+    p = make_put(&t, "u", 1, NULL, 0);
+    p.compact = (const uint8_t *)"stale";
+    p.compact_len = 5;
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_CONFLICT);
+    assert_status(sv_batch_commit(&b, &err), SV_OK);
+    assert_compact(s, SURVEY, "020001", "A-020001-r2");
+    sv_store_destroy(&s);
+}
+
+/* ---- control entries ---------------------------------------------------- */
+
+typedef struct {
+    size_t n;
+    uint64_t seq[8];
+    int kind[8];
+    char survey[8][32];
+    char respondent[8][16];
+    char requester[8][16];
+    uint64_t revision[8];
+    int64_t time_ms[8];
+} changes_seen;
+
+static int see_change(void *ctx, uint64_t sequence,
+                      const Survey__Store__V1__Change *ch)
+{
+    changes_seen *c = ctx;
+
+    assert_true(c->n < 8);
+    c->seq[c->n] = sequence;
+    c->kind[c->n] = (int)ch->kind;
+    snprintf(c->survey[c->n], sizeof c->survey[0], "%s", ch->survey);
+    snprintf(c->respondent[c->n], sizeof c->respondent[0], "%s",
+             ch->respondent);
+    snprintf(c->requester[c->n], sizeof c->requester[0], "%s", ch->requester);
+    c->revision[c->n] = ch->revision;
+    c->time_ms[c->n] = ch->time_ms;
+    c->n++;
+    return 0;
+}
+
+static void test_control_entries(void **state)
+{
+    fixture *f = *state;
+    sv_store *s = open_store(f->dir, 0, false);
+    sv_batch *b = NULL;
+    sv_error err = {{0}};
+    uint64_t seq = 99;
+    changes_seen c;
+    test_sub t;
+    sv_put p;
+    sv_put_result res;
+
+    assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+    make_sub(&t, "011002", "k-1", 0, "one");
+    p = make_put(&t, "u", 100, NULL, 0);
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    assert_int_equal(res.sequence, 1);
+    assert_status(sv_batch_control(b, SURVEY, SV_CHANGE_RERUN, "admin-1", 101,
+                                   &seq, &err),
+                  SV_OK);
+    assert_int_equal(seq, 2);
+    make_sub(&t, "012025", "k-2", 0, "two");
+    p = make_put(&t, "u", 102, NULL, 0);
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    assert_int_equal(res.sequence, 3);
+    assert_status(sv_batch_control(b, SURVEY_B, SV_CHANGE_SNAPSHOT, NULL, 103,
+                                   &seq, &err),
+                  SV_OK);
+    assert_int_equal(seq, 4);
+    /* refused controls write nothing and leave the batch usable */
+    assert_status(
+        sv_batch_control(b, SURVEY, SV_CHANGE_ANSWERS, "x", 1, &seq, &err),
+        SV_ERR_INVALID);
+    assert_int_equal(seq, 0);
+    assert_status(sv_batch_control(b, "", SV_CHANGE_RERUN, "x", 1, &seq, &err),
+                  SV_ERR_INVALID);
+    assert_status(
+        sv_batch_control(NULL, SURVEY, SV_CHANGE_RERUN, "x", 1, &seq, &err),
+        SV_ERR_INVALID);
+    assert_status(sv_batch_commit(&b, &err), SV_OK);
+    assert_int_equal(last_seq(s), 4);
+
+    /* an aborted control leaves no entry */
+    assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+    assert_status(sv_batch_control(b, SURVEY, SV_CHANGE_SNAPSHOT, "gone", 104,
+                                   &seq, &err),
+                  SV_OK);
+    assert_int_equal(seq, 5);
+    sv_batch_abort(&b);
+    assert_int_equal(last_seq(s), 4);
+
+    memset(&c, 0, sizeof c);
+    assert_status(sv_store_changes(s, 0, 0, see_change, &c, &err), SV_OK);
+    assert_int_equal(c.n, 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(c.seq[i], i + 1);
+        assert_true(c.time_ms[i] == (int64_t)(100 + i));
+    }
+    assert_int_equal(c.kind[0], SURVEY__STORE__V1__CHANGE__KIND__ANSWERS);
+    assert_string_equal(c.respondent[0], "011002");
+    assert_int_equal(c.revision[0], 1);
+    assert_string_equal(c.requester[0], "");
+    assert_int_equal(c.kind[1], SURVEY__STORE__V1__CHANGE__KIND__RERUN);
+    assert_string_equal(c.survey[1], SURVEY);
+    assert_string_equal(c.requester[1], "admin-1");
+    assert_string_equal(c.respondent[1], "");
+    assert_int_equal(c.revision[1], 0);
+    assert_int_equal(c.kind[2], SURVEY__STORE__V1__CHANGE__KIND__ANSWERS);
+    assert_string_equal(c.respondent[2], "012025");
+    assert_int_equal(c.kind[3], SURVEY__STORE__V1__CHANGE__KIND__SNAPSHOT);
+    assert_string_equal(c.survey[3], SURVEY_B);
+    assert_string_equal(c.requester[3], ""); /* NULL requester */
+
+    /* the next batch goes on from there */
+    make_sub(&t, "011002", "k-3", 1, "three");
+    p = make_put(&t, "u", 105, NULL, 0);
+    res = store_one(s, &p);
+    assert_int_equal(res.sequence, 5);
+    sv_store_destroy(&s);
+}
+
+/* ---- read views --------------------------------------------------------- */
+
+static size_t count_changes(sv_view *v)
+{
+    changes_seen c;
+    sv_error err = {{0}};
+
+    memset(&c, 0, sizeof c);
+    assert_status(sv_view_changes(v, 0, 0, see_change, &c, &err), SV_OK);
+    return c.n;
+}
+
+static void test_view_consistency(void **state)
+{
+    fixture *f = *state;
+    sv_store *s = open_store(f->dir, 0, false);
+    Survey__V1__Revision *rev = NULL;
+    sv_view *old = NULL;
+    sv_view *now = NULL;
+    sv_batch *b = NULL;
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    uint64_t seq = 0;
+    sv_error err = {{0}};
+    changes_seen c;
+    test_sub t;
+    sv_put p;
+    sv_put_result res;
+
+    assert_status(sv_view_begin(s, &old, &err), SV_OK);
+    assert_status(sv_view_last_sequence(old, &seq, &err), SV_OK);
+    assert_int_equal(seq, 0);
+    assert_int_equal(count_changes(old), 0);
+    sv_view_end(&old);
+
+    put_compact(s, SURVEY, "011002", "v-1", 0, "first");
+    assert_status(sv_view_begin(s, &old, &err), SV_OK);
+    assert_status(sv_view_compact(old, SURVEY, "011002", &data, &len, &err),
+                  SV_OK);
+
+    /* a batch commits while the view is open (in this very thread) */
+    assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+    make_sub(&t, "011002", "v-2", 1, "second");
+    p = make_put(&t, "u", 2, NULL, 0);
+    p.compact = (const uint8_t *)"second";
+    p.compact_len = 6;
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    make_sub(&t, "012025", "v-3", 0, "new");
+    p.compact = (const uint8_t *)"new";
+    p.compact_len = 3;
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    assert_status(
+        sv_batch_control(b, SURVEY, SV_CHANGE_RERUN, "admin", 3, &seq, &err),
+        SV_OK);
+    assert_status(sv_batch_commit(&b, &err), SV_OK);
+    assert_int_equal(last_seq(s), 4); /* short reads see the commit */
+
+    /* the old view still sees the state it began with */
+    assert_status(sv_view_last_sequence(old, &seq, &err), SV_OK);
+    assert_int_equal(seq, 1);
+    assert_int_equal(count_changes(old), 1);
+    assert_int_equal(len, 5);
+    assert_memory_equal(data, "first", 5); /* still valid */
+    assert_status(sv_view_current(old, SURVEY, "011002", &rev, &err), SV_OK);
+    assert_int_equal(rev->revision, 1);
+    survey__v1__revision__free_unpacked(rev, NULL);
+    assert_status(sv_view_current(old, SURVEY, "012025", &rev, &err),
+                  SV_ERR_NOT_FOUND);
+    assert_null(rev);
+    assert_status(sv_view_compact(old, SURVEY, "012025", &data, &len, &err),
+                  SV_ERR_NOT_FOUND);
+
+    /* a new view sees everything */
+    assert_status(sv_view_begin(s, &now, &err), SV_OK);
+    assert_status(sv_view_last_sequence(now, &seq, &err), SV_OK);
+    assert_int_equal(seq, 4);
+    memset(&c, 0, sizeof c);
+    assert_status(sv_view_changes(now, 1, 2, see_change, &c, &err), SV_OK);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.seq[0], 2);
+    assert_int_equal(c.seq[1], 3);
+    assert_status(sv_view_current(now, SURVEY, "011002", &rev, &err), SV_OK);
+    assert_int_equal(rev->revision, 2);
+    assert_string_equal(rev->answers[3]->text, "second");
+    survey__v1__revision__free_unpacked(rev, NULL);
+    assert_status(sv_view_compact(now, SURVEY, "011002", &data, &len, &err),
+                  SV_OK);
+    assert_int_equal(len, 6);
+    assert_memory_equal(data, "second", 6);
+    assert_status(sv_view_compact(now, SURVEY, "", &data, &len, &err),
+                  SV_ERR_INVALID);
+    sv_view_end(&now);
+    sv_view_end(&old);
+    assert_null(old);
+
+    /* uncommitted puts of an open batch are not seen by a view */
+    assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+    make_sub(&t, "020001", "v-4", 0, "pending");
+    p = make_put(&t, "u", 4, NULL, 0);
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    assert_status(sv_view_begin(s, &now, &err), SV_OK);
+    assert_int_equal(count_changes(now), 4);
+    assert_status(sv_batch_commit(&b, &err), SV_OK);
+    assert_int_equal(count_changes(now), 4);
+    sv_view_end(&now);
+    assert_int_equal(last_seq(s), 5);
+    sv_store_destroy(&s);
+}
+
+/* ---- snapshots and watermarks ------------------------------------------- */
+
+static void assert_snapshot(sv_store *s, const char *survey, uint64_t version,
+                            const char *want)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    sv_error err = {{0}};
+
+    if (want == NULL) {
+        assert_status(sv_store_snapshot(s, survey, version, &data, &len, &err),
+                      SV_ERR_NOT_FOUND);
+        assert_null(data);
+        return;
+    }
+    assert_status(sv_store_snapshot(s, survey, version, &data, &len, &err),
+                  SV_OK);
+    assert_int_equal(len, strlen(want));
+    assert_memory_equal(data, want, len);
+    free(data);
+}
+
+static void assert_watermark(sv_store *s, const char *survey, uint64_t seq,
+                             uint64_t version)
+{
+    uint64_t got_seq = 99;
+    uint64_t got_version = 99;
+    sv_error err = {{0}};
+
+    assert_status(sv_store_watermark(s, survey, &got_seq, &got_version, &err),
+                  SV_OK);
+    assert_int_equal(got_seq, seq);
+    assert_int_equal(got_version, version);
+}
+
+static void put_snap(sv_store *s, const char *survey, uint64_t version,
+                     uint64_t seq, const char *text)
+{
+    sv_error err = {{0}};
+
+    assert_status(sv_store_put_snapshot(s, survey, version, seq,
+                                        (const uint8_t *)text, strlen(text),
+                                        &err),
+                  SV_OK);
+}
+
+static void test_snapshots(void **state)
+{
+    fixture *f = *state;
+    sv_store *s = open_store(f->dir, 0, false);
+    sv_store *ro = NULL;
+    sv_batch *b = NULL;
+    sv_error err = {{0}};
+    static const uint8_t other[] = {1, 2, 3};
+
+    assert_snapshot(s, SURVEY, 0, NULL);
+    assert_snapshot(s, SURVEY, 1, NULL);
+    assert_watermark(s, SURVEY, 0, 0);
+
+    put_snap(s, SURVEY, 1, 5, "snapshot one");
+    assert_snapshot(s, SURVEY, 0, "snapshot one");
+    assert_watermark(s, SURVEY, 5, 1);
+    put_snap(s, SURVEY, 2, 9, "snapshot two");
+    put_snap(s, SURVEY_B, 1, 12, "b one");
+    put_snap(s, "a-first", 7, 3, "a seven");
+    put_snap(s, "max", UINT64_MAX, 4, "max version");
+    put_snap(s, "max", 3, 2, "max three");
+
+    assert_snapshot(s, SURVEY, 0, "snapshot two");
+    assert_snapshot(s, SURVEY, 1, "snapshot one");
+    assert_snapshot(s, SURVEY, 2, "snapshot two");
+    assert_snapshot(s, SURVEY, 3, NULL);
+    assert_snapshot(s, SURVEY_B, 0, "b one");
+    assert_snapshot(s, "a-first", 0, "a seven");
+    assert_snapshot(s, "max", 0, "max version");
+    assert_snapshot(s, "max", 3, "max three");
+    /* surveys without snapshots: before, between and after the others */
+    assert_snapshot(s, "0-none", 0, NULL);
+    assert_snapshot(s, "shoman-jiritsu-r", 0, NULL);
+    assert_snapshot(s, "zzz", 0, NULL);
+    assert_watermark(s, SURVEY, 9, 2);
+    assert_watermark(s, SURVEY_B, 12, 1);
+    assert_watermark(s, "max", 2, 3); /* the last written */
+    assert_watermark(s, "shoman-jiritsu-r", 0, 0);
+
+    /* a version is never overwritten: nothing written, watermark kept */
+    assert_status(
+        sv_store_put_snapshot(s, SURVEY, 2, 20, other, sizeof other, &err),
+        SV_ERR_CONFLICT);
+    assert_non_null(strstr(err.msg, "version 2"));
+    assert_snapshot(s, SURVEY, 2, "snapshot two");
+    assert_watermark(s, SURVEY, 9, 2);
+
+    /* refused arguments */
+    assert_status(
+        sv_store_put_snapshot(s, SURVEY, 0, 1, other, sizeof other, &err),
+        SV_ERR_INVALID);
+    assert_status(sv_store_put_snapshot(s, "", 4, 1, other, sizeof other, &err),
+                  SV_ERR_INVALID);
+    assert_status(sv_store_put_snapshot(s, SURVEY, 4, 1, NULL, 3, &err),
+                  SV_ERR_INVALID);
+    /* one write transaction per handle: not inside an open batch */
+    assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+    assert_status(
+        sv_store_put_snapshot(s, SURVEY, 4, 1, other, sizeof other, &err),
+        SV_ERR_INVALID);
+    sv_batch_abort(&b);
+    /* an empty snapshot is stored as given */
+    assert_status(sv_store_put_snapshot(s, SURVEY, 4, 30, NULL, 0, &err),
+                  SV_OK);
+    assert_snapshot(s, SURVEY, 0, "");
+    assert_watermark(s, SURVEY, 30, 4);
+    sv_store_destroy(&s);
+
+    /* durable, and readable through a read-only handle, which cannot write */
+    ro = open_store(f->dir, 0, true);
+    assert_snapshot(ro, SURVEY, 1, "snapshot one");
+    assert_watermark(ro, SURVEY_B, 12, 1);
+    assert_status(
+        sv_store_put_snapshot(ro, SURVEY, 5, 1, other, sizeof other, &err),
+        SV_ERR_INVALID);
+    sv_store_destroy(&ro);
+}
+
+static void test_snapshot_map_full(void **state)
+{
+    enum { TINY = 128 * 1024, BIG = 512 * 1024 };
+    fixture *f = *state;
+    sv_store *s = open_store(f->dir, TINY, false);
+    sv_error err = {{0}};
+    uint8_t *big = calloc(1, BIG);
+
+    assert_non_null(big);
+    put_snap(s, SURVEY, 1, 1, "small");
+    assert_status(sv_store_put_snapshot(s, SURVEY, 2, 2, big, BIG, &err),
+                  SV_ERR_FULL);
+    assert_non_null(strstr(err.msg, "storage full"));
+    assert_snapshot(s, SURVEY, 0, "small");
+    assert_snapshot(s, SURVEY, 2, NULL);
+    assert_watermark(s, SURVEY, 1, 1);
+    sv_store_destroy(&s);
+    /* with a larger map the same version goes in */
+    s = open_store(f->dir, 4 * BIG, false);
+    assert_status(sv_store_put_snapshot(s, SURVEY, 2, 2, big, BIG, &err),
+                  SV_OK);
+    assert_watermark(s, SURVEY, 2, 2);
+    sv_store_destroy(&s);
+    free(big);
+}
+
+/* ---- schema upgrade ----------------------------------------------------- */
+
+/* Turns the store in dir back into a schema-1 environment: without the
+ * databases schema 2 added, meta/schema = "1". */
+static void make_schema_1(const char *dir)
+{
+    static const char *const added[] = {"compact", "snapshots", "watermarks"};
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    MDB_val k = {6, (void *)"schema"};
+    MDB_val v = {1, (void *)"1"};
+
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+    assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(mdb_dbi_open(txn, added[i], 0, &dbi), 0);
+        assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+    }
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+/* The schema record and whether database name exists, read raw. */
+static void raw_schema(const char *dir, char *schema, size_t n,
+                       const char *name, bool *exists)
+{
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    MDB_val k = {6, (void *)"schema"};
+    MDB_val v;
+    int rc;
+
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+    assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+    assert_true(v.mv_size < n);
+    memcpy(schema, v.mv_data, v.mv_size);
+    schema[v.mv_size] = '\0';
+    rc = mdb_dbi_open(txn, name, 0, &dbi);
+    assert_true(rc == 0 || rc == MDB_NOTFOUND);
+    *exists = rc == 0;
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+}
+
+static void test_schema_upgrade(void **state)
+{
+    fixture *f = *state;
+    sv_store *s = open_store(f->dir, 0, false);
+    sv_store_options ro_opt = {0, true};
+    Survey__V1__Revision *rev = NULL;
+    sv_error err = {{0}};
+    sv_put_result res;
+    char schema[8];
+    bool exists = true;
+
+    res = put_compact(s, SURVEY, "011002", "u-1", 0, NULL);
+    assert_int_equal(res.sequence, 1);
+    sv_store_destroy(&s);
+    make_schema_1(f->dir);
+    raw_schema(f->dir, schema, sizeof schema, "compact", &exists);
+    assert_string_equal(schema, "1");
+    assert_false(exists);
+
+    /* read-only cannot upgrade: refused, nothing changed */
+    assert_status(sv_store_open(&s, f->dir, &ro_opt, &err), SV_ERR_STORE);
+    assert_null(s);
+    assert_non_null(strstr(err.msg, "schema 1"));
+    assert_non_null(strstr(err.msg, "read-write"));
+    raw_schema(f->dir, schema, sizeof schema, "snapshots", &exists);
+    assert_string_equal(schema, "1");
+    assert_false(exists);
+
+    /* a read-write open upgrades in place; the data is kept */
+    s = open_store(f->dir, 0, false);
+    assert_status(sv_store_current(s, SURVEY, "011002", &rev, &err), SV_OK);
+    assert_int_equal(rev->revision, 1);
+    survey__v1__revision__free_unpacked(rev, NULL);
+    assert_compact(s, SURVEY, "011002", NULL);
+    assert_watermark(s, SURVEY, 0, 0);
+    res = put_compact(s, SURVEY, "011002", "u-2", 1, "upgraded");
+    assert_int_equal(res.sequence, 2);
+    assert_compact(s, SURVEY, "011002", "upgraded");
+    put_snap(s, SURVEY, 1, 2, "first snapshot");
+    sv_store_destroy(&s);
+    raw_schema(f->dir, schema, sizeof schema, "watermarks", &exists);
+    assert_string_equal(schema, "2");
+    assert_true(exists);
+
+    /* now a read-only open is fine */
+    s = open_store(f->dir, 0, true);
+    assert_snapshot(s, SURVEY, 0, "first snapshot");
+    assert_int_equal(last_seq(s), 2);
+    sv_store_destroy(&s);
 }
 
 int main(void)
@@ -1024,6 +1676,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_and_corruption, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_control_entries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_view_consistency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_map_full, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_schema_upgrade, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -826,6 +826,8 @@ sv_status sv_questionnaire_load(sv_questionnaire **out, const char *dir,
         st = load_sheet(dir, "roster.csv", &q->roster_sheet, err);
     if (st == SV_OK)
         st = load_roster(q, err);
+    if (st == SV_OK)
+        st = sv_compact_layout(q, err);
     if (st != SV_OK) {
         sv_questionnaire_destroy(&q);
         return st;
@@ -859,6 +861,7 @@ void sv_questionnaire_destroy(sv_questionnaire **self)
     free(q->lists);
     free(q->roster);
     free(q->roster_index);
+    free(q->slot);
     sv_sheet_destroy(&q->settings);
     sv_sheet_destroy(&q->choices);
     sv_sheet_destroy(&q->survey);

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* What a question needs beyond the public sv_question. */
 struct sv_qinfo {
@@ -67,6 +68,11 @@ struct sv_questionnaire {
     sv_respondent *roster;
     size_t n_roster;
     struct sv_name_index *roster_index; /* sorted by code */
+
+    /* Compact record layout (compact.c), set by sv_compact_layout(). */
+    size_t *slot;        /* owned: byte offset of each question's slot */
+    size_t compact_size; /* bytes of a record */
+    uint32_t fingerprint;
 };
 
 /* Effective relevance of question i given values (one per question), where
@@ -74,5 +80,9 @@ struct sv_questionnaire {
  * a question known not to be relevant reads as unanswered. */
 bool sv_questionnaire_relevant_at(const sv_questionnaire *q, size_t i,
                                   const sv_value *values, const bool *relevant);
+
+/* Computes the compact record layout of a loaded q (compact.c): slot
+ * offsets, record size and fingerprint. SV_OK or SV_ERR_NOMEM. */
+sv_status sv_compact_layout(sv_questionnaire *q, sv_error *err);
 
 #endif

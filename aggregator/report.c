@@ -1,0 +1,1113 @@
+/* report.c: the report's tables (report.h), kept up to date one record at a
+ * time.
+ *
+ * State: a copy of every respondent's compact record (one contiguous
+ * array, a presence flag each) and its revision; tallies per question and
+ * per "slot" (slot 0 = all respondents, slot 1 + t = respondent type t):
+ * n (relevant and answered), the sum of integer answers, and a count per
+ * option; and per slot how many respondents are in each completeness
+ * state. sv_report_set() takes the old record's contribution out and puts
+ * the new one in, so the tallies never depend on the order of calls.
+ *
+ * A snapshot is built from the tallies (rates, frequencies, totals,
+ * completeness figures) and one pass over the records in roster order
+ * (matrix rows, listings, programs, per-respondent completeness). Every
+ * string and sub-message is malloc'd, so that
+ * survey__v1__snapshot__free_unpacked() frees it all. The arrays are
+ * allocated at their final size and counted up as elements are added, so
+ * a half-built snapshot can always be freed the same way. */
+#include "report.h"
+#include "compact.h"
+#include "percent.h"
+
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DIGEST_BYTES 32
+#define ALL "all"
+#define CELL_YES "○"
+#define CELL_NO "×"
+#define CELL_NOT_RELEVANT "-"
+#define CELL_TEXT "○" /* an answered text question in the matrix */
+
+typedef Survey__V1__RespondentStatus__State state_t;
+
+#define NOT_STARTED SURVEY__V1__RESPONDENT_STATUS__STATE__NOT_STARTED
+#define INCOMPLETE SURVEY__V1__RESPONDENT_STATUS__STATE__INCOMPLETE
+#define COMPLETE SURVEY__V1__RESPONDENT_STATUS__STATE__COMPLETE
+#define N_STATES 4 /* indexes 1..3 used */
+
+struct sv_report {
+    const sv_questionnaire *q; /* borrowed */
+    unsigned decimals;
+    size_t n_questions;
+    size_t n_roster;
+    size_t rec_size;
+
+    const char **types; /* owned array of borrowed names, roster order */
+    size_t n_types;
+    size_t slots;       /* 1 + n_types */
+    size_t *type_of;    /* owned: per respondent, index into types */
+    uint32_t *expected; /* owned: per slot, respondents on the roster */
+    size_t *opt_base;   /* owned: per question, its first option tally */
+    size_t n_opt_tally; /* option tallies in all */
+
+    uint8_t *recs;      /* owned: n_roster records of rec_size bytes */
+    bool *present;      /* owned: per respondent, a record is set */
+    uint64_t *revision; /* owned: per respondent */
+    state_t *state;     /* owned: per respondent */
+
+    uint32_t *n;       /* owned: [question * slots + slot] */
+    int64_t *sum;      /* owned: [question * slots + slot] */
+    uint32_t *count;   /* owned: [(opt_base[q] + option) * slots + slot] */
+    uint32_t *n_state; /* owned: [state * slots + slot] */
+};
+
+/* ---- tallies ------------------------------------------------------------ */
+
+static const uint8_t *record(const sv_report *r, size_t idx)
+{
+    return r->present[idx] ? r->recs + idx * r->rec_size : NULL;
+}
+
+static bool relevant_answered(const sv_report *r, const uint8_t *rec, size_t i)
+{
+    return sv_compact_relevant(r->q, rec, i) &&
+           sv_compact_answered(r->q, rec, i);
+}
+
+/* True if the record's answers fit their questions: option indexes in
+ * range, integers within the documented limits. */
+static bool record_sane(const sv_report *r, const uint8_t *rec)
+{
+    for (size_t i = 0; i < r->n_questions; i++) {
+        const sv_question *qu = sv_questionnaire_question(r->q, i);
+        sv_value v = sv_compact_value(r->q, rec, i);
+        uint64_t all = qu->n_options >= 64 ? UINT64_MAX
+                                           : (UINT64_C(1) << qu->n_options) - 1;
+        if (v.kind == SV_V_CHOICE && v.choice >= qu->n_options)
+            return false;
+        if (v.kind == SV_V_CHOICES && (v.choices & ~all) != 0)
+            return false;
+        if (v.kind == SV_V_INTEGER &&
+            (v.integer < SV_INTEGER_MIN || v.integer > SV_INTEGER_MAX))
+            return false;
+    }
+    return true;
+}
+
+static state_t record_state(const sv_report *r, const uint8_t *rec)
+{
+    if (rec == NULL)
+        return NOT_STARTED;
+    for (size_t i = 0; i < r->n_questions; i++) {
+        if (sv_questionnaire_question(r->q, i)->required &&
+            sv_compact_relevant(r->q, rec, i) &&
+            !sv_compact_answered(r->q, rec, i))
+            return INCOMPLETE;
+    }
+    return COMPLETE;
+}
+
+static void bump(uint32_t *c, bool add)
+{
+    if (add)
+        (*c)++;
+    else
+        (*c)--;
+}
+
+/* Adds (add) or takes out (!add) the record rec of respondent idx, at the
+ * slot "all" and at the respondent's type. */
+static void apply(sv_report *r, size_t idx, const uint8_t *rec, bool add)
+{
+    size_t sl[2] = {0, 1 + r->type_of[idx]};
+
+    for (size_t i = 0; i < r->n_questions; i++) {
+        if (!relevant_answered(r, rec, i))
+            continue;
+        sv_value v = sv_compact_value(r->q, rec, i);
+        for (size_t k = 0; k < 2; k++) {
+            size_t s = sl[k];
+            bump(&r->n[i * r->slots + s], add);
+            if (v.kind == SV_V_INTEGER)
+                r->sum[i * r->slots + s] += add ? v.integer : -v.integer;
+            if (v.kind == SV_V_CHOICE)
+                bump(&r->count[(r->opt_base[i] + v.choice) * r->slots + s],
+                     add);
+            for (size_t o = 0; v.kind == SV_V_CHOICES && o < 64; o++) {
+                if ((v.choices >> o) & 1u)
+                    bump(&r->count[(r->opt_base[i] + o) * r->slots + s], add);
+            }
+        }
+    }
+}
+
+static void count_state(sv_report *r, size_t idx, bool add)
+{
+    bump(&r->n_state[r->state[idx] * r->slots], add);
+    bump(&r->n_state[r->state[idx] * r->slots + 1 + r->type_of[idx]], add);
+}
+
+static void zero_tallies(sv_report *r)
+{
+    memset(r->n, 0, r->n_questions * r->slots * sizeof *r->n);
+    memset(r->sum, 0, r->n_questions * r->slots * sizeof *r->sum);
+    memset(r->count, 0, r->n_opt_tally * r->slots * sizeof *r->count);
+    memset(r->n_state, 0, N_STATES * r->slots * sizeof *r->n_state);
+    memset(r->present, 0, r->n_roster * sizeof *r->present);
+    memset(r->revision, 0, r->n_roster * sizeof *r->revision);
+    for (size_t idx = 0; idx < r->n_roster; idx++) {
+        r->state[idx] = NOT_STARTED;
+        count_state(r, idx, true);
+    }
+}
+
+/* ---- new, destroy, set ----------------------------------------------------
+ */
+
+/* Fills types (first appearance in the roster) and type_of. */
+static void find_types(sv_report *r)
+{
+    for (size_t idx = 0; idx < r->n_roster; idx++) {
+        const char *type = sv_questionnaire_respondent(r->q, idx)->type;
+        size_t t;
+        for (t = 0; t < r->n_types; t++) {
+            if (strcmp(r->types[t], type) == 0)
+                break;
+        }
+        if (t == r->n_types)
+            r->types[r->n_types++] = type;
+        r->type_of[idx] = t;
+    }
+    r->slots = 1 + r->n_types;
+}
+
+static bool allocate(sv_report *r)
+{
+    size_t nq = r->n_questions;
+    size_t nr = r->n_roster;
+
+    r->types = calloc(nr + 1, sizeof *r->types);
+    r->type_of = calloc(nr + 1, sizeof *r->type_of);
+    r->opt_base = calloc(nq + 1, sizeof *r->opt_base);
+    r->recs = calloc(nr * r->rec_size + 1, 1);
+    r->present = calloc(nr + 1, sizeof *r->present);
+    r->revision = calloc(nr + 1, sizeof *r->revision);
+    r->state = calloc(nr + 1, sizeof *r->state);
+    if (r->types == NULL || r->type_of == NULL || r->opt_base == NULL ||
+        r->recs == NULL || r->present == NULL || r->revision == NULL ||
+        r->state == NULL)
+        return false;
+    find_types(r);
+    for (size_t i = 0; i < nq; i++) {
+        r->opt_base[i] = r->n_opt_tally;
+        r->n_opt_tally += sv_questionnaire_question(r->q, i)->n_options;
+    }
+    r->expected = calloc(r->slots, sizeof *r->expected);
+    r->n = calloc(nq * r->slots + 1, sizeof *r->n);
+    r->sum = calloc(nq * r->slots + 1, sizeof *r->sum);
+    r->count = calloc(r->n_opt_tally * r->slots + 1, sizeof *r->count);
+    r->n_state = calloc(N_STATES * r->slots, sizeof *r->n_state);
+    if (r->expected == NULL || r->n == NULL || r->sum == NULL ||
+        r->count == NULL || r->n_state == NULL)
+        return false;
+    for (size_t idx = 0; idx < nr; idx++) {
+        r->expected[0]++;
+        r->expected[1 + r->type_of[idx]]++;
+    }
+    return true;
+}
+
+sv_status sv_report_new(sv_report **out, const sv_questionnaire *q,
+                        unsigned decimals, sv_error *err)
+{
+    sv_report *r;
+
+    *out = NULL;
+    if (decimals > SV_PERCENT_MAX_DECIMALS)
+        return sv_fail(err, SV_ERR_INVALID, "decimals %u: want 0 to %d",
+                       decimals, SV_PERCENT_MAX_DECIMALS);
+    r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    r->q = q;
+    r->decimals = decimals;
+    r->n_questions = sv_questionnaire_count(q);
+    r->n_roster = sv_questionnaire_roster_count(q);
+    r->rec_size = sv_compact_size(q);
+    if (!allocate(r)) {
+        sv_report_destroy(&r);
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    }
+    zero_tallies(r);
+    *out = r;
+    return SV_OK;
+}
+
+void sv_report_destroy(sv_report **self)
+{
+    if (self == NULL || *self == NULL)
+        return;
+    sv_report *r = *self;
+    free(r->types);
+    free(r->type_of);
+    free(r->expected);
+    free(r->opt_base);
+    free(r->recs);
+    free(r->present);
+    free(r->revision);
+    free(r->state);
+    free(r->n);
+    free(r->sum);
+    free(r->count);
+    free(r->n_state);
+    free(r);
+    *self = NULL;
+}
+
+sv_status sv_report_set(sv_report *r, size_t i, const uint8_t *rec, size_t len,
+                        uint64_t revision, sv_error *err)
+{
+    if (i >= r->n_roster)
+        return sv_fail(err, SV_ERR_INVALID,
+                       "respondent index %zu: the roster has %zu", i,
+                       r->n_roster);
+    if (rec != NULL && !sv_compact_valid(r->q, rec, len))
+        return sv_fail(err, SV_ERR_INVALID,
+                       "record of %s: %zu bytes, not a record of this "
+                       "questionnaire (%zu bytes, fingerprint %08" PRIx32 ")",
+                       sv_questionnaire_respondent(r->q, i)->code, len,
+                       r->rec_size, sv_compact_fingerprint(r->q));
+    if (rec != NULL && !record_sane(r, rec))
+        return sv_fail(err, SV_ERR_INVALID,
+                       "record of %s: an answer out of range",
+                       sv_questionnaire_respondent(r->q, i)->code);
+    if (r->present[i])
+        apply(r, i, record(r, i), false);
+    count_state(r, i, false);
+    r->present[i] = rec != NULL;
+    if (rec != NULL) {
+        memcpy(r->recs + i * r->rec_size, rec, r->rec_size);
+        apply(r, i, rec, true);
+    }
+    r->state[i] = record_state(r, rec);
+    r->revision[i] = revision;
+    count_state(r, i, true);
+    return SV_OK;
+}
+
+void sv_report_clear(sv_report *r)
+{
+    zero_tallies(r);
+}
+
+/* ---- snapshot: small parts -------------------------------------------- */
+
+/* A malloc'd copy of s ("" for NULL), or NULL when out of memory. */
+static char *copy_str(const char *s)
+{
+    return strdup(s != NULL ? s : "");
+}
+
+static const char *slot_name(const sv_report *r, size_t s)
+{
+    return s == 0 ? ALL : r->types[s - 1];
+}
+
+static const sv_respondent *who(const sv_report *r, size_t idx)
+{
+    return sv_questionnaire_respondent(r->q, idx);
+}
+
+static char *percent(const sv_report *r, uint64_t count, uint64_t n)
+{
+    char buf[64];
+
+    if (sv_percent(count, n, r->decimals, buf, sizeof buf) < 0)
+        buf[0] = '\0'; /* cannot happen: decimals checked, buf big enough */
+    return copy_str(buf);
+}
+
+static Survey__V1__Figure *new_figure(const sv_report *r, size_t s,
+                                      uint32_t count, uint32_t n)
+{
+    Survey__V1__Figure *f = malloc(sizeof *f);
+
+    if (f == NULL)
+        return NULL;
+    survey__v1__figure__init(f);
+    f->count = count;
+    f->n = n;
+    f->respondent_type = copy_str(slot_name(r, s));
+    f->percent = percent(r, count, n);
+    if (f->respondent_type == NULL || f->percent == NULL) {
+        survey__v1__figure__free_unpacked(f, NULL);
+        return NULL;
+    }
+    return f;
+}
+
+/* One figure per slot from count[s] over n[s]. */
+static bool add_figures(const sv_report *r, const uint32_t *count,
+                        const uint32_t *n, Survey__V1__Figure ***arr,
+                        size_t *len)
+{
+    *arr = calloc(r->slots, sizeof **arr);
+    if (*arr == NULL)
+        return false;
+    for (size_t s = 0; s < r->slots; s++) {
+        Survey__V1__Figure *f = new_figure(r, s, count[s], n[s]);
+        if (f == NULL)
+            return false;
+        (*arr)[(*len)++] = f;
+    }
+    return true;
+}
+
+/* The text of a cell: see MatrixRow in survey.proto. rec may be NULL (not
+ * started: ""). Returns a malloc'd string or NULL. */
+static char *cell(const sv_report *r, const uint8_t *rec, size_t i)
+{
+    const sv_question *qu = sv_questionnaire_question(r->q, i);
+    char num[32];
+
+    if (rec == NULL)
+        return copy_str("");
+    if (!sv_compact_relevant(r->q, rec, i))
+        return copy_str(CELL_NOT_RELEVANT);
+    sv_value v = sv_compact_value(r->q, rec, i);
+    switch (v.kind) {
+    case SV_V_NONE:
+        return copy_str("");
+    case SV_V_INTEGER:
+        snprintf(num, sizeof num, "%" PRId64, v.integer);
+        return copy_str(num);
+    case SV_V_CHOICE: {
+        const char *name = qu->options[v.choice].name;
+        if (strcmp(name, "yes") == 0)
+            return copy_str(CELL_YES);
+        if (strcmp(name, "no") == 0)
+            return copy_str(CELL_NO);
+        return copy_str(name);
+    }
+    case SV_V_CHOICES:
+        break;
+    case SV_V_TEXT:
+        return copy_str(CELL_TEXT);
+    }
+    /* select_multiple: the option names joined with "," */
+    size_t len = 1;
+    for (size_t o = 0; o < qu->n_options; o++) {
+        if ((v.choices >> o) & 1u)
+            len += strlen(qu->options[o].name) + 1;
+    }
+    char *s = malloc(len);
+    if (s == NULL)
+        return NULL;
+    s[0] = '\0';
+    for (size_t o = 0; o < qu->n_options; o++) {
+        if ((v.choices >> o) & 1u) {
+            if (s[0] != '\0')
+                strcat(s, ",");
+            strcat(s, qu->options[o].name);
+        }
+    }
+    return s;
+}
+
+/* Sets *name and *label (malloc'd) to question i's innermost group, or
+ * "". */
+static bool group_of(const sv_report *r, size_t i, char **name, char **label)
+{
+    int g = sv_questionnaire_question(r->q, i)->group;
+    const sv_group *grp =
+        g >= 0 ? sv_questionnaire_group(r->q, (size_t)g) : NULL;
+
+    *name = copy_str(grp != NULL ? grp->name : "");
+    *label = copy_str(grp != NULL ? grp->label : "");
+    return *name != NULL && *label != NULL;
+}
+
+static bool is_select(const sv_question *qu)
+{
+    return qu->type == SV_Q_SELECT_ONE || qu->type == SV_Q_SELECT_MULTIPLE;
+}
+
+/* The option of a rate question: "yes", else the list's first. */
+static size_t rate_option(const sv_question *qu)
+{
+    int o = sv_question_option(qu, "yes");
+
+    return o >= 0 ? (size_t)o : 0;
+}
+
+static bool is_rate(const sv_question *qu)
+{
+    return (qu->report & SV_REPORT_RATE) != 0 && is_select(qu) &&
+           qu->n_options > 0;
+}
+
+/* True if the record answers option o of question i (relevant too). */
+static bool chose(const sv_report *r, const uint8_t *rec, size_t i, size_t o)
+{
+    if (rec == NULL || !relevant_answered(r, rec, i))
+        return false;
+    sv_value v = sv_compact_value(r->q, rec, i);
+    if (v.kind == SV_V_CHOICE)
+        return v.choice == o;
+    return v.kind == SV_V_CHOICES && ((v.choices >> o) & 1u);
+}
+
+/* Counts the questions of q for which pred holds. */
+static size_t count_questions(const sv_report *r,
+                              bool (*pred)(const sv_question *))
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < r->n_questions; i++) {
+        if (pred(sv_questionnaire_question(r->q, i)))
+            n++;
+    }
+    return n;
+}
+
+static bool is_matrix(const sv_question *qu)
+{
+    return (qu->report & SV_REPORT_MATRIX) != 0;
+}
+
+static bool is_sum(const sv_question *qu)
+{
+    return (qu->report & SV_REPORT_SUM) != 0 && qu->type == SV_Q_INTEGER;
+}
+
+static bool is_list(const sv_question *qu)
+{
+    return (qu->report & SV_REPORT_LIST) != 0;
+}
+
+/* ---- snapshot: rates and programs ------------------------------------- */
+
+static Survey__V1__Rate *new_rate(const sv_report *r, size_t i)
+{
+    const sv_question *qu = sv_questionnaire_question(r->q, i);
+    size_t o = rate_option(qu);
+    Survey__V1__Rate *rate = malloc(sizeof *rate);
+
+    if (rate == NULL)
+        return NULL;
+    survey__v1__rate__init(rate);
+    rate->question = copy_str(qu->name);
+    rate->label = copy_str(qu->label);
+    rate->option = copy_str(qu->options[o].name);
+    if (rate->question == NULL || rate->label == NULL || rate->option == NULL ||
+        !add_figures(r, &r->count[(r->opt_base[i] + o) * r->slots],
+                     &r->n[i * r->slots], &rate->figures, &rate->n_figures)) {
+        survey__v1__rate__free_unpacked(rate, NULL);
+        return NULL;
+    }
+    return rate;
+}
+
+static Survey__V1__RespondentRef *new_ref(const sv_report *r, size_t idx)
+{
+    Survey__V1__RespondentRef *ref = malloc(sizeof *ref);
+
+    if (ref == NULL)
+        return NULL;
+    survey__v1__respondent_ref__init(ref);
+    ref->respondent = copy_str(who(r, idx)->code);
+    ref->name = copy_str(who(r, idx)->name);
+    ref->respondent_type = copy_str(who(r, idx)->type);
+    if (ref->respondent == NULL || ref->name == NULL ||
+        ref->respondent_type == NULL) {
+        survey__v1__respondent_ref__free_unpacked(ref, NULL);
+        return NULL;
+    }
+    return ref;
+}
+
+static Survey__V1__Program *new_program(const sv_report *r, size_t i)
+{
+    const sv_question *qu = sv_questionnaire_question(r->q, i);
+    size_t o = rate_option(qu);
+    Survey__V1__Program *p = malloc(sizeof *p);
+
+    if (p == NULL)
+        return NULL;
+    survey__v1__program__init(p);
+    p->question = copy_str(qu->name);
+    p->label = copy_str(qu->label);
+    p->option = copy_str(qu->options[o].name);
+    p->respondents = calloc(r->count[(r->opt_base[i] + o) * r->slots] + 1,
+                            sizeof *p->respondents);
+    if (p->question == NULL || p->label == NULL || p->option == NULL ||
+        p->respondents == NULL)
+        goto fail;
+    for (size_t idx = 0; idx < r->n_roster; idx++) {
+        if (!chose(r, record(r, idx), i, o))
+            continue;
+        Survey__V1__RespondentRef *ref = new_ref(r, idx);
+        if (ref == NULL)
+            goto fail;
+        p->respondents[p->n_respondents++] = ref;
+    }
+    return p;
+
+fail:
+    survey__v1__program__free_unpacked(p, NULL);
+    return NULL;
+}
+
+static bool add_rates(const sv_report *r, Survey__V1__Snapshot *snap)
+{
+    size_t n = count_questions(r, is_rate);
+
+    snap->rates = calloc(n + 1, sizeof *snap->rates);
+    snap->programs = calloc(n + 1, sizeof *snap->programs);
+    if (snap->rates == NULL || snap->programs == NULL)
+        return false;
+    for (size_t i = 0; i < r->n_questions; i++) {
+        if (!is_rate(sv_questionnaire_question(r->q, i)))
+            continue;
+        Survey__V1__Rate *rate = new_rate(r, i);
+        if (rate == NULL)
+            return false;
+        snap->rates[snap->n_rates++] = rate;
+        Survey__V1__Program *p = new_program(r, i);
+        if (p == NULL)
+            return false;
+        snap->programs[snap->n_programs++] = p;
+    }
+    return true;
+}
+
+/* ---- snapshot: frequencies -------------------------------------------- */
+
+static Survey__V1__OptionFigures *new_option_figures(const sv_report *r,
+                                                     size_t i, size_t o)
+{
+    const sv_option *opt = &sv_questionnaire_question(r->q, i)->options[o];
+    Survey__V1__OptionFigures *of = malloc(sizeof *of);
+
+    if (of == NULL)
+        return NULL;
+    survey__v1__option_figures__init(of);
+    of->option = copy_str(opt->name);
+    of->label = copy_str(opt->label);
+    if (of->option == NULL || of->label == NULL ||
+        !add_figures(r, &r->count[(r->opt_base[i] + o) * r->slots],
+                     &r->n[i * r->slots], &of->figures, &of->n_figures)) {
+        survey__v1__option_figures__free_unpacked(of, NULL);
+        return NULL;
+    }
+    return of;
+}
+
+static Survey__V1__Frequency *new_frequency(const sv_report *r, size_t i)
+{
+    const sv_question *qu = sv_questionnaire_question(r->q, i);
+    Survey__V1__Frequency *f = malloc(sizeof *f);
+
+    if (f == NULL)
+        return NULL;
+    survey__v1__frequency__init(f);
+    f->question = copy_str(qu->name);
+    f->label = copy_str(qu->label);
+    f->multiple = qu->type == SV_Q_SELECT_MULTIPLE;
+    f->options = calloc(qu->n_options + 1, sizeof *f->options);
+    if (f->question == NULL || f->label == NULL || f->options == NULL ||
+        !group_of(r, i, &f->group, &f->group_label))
+        goto fail;
+    for (size_t o = 0; o < qu->n_options; o++) {
+        Survey__V1__OptionFigures *of = new_option_figures(r, i, o);
+        if (of == NULL)
+            goto fail;
+        f->options[f->n_options++] = of;
+    }
+    if (!add_figures(r, &r->n[i * r->slots], &r->n[i * r->slots], &f->answered,
+                     &f->n_answered))
+        goto fail;
+    return f;
+
+fail:
+    survey__v1__frequency__free_unpacked(f, NULL);
+    return NULL;
+}
+
+static bool add_frequencies(const sv_report *r, Survey__V1__Snapshot *snap)
+{
+    snap->frequencies =
+        calloc(count_questions(r, is_select) + 1, sizeof *snap->frequencies);
+    if (snap->frequencies == NULL)
+        return false;
+    for (size_t i = 0; i < r->n_questions; i++) {
+        if (!is_select(sv_questionnaire_question(r->q, i)))
+            continue;
+        Survey__V1__Frequency *f = new_frequency(r, i);
+        if (f == NULL)
+            return false;
+        snap->frequencies[snap->n_frequencies++] = f;
+    }
+    return true;
+}
+
+/* ---- snapshot: matrix ------------------------------------------------- */
+
+static Survey__V1__MatrixRow *new_row(const sv_report *r, size_t idx)
+{
+    const uint8_t *rec = record(r, idx);
+    Survey__V1__MatrixRow *row = malloc(sizeof *row);
+
+    if (row == NULL)
+        return NULL;
+    survey__v1__matrix_row__init(row);
+    row->respondent = copy_str(who(r, idx)->code);
+    row->name = copy_str(who(r, idx)->name);
+    row->respondent_type = copy_str(who(r, idx)->type);
+    row->cells = calloc(r->n_questions + 1, sizeof *row->cells);
+    if (row->respondent == NULL || row->name == NULL ||
+        row->respondent_type == NULL || row->cells == NULL)
+        goto fail;
+    for (size_t i = 0; i < r->n_questions; i++) {
+        if (!is_matrix(sv_questionnaire_question(r->q, i)))
+            continue;
+        char *c = cell(r, rec, i);
+        if (c == NULL)
+            goto fail;
+        row->cells[row->n_cells++] = c;
+    }
+    return row;
+
+fail:
+    survey__v1__matrix_row__free_unpacked(row, NULL);
+    return NULL;
+}
+
+static Survey__V1__MatrixColumn *new_column(const sv_question *qu)
+{
+    Survey__V1__MatrixColumn *c = malloc(sizeof *c);
+
+    if (c == NULL)
+        return NULL;
+    survey__v1__matrix_column__init(c);
+    c->question = copy_str(qu->name);
+    c->label = copy_str(qu->label);
+    c->sum = is_sum(qu);
+    if (c->question == NULL || c->label == NULL) {
+        survey__v1__matrix_column__free_unpacked(c, NULL);
+        return NULL;
+    }
+    return c;
+}
+
+static Survey__V1__MatrixTotal *new_total(const sv_report *r, size_t i,
+                                          size_t s)
+{
+    Survey__V1__MatrixTotal *t = malloc(sizeof *t);
+
+    if (t == NULL)
+        return NULL;
+    survey__v1__matrix_total__init(t);
+    t->question = copy_str(sv_questionnaire_question(r->q, i)->name);
+    t->respondent_type = copy_str(slot_name(r, s));
+    t->sum = r->sum[i * r->slots + s];
+    t->n = r->n[i * r->slots + s];
+    if (t->question == NULL || t->respondent_type == NULL) {
+        survey__v1__matrix_total__free_unpacked(t, NULL);
+        return NULL;
+    }
+    return t;
+}
+
+static bool matrix_columns(const sv_report *r, Survey__V1__Matrix *m)
+{
+    m->columns = calloc(count_questions(r, is_matrix) + 1, sizeof *m->columns);
+    m->totals =
+        calloc(count_questions(r, is_sum) * r->slots + 1, sizeof *m->totals);
+    if (m->columns == NULL || m->totals == NULL)
+        return false;
+    for (size_t i = 0; i < r->n_questions; i++) {
+        const sv_question *qu = sv_questionnaire_question(r->q, i);
+        if (is_matrix(qu)) {
+            Survey__V1__MatrixColumn *c = new_column(qu);
+            if (c == NULL)
+                return false;
+            m->columns[m->n_columns++] = c;
+        }
+        for (size_t s = 0; is_sum(qu) && s < r->slots; s++) {
+            Survey__V1__MatrixTotal *t = new_total(r, i, s);
+            if (t == NULL)
+                return false;
+            m->totals[m->n_totals++] = t;
+        }
+    }
+    return true;
+}
+
+/* Rows grouped by type (types in roster order), roster order within. */
+static bool matrix_rows(const sv_report *r, Survey__V1__Matrix *m)
+{
+    m->rows = calloc(r->n_roster + 1, sizeof *m->rows);
+    if (m->rows == NULL)
+        return false;
+    for (size_t t = 0; t < r->n_types; t++) {
+        for (size_t idx = 0; idx < r->n_roster; idx++) {
+            if (r->type_of[idx] != t)
+                continue;
+            Survey__V1__MatrixRow *row = new_row(r, idx);
+            if (row == NULL)
+                return false;
+            m->rows[m->n_rows++] = row;
+        }
+    }
+    return true;
+}
+
+static bool add_matrix(const sv_report *r, Survey__V1__Snapshot *snap)
+{
+    snap->matrix = malloc(sizeof *snap->matrix);
+    if (snap->matrix == NULL)
+        return false;
+    survey__v1__matrix__init(snap->matrix);
+    return matrix_columns(r, snap->matrix) && matrix_rows(r, snap->matrix);
+}
+
+/* ---- snapshot: listings ----------------------------------------------- */
+
+static Survey__V1__Listing *new_listing(const sv_report *r, size_t i)
+{
+    const sv_question *qu = sv_questionnaire_question(r->q, i);
+    Survey__V1__Listing *l = malloc(sizeof *l);
+
+    if (l == NULL)
+        return NULL;
+    survey__v1__listing__init(l);
+    l->question = copy_str(qu->name);
+    l->label = copy_str(qu->label);
+    l->entries = calloc(r->n[i * r->slots] + 1, sizeof *l->entries);
+    if (l->question == NULL || l->label == NULL || l->entries == NULL ||
+        !group_of(r, i, &l->group, &l->group_label)) {
+        survey__v1__listing__free_unpacked(l, NULL);
+        return NULL;
+    }
+    return l;
+}
+
+/* The text answer to `question` in rev, or "" (rev NULL, not answered, or
+ * answered otherwise). Borrowed. */
+static const char *answer_text(const Survey__V1__Revision *rev,
+                               const char *question)
+{
+    for (size_t k = 0; rev != NULL && k < rev->n_answers; k++) {
+        const Survey__V1__Answer *a = rev->answers[k];
+        if (strcmp(a->question, question) != 0)
+            continue;
+        if (a->value_case == SURVEY__V1__ANSWER__VALUE_TEXT)
+            return a->text;
+        if (a->value_case == SURVEY__V1__ANSWER__VALUE_CHOICE)
+            return a->choice;
+        return "";
+    }
+    return "";
+}
+
+static Survey__V1__ListEntry *new_entry(const sv_report *r, size_t idx,
+                                        const char *text, char *owned)
+{
+    Survey__V1__ListEntry *e = malloc(sizeof *e);
+
+    if (e == NULL) {
+        free(owned);
+        return NULL;
+    }
+    survey__v1__list_entry__init(e);
+    e->respondent = copy_str(who(r, idx)->code);
+    e->name = copy_str(who(r, idx)->name);
+    e->respondent_type = copy_str(who(r, idx)->type);
+    e->text = owned != NULL ? owned : copy_str(text);
+    if (e->respondent == NULL || e->name == NULL ||
+        e->respondent_type == NULL || e->text == NULL) {
+        survey__v1__list_entry__free_unpacked(e, NULL);
+        return NULL;
+    }
+    return e;
+}
+
+/* True if respondent idx answers a `list` text question: its texts must
+ * be fetched. */
+static bool needs_texts(const sv_report *r, const uint8_t *rec)
+{
+    for (size_t i = 0; i < r->n_questions; i++) {
+        const sv_question *qu = sv_questionnaire_question(r->q, i);
+        if (is_list(qu) && qu->type == SV_Q_TEXT &&
+            relevant_answered(r, rec, i))
+            return true;
+    }
+    return false;
+}
+
+/* Adds respondent idx's entries to every listing (one per `list`
+ * question, in question order). */
+static bool list_respondent(const sv_report *r, size_t idx,
+                            const Survey__V1__Revision *rev,
+                            Survey__V1__Snapshot *snap)
+{
+    const uint8_t *rec = record(r, idx);
+    size_t l = 0;
+
+    for (size_t i = 0; i < r->n_questions; i++) {
+        const sv_question *qu = sv_questionnaire_question(r->q, i);
+        if (!is_list(qu))
+            continue;
+        Survey__V1__Listing *listing = snap->listings[l++];
+        if (!relevant_answered(r, rec, i))
+            continue;
+        Survey__V1__ListEntry *e;
+        if (qu->type == SV_Q_TEXT) {
+            e = new_entry(r, idx, answer_text(rev, qu->name), NULL);
+        } else {
+            char *c = cell(r, rec, i);
+            e = c != NULL ? new_entry(r, idx, NULL, c) : NULL;
+        }
+        if (e == NULL)
+            return false;
+        listing->entries[listing->n_entries++] = e;
+    }
+    return true;
+}
+
+static sv_status add_listings(const sv_report *r, sv_revision_fn fn, void *ctx,
+                              Survey__V1__Snapshot *snap, sv_error *err)
+{
+    snap->listings =
+        calloc(count_questions(r, is_list) + 1, sizeof *snap->listings);
+    if (snap->listings == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < r->n_questions; i++) {
+        if (!is_list(sv_questionnaire_question(r->q, i)))
+            continue;
+        Survey__V1__Listing *l = new_listing(r, i);
+        if (l == NULL)
+            return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+        snap->listings[snap->n_listings++] = l;
+    }
+    for (size_t idx = 0; idx < r->n_roster; idx++) {
+        const uint8_t *rec = record(r, idx);
+        Survey__V1__Revision *rev = NULL;
+        if (rec == NULL)
+            continue;
+        if (fn != NULL && needs_texts(r, rec)) {
+            sv_status st = fn(ctx, who(r, idx)->code, &rev, err);
+            if (st == SV_ERR_NOT_FOUND)
+                rev = NULL;
+            else if (st != SV_OK)
+                return st;
+        }
+        bool ok = list_respondent(r, idx, rev, snap);
+        if (rev != NULL)
+            survey__v1__revision__free_unpacked(rev, NULL);
+        if (!ok)
+            return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    }
+    return SV_OK;
+}
+
+/* ---- snapshot: completeness ------------------------------------------- */
+
+static Survey__V1__CompletenessFigure *new_cfigure(const sv_report *r, size_t s)
+{
+    Survey__V1__CompletenessFigure *f = malloc(sizeof *f);
+
+    if (f == NULL)
+        return NULL;
+    survey__v1__completeness_figure__init(f);
+    f->expected = r->expected[s];
+    f->complete = r->n_state[COMPLETE * r->slots + s];
+    f->incomplete = r->n_state[INCOMPLETE * r->slots + s];
+    f->not_started = r->n_state[NOT_STARTED * r->slots + s];
+    f->respondent_type = copy_str(slot_name(r, s));
+    f->response_rate =
+        percent(r, (uint64_t)f->complete + f->incomplete, f->expected);
+    f->complete_rate = percent(r, f->complete, f->expected);
+    if (f->respondent_type == NULL || f->response_rate == NULL ||
+        f->complete_rate == NULL) {
+        survey__v1__completeness_figure__free_unpacked(f, NULL);
+        return NULL;
+    }
+    return f;
+}
+
+static Survey__V1__RespondentStatus *new_status(const sv_report *r, size_t idx)
+{
+    const uint8_t *rec = record(r, idx);
+    Survey__V1__RespondentStatus *st = malloc(sizeof *st);
+
+    if (st == NULL)
+        return NULL;
+    survey__v1__respondent_status__init(st);
+    st->state = r->state[idx];
+    st->revision = r->revision[idx];
+    st->respondent = copy_str(who(r, idx)->code);
+    st->name = copy_str(who(r, idx)->name);
+    st->respondent_type = copy_str(who(r, idx)->type);
+    st->missing = calloc(r->n_questions + 1, sizeof *st->missing);
+    if (st->respondent == NULL || st->name == NULL ||
+        st->respondent_type == NULL || st->missing == NULL)
+        goto fail;
+    for (size_t i = 0; rec != NULL && i < r->n_questions; i++) {
+        const sv_question *qu = sv_questionnaire_question(r->q, i);
+        if (!qu->required || !sv_compact_relevant(r->q, rec, i) ||
+            sv_compact_answered(r->q, rec, i))
+            continue;
+        char *name = copy_str(qu->name);
+        if (name == NULL)
+            goto fail;
+        st->missing[st->n_missing++] = name;
+    }
+    return st;
+
+fail:
+    survey__v1__respondent_status__free_unpacked(st, NULL);
+    return NULL;
+}
+
+static bool add_completeness(const sv_report *r, Survey__V1__Snapshot *snap)
+{
+    Survey__V1__Completeness *c = malloc(sizeof *c);
+
+    if (c == NULL)
+        return false;
+    survey__v1__completeness__init(c);
+    snap->completeness = c;
+    c->figures = calloc(r->slots, sizeof *c->figures);
+    c->respondents = calloc(r->n_roster + 1, sizeof *c->respondents);
+    if (c->figures == NULL || c->respondents == NULL)
+        return false;
+    for (size_t s = 0; s < r->slots; s++) {
+        Survey__V1__CompletenessFigure *f = new_cfigure(r, s);
+        if (f == NULL)
+            return false;
+        c->figures[c->n_figures++] = f;
+    }
+    for (size_t idx = 0; idx < r->n_roster; idx++) {
+        Survey__V1__RespondentStatus *st = new_status(r, idx);
+        if (st == NULL)
+            return false;
+        c->respondents[c->n_respondents++] = st;
+    }
+    return true;
+}
+
+/* ---- snapshot --------------------------------------------------------- */
+
+static bool add_header(const sv_report *r, Survey__V1__Snapshot *snap)
+{
+    snap->survey = copy_str(sv_questionnaire_id(r->q));
+    snap->questionnaire_version = copy_str(sv_questionnaire_version(r->q));
+    snap->title = copy_str(sv_questionnaire_title(r->q));
+    snap->decimals = r->decimals;
+    snap->respondent_types =
+        calloc(r->n_types + 1, sizeof *snap->respondent_types);
+    if (snap->survey == NULL || snap->questionnaire_version == NULL ||
+        snap->title == NULL || snap->respondent_types == NULL)
+        return false;
+    for (size_t t = 0; t < r->n_types; t++) {
+        char *type = copy_str(r->types[t]);
+        if (type == NULL)
+            return false;
+        snap->respondent_types[snap->n_respondent_types++] = type;
+    }
+    return true;
+}
+
+sv_status sv_report_snapshot(const sv_report *r, sv_revision_fn fn, void *ctx,
+                             Survey__V1__Snapshot **out, sv_error *err)
+{
+    Survey__V1__Snapshot *snap = malloc(sizeof *snap);
+    sv_status st = SV_ERR_NOMEM;
+
+    *out = NULL;
+    if (snap == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    survey__v1__snapshot__init(snap);
+    if (!add_header(r, snap) || !add_rates(r, snap) || !add_matrix(r, snap) ||
+        !add_frequencies(r, snap)) {
+        st = sv_fail(err, SV_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    st = add_listings(r, fn, ctx, snap, err);
+    if (st != SV_OK)
+        goto fail;
+    if (!add_completeness(r, snap)) {
+        st = sv_fail(err, SV_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    st = sv_snapshot_digest(snap, err);
+    if (st != SV_OK)
+        goto fail;
+    *out = snap;
+    return SV_OK;
+
+fail:
+    survey__v1__snapshot__free_unpacked(snap, NULL);
+    return st;
+}
+
+sv_status sv_snapshot_digest(Survey__V1__Snapshot *snap, sv_error *err)
+{
+    uint64_t version = snap->version;
+    uint64_t sequence = snap->sequence;
+    int64_t created_ms = snap->created_ms;
+    ProtobufCBinaryData digest = snap->digest;
+    char *trigger = snap->trigger;
+    uint8_t hash[DIGEST_BYTES];
+    uint8_t *packed = NULL;
+    uint8_t *copy = NULL;
+    size_t len;
+    size_t got = 0;
+
+    if (sodium_init() < 0)
+        return sv_fail(err, SV_ERR_IO, "libsodium could not initialise");
+    snap->version = 0;
+    snap->sequence = 0;
+    snap->created_ms = 0;
+    snap->digest.len = 0;
+    snap->digest.data = NULL;
+    snap->trigger = (char *)protobuf_c_empty_string;
+    len = survey__v1__snapshot__get_packed_size(snap);
+    packed = malloc(len + 1);
+    if (packed != NULL)
+        got = survey__v1__snapshot__pack(snap, packed);
+    snap->version = version;
+    snap->sequence = sequence;
+    snap->created_ms = created_ms;
+    snap->digest = digest;
+    snap->trigger = trigger;
+    if (packed == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    if (got != len) {
+        free(packed);
+        return sv_fail(err, SV_ERR_PROTO,
+                       "snapshot packed to %zu bytes, "
+                       "expected %zu",
+                       got, len);
+    }
+    int rc = crypto_generichash(hash, sizeof hash, packed, len, NULL, 0);
+    free(packed);
+    if (rc != 0)
+        return sv_fail(err, SV_ERR_INVALID, "BLAKE2b-256 failed");
+    copy = malloc(sizeof hash);
+    if (copy == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    memcpy(copy, hash, sizeof hash);
+    free(snap->digest.data);
+    snap->digest.data = copy;
+    snap->digest.len = sizeof hash;
+    return SV_OK;
+}

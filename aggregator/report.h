@@ -1,0 +1,64 @@
+/* report.h: the report's tables, driven by the questionnaire (nothing here
+ * knows the 2024 form). Holds one compact record per roster respondent and
+ * tallies that follow every change: setting a respondent's record takes
+ * its old contribution out and puts the new one in. A snapshot is built
+ * from the tallies and the records; the same records give the same
+ * snapshot, byte for byte, whatever order they were set in.
+ *
+ * Tables (see the Snapshot message in proto/survey.proto):
+ *  - rates for `rate` questions (option "yes", else the list's first);
+ *  - the matrix of `matrix` questions, with totals of `sum` questions;
+ *  - a frequency table for every select_one and select_multiple question;
+ *  - listings of `list` questions, and per `rate` question the respondents
+ *    answering its option (programs);
+ *  - completeness per respondent and per type.
+ * Every figure: n = respondents for whom the question is relevant AND who
+ * answered it; "all" first, then each respondent type in roster order. */
+#ifndef SV_REPORT_H
+#define SV_REPORT_H
+
+#include "questionnaire.h"
+#include "status.h"
+#include "survey.pb-c.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sv_report sv_report;
+
+/* q is borrowed and must outlive the report. decimals: of every percent
+ * (0..SV_PERCENT_MAX_DECIMALS). Every respondent starts "not started". */
+sv_status sv_report_new(sv_report **out, const sv_questionnaire *q,
+                        unsigned decimals, sv_error *err);
+
+void sv_report_destroy(sv_report **self);
+
+/* Sets the record of the respondent at roster index i (rec copied; NULL =
+ * not started) and its revision. SV_ERR_INVALID if rec is not a valid
+ * compact record of q (nothing changes then). O(questions). */
+sv_status sv_report_set(sv_report *r, size_t i, const uint8_t *rec, size_t len,
+                        uint64_t revision, sv_error *err);
+
+/* Every respondent back to "not started". */
+void sv_report_clear(sv_report *r);
+
+/* The stored revision of a respondent, for the text of listings: *out is
+ * owned by the report afterwards (freed with
+ * survey__v1__revision__free_unpacked). Return SV_ERR_NOT_FOUND if none. */
+typedef sv_status (*sv_revision_fn)(void *ctx, const char *respondent,
+                                    Survey__V1__Revision **out, sv_error *err);
+
+/* Builds the snapshot of the current tallies. Texts of `list` questions are
+ * fetched with fn (only for respondents whose record says answered). The
+ * header fields version, sequence, created_ms and trigger are left for the
+ * caller; survey, questionnaire_version, title, decimals and digest are
+ * set. *out: every part malloc'd; free with
+ * survey__v1__snapshot__free_unpacked(*out, NULL). */
+sv_status sv_report_snapshot(const sv_report *r, sv_revision_fn fn, void *ctx,
+                             Survey__V1__Snapshot **out, sv_error *err);
+
+/* Recomputes snap->digest: BLAKE2b-256 of snap packed with version,
+ * sequence, created_ms, digest and trigger cleared (they are restored). */
+sv_status sv_snapshot_digest(Survey__V1__Snapshot *snap, sv_error *err);
+
+#endif

@@ -113,6 +113,8 @@ int main(int argc, char **argv)
                         : SV_DEFAULT_DATA_DIR,
     };
     const char *survey_dir = SV_DEFAULT_SURVEY_DIR;
+    const char *notify = NULL;
+    char notify_default[4096];
     static const struct option longopts[] = {
         {"data", required_argument, NULL, 'd'},
         {"endpoint", required_argument, NULL, 'e'},
@@ -120,6 +122,7 @@ int main(int argc, char **argv)
         {"map-size", required_argument, NULL, 'm'},
         {"batch", required_argument, NULL, 'b'},
         {"max-request", required_argument, NULL, 'r'},
+        {"notify", required_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
@@ -133,6 +136,9 @@ int main(int argc, char **argv)
             break;
         case 's':
             survey_dir = optarg;
+            break;
+        case 'n':
+            notify = optarg;
             break;
         case 'm':
             if (parse_size(optarg, &opt.map_size) != 0) {
@@ -167,6 +173,13 @@ int main(int argc, char **argv)
         fprintf(stderr, PROGRAM ": unexpected argument: %s\n", argv[optind]);
         return 2;
     }
+
+    if (notify == NULL) {
+        snprintf(notify_default, sizeof notify_default, "ipc://%s/notify.sock",
+                 opt.data_dir);
+        notify = notify_default;
+    }
+    opt.notify_endpoint = strcmp(notify, "none") == 0 ? NULL : notify;
 
     sv_log(PROGRAM, "starting (data %s, surveys %s)", opt.data_dir, survey_dir);
     sv_error err = {{0}};

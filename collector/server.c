@@ -1,7 +1,9 @@
 /* server.c: see server.h. */
 #include "server.h"
 
+#include "compact.h"
 #include "log.h"
+#include "reads.h"
 #include "reply.h"
 #include "store.h"
 
@@ -27,6 +29,11 @@ struct sv_server {
     size_t max_request;
     char endpoint[512];
     struct pending *pending; /* owned, max_batch entries */
+    void *notify;            /* owned PUB socket: commit notices */
+    uint64_t notified;       /* last sequence announced */
+    sv_value *values;        /* owned scratch: one per question */
+    bool *relevant;          /* owned scratch: one per question */
+    uint8_t *compact;        /* owned scratch: one compact record */
 };
 
 typedef enum {
@@ -54,6 +61,58 @@ static sv_status zmq_fail(sv_error *err, const char *what)
     return sv_fail(err, SV_ERR_ZMQ, "%s: %s", what, zmq_strerror(zmq_errno()));
 }
 
+/* Scratch space for validation and the compact record, sized for the
+ * largest questionnaire served. */
+static sv_status alloc_scratch(sv_server *s, sv_error *err)
+{
+    size_t questions = 1, record = 1;
+    for (size_t i = 0; i < sv_registry_count(s->reg); i++) {
+        const sv_questionnaire *q = sv_registry_at(s->reg, i);
+        if (sv_questionnaire_count(q) > questions)
+            questions = sv_questionnaire_count(q);
+        if (sv_compact_size(q) > record)
+            record = sv_compact_size(q);
+    }
+    s->values = calloc(questions, sizeof *s->values);
+    s->relevant = calloc(questions, sizeof *s->relevant);
+    s->compact = calloc(record, 1);
+    if (s->values == NULL || s->relevant == NULL || s->compact == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    return SV_OK;
+}
+
+/* The PUB socket on which every commit is announced to the aggregator (a
+ * hint only: the change log is the truth). */
+static sv_status bind_notify(sv_server *s, const char *endpoint, sv_error *err)
+{
+    if (endpoint == NULL || endpoint[0] == '\0')
+        return SV_OK;
+    s->notify = zmq_socket(s->ctx, ZMQ_PUB);
+    if (s->notify == NULL)
+        return zmq_fail(err, "zmq_socket(PUB)");
+    int linger = 0;
+    if (zmq_setsockopt(s->notify, ZMQ_LINGER, &linger, sizeof linger) != 0)
+        return zmq_fail(err, "zmq_setsockopt");
+    if (zmq_bind(s->notify, endpoint) != 0)
+        return sv_fail(err, SV_ERR_ZMQ, "cannot bind notify endpoint %s: %s",
+                       endpoint, zmq_strerror(zmq_errno()));
+    return SV_OK;
+}
+
+/* Announces the highest committed sequence: "sequence N". */
+static void announce(sv_server *s, uint64_t sequence)
+{
+    if (s->notify == NULL || sequence <= s->notified)
+        return;
+    char text[40];
+    int len = snprintf(text, sizeof text, "sequence %llu",
+                       (unsigned long long)sequence);
+    if (zmq_send(s->notify, text, (size_t)len, ZMQ_DONTWAIT) < 0)
+        sv_log(PROGRAM, "commit notice %llu not sent: %s",
+               (unsigned long long)sequence, zmq_strerror(zmq_errno()));
+    s->notified = sequence;
+}
+
 sv_status sv_server_new(sv_server **out, const sv_server_options *opt,
                         const sv_registry *reg, sv_error *err)
 {
@@ -70,6 +129,9 @@ sv_status sv_server_new(sv_server **out, const sv_server_options *opt,
         st = sv_fail(err, SV_ERR_NOMEM, "out of memory");
         goto fail;
     }
+    st = alloc_scratch(s, err);
+    if (st != SV_OK)
+        goto fail;
     sv_store_options so = {.map_size = opt->map_size, .read_only = false};
     st = sv_store_open(&s->store, opt->data_dir, &so, err);
     if (st != SV_OK)
@@ -105,6 +167,9 @@ sv_status sv_server_new(sv_server **out, const sv_server_options *opt,
         st = zmq_fail(err, "zmq_getsockopt(ZMQ_LAST_ENDPOINT)");
         goto fail;
     }
+    st = bind_notify(s, opt->notify_endpoint, err);
+    if (st != SV_OK)
+        goto fail;
     *out = s;
     return SV_OK;
 fail:
@@ -122,12 +187,17 @@ void sv_server_destroy(sv_server **self)
     if (self == NULL || *self == NULL)
         return;
     sv_server *s = *self;
+    if (s->notify != NULL && zmq_close(s->notify) != 0)
+        sv_log(PROGRAM, "zmq_close: %s", zmq_strerror(zmq_errno()));
     if (s->router != NULL && zmq_close(s->router) != 0)
         sv_log(PROGRAM, "zmq_close: %s", zmq_strerror(zmq_errno()));
     if (s->ctx != NULL && zmq_ctx_term(s->ctx) != 0)
         sv_log(PROGRAM, "zmq_ctx_term: %s", zmq_strerror(zmq_errno()));
     sv_store_destroy(&s->store);
     free(s->pending);
+    free(s->values);
+    free(s->relevant);
+    free(s->compact);
     free(s);
     *self = NULL;
 }
@@ -347,7 +417,7 @@ static void handle_submit(sv_server *s, struct pending *p, sv_batch **batch,
     sv_verdict verdict = {0};
     if (sv_questionnaire_validate(
             p->q, (const Survey__V1__Answer *const *)sub->answers,
-            sub->n_answers, NULL, &verdict) != SV_OK) {
+            sub->n_answers, s->values, &verdict) != SV_OK) {
         sv_verdict_clear(&verdict);
         set_error(p, SURVEY__V1__ERROR__CODE__INTERNAL, 0, NULL, 0,
                   "out of memory while validating; nothing was written");
@@ -370,11 +440,15 @@ static void handle_submit(sv_server *s, struct pending *p, sv_batch **batch,
     if (st == SV_OK) {
         char submitter[96];
         anonymous_identity(p->peer, submitter, sizeof submitter);
+        sv_questionnaire_relevance(p->q, s->values, s->relevant);
+        sv_compact_encode(p->q, s->values, s->relevant, s->compact);
         sv_put put = {.sub = sub,
                       .submitter = submitter,
                       .time_ms = now_ms,
                       .missing = verdict.missing,
-                      .n_missing = verdict.n_missing};
+                      .n_missing = verdict.n_missing,
+                      .compact = s->compact,
+                      .compact_len = sv_compact_size(p->q)};
         st = sv_batch_put(*batch, &put, &p->res, &err);
     }
     sv_verdict_clear(&verdict);
@@ -384,6 +458,32 @@ static void handle_submit(sv_server *s, struct pending *p, sv_batch **batch,
     }
     set_store_error(p, st, &err);
     sv_put_result_clear(&p->res);
+}
+
+/* A rerun (or snapshot-now) request goes into the change log, so that the
+ * aggregator sees it even if it is down now. */
+static void handle_rerun(sv_server *s, struct pending *p, sv_batch **batch,
+                         long long now_ms)
+{
+    const Survey__V1__RerunRequest *r = p->req->rerun;
+    if (!resolve(s, p, r->survey, NULL))
+        return;
+    sv_error err = {{0}};
+    sv_status st = SV_OK;
+    if (*batch == NULL)
+        st = sv_batch_begin(s->store, batch, &err);
+    if (st == SV_OK) {
+        char requester[96];
+        anonymous_identity(p->peer, requester, sizeof requester);
+        st = sv_batch_control(*batch, sv_questionnaire_id(p->q),
+                              r->full ? SV_CHANGE_RERUN : SV_CHANGE_SNAPSHOT,
+                              requester, now_ms, &p->res.sequence, &err);
+    }
+    if (st == SV_OK) {
+        p->state = P_PUT;
+        return;
+    }
+    set_store_error(p, st, &err);
 }
 
 /* First pass over a received request: everything that needs no read of the
@@ -404,6 +504,15 @@ static void dispatch(sv_server *s, struct pending *p, sv_batch **batch,
     case SURVEY__V1__REQUEST__BODY_HISTORY:
         resolve(s, p, req->history->survey, req->history->respondent);
         break;
+    case SURVEY__V1__REQUEST__BODY_SNAPSHOT:
+        resolve(s, p, req->snapshot->survey, NULL);
+        break;
+    case SURVEY__V1__REQUEST__BODY_STATUS:
+        resolve(s, p, req->status->survey, NULL);
+        break;
+    case SURVEY__V1__REQUEST__BODY_RERUN:
+        handle_rerun(s, p, batch, now_ms);
+        break;
     case SURVEY__V1__REQUEST__BODY_QUESTIONNAIRE:
         if (resolve(s, p, req->questionnaire->survey, NULL)) {
             p->state = P_READY;
@@ -421,74 +530,27 @@ static void dispatch(sv_server *s, struct pending *p, sv_batch **batch,
     }
 }
 
-static void answer_get(sv_server *s, struct pending *p)
-{
-    const Survey__V1__GetRequest *g = p->req->get;
-    Survey__V1__Revision *rev = NULL;
-    sv_error err = {{0}};
-    const char *survey = sv_questionnaire_id(p->q);
-    sv_status st =
-        sv_store_current(s->store, survey, g->respondent, &rev, &err);
-    if (st == SV_ERR_NOT_FOUND) {
-        set_error(p, SURVEY__V1__ERROR__CODE__NOT_FOUND, 0, NULL, 0,
-                  "no answers stored for %s in %s", g->respondent, survey);
-        return;
-    }
-    if (st != SV_OK) {
-        set_store_error(p, st, &err);
-        return;
-    }
-    Survey__V1__Response resp = SURVEY__V1__RESPONSE__INIT;
-    Survey__V1__Reply reply = SURVEY__V1__REPLY__INIT;
-    resp.survey = (char *)survey;
-    resp.respondent = g->respondent;
-    resp.current = rev;
-    reply.body_case = SURVEY__V1__REPLY__BODY_RESPONSE;
-    reply.response = &resp;
-    p->state = P_READY;
-    if (sv_reply_pack(&reply, p->request_id, &p->out) != SV_OK)
-        set_error(p, SURVEY__V1__ERROR__CODE__INTERNAL, 0, NULL, 0,
-                  "out of memory");
-    survey__v1__revision__free_unpacked(rev, NULL);
-}
-
-static void answer_history(sv_server *s, struct pending *p)
-{
-    const Survey__V1__HistoryRequest *h = p->req->history;
-    Survey__V1__Revision **revs = NULL;
-    size_t n = 0;
-    sv_error err = {{0}};
-    const char *survey = sv_questionnaire_id(p->q);
-    sv_status st =
-        sv_store_history(s->store, survey, h->respondent, &revs, &n, &err);
-    if (st == SV_ERR_NOT_FOUND) {
-        set_error(p, SURVEY__V1__ERROR__CODE__NOT_FOUND, 0, NULL, 0,
-                  "no answers stored for %s in %s", h->respondent, survey);
-        return;
-    }
-    if (st != SV_OK) {
-        set_store_error(p, st, &err);
-        return;
-    }
-    Survey__V1__History hist = SURVEY__V1__HISTORY__INIT;
-    Survey__V1__Reply reply = SURVEY__V1__REPLY__INIT;
-    hist.survey = (char *)survey;
-    hist.respondent = h->respondent;
-    hist.revisions = revs;
-    hist.n_revisions = n;
-    reply.body_case = SURVEY__V1__REPLY__BODY_HISTORY;
-    reply.history = &hist;
-    p->state = P_READY;
-    if (sv_reply_pack(&reply, p->request_id, &p->out) != SV_OK)
-        set_error(p, SURVEY__V1__ERROR__CODE__INTERNAL, 0, NULL, 0,
-                  "out of memory");
-    sv_store_free_revisions(revs, n);
-}
-
 /* Second pass, after the commit: acks and reads. */
 static void finish(sv_server *s, struct pending *p, sv_status commit_st,
                    const sv_error *commit_err)
 {
+    if (p->state == P_PUT &&
+        p->req->body_case == SURVEY__V1__REQUEST__BODY_RERUN) {
+        if (commit_st != SV_OK) {
+            set_store_error(p, commit_st, commit_err);
+            return;
+        }
+        Survey__V1__Queued queued = SURVEY__V1__QUEUED__INIT;
+        Survey__V1__Reply reply = SURVEY__V1__REPLY__INIT;
+        queued.survey = (char *)sv_questionnaire_id(p->q);
+        queued.sequence = p->res.sequence;
+        reply.body_case = SURVEY__V1__REPLY__BODY_QUEUED;
+        reply.queued = &queued;
+        p->state = P_READY;
+        if (sv_reply_pack(&reply, p->request_id, &p->out) != SV_OK)
+            sv_log(PROGRAM, "out of memory: reply to %s dropped", p->peer);
+        return;
+    }
     if (p->state == P_PUT) {
         if (commit_st != SV_OK) {
             set_store_error(p, commit_st, commit_err);
@@ -507,10 +569,11 @@ static void finish(sv_server *s, struct pending *p, sv_status commit_st,
     }
     if (p->state != P_READ)
         return;
-    if (p->req->body_case == SURVEY__V1__REQUEST__BODY_GET)
-        answer_get(s, p);
+    sv_read_error e = {0};
+    if (sv_read_answer(s->store, p->q, p->req, &p->out, &e) == SV_OK)
+        p->state = P_READY;
     else
-        answer_history(s, p);
+        set_error(p, e.code, 0, NULL, 0, "%s", e.message);
 }
 
 static void send_reply(sv_server *s, struct pending *p)
@@ -566,6 +629,13 @@ static sv_status serve_batch(sv_server *s, sv_error *err)
             sv_log(PROGRAM, "commit of %zu requests failed: %s", n,
                    commit_err.msg);
     }
+    uint64_t highest = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s->pending[i].state == P_PUT && commit_st == SV_OK &&
+            s->pending[i].res.sequence > highest)
+            highest = s->pending[i].res.sequence;
+    }
+    announce(s, highest);
     for (size_t i = 0; i < n; i++) {
         finish(s, &s->pending[i], commit_st, &commit_err);
         send_reply(s, &s->pending[i]);

@@ -17,12 +17,14 @@
 #define SV_DEFAULT_MAX_REQUEST (256 * 1024)
 
 typedef struct {
-    const char *endpoint; /* e.g. tcp://127.0.0.1:5555, ipc:///path */
-    const char *data_dir; /* LMDB environment directory */
-    size_t map_size;      /* bytes; 0 = storage default */
-    size_t max_batch;     /* requests per group commit; 0 = default */
-    size_t max_request;   /* larger frames get TOO_LARGE; 0 = default.
-                             Frames over 4x this drop the connection. */
+    const char *endpoint;        /* e.g. tcp://127.0.0.1:5555, ipc:///path */
+    const char *data_dir;        /* LMDB environment directory */
+    size_t map_size;             /* bytes; 0 = storage default */
+    size_t max_batch;            /* requests per group commit; 0 = default */
+    size_t max_request;          /* larger frames get TOO_LARGE; 0 = default.
+                                    Frames over 4x this drop the connection. */
+    const char *notify_endpoint; /* PUB endpoint announcing commits to the
+                                    aggregator; NULL = none */
 } sv_server_options;
 
 typedef struct sv_server sv_server;

@@ -60,10 +60,10 @@ bool sv_harness_log_contains(const sv_harness *h, const char *needle)
     return found;
 }
 
-static void print_log(const sv_harness *h)
+static void print_log(const char *path)
 {
-    char *text = slurp(h->log);
-    fprintf(stderr, "--- collector log %s ---\n%s\n---\n", h->log,
+    char *text = slurp(path);
+    fprintf(stderr, "--- log %s ---\n%s\n---\n", path,
             text != NULL ? text : "(unreadable)");
     free(text);
 }
@@ -80,14 +80,16 @@ static int make_dir(sv_harness *h)
              h->dir);
     snprintf(h->data, sizeof h->data, "%s/data", h->dir);
     snprintf(h->log, sizeof h->log, "%s/collector.log", h->dir);
+    snprintf(h->publish, sizeof h->publish, "ipc://%s/publish.sock", h->dir);
+    snprintf(h->agg_log, sizeof h->agg_log, "%s/aggregator.log", h->dir);
     return 0;
 }
 
 /* The log is appended across restarts: the latest start is ready once a
  * ready line follows the last "starting" line. */
-static bool latest_start_ready(const sv_harness *h)
+static bool latest_start_ready(const char *path)
 {
-    char *text = slurp(h->log);
+    char *text = slurp(path);
     char *last_start = NULL;
     for (char *p = text; p != NULL; p++) {
         p = strstr(p, ": starting ");
@@ -98,6 +100,65 @@ static bool latest_start_ready(const sv_harness *h)
     bool ok = last_start != NULL && strstr(last_start, ": ready ") != NULL;
     free(text);
     return ok;
+}
+
+static int stop_pid(pid_t *pid, int sig)
+{
+    if (*pid == 0)
+        return -1;
+    if (kill(*pid, sig != 0 ? sig : SIGTERM) != 0)
+        return -1;
+    int status = 0;
+    pid_t got;
+    do {
+        got = waitpid(*pid, &status, 0);
+    } while (got < 0 && errno == EINTR);
+    *pid = 0;
+    return got < 0 ? -1 : status;
+}
+
+/* Runs argv with stdout and stderr appended to log, and waits up to 20 s
+ * for its ready line. */
+static int spawn(const char *const *argv, const char *log, pid_t *out)
+{
+    int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (logfd < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(logfd);
+        return -1;
+    }
+    if (pid == 0) {
+        if (dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
+            _exit(126);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(logfd);
+    *out = pid;
+    for (int waited = 0; waited < 20000; waited += 20) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            *out = 0;
+            print_log(log);
+            return -1;
+        }
+        if (latest_start_ready(log))
+            return 0;
+        sleep_ms(20);
+    }
+    print_log(log);
+    (void)stop_pid(out, SIGKILL);
+    return -1;
+}
+
+static size_t add_extra(const char **argv, size_t n, const char *const *extra)
+{
+    for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 63; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    return n;
 }
 
 int sv_harness_start(sv_harness *h, const char *const *extra)
@@ -113,61 +174,43 @@ int sv_harness_start(sv_harness *h, const char *const *extra)
     argv[n++] = h->endpoint;
     argv[n++] = "--survey-dir";
     argv[n++] = SV_SOURCE_DIR "/data";
-    for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 63; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
+    add_extra(argv, n, extra);
+    return spawn(argv, h->log, &h->pid);
+}
 
-    int logfd = open(h->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (logfd < 0)
+int sv_harness_start_aggregator(sv_harness *h, const char *const *extra)
+{
+    if (make_dir(h) != 0)
         return -1;
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(logfd);
-        return -1;
-    }
-    if (pid == 0) {
-        if (dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
-            _exit(126);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    close(logfd);
-    h->pid = pid;
-    for (int waited = 0; waited < 20000; waited += 20) {
-        int status;
-        if (waitpid(pid, &status, WNOHANG) == pid) {
-            h->pid = 0;
-            print_log(h);
-            return -1;
-        }
-        if (latest_start_ready(h))
-            return 0;
-        sleep_ms(20);
-    }
-    print_log(h);
-    sv_harness_stop(h, SIGKILL);
-    return -1;
+    const char *argv[64];
+    size_t n = 0;
+    argv[n++] = SV_BINARY_DIR "/aggregator/survey-aggregator";
+    argv[n++] = "--data";
+    argv[n++] = h->data;
+    argv[n++] = "--publish";
+    argv[n++] = h->publish;
+    argv[n++] = "--survey-dir";
+    argv[n++] = SV_SOURCE_DIR "/data";
+    add_extra(argv, n, extra);
+    return spawn(argv, h->agg_log, &h->agg_pid);
+}
+
+int sv_harness_stop_aggregator(sv_harness *h, int sig)
+{
+    return stop_pid(&h->agg_pid, sig);
 }
 
 int sv_harness_stop(sv_harness *h, int sig)
 {
-    if (h->pid == 0)
-        return -1;
-    if (kill(h->pid, sig != 0 ? sig : SIGTERM) != 0)
-        return -1;
-    int status = 0;
-    pid_t got;
-    do {
-        got = waitpid(h->pid, &status, 0);
-    } while (got < 0 && errno == EINTR);
-    h->pid = 0;
-    return got < 0 ? -1 : status;
+    return stop_pid(&h->pid, sig);
 }
 
 void sv_harness_cleanup(sv_harness *h)
 {
     if (h->pid != 0)
         (void)sv_harness_stop(h, SIGKILL);
+    if (h->agg_pid != 0)
+        (void)sv_harness_stop_aggregator(h, SIGKILL);
     if (h->dir[0] != '\0') {
         char cmd[300];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", h->dir);

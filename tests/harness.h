@@ -15,6 +15,9 @@ typedef struct {
     char endpoint[256]; /* ipc://<dir>/collector.sock */
     char data[256];     /* <dir>/data: the LMDB environment */
     char log[256];      /* <dir>/collector.log: its stderr and stdout */
+    pid_t agg_pid;      /* the aggregator, 0 when not running */
+    char publish[256];  /* ipc://<dir>/publish.sock: its PUB endpoint */
+    char agg_log[256];  /* <dir>/aggregator.log */
 } sv_harness;
 
 /* Creates the temp dir (first call only) and starts the collector with
@@ -27,7 +30,16 @@ int sv_harness_start(sv_harness *h, const char *const *extra);
  * waitpid reports it, or -1. The directory stays. */
 int sv_harness_stop(sv_harness *h, int sig);
 
-/* Stops if running and removes the directory. */
+/* Starts survey-aggregator on the same data directory with --publish
+ * h->publish, --survey-dir <repo>/data and the extra arguments; it follows
+ * the collector's notices at their default endpoint. Waits for its ready
+ * line. Returns 0 or -1 (printing its log). */
+int sv_harness_start_aggregator(sv_harness *h, const char *const *extra);
+
+/* As sv_harness_stop, for the aggregator. */
+int sv_harness_stop_aggregator(sv_harness *h, int sig);
+
+/* Stops what is running and removes the directory. */
 void sv_harness_cleanup(sv_harness *h);
 
 /* True if the log contains needle. */

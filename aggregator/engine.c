@@ -1,0 +1,273 @@
+/* engine.c: see engine.h. */
+#include "engine.h"
+
+#include "log.h"
+#include "report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sv_engine {
+    sv_store *store;           /* borrowed */
+    const sv_questionnaire *q; /* borrowed */
+    sv_report *report;         /* owned */
+    uint64_t position;         /* last sequence reflected in the report */
+    uint64_t snap_sequence;    /* watermark: last snapshot's sequence */
+    uint64_t snap_version;     /* watermark: last snapshot's version */
+};
+
+sv_status sv_engine_new(sv_engine **out, sv_store *store,
+                        const sv_questionnaire *q, unsigned decimals,
+                        sv_error *err)
+{
+    sv_engine *e = calloc(1, sizeof *e);
+    if (e == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    e->store = store;
+    e->q = q;
+    sv_status st = sv_report_new(&e->report, q, decimals, err);
+    if (st == SV_OK)
+        st = sv_store_watermark(store, sv_questionnaire_id(q),
+                                &e->snap_sequence, &e->snap_version, err);
+    if (st != SV_OK) {
+        sv_engine_destroy(&e);
+        return st;
+    }
+    *out = e;
+    return SV_OK;
+}
+
+void sv_engine_destroy(sv_engine **self)
+{
+    if (self == NULL || *self == NULL)
+        return;
+    sv_report_destroy(&(*self)->report);
+    free(*self);
+    *self = NULL;
+}
+
+uint64_t sv_engine_position(const sv_engine *e)
+{
+    return e->position;
+}
+
+uint64_t sv_engine_snapshot_sequence(const sv_engine *e)
+{
+    return e->snap_sequence;
+}
+
+uint64_t sv_engine_snapshot_version(const sv_engine *e)
+{
+    return e->snap_version;
+}
+
+/* Puts the respondent's current compact record (as of the view) into the
+ * report. A respondent unknown to the roster cannot have been accepted by
+ * the collector: it is reported, not ignored. */
+static sv_status load_respondent(sv_engine *e, sv_view *view,
+                                 const char *respondent, uint64_t revision,
+                                 sv_error *err)
+{
+    int idx = sv_questionnaire_find_respondent(e->q, respondent);
+    if (idx < 0)
+        return sv_fail(err, SV_ERR_INVALID,
+                       "stored answers of %s, who is not in the roster of "
+                       "%s",
+                       respondent, sv_questionnaire_id(e->q));
+    const uint8_t *rec = NULL;
+    size_t len = 0;
+    sv_status st = sv_view_compact(view, sv_questionnaire_id(e->q), respondent,
+                                   &rec, &len, err);
+    if (st == SV_ERR_NOT_FOUND)
+        return sv_report_set(e->report, (size_t)idx, NULL, 0, 0, err);
+    if (st != SV_OK)
+        return st;
+    return sv_report_set(e->report, (size_t)idx, rec, len, revision, err);
+}
+
+typedef struct {
+    sv_engine *e;
+    sv_view *view;
+    sv_status st;
+    sv_error *err;
+} scan_ctx;
+
+static int scan_one(void *ctx, const char *respondent, const uint8_t *data,
+                    size_t len)
+{
+    (void)data;
+    (void)len;
+    scan_ctx *c = ctx;
+    Survey__V1__Revision *rev = NULL;
+    const char *survey = sv_questionnaire_id(c->e->q);
+    c->st = sv_view_current(c->view, survey, respondent, &rev, c->err);
+    if (c->st != SV_OK)
+        return 1;
+    uint64_t revision = rev->revision;
+    survey__v1__revision__free_unpacked(rev, NULL);
+    c->st = load_respondent(c->e, c->view, respondent, revision, c->err);
+    return c->st != SV_OK;
+}
+
+static sv_status rerun_in_view(sv_engine *e, sv_view *view, sv_error *err)
+{
+    uint64_t last = 0;
+    sv_status st = sv_view_last_sequence(view, &last, err);
+    if (st != SV_OK)
+        return st;
+    sv_report_clear(e->report);
+    scan_ctx c = {.e = e, .view = view, .st = SV_OK, .err = err};
+    st = sv_view_scan_compact(view, sv_questionnaire_id(e->q), scan_one, &c,
+                              err);
+    if (st == SV_OK)
+        st = c.st;
+    if (st != SV_OK)
+        return st;
+    e->position = last;
+    return SV_OK;
+}
+
+sv_status sv_engine_rerun(sv_engine *e, sv_error *err)
+{
+    sv_view *view = NULL;
+    sv_status st = sv_view_begin(e->store, &view, err);
+    if (st != SV_OK)
+        return st;
+    st = rerun_in_view(e, view, err);
+    sv_view_end(&view);
+    return st;
+}
+
+typedef struct {
+    sv_engine *e;
+    sv_view *view;
+    sv_engine_events *ev;
+    sv_status st;
+    sv_error *err;
+} follow_ctx;
+
+static int follow_one(void *ctx, uint64_t sequence,
+                      const Survey__Store__V1__Change *change)
+{
+    (void)sequence;
+    follow_ctx *c = ctx;
+    if (strcmp(change->survey, sv_questionnaire_id(c->e->q)) != 0)
+        return 0;
+    switch (change->kind) {
+    case SURVEY__STORE__V1__CHANGE__KIND__RERUN:
+        c->ev->rerun = true;
+        return 0;
+    case SURVEY__STORE__V1__CHANGE__KIND__SNAPSHOT:
+        c->ev->snapshot = true;
+        return 0;
+    default:
+        break;
+    }
+    c->st = load_respondent(c->e, c->view, change->respondent, change->revision,
+                            c->err);
+    c->ev->answers++;
+    return c->st != SV_OK;
+}
+
+sv_status sv_engine_follow(sv_engine *e, sv_engine_events *ev, sv_error *err)
+{
+    memset(ev, 0, sizeof *ev);
+    sv_view *view = NULL;
+    sv_status st = sv_view_begin(e->store, &view, err);
+    if (st != SV_OK)
+        return st;
+    uint64_t last = 0;
+    st = sv_view_last_sequence(view, &last, err);
+    if (st != SV_OK || last <= e->position)
+        goto done;
+    follow_ctx c = {.e = e, .view = view, .ev = ev, .st = SV_OK, .err = err};
+    st = sv_view_changes(view, e->position, 0, follow_one, &c, err);
+    if (st == SV_OK)
+        st = c.st;
+    if (st != SV_OK)
+        goto done;
+    /* the records read are those of the view, i.e. as of `last` */
+    if (ev->rerun)
+        st = rerun_in_view(e, view, err);
+    e->position = last;
+done:
+    ev->last = e->position;
+    sv_view_end(&view);
+    return st;
+}
+
+typedef struct {
+    sv_view *view;
+    const char *survey;
+} text_ctx;
+
+static sv_status fetch_revision(void *ctx, const char *respondent,
+                                Survey__V1__Revision **out, sv_error *err)
+{
+    text_ctx *c = ctx;
+    return sv_view_current(c->view, c->survey, respondent, out, err);
+}
+
+static sv_status build(sv_engine *e, Survey__V1__Snapshot **out, sv_error *err)
+{
+    sv_view *view = NULL;
+    sv_status st = sv_view_begin(e->store, &view, err);
+    if (st != SV_OK)
+        return st;
+    text_ctx c = {.view = view, .survey = sv_questionnaire_id(e->q)};
+    st = sv_report_snapshot(e->report, fetch_revision, &c, out, err);
+    sv_view_end(&view);
+    return st;
+}
+
+sv_status sv_engine_snapshot(sv_engine *e, const char *trigger,
+                             Survey__V1__Snapshot **out, sv_error *err)
+{
+    Survey__V1__Snapshot *snap = NULL;
+    uint8_t *packed = NULL;
+    sv_status st = build(e, &snap, err);
+    if (st != SV_OK)
+        return st;
+    snap->version = e->snap_version + 1;
+    snap->sequence = e->position;
+    snap->created_ms = sv_now_ms();
+    snap->trigger = strdup(trigger);
+    if (snap->trigger == NULL) {
+        st = sv_fail(err, SV_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    size_t len = survey__v1__snapshot__get_packed_size(snap);
+    packed = malloc(len > 0 ? len : 1);
+    if (packed == NULL) {
+        st = sv_fail(err, SV_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    survey__v1__snapshot__pack(snap, packed);
+    st = sv_store_put_snapshot(e->store, sv_questionnaire_id(e->q),
+                               snap->version, snap->sequence, packed, len, err);
+    if (st != SV_OK)
+        goto fail;
+    e->snap_version = snap->version;
+    e->snap_sequence = snap->sequence;
+    free(packed);
+    *out = snap;
+    return SV_OK;
+fail:
+    free(packed);
+    survey__v1__snapshot__free_unpacked(snap, NULL);
+    return st;
+}
+
+sv_status sv_engine_digest(sv_engine *e, char hex[65], sv_error *err)
+{
+    Survey__V1__Snapshot *snap = NULL;
+    sv_status st = build(e, &snap, err);
+    if (st != SV_OK)
+        return st;
+    hex[0] = '\0';
+    for (size_t i = 0; i < snap->digest.len && i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", snap->digest.data[i]);
+    survey__v1__snapshot__free_unpacked(snap, NULL);
+    return SV_OK;
+}

@@ -3,6 +3,7 @@
  * date, stores immutable versioned snapshots and publishes each on a PUB
  * socket (topic = survey id). */
 #include "engine.h"
+#include "config.h"
 #include "log.h"
 #include "registry.h"
 #include "store.h"
@@ -89,6 +90,10 @@ static void usage(FILE *out)
         "up (default 0).\n"
         "  --map-size BYTES   LMDB map size if this process creates the "
         "environment.\n"
+        "  --config FILE      read these options from the INI section\n"
+        "                     [survey-aggregator] of FILE (key = option "
+        "name);\n"
+        "                     options given on the command line win.\n"
         "  -h, --help         this text.\n"
         "\n"
         "Logs \"ready\" when it follows the log, and one line per "
@@ -331,7 +336,7 @@ static void *open_socket(void *ctx, int type, const char *endpoint, bool bind,
     return sock;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     const char *env_data = getenv("SURVEY_DATA");
     options o = {
@@ -431,5 +436,19 @@ done:
     free(fs);
     sv_store_destroy(&store);
     sv_registry_destroy(&reg);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    int n = 0;
+    char **args = NULL;
+    sv_error err = {{0}};
+    if (sv_config_args(argc, argv, PROGRAM, &n, &args, &err) != SV_OK) {
+        fprintf(stderr, PROGRAM ": %s\n", err.msg);
+        return 2;
+    }
+    int status = run(n, args);
+    sv_config_free(n, args);
     return status;
 }

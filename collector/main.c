@@ -1,6 +1,7 @@
 /* main.c: survey-collector, the intake server. Parses the command line,
  * loads the questionnaires, opens the LMDB environment, serves until
  * SIGINT/SIGTERM. */
+#include "config.h"
 #include "log.h"
 #include "registry.h"
 #include "server.h"
@@ -63,6 +64,10 @@ static void usage(FILE *out)
         "larger ones get\n"
         "                      TOO_LARGE, and over 4x that the "
         "connection is dropped.\n"
+        "  --config FILE       read these options from the INI section\n"
+        "                      [survey-collector] of FILE (key = option "
+        "name);\n"
+        "                      options given on the command line win.\n"
         "  -h, --help          this text.\n"
         "\n"
         "It logs one line \"ready on ENDPOINT\" when it serves, and one "
@@ -100,7 +105,7 @@ static int parse_size(const char *text, size_t *out)
     return 0;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     const char *env_data = getenv("SURVEY_DATA");
     const char *env_endpoint = getenv("SURVEY_ENDPOINT");
@@ -215,5 +220,19 @@ int main(int argc, char **argv)
 done:
     sv_server_destroy(&server);
     sv_registry_destroy(&reg);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    int n = 0;
+    char **args = NULL;
+    sv_error err = {{0}};
+    if (sv_config_args(argc, argv, PROGRAM, &n, &args, &err) != SV_OK) {
+        fprintf(stderr, PROGRAM ": %s\n", err.msg);
+        return 2;
+    }
+    int status = run(n, args);
+    sv_config_free(n, args);
     return status;
 }

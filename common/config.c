@@ -1,0 +1,123 @@
+/* config.c: see config.h. INI parsing by libinih. */
+#include "config.h"
+
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *section;
+    char **args; /* owned: "--key=value" */
+    int n;
+    int cap;
+    int failed; /* out of memory */
+} collect;
+
+static int push(collect *c, char *arg)
+{
+    if (arg == NULL)
+        return -1;
+    if (c->n == c->cap) {
+        int cap = c->cap > 0 ? c->cap * 2 : 16;
+        char **bigger = realloc(c->args, (size_t)cap * sizeof *bigger);
+        if (bigger == NULL) {
+            free(arg);
+            return -1;
+        }
+        c->args = bigger;
+        c->cap = cap;
+    }
+    c->args[c->n++] = arg;
+    return 0;
+}
+
+/* libinih handler: returns 1 to go on, 0 to report an error at this line. */
+static int on_entry(void *user, const char *section, const char *name,
+                    const char *value)
+{
+    collect *c = user;
+    if (strcmp(section, c->section) != 0)
+        return 1; /* other programs' sections */
+    size_t len = strlen(name) + strlen(value) + 4;
+    char *arg = malloc(len);
+    if (arg == NULL) {
+        c->failed = 1;
+        return 0;
+    }
+    snprintf(arg, len, "--%s=%s", name, value);
+    if (push(c, arg) != 0) {
+        c->failed = 1;
+        return 0;
+    }
+    return 1;
+}
+
+void sv_config_free(int argc, char **argv)
+{
+    for (int i = 0; argv != NULL && i < argc; i++)
+        free(argv[i]);
+    free(argv);
+}
+
+sv_status sv_config_args(int argc, char **argv, const char *section,
+                         int *out_argc, char ***out_argv, sv_error *err)
+{
+    collect c = {.section = section};
+    const char *file = NULL;
+    sv_status st = SV_ERR_NOMEM;
+    int skip_from = -1, skip_n = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            file = argv[i + 1];
+            skip_from = i;
+            skip_n = 2;
+            break;
+        }
+        if (strncmp(argv[i], "--config=", 9) == 0) {
+            file = argv[i] + 9;
+            skip_from = i;
+            skip_n = 1;
+            break;
+        }
+    }
+    if (argc > 0 && push(&c, strdup(argv[0])) != 0)
+        goto fail;
+    if (file != NULL) {
+        int rc = ini_parse(file, on_entry, &c);
+        if (c.failed)
+            goto fail;
+        if (rc < 0) {
+            st =
+                sv_fail(err, SV_ERR_IO, "config file %s: cannot read it", file);
+            goto fail;
+        }
+        if (rc > 0) {
+            st = sv_fail(err, SV_ERR_PARSE,
+                         "config file %s:%d: not a \"key = value\" line", file,
+                         rc);
+            goto fail;
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        if (i >= skip_from && i < skip_from + skip_n)
+            continue;
+        if (push(&c, strdup(argv[i])) != 0)
+            goto fail;
+    }
+    /* argv must be NULL-terminated */
+    char **final = realloc(c.args, (size_t)(c.n + 1) * sizeof *final);
+    if (final == NULL)
+        goto fail;
+    final[c.n] = NULL;
+    *out_argv = final;
+    *out_argc = c.n;
+    return SV_OK;
+fail:
+    if (st == SV_ERR_NOMEM)
+        sv_fail(err, st, "out of memory");
+    sv_config_free(c.n, c.args);
+    return st;
+}

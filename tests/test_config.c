@@ -1,0 +1,103 @@
+/* test_config.c: configuration files become arguments that the command
+ * line overrides; errors name the file and line. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void test_file_settings_come_first(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/sv-config-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_file(path, "; a comment\n"
+                     "[survey-collector]\n"
+                     "data = /srv/survey\n"
+                     "endpoint = tcp://127.0.0.1:6000\n"
+                     "[survey-aggregator]\n"
+                     "poll = 50\n");
+    char *argv[] = {"prog", "--config", path, "--endpoint", "ipc:///x",
+                    NULL};
+    int n = 0;
+    char **args = NULL;
+    sv_error err = {{0}};
+    assert_int_equal(sv_config_args(5, argv, "survey-collector", &n, &args,
+                                    &err),
+                     SV_OK);
+    assert_int_equal(n, 5);
+    assert_string_equal(args[0], "prog");
+    assert_string_equal(args[1], "--data=/srv/survey");
+    assert_string_equal(args[2], "--endpoint=tcp://127.0.0.1:6000");
+    /* the command line's own come last, so getopt lets them win */
+    assert_string_equal(args[3], "--endpoint");
+    assert_string_equal(args[4], "ipc:///x");
+    assert_null(args[5]);
+    sv_config_free(n, args);
+    unlink(path);
+}
+
+static void test_without_config_copies_argv(void **state)
+{
+    (void)state;
+    char *argv[] = {"prog", "--data", "d", NULL};
+    int n = 0;
+    char **args = NULL;
+    assert_int_equal(
+        sv_config_args(3, argv, "survey-collector", &n, &args, NULL), SV_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(args[1], "--data");
+    assert_null(args[3]);
+    sv_config_free(n, args);
+}
+
+static void test_errors_name_file_and_line(void **state)
+{
+    (void)state;
+    char *missing[] = {"prog", "--config=/nonexistent/x.ini", NULL};
+    int n = 0;
+    char **args = NULL;
+    sv_error err = {{0}};
+    assert_int_equal(sv_config_args(2, missing, "s", &n, &args, &err),
+                     SV_ERR_IO);
+    assert_non_null(strstr(err.msg, "/nonexistent/x.ini"));
+
+    char path[] = "/tmp/sv-config-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_file(path, "[s]\nok = 1\nthis is not a setting\n");
+    char *bad[] = {"prog", "--config", path, NULL};
+    assert_int_equal(sv_config_args(3, bad, "s", &n, &args, &err),
+                     SV_ERR_PARSE);
+    char where[64];
+    snprintf(where, sizeof where, "%s:3", path);
+    assert_non_null(strstr(err.msg, where));
+    unlink(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_file_settings_come_first),
+        cmocka_unit_test(test_without_config_copies_argv),
+        cmocka_unit_test(test_errors_name_file_and_line),
+    };
+    return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}

@@ -6,7 +6,7 @@ packages=(
   build-essential cmake pkg-config
   libzmq3-dev libsodium-dev libprotobuf-c-dev protobuf-c-compiler
   liblmdb-dev lmdb-utils libjansson-dev libcsv-dev uuid-dev libcmocka-dev
-  libinih-dev
+  libinih-dev docker-compose
   protobuf-compiler python3 python3-zmq python3-protobuf
 )
 missing=()

@@ -49,9 +49,7 @@ sv_status sv_fetch_questionnaire(sv_rpc *rpc, const char *survey,
                    "unexpected reply to a questionnaire request");
 }
 
-/* Prints an Error reply on stderr: "survey: <prefix>CODE: message", then
- * one indented line per problem. Returns SV_EXIT_REJECTED. */
-static int report_error(const Survey__V1__Error *e, const char *prefix)
+int sv_report_error(const Survey__V1__Error *e, const char *prefix)
 {
     fprintf(stderr, "survey: %s", prefix);
     sv_outcome_error(stderr, e);
@@ -64,7 +62,7 @@ static int report_error(const Survey__V1__Error *e, const char *prefix)
     return SV_EXIT_REJECTED;
 }
 
-static int report_failure(sv_status st, const sv_error *err)
+int sv_report_failure(sv_status st, const sv_error *err)
 {
     fprintf(stderr, "survey: %s\n", err->msg);
     return sv_exit_for(st);
@@ -96,7 +94,7 @@ static int print_reply_to_submit(const Survey__V1__Reply *reply)
     }
     if (reply->body_case == SURVEY__V1__REPLY__BODY_ERROR &&
         reply->error != NULL)
-        return report_error(reply->error, "rejected: ");
+        return sv_report_error(reply->error, "rejected: ");
     fprintf(stderr, "survey: unexpected reply to a submission\n");
     return SV_EXIT_NO_REPLY;
 }
@@ -132,7 +130,7 @@ static int submit_document(sv_rpc *rpc, const json_t *doc, const char *path,
     req.submit = sub;
     st = sv_rpc_call(rpc, &req, &reply, &err);
     if (st != SV_OK) {
-        code = report_failure(st, &err);
+        code = sv_report_failure(st, &err);
         goto fail;
     }
     code = print_reply_to_submit(reply);
@@ -151,7 +149,7 @@ int sv_cmd_submit(const sv_client_opts *o, const char *path)
     int code;
     json_t *doc = load_document(path, &err);
     if (doc == NULL)
-        return report_failure(SV_ERR_PARSE, &err);
+        return sv_report_failure(SV_ERR_PARSE, &err);
     if (!json_is_object(doc)) {
         fprintf(stderr, "survey: %s: a submission must be a JSON object\n",
                 path);
@@ -169,11 +167,11 @@ int sv_cmd_submit(const sv_client_opts *o, const char *path)
     if (st == SV_OK)
         st = sv_fetch_questionnaire(rpc, survey, &qreply, &err);
     if (st != SV_OK) {
-        code = report_failure(st, &err);
+        code = sv_report_failure(st, &err);
         goto fail;
     }
     if (qreply->body_case == SURVEY__V1__REPLY__BODY_ERROR)
-        code = report_error(qreply->error, "rejected: ");
+        code = sv_report_error(qreply->error, "rejected: ");
     else
         code =
             submit_document(rpc, doc, path, qreply->questionnaire, o->survey);
@@ -212,10 +210,10 @@ static int ask(const sv_client_opts *o, const char *respondent, bool history,
         st = sv_rpc_call(rpc, &req, out, &err);
     sv_rpc_destroy(&rpc);
     if (st != SV_OK)
-        return report_failure(st, &err);
+        return sv_report_failure(st, &err);
     if ((*out)->body_case == SURVEY__V1__REPLY__BODY_ERROR &&
         (*out)->error != NULL) {
-        int code = report_error((*out)->error, "");
+        int code = sv_report_error((*out)->error, "");
         survey__v1__reply__free_unpacked(*out, NULL);
         *out = NULL;
         return code;
@@ -288,7 +286,7 @@ int sv_cmd_history(const sv_client_opts *o, const char *respondent)
     } else {
         sv_error err;
         sv_status st = sv_history_print(stdout, h, &err);
-        code = st == SV_OK ? SV_EXIT_OK : report_failure(st, &err);
+        code = st == SV_OK ? SV_EXIT_OK : sv_report_failure(st, &err);
     }
     survey__v1__reply__free_unpacked(reply, NULL);
     return code;

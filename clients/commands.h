@@ -1,5 +1,6 @@
 /* commands.h: the commands of the `survey` client (submit, get, history;
- * load is in load.h), the options they share, and the exit codes.
+ * load is in load.h; snapshot, status and rerun in snapshot_cmd.h; watch
+ * in watch.h), the options they share, and the exit codes.
  *
  * Each command prints its result on stdout and its complaints on stderr,
  * one line each, and returns the process exit code. */
@@ -10,33 +11,66 @@
 #include "status.h"
 #include "survey.pb-c.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum {
     SV_EXIT_OK = 0,       /* success */
-    SV_EXIT_REJECTED = 1, /* the collector refused (anything, in a load) */
+    SV_EXIT_REJECTED = 1, /* the collector refused (anything, in a load);
+                             status: no snapshot yet */
     SV_EXIT_USAGE = 2,    /* bad arguments or unusable input */
-    SV_EXIT_NO_REPLY = 3  /* no (usable) reply from the collector */
+    SV_EXIT_NO_REPLY = 3  /* no (usable) reply from the collector; rerun:
+                             no snapshot in time */
 } sv_exit;
 
 #define SV_DEFAULT_TIMEOUT_MS 5000
 #define SV_DEFAULT_RETRIES 3
 #define SV_DEFAULT_WINDOW 64
 
+/* Poll interval of rerun and snapshot --new, and their default wait. */
+#define SV_POLL_INTERVAL_MS 100
+#define SV_DEFAULT_WAIT_TIMEOUT_MS 30000
+
+/* How `survey snapshot` prints. */
+typedef enum {
+    SV_FORMAT_TEXT, /* the report as aligned plain text */
+    SV_FORMAT_CSV,  /* one row per figure (snapshot_csv.h) */
+    SV_FORMAT_JSON, /* the whole snapshot (snapshot_json.h) */
+    SV_FORMAT_MD    /* the report as Markdown */
+} sv_format;
+
 typedef struct {
-    const char *endpoint; /* borrowed */
-    const char *survey;   /* borrowed; used when a submission or command
-                             names none; "" = the collector's only survey */
-    int timeout_ms;       /* > 0: wait for one reply */
-    int retries;          /* >= 0: resends after a timeout */
-    size_t window;        /* load: requests in flight, >= 1 */
-    bool json;            /* history: JSON instead of text */
+    const char *endpoint;        /* borrowed */
+    const char *survey;          /* borrowed; used when a submission or command
+                                    names none; "" = the collector's only survey
+                                    (watch: every survey) */
+    int timeout_ms;              /* > 0: wait for one reply */
+    int retries;                 /* >= 0: resends after a timeout */
+    size_t window;               /* load: requests in flight, >= 1 */
+    bool json;                   /* history: JSON instead of text */
+    uint64_t version;            /* snapshot: 0 = the latest */
+    sv_format format;            /* snapshot */
+    const char *output;          /* snapshot: file to write, NULL = stdout */
+    bool fresh;                  /* snapshot --new: ask for a snapshot first */
+    int wait_timeout_ms;         /* rerun, snapshot --new: > 0 */
+    const char *watch_endpoint;  /* watch: the aggregator's PUB endpoint */
+    uint64_t count;              /* watch: stop after this many, 0 = never */
+    volatile sig_atomic_t *stop; /* watch: set by SIGINT/SIGTERM; may be
+                                    NULL */
 } sv_client_opts;
 
 /* The exit code for a failure status: 3 for no reply, a broken reply or a
  * messaging failure, else 2. */
 int sv_exit_for(sv_status st);
+
+/* Prints an Error reply on stderr: "survey: <prefix>CODE: message", then
+ * one indented line per problem. Returns SV_EXIT_REJECTED. */
+int sv_report_error(const Survey__V1__Error *e, const char *prefix);
+
+/* Prints "survey: <err->msg>" on stderr; returns sv_exit_for(st). */
+int sv_report_failure(sv_status st, const sv_error *err);
 
 /* Asks for survey's questionnaire (survey may be ""). Returns SV_OK and
  * *out, owned by the caller (survey__v1__reply__free_unpacked), whose body

@@ -1,13 +1,18 @@
 /* main.c: the `survey` command-line client: options, environment, help,
- * and dispatch to the commands (commands.h, load.h). */
+ * signals, and dispatch to the commands (commands.h, load.h,
+ * snapshot_cmd.h, watch.h). */
 #include "commands.h"
 #include "load.h"
+#include "snapshot_cmd.h"
+#include "watch.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,24 +20,78 @@
 #ifndef SV_DEFAULT_CLIENT_ENDPOINT
 #define SV_DEFAULT_CLIENT_ENDPOINT "tcp://127.0.0.1:5555"
 #endif
+#ifndef SV_DEFAULT_WATCH_ENDPOINT
+#define SV_DEFAULT_WATCH_ENDPOINT "tcp://127.0.0.1:5556"
+#endif
 
-typedef enum { CMD_NONE, CMD_SUBMIT, CMD_LOAD, CMD_GET, CMD_HISTORY } command;
+typedef enum {
+    CMD_NONE,
+    CMD_SUBMIT,
+    CMD_LOAD,
+    CMD_GET,
+    CMD_HISTORY,
+    CMD_SNAPSHOT,
+    CMD_STATUS,
+    CMD_RERUN,
+    CMD_WATCH
+} command;
+
+/* Options that belong to some commands only: one bit each. */
+enum {
+    OPT_WINDOW = 1 << 0,
+    OPT_JSON = 1 << 1,
+    OPT_VERSION = 1 << 2,
+    OPT_FORMAT = 1 << 3,
+    OPT_OUTPUT = 1 << 4,
+    OPT_NEW = 1 << 5,
+    OPT_WAIT = 1 << 6,
+    OPT_WATCH_ENDPOINT = 1 << 7,
+    OPT_COUNT = 1 << 8
+};
+
+typedef struct {
+    unsigned bit;
+    const char *name;
+    const char *owner; /* which commands have it, for the complaint */
+} option_owner;
+
+static const option_owner owners[] = {
+    {OPT_WINDOW, "--window", "load"},
+    {OPT_JSON, "--json", "history"},
+    {OPT_VERSION, "--version", "snapshot"},
+    {OPT_FORMAT, "--format", "snapshot"},
+    {OPT_OUTPUT, "--output", "snapshot"},
+    {OPT_NEW, "--new", "snapshot"},
+    {OPT_WAIT, "--wait-timeout", "rerun and snapshot --new"},
+    {OPT_WATCH_ENDPOINT, "--watch-endpoint", "watch"},
+    {OPT_COUNT, "--count", "watch"},
+};
 
 typedef struct {
     const char *name;
     command cmd;
-    const char *operand; /* what the one operand is */
+    const char *operand; /* what the one operand is; NULL = none */
+    unsigned options;    /* the OPT_ bits it accepts */
     const char *summary;
 } command_info;
 
 static const command_info commands[] = {
-    {"submit", CMD_SUBMIT, "FILE.json",
+    {"submit", CMD_SUBMIT, "FILE.json", 0,
      "store one answer set from a JSON file (- = stdin)"},
-    {"load", CMD_LOAD, "FILE.jsonl",
+    {"load", CMD_LOAD, "FILE.jsonl", OPT_WINDOW,
      "store many answer sets, one per line (- = stdin)"},
-    {"get", CMD_GET, "CODE", "print a respondent's current answers as JSON"},
-    {"history", CMD_HISTORY, "CODE",
+    {"get", CMD_GET, "CODE", 0, "print a respondent's current answers as JSON"},
+    {"history", CMD_HISTORY, "CODE", OPT_JSON,
      "print every revision of a respondent's answers"},
+    {"snapshot", CMD_SNAPSHOT, NULL,
+     OPT_VERSION | OPT_FORMAT | OPT_OUTPUT | OPT_NEW | OPT_WAIT,
+     "print a snapshot of the report's tables"},
+    {"status", CMD_STATUS, NULL, 0,
+     "print who has answered, as of the latest snapshot"},
+    {"rerun", CMD_RERUN, NULL, OPT_WAIT,
+     "recompute all tables from the stored answers"},
+    {"watch", CMD_WATCH, NULL, OPT_WATCH_ENDPOINT | OPT_COUNT,
+     "print a line per snapshot the aggregator publishes"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -46,7 +105,8 @@ static const char general_options[] =
     "commands\n"
     "                           that name none (default: $SURVEY_ID, else "
     "the\n"
-    "                           collector's only survey)\n"
+    "                           collector's only survey; watch: every "
+    "survey)\n"
     "  -t, --timeout MS         wait this long for each reply (default "
     "5000)\n"
     "  -r, --retries N          resend this often when no reply comes "
@@ -57,15 +117,19 @@ static const char general_options[] =
 
 static const char environment_and_exit[] =
     "Environment:\n"
-    "  SURVEY_ENDPOINT  default for --endpoint\n"
-    "  SURVEY_ID        default for --survey\n"
+    "  SURVEY_ENDPOINT        default for --endpoint\n"
+    "  SURVEY_ID              default for --survey\n"
+    "  SURVEY_WATCH_ENDPOINT  default for --watch-endpoint\n"
     "\n"
     "Exit codes:\n"
     "  0  success\n"
-    "  1  rejected by the collector (or anything rejected in a load)\n"
-    "  2  usage or input error\n"
-    "  3  no reply from the collector\n";
-
+    "  1  rejected by the collector (or anything rejected in a load); "
+    "status:\n"
+    "     no snapshot yet\n"
+    "  2  usage or input error, or the output cannot be written\n"
+    "  3  no reply from the collector; rerun and snapshot --new: no "
+    "snapshot\n"
+    "     within --wait-timeout\n";
 static const char submit_help[] =
     "The file holds one JSON object:\n"
     "  {\"survey\": \"shoman-jiritsu-r6\", \"respondent\": \"010006\",\n"
@@ -116,18 +180,101 @@ static const char history_help[] =
     "from\n"
     "the revision before (+ added, - removed, ~ changed).\n";
 
+static const char snapshot_help[] =
+    "      --version N          the snapshot with that version (default: "
+    "the\n"
+    "                           latest)\n"
+    "  -f, --format FORMAT      text (default), md, csv or json\n"
+    "  -o, --output FILE        write to FILE instead of stdout\n"
+    "      --new                first ask the aggregator for a snapshot of "
+    "the\n"
+    "                           current tables and wait for it\n"
+    "      --wait-timeout MS    with --new: how long to wait (default "
+    "30000)\n"
+    "\n"
+    "text and md look like the published report, in Japanese: the header\n"
+    "(survey, version, the change-log sequence it reflects, creation time "
+    "in\n"
+    "UTC, digest), 1-5 implementation rates, 2 the matrix per respondent "
+    "type,\n"
+    "the frequency tables, the listings, the respondents of each program "
+    "and\n"
+    "the completeness. csv has one row per figure:\n"
+    "  section,question,option,label,respondent_type,count,n,percent\n"
+    "with the sections rates, frequency, matrix_total and completeness.\n"
+    "json is the whole snapshot, keys as in proto/survey.proto. "
+    "Percentages\n"
+    "are the aggregator's, rounded half up. Exit 1 when there is no such\n"
+    "snapshot.\n";
+
+static const char status_help[] =
+    "Prints the completeness of the latest snapshot per respondent type\n"
+    "(expected, complete, incomplete, not started, response and complete "
+    "rate),\n"
+    "then the respondents that have not started and those that are "
+    "incomplete\n"
+    "with the questions they miss. The first lines name the snapshot and "
+    "say\n"
+    "whether the change log has moved on since (changes not aggregated "
+    "yet).\n"
+    "Exit 1 when there is no snapshot yet.\n";
+
+static const char rerun_help[] =
+    "      --wait-timeout MS    how long to wait for the snapshot (default "
+    "30000)\n"
+    "\n"
+    "Asks the aggregator to recompute every table from the stored "
+    "answers.\n"
+    "The request is queued in the change log; the command then polls every "
+    "100 ms\n"
+    "until a snapshot reflects it and prints\n"
+    "  snapshot N (sequence S, digest 0123456789ab)\n"
+    "Exit 3 when none comes in time (is survey-aggregator running?).\n";
+
+static const char watch_help[] =
+    "      --watch-endpoint EP  the aggregator's publish endpoint (default:\n"
+    "                           $SURVEY_WATCH_ENDPOINT, "
+    "else " SV_DEFAULT_WATCH_ENDPOINT ")\n"
+    "      --count N            stop after N snapshots (default: run until\n"
+    "                           SIGINT or SIGTERM)\n"
+    "\n"
+    "Subscribes to the snapshots of --survey (every survey when none is "
+    "given)\n"
+    "and prints one line for each as it is published: creation time, "
+    "survey,\n"
+    "version, sequence, digest, trigger, the implementation rates and the\n"
+    "completeness of all respondents. SIGINT and SIGTERM end it with exit "
+    "0.\n";
+
 static void print_usage(FILE *out)
 {
-    fputs("Usage: survey [OPTIONS] COMMAND ARG\n\n"
-          "Talks to the survey collector over ZeroMQ.\n\nCommands:\n",
+    fputs("Usage: survey [OPTIONS] COMMAND [ARG]\n\n"
+          "Talks to the survey collector (and the aggregator's publish "
+          "socket)\nover ZeroMQ.\n\nCommands:\n",
           out);
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(out, "  %-8s %-11s %s\n", commands[i].name, commands[i].operand,
+        fprintf(out, "  %-8s %-11s %s\n", commands[i].name,
+                commands[i].operand != NULL ? commands[i].operand : "",
                 commands[i].summary);
     fputs("\nCommand options:\n"
           "  -w, --window N           load: requests in flight (default "
           "64)\n"
-          "  -j, --json               history: print JSON\n\n",
+          "  -j, --json               history: print JSON\n"
+          "      --version N          snapshot: that version (default: the "
+          "latest)\n"
+          "  -f, --format FORMAT      snapshot: text, md, csv or json\n"
+          "  -o, --output FILE        snapshot: write to FILE\n"
+          "      --new                snapshot: make a new one first and "
+          "wait\n"
+          "      --wait-timeout MS    rerun, snapshot --new: wait this long "
+          "for the\n"
+          "                           snapshot (default 30000)\n"
+          "      --watch-endpoint EP  watch: the aggregator's publish "
+          "endpoint\n"
+          "                           (default: $SURVEY_WATCH_ENDPOINT, "
+          "else\n"
+          "                           " SV_DEFAULT_WATCH_ENDPOINT ")\n"
+          "      --count N            watch: stop after N snapshots\n\n",
           out);
     fputs(general_options, out);
     fputc('\n', out);
@@ -136,7 +283,8 @@ static void print_usage(FILE *out)
 
 static void print_command_help(const command_info *c)
 {
-    printf("Usage: survey [OPTIONS] %s %s\n\n%s: %s.\n\n", c->name, c->operand,
+    printf("Usage: survey [OPTIONS] %s%s%s\n\n%s: %s.\n\n", c->name,
+           c->operand != NULL ? " " : "", c->operand != NULL ? c->operand : "",
            c->name, c->summary);
     switch (c->cmd) {
     case CMD_SUBMIT:
@@ -150,6 +298,18 @@ static void print_command_help(const command_info *c)
         break;
     case CMD_HISTORY:
         fputs(history_help, stdout);
+        break;
+    case CMD_SNAPSHOT:
+        fputs(snapshot_help, stdout);
+        break;
+    case CMD_STATUS:
+        fputs(status_help, stdout);
+        break;
+    case CMD_RERUN:
+        fputs(rerun_help, stdout);
+        break;
+    case CMD_WATCH:
+        fputs(watch_help, stdout);
         break;
     case CMD_NONE:
         break;
@@ -206,14 +366,99 @@ static int run(const command_info *c, const sv_client_opts *o,
         return sv_cmd_get(o, operand);
     case CMD_HISTORY:
         return sv_cmd_history(o, operand);
+    case CMD_SNAPSHOT:
+        return sv_cmd_snapshot(o);
+    case CMD_STATUS:
+        return sv_cmd_status(o);
+    case CMD_RERUN:
+        return sv_cmd_rerun(o);
+    case CMD_WATCH:
+        return sv_cmd_watch(o, stdout);
     case CMD_NONE:
         break;
     }
     return SV_EXIT_USAGE;
 }
 
+static bool parse_format(const char *s, sv_format *out)
+{
+    static const struct {
+        const char *name;
+        sv_format format;
+    } formats[] = {{"text", SV_FORMAT_TEXT},
+                   {"csv", SV_FORMAT_CSV},
+                   {"json", SV_FORMAT_JSON},
+                   {"md", SV_FORMAT_MD}};
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+        if (strcmp(s, formats[i].name) == 0) {
+            *out = formats[i].format;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Parses a decimal count in [min, max] (unsigned 64-bit). */
+static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    char *end;
+    if (s[0] < '0' || s[0] > '9')
+        return false;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Set by SIGINT and SIGTERM while `watch` runs; the one piece of global
+ * state, as a signal handler cannot be given another. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* Installs on_stop_signal for SIGINT and SIGTERM, without SA_RESTART so
+ * that a blocking zmq_poll returns at once. */
+static bool catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    if (sigemptyset(&sa.sa_mask) != 0)
+        return false;
+    return sigaction(SIGINT, &sa, NULL) == 0 &&
+           sigaction(SIGTERM, &sa, NULL) == 0;
+}
+
+/* The options set that c does not take: a usage error, or 0. */
+static int check_owners(const command_info *c, unsigned set, bool fresh)
+{
+    for (size_t i = 0; i < sizeof owners / sizeof owners[0]; i++) {
+        if ((set & owners[i].bit) != 0 && (c->options & owners[i].bit) == 0)
+            return usage_error("%s is an option of %s, not %s", owners[i].name,
+                               owners[i].owner, c->name);
+    }
+    if (c->cmd == CMD_SNAPSHOT && (set & OPT_WAIT) != 0 && !fresh)
+        return usage_error("--wait-timeout goes with snapshot --new");
+    if ((set & OPT_VERSION) != 0 && fresh)
+        return usage_error("--version and --new exclude each other");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    enum {
+        LONG_VERSION = 256,
+        LONG_NEW,
+        LONG_WAIT,
+        LONG_WATCH_ENDPOINT,
+        LONG_COUNT
+    };
     static const struct option longopts[] = {
         {"endpoint", required_argument, NULL, 'e'},
         {"survey", required_argument, NULL, 's'},
@@ -221,23 +466,43 @@ int main(int argc, char **argv)
         {"retries", required_argument, NULL, 'r'},
         {"window", required_argument, NULL, 'w'},
         {"json", no_argument, NULL, 'j'},
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {"version", required_argument, NULL, LONG_VERSION},
+        {"new", no_argument, NULL, LONG_NEW},
+        {"wait-timeout", required_argument, NULL, LONG_WAIT},
+        {"watch-endpoint", required_argument, NULL, LONG_WATCH_ENDPOINT},
+        {"count", required_argument, NULL, LONG_COUNT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *env_endpoint = getenv("SURVEY_ENDPOINT");
     const char *env_survey = getenv("SURVEY_ID");
-    sv_client_opts o = {env_endpoint != NULL && env_endpoint[0] != '\0'
-                            ? env_endpoint
-                            : SV_DEFAULT_CLIENT_ENDPOINT,
-                        env_survey != NULL ? env_survey : "",
-                        SV_DEFAULT_TIMEOUT_MS,
-                        SV_DEFAULT_RETRIES,
-                        SV_DEFAULT_WINDOW,
-                        false};
-    bool help = false, window_set = false;
+    const char *env_watch = getenv("SURVEY_WATCH_ENDPOINT");
+    sv_client_opts o = {
+        .endpoint = env_endpoint != NULL && env_endpoint[0] != '\0'
+                        ? env_endpoint
+                        : SV_DEFAULT_CLIENT_ENDPOINT,
+        .survey = env_survey != NULL ? env_survey : "",
+        .timeout_ms = SV_DEFAULT_TIMEOUT_MS,
+        .retries = SV_DEFAULT_RETRIES,
+        .window = SV_DEFAULT_WINDOW,
+        .json = false,
+        .version = 0,
+        .format = SV_FORMAT_TEXT,
+        .output = NULL,
+        .fresh = false,
+        .wait_timeout_ms = SV_DEFAULT_WAIT_TIMEOUT_MS,
+        .watch_endpoint = env_watch != NULL && env_watch[0] != '\0'
+                              ? env_watch
+                              : SV_DEFAULT_WATCH_ENDPOINT,
+        .count = 0,
+        .stop = &stop_requested};
+    bool help = false;
+    unsigned set = 0;
     long v;
     /* GNU getopt permutes: options may come before or after the command. */
     for (;;) {
-        int opt = getopt_long(argc, argv, "e:s:t:r:w:jh", longopts, NULL);
+        int opt = getopt_long(argc, argv, "e:s:t:r:w:jf:o:h", longopts, NULL);
         if (opt == -1)
             break;
         switch (opt) {
@@ -265,10 +530,51 @@ int main(int argc, char **argv)
                 return usage_error("--window wants a count >= 1, not '%s'",
                                    optarg);
             o.window = (size_t)v;
-            window_set = true;
+            set |= OPT_WINDOW;
             break;
         case 'j':
             o.json = true;
+            set |= OPT_JSON;
+            break;
+        case 'f':
+            if (!parse_format(optarg, &o.format))
+                return usage_error("--format wants text, md, csv or json, "
+                                   "not '%s'",
+                                   optarg);
+            set |= OPT_FORMAT;
+            break;
+        case 'o':
+            o.output = optarg;
+            set |= OPT_OUTPUT;
+            break;
+        case LONG_VERSION:
+            if (!parse_u64(optarg, 1, UINT64_MAX, &o.version))
+                return usage_error("--version wants a snapshot version >= 1, "
+                                   "not '%s'",
+                                   optarg);
+            set |= OPT_VERSION;
+            break;
+        case LONG_NEW:
+            o.fresh = true;
+            set |= OPT_NEW;
+            break;
+        case LONG_WAIT:
+            if (!parse_int(optarg, 1, INT_MAX, &v))
+                return usage_error("--wait-timeout wants milliseconds > 0, "
+                                   "not '%s'",
+                                   optarg);
+            o.wait_timeout_ms = (int)v;
+            set |= OPT_WAIT;
+            break;
+        case LONG_WATCH_ENDPOINT:
+            o.watch_endpoint = optarg;
+            set |= OPT_WATCH_ENDPOINT;
+            break;
+        case LONG_COUNT:
+            if (!parse_u64(optarg, 1, UINT64_MAX, &o.count))
+                return usage_error("--count wants a count >= 1, not '%s'",
+                                   optarg);
+            set |= OPT_COUNT;
             break;
         case 'h':
             help = true;
@@ -295,15 +601,19 @@ int main(int argc, char **argv)
         print_usage(stderr);
         return SV_EXIT_USAGE;
     }
-    if (window_set && c->cmd != CMD_LOAD)
-        return usage_error("--window is an option of load, not %s", c->name);
-    if (o.json && c->cmd != CMD_HISTORY)
-        return usage_error("--json is an option of history, not %s", c->name);
-    if (argc - optind < 2)
+    int bad = check_owners(c, set, o.fresh);
+    if (bad != 0)
+        return bad;
+    int operands = c->operand != NULL ? 1 : 0;
+    if (argc - optind < 1 + operands)
         return usage_error("%s: missing %s", c->name, c->operand);
-    if (argc - optind > 2)
+    if (argc - optind > 1 + operands)
         return usage_error("%s: too many operands", c->name);
-    int code = run(c, &o, argv[optind + 1]);
+    if (c->cmd == CMD_WATCH && !catch_stop_signals()) {
+        fprintf(stderr, "survey: cannot install signal handlers\n");
+        return SV_EXIT_USAGE;
+    }
+    int code = run(c, &o, operands > 0 ? argv[optind + 1] : NULL);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "survey: cannot write to stdout\n");
         return SV_EXIT_USAGE;

@@ -1,13 +1,21 @@
 /* test_client.c: the `survey` client. Pure parts (JSON <-> wire answers,
- * reply texts, history diffs, name-based ids), the transport against a
- * scripted ZeroMQ peer in a child process (lazy pirate, pipeline), and the
- * real `survey` binary end to end against the real collector. */
+ * reply texts, history diffs, name-based ids, the snapshot formats on a
+ * hand-built snapshot), the transport against a scripted ZeroMQ peer in a
+ * child process (lazy pirate, pipeline, rerun polling), watch against a
+ * PUB socket of the test's own, and the real `survey` binary end to end
+ * against the real collector. */
 #include "answers_json.h"
+#include "completeness.h"
+#include "figures.h"
 #include "harness.h"
 #include "history.h"
 #include "load.h"
 #include "outcome.h"
 #include "rpc.h"
+#include "snapshot_cmd.h"
+#include "snapshot_csv.h"
+#include "watch.h"
+#include "width.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -607,18 +616,23 @@ typedef struct {
 static int peer_reply(void *sock, zmq_msg_t *ident, bool delimited,
                       const Survey__V1__Reply *reply)
 {
-    uint8_t buf[256];
-    if (survey__v1__reply__get_packed_size(reply) > sizeof buf)
+    size_t size = survey__v1__reply__get_packed_size(reply);
+    uint8_t *buf = malloc(size > 0 ? size : 1);
+    if (buf == NULL)
         return -1;
     size_t len = survey__v1__reply__pack(reply, buf);
     zmq_msg_t copy;
+    int rc = -1;
     if (zmq_msg_init(&copy) != 0 || zmq_msg_copy(&copy, ident) != 0)
-        return -1;
+        goto done;
     if (zmq_msg_send(&copy, sock, ZMQ_SNDMORE) < 0)
-        return -1;
+        goto done;
     if (delimited && zmq_send(sock, "", 0, ZMQ_SNDMORE) < 0)
-        return -1;
-    return zmq_send(sock, buf, len, 0) < 0 ? -1 : 0;
+        goto done;
+    rc = zmq_send(sock, buf, len, 0) < 0 ? -1 : 0;
+done:
+    free(buf);
+    return rc;
 }
 
 /* An Ack whose revision is the request id. */
@@ -1127,6 +1141,1142 @@ static void test_cli_load_unanswered(void **state)
     remove_dir(dir);
 }
 
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static size_t count_lines_starting(const char *text, const char *prefix)
+{
+    size_t n = 0;
+    size_t len = strlen(prefix);
+    for (const char *p = text; p != NULL && *p != '\0';) {
+        if (strncmp(p, prefix, len) == 0)
+            n++;
+        p = strchr(p, '\n');
+        if (p != NULL)
+            p++;
+    }
+    return n;
+}
+
+/* ---- snapshots: a small hand-built one ---------------------------------- */
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s);
+    assert_non_null(d);
+    return d;
+}
+
+/* Appends item to the malloc'd array *arr of *n pointers. */
+static void push(void *arr, size_t *n, void *item)
+{
+    void ***a = arr;
+    void **grown = realloc(*a, (*n + 1) * sizeof **a);
+    assert_non_null(grown);
+    grown[(*n)++] = item;
+    *a = grown;
+}
+
+static Survey__V1__Figure *fig(const char *type, uint32_t count, uint32_t n,
+                               const char *percent)
+{
+    Survey__V1__Figure *f = malloc(sizeof *f);
+    assert_non_null(f);
+    survey__v1__figure__init(f);
+    f->respondent_type = xstrdup(type);
+    f->count = count;
+    f->n = n;
+    f->percent = xstrdup(percent);
+    return f;
+}
+
+static Survey__V1__Rate *sample_rate(const char *question, const char *label,
+                                     Survey__V1__Figure *a,
+                                     Survey__V1__Figure *b,
+                                     Survey__V1__Figure *c)
+{
+    Survey__V1__Rate *r = malloc(sizeof *r);
+    assert_non_null(r);
+    survey__v1__rate__init(r);
+    r->question = xstrdup(question);
+    r->label = xstrdup(label);
+    r->option = xstrdup("yes");
+    push(&r->figures, &r->n_figures, a);
+    push(&r->figures, &r->n_figures, b);
+    push(&r->figures, &r->n_figures, c);
+    return r;
+}
+
+static Survey__V1__OptionFigures *
+sample_option(const char *option, const char *label, Survey__V1__Figure *a,
+              Survey__V1__Figure *b, Survey__V1__Figure *c)
+{
+    Survey__V1__OptionFigures *o = malloc(sizeof *o);
+    assert_non_null(o);
+    survey__v1__option_figures__init(o);
+    o->option = xstrdup(option);
+    o->label = xstrdup(label);
+    push(&o->figures, &o->n_figures, a);
+    push(&o->figures, &o->n_figures, b);
+    push(&o->figures, &o->n_figures, c);
+    return o;
+}
+
+static const char *const sample_codes[] = {"010006", "020001", "011002"};
+static const char *const sample_names[] = {"北海道", "青森県", "札幌市"};
+static const char *const sample_types[] = {"都道府県", "都道府県", "指定都市"};
+
+static Survey__V1__Matrix *sample_matrix(void)
+{
+    static const char *const cells[3][2] = {
+        {"2203", "○"}, {"585", "×"}, {"2058", "-"}};
+    static const char *const types[] = {"all", "都道府県", "指定都市"};
+    static const int64_t sums[] = {4846, 2788, 2058};
+    static const uint32_t ns[] = {3, 2, 1};
+    Survey__V1__Matrix *m = malloc(sizeof *m);
+    assert_non_null(m);
+    survey__v1__matrix__init(m);
+    for (size_t i = 0; i < 2; i++) {
+        Survey__V1__MatrixColumn *c = malloc(sizeof *c);
+        assert_non_null(c);
+        survey__v1__matrix_column__init(c);
+        c->question = xstrdup(i == 0 ? "holders" : "consult");
+        c->label = xstrdup(i == 0 ? "受給者証保有者数" : "相談支援事業");
+        c->sum = i == 0;
+        push(&m->columns, &m->n_columns, c);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        Survey__V1__MatrixRow *r = malloc(sizeof *r);
+        assert_non_null(r);
+        survey__v1__matrix_row__init(r);
+        r->respondent = xstrdup(sample_codes[i]);
+        r->name = xstrdup(sample_names[i]);
+        r->respondent_type = xstrdup(sample_types[i]);
+        for (size_t k = 0; k < 2; k++)
+            push(&r->cells, &r->n_cells, xstrdup(cells[i][k]));
+        push(&m->rows, &m->n_rows, r);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        Survey__V1__MatrixTotal *t = malloc(sizeof *t);
+        assert_non_null(t);
+        survey__v1__matrix_total__init(t);
+        t->question = xstrdup("holders");
+        t->respondent_type = xstrdup(types[i]);
+        t->sum = sums[i];
+        t->n = ns[i];
+        push(&m->totals, &m->n_totals, t);
+    }
+    return m;
+}
+
+static Survey__V1__Frequency *sample_frequency(void)
+{
+    Survey__V1__Frequency *f = malloc(sizeof *f);
+    assert_non_null(f);
+    survey__v1__frequency__init(f);
+    f->question = xstrdup("consult_channel");
+    f->label = xstrdup("相談受付方法");
+    f->multiple = true;
+    f->group = xstrdup("consult");
+    f->group_label = xstrdup("相談支援事業");
+    push(&f->options, &f->n_options,
+         sample_option("counter", "窓口", fig("all", 2, 3, "67"),
+                       fig("都道府県", 1, 2, "50"),
+                       fig("指定都市", 1, 1, "100")));
+    push(&f->options, &f->n_options,
+         sample_option("phone", "電話", fig("all", 3, 3, "100"),
+                       fig("都道府県", 2, 2, "100"),
+                       fig("指定都市", 1, 1, "100")));
+    push(&f->answered, &f->n_answered, fig("all", 3, 3, "100"));
+    push(&f->answered, &f->n_answered, fig("都道府県", 2, 2, "100"));
+    push(&f->answered, &f->n_answered, fig("指定都市", 1, 1, "100"));
+    return f;
+}
+
+static Survey__V1__Listing *sample_listing(void)
+{
+    static const char *const texts[] = {"一般財団法人北海道難病連", NULL,
+                                        "一行目\n二行目"};
+    Survey__V1__Listing *l = malloc(sizeof *l);
+    assert_non_null(l);
+    survey__v1__listing__init(l);
+    l->question = xstrdup("supporter_contractor");
+    l->label = xstrdup("外部委託先");
+    l->group = xstrdup("supporter");
+    l->group_label = xstrdup("自立支援員による支援");
+    for (size_t i = 0; i < 3; i++) {
+        if (texts[i] == NULL)
+            continue;
+        Survey__V1__ListEntry *e = malloc(sizeof *e);
+        assert_non_null(e);
+        survey__v1__list_entry__init(e);
+        e->respondent = xstrdup(sample_codes[i]);
+        e->name = xstrdup(sample_names[i]);
+        e->respondent_type = xstrdup(sample_types[i]);
+        e->text = xstrdup(texts[i]);
+        push(&l->entries, &l->n_entries, e);
+    }
+    return l;
+}
+
+static Survey__V1__Program *sample_program(void)
+{
+    Survey__V1__Program *p = malloc(sizeof *p);
+    assert_non_null(p);
+    survey__v1__program__init(p);
+    p->question = xstrdup("consult");
+    p->label = xstrdup("相談支援事業");
+    p->option = xstrdup("yes");
+    for (size_t i = 0; i < 2; i++) {
+        Survey__V1__RespondentRef *r = malloc(sizeof *r);
+        assert_non_null(r);
+        survey__v1__respondent_ref__init(r);
+        r->respondent = xstrdup(sample_codes[i]);
+        r->name = xstrdup(sample_names[i]);
+        r->respondent_type = xstrdup(sample_types[i]);
+        push(&p->respondents, &p->n_respondents, r);
+    }
+    return p;
+}
+
+static Survey__V1__Completeness *sample_completeness(void)
+{
+    static const struct {
+        const char *type;
+        uint32_t counts[4];
+        const char *rates[2];
+    } figs[] = {{"all", {3, 1, 1, 1}, {"67", "33"}},
+                {"都道府県", {2, 1, 1, 0}, {"100", "50"}},
+                {"指定都市", {1, 0, 0, 1}, {"0", "0"}}};
+    static const Survey__V1__RespondentStatus__State states[] = {
+        SURVEY__V1__RESPONDENT_STATUS__STATE__COMPLETE,
+        SURVEY__V1__RESPONDENT_STATUS__STATE__INCOMPLETE,
+        SURVEY__V1__RESPONDENT_STATUS__STATE__NOT_STARTED};
+    Survey__V1__Completeness *c = malloc(sizeof *c);
+    assert_non_null(c);
+    survey__v1__completeness__init(c);
+    for (size_t i = 0; i < 3; i++) {
+        Survey__V1__CompletenessFigure *f = malloc(sizeof *f);
+        assert_non_null(f);
+        survey__v1__completeness_figure__init(f);
+        f->respondent_type = xstrdup(figs[i].type);
+        f->expected = figs[i].counts[0];
+        f->complete = figs[i].counts[1];
+        f->incomplete = figs[i].counts[2];
+        f->not_started = figs[i].counts[3];
+        f->response_rate = xstrdup(figs[i].rates[0]);
+        f->complete_rate = xstrdup(figs[i].rates[1]);
+        push(&c->figures, &c->n_figures, f);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        Survey__V1__RespondentStatus *r = malloc(sizeof *r);
+        assert_non_null(r);
+        survey__v1__respondent_status__init(r);
+        r->respondent = xstrdup(sample_codes[i]);
+        r->name = xstrdup(sample_names[i]);
+        r->respondent_type = xstrdup(sample_types[i]);
+        r->state = states[i];
+        r->revision = i == 0 ? 2 : i == 1 ? 1 : 0;
+        if (i == 1) {
+            push(&r->missing, &r->n_missing, xstrdup("consult_channel"));
+            push(&r->missing, &r->n_missing, xstrdup("holders"));
+        }
+        push(&c->respondents, &c->n_respondents, r);
+    }
+    return c;
+}
+
+/* Two types, three respondents; version 4 reflecting sequence 17. With
+ * header_only, what the aggregator publishes: the header, the rates and
+ * the completeness. Free with survey__v1__snapshot__free_unpacked. */
+static Survey__V1__Snapshot *sample_snapshot(bool header_only)
+{
+    Survey__V1__Snapshot *s = malloc(sizeof *s);
+    assert_non_null(s);
+    survey__v1__snapshot__init(s);
+    s->survey = xstrdup("s");
+    s->version = 4;
+    s->sequence = 17;
+    s->questionnaire_version = xstrdup("2024.1");
+    s->created_ms = 1795557600123LL;
+    s->digest.len = 32;
+    s->digest.data = malloc(32);
+    assert_non_null(s->digest.data);
+    for (size_t i = 0; i < 32; i++)
+        s->digest.data[i] = (uint8_t)((i % 16) * 17);
+    s->trigger = xstrdup("changes");
+    s->title = xstrdup("テスト調査");
+    push(&s->respondent_types, &s->n_respondent_types, xstrdup("都道府県"));
+    push(&s->respondent_types, &s->n_respondent_types, xstrdup("指定都市"));
+    push(&s->rates, &s->n_rates,
+         sample_rate("consult", "相談支援事業", fig("all", 34, 80, "43"),
+                     fig("都道府県", 30, 60, "50"),
+                     fig("指定都市", 4, 20, "20")));
+    push(&s->rates, &s->n_rates,
+         sample_rate("odd", "相談, \"窓口\"", fig("all", 0, 0, ""),
+                     fig("都道府県", 0, 0, ""), fig("指定都市", 0, 0, "")));
+    s->completeness = sample_completeness();
+    if (header_only)
+        return s;
+    s->matrix = sample_matrix();
+    push(&s->frequencies, &s->n_frequencies, sample_frequency());
+    push(&s->listings, &s->n_listings, sample_listing());
+    push(&s->programs, &s->n_programs, sample_program());
+    return s;
+}
+
+/* s written in format, as a string the caller frees. */
+static char *render(const Survey__V1__Snapshot *s, sv_format format)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    sv_error err = {""};
+    sv_status st = sv_snapshot_write(f, s, format, &err);
+    if (st != SV_OK)
+        fail_msg("sv_snapshot_write: %s", err.msg);
+    assert_int_equal(fclose(f), 0);
+    return buf;
+}
+
+static const char sample_csv[] =
+    "section,question,option,label,respondent_type,count,n,percent\n"
+    "rates,consult,yes,相談支援事業,all,34,80,43\n"
+    "rates,consult,yes,相談支援事業,都道府県,30,60,50\n"
+    "rates,consult,yes,相談支援事業,指定都市,4,20,20\n"
+    "rates,odd,yes,\"相談, \"\"窓口\"\"\",all,0,0,\n"
+    "rates,odd,yes,\"相談, \"\"窓口\"\"\",都道府県,0,0,\n"
+    "rates,odd,yes,\"相談, \"\"窓口\"\"\",指定都市,0,0,\n"
+    "frequency,consult_channel,counter,窓口,all,2,3,67\n"
+    "frequency,consult_channel,counter,窓口,都道府県,1,2,50\n"
+    "frequency,consult_channel,counter,窓口,指定都市,1,1,100\n"
+    "frequency,consult_channel,phone,電話,all,3,3,100\n"
+    "frequency,consult_channel,phone,電話,都道府県,2,2,100\n"
+    "frequency,consult_channel,phone,電話,指定都市,1,1,100\n"
+    "matrix_total,holders,,受給者証保有者数,all,4846,3,\n"
+    "matrix_total,holders,,受給者証保有者数,都道府県,2788,2,\n"
+    "matrix_total,holders,,受給者証保有者数,指定都市,2058,1,\n"
+    "completeness,,complete,完了,all,1,3,33\n"
+    "completeness,,incomplete,回答途中,all,1,3,\n"
+    "completeness,,not_started,未回答,all,1,3,\n"
+    "completeness,,responded,回答済,all,2,3,67\n"
+    "completeness,,complete,完了,都道府県,1,2,50\n"
+    "completeness,,incomplete,回答途中,都道府県,1,2,\n"
+    "completeness,,not_started,未回答,都道府県,0,2,\n"
+    "completeness,,responded,回答済,都道府県,2,2,100\n"
+    "completeness,,complete,完了,指定都市,0,1,0\n"
+    "completeness,,incomplete,回答途中,指定都市,0,1,\n"
+    "completeness,,not_started,未回答,指定都市,1,1,\n"
+    "completeness,,responded,回答済,指定都市,0,1,0\n";
+
+static void test_snapshot_csv(void **state)
+{
+    (void)state;
+    Survey__V1__Snapshot *s = sample_snapshot(false);
+    char *csv = render(s, SV_FORMAT_CSV);
+    assert_string_equal(csv, sample_csv);
+    free(csv);
+    survey__v1__snapshot__free_unpacked(s, NULL);
+}
+
+static void test_csv_quoting(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"plain", "plain"},
+        {"", ""},
+        {"a,b", "\"a,b\""},
+        {"say \"hi\"", "\"say \"\"hi\"\"\""},
+        {"two\nlines", "\"two\nlines\""},
+        {"cr\r", "\"cr\r\""},
+        {"相談, \"窓口\"", "\"相談, \"\"窓口\"\"\""},
+        {"semi;colon 'q'", "semi;colon 'q'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        FILE *f;
+        char *buf;
+        size_t len;
+        capture_begin(&f, &buf, &len);
+        sv_csv_field(f, cases[i][0]);
+        assert_string_equal(capture_end(f, &buf), cases[i][1]);
+        free(buf);
+    }
+}
+
+/* Every line of a Markdown table has as many unescaped pipes as the
+ * header. Returns the number of table lines. */
+static size_t check_md_tables(const char *md)
+{
+    size_t lines = 0, want = 0;
+    bool in_table = false;
+    for (const char *p = md; *p != '\0';) {
+        const char *end = strchr(p, '\n');
+        assert_non_null(end);
+        if (*p == '|') {
+            size_t pipes = 0;
+            for (const char *q = p; q < end; q++) {
+                if (*q == '\\')
+                    q++;
+                else if (*q == '|')
+                    pipes++;
+            }
+            if (!in_table)
+                want = pipes;
+            if (pipes != want)
+                fail_msg("table line with %zu pipes, not %zu: %.*s", pipes,
+                         want, (int)(end - p), p);
+            assert_int_equal(end[-1], '|');
+            in_table = true;
+            lines++;
+        } else {
+            in_table = false;
+        }
+        p = end + 1;
+    }
+    return lines;
+}
+
+static void test_snapshot_md(void **state)
+{
+    (void)state;
+    Survey__V1__Snapshot *s = sample_snapshot(false);
+    char *md = render(s, SV_FORMAT_MD);
+    assert_int_equal(strncmp(md, "# テスト調査\n\n- 調査: s\n", 26), 0);
+    expect_contains(md, "- スナップショット版: 4\n- 反映した変更ログ: 17\n"
+                        "- 作成日時 (UTC): 2026-11-24T22:00:00.123Z\n");
+    expect_contains(md, "- ダイジェスト: 00112233445566778899aabbccddeeff"
+                        "00112233445566778899aabbccddeeff\n");
+    expect_contains(md, "\n## 1-5. 実施率\n\n"
+                        "| 事業名 | 実施率 |\n"
+                        "| --- | ---: |\n"
+                        "| 相談支援事業 | 43% (34/80) |\n"
+                        "| 相談, \"窓口\" | - (0/0) |\n\n");
+    expect_contains(md, "\n### 2. 各自治体の事業実施状況：都道府県\n\n"
+                        "| \\# | 自治体名 | 受給者証保有者数 | 相談支援事業 |\n"
+                        "| ---: | --- | ---: | --- |\n"
+                        "| 1 | 北海道 | 2,203 | ○ |\n"
+                        "| 2 | 青森県 | 585 | × |\n"
+                        "|  | 計 | 2,788 |  |\n\n");
+    expect_contains(md, "| 3 | 札幌市 | 2,058 | - |\n");
+    expect_contains(md, "| 全体 | 4,846 (n=3) |\n");
+    expect_contains(md, "| 相談受付方法 (複数回答) | 窓口 | 67% (2/3) | 3 |\n"
+                        "|  | 電話 | 100% (3/3) |  |\n");
+    expect_contains(md, "### 自立支援員による支援：外部委託先\n\n"
+                        "- 北海道: 一般財団法人北海道難病連\n"
+                        "- 札幌市: 一行目<br>二行目\n");
+    expect_contains(md, "### 相談支援事業 ＜実施自治体＞ (2)\n\n"
+                        "北海道、青森県\n");
+    expect_contains(md, "| 区分 | 対象 | 完了 | 回答途中 | 未回答 | 回答率 | "
+                        "完了率 |\n");
+    expect_contains(md, "| 指定都市 | 1 | 0 | 0 | 1 | 0% | 0% |\n");
+    expect_contains(md, "**未回答 (1)**\n\n- 札幌市 (011002)\n");
+    expect_contains(md, "**回答途中 (1)**\n\n- 青森県 (020001): 未回答の設問: "
+                        "consult\\_channel, holders\n");
+    assert_true(check_md_tables(md) >= 20);
+    free(md);
+    survey__v1__snapshot__free_unpacked(s, NULL);
+}
+
+static void test_snapshot_text(void **state)
+{
+    (void)state;
+    Survey__V1__Snapshot *s = sample_snapshot(false);
+    char *text = render(s, SV_FORMAT_TEXT);
+    /* columns padded by display width: kanji count two */
+    expect_contains(text, "1-5. 実施率\n-----------\n\n"
+                          "事業名             実施率\n"
+                          "-------------------------\n"
+                          "相談支援事業  43% (34/80)\n"
+                          "相談, \"窓口\"      - (0/0)\n\n");
+    expect_contains(text, "■ 2. 各自治体の事業実施状況：都道府県\n\n"
+                          "#  自治体名  受給者証保有者数  相談支援事業\n"
+                          "-------------------------------------------\n"
+                          "1  北海道               2,203  ○\n"
+                          "2  青森県                 585  ×\n"
+                          "   計                   2,788\n\n");
+    expect_contains(text, "  札幌市: 一行目\n    二行目\n");
+    expect_contains(text, "回答途中 (1):\n"
+                          "  青森県 (020001): 未回答の設問: "
+                          "consult_channel, holders\n");
+    /* no line ends in a blank */
+    assert_null(strstr(text, " \n"));
+    free(text);
+    survey__v1__snapshot__free_unpacked(s, NULL);
+}
+
+static void test_snapshot_json(void **state)
+{
+    (void)state;
+    Survey__V1__Snapshot *s = sample_snapshot(false);
+    char *text = render(s, SV_FORMAT_JSON);
+    json_error_t jerr;
+    json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    if (doc == NULL)
+        fail_msg("not JSON: %s\n%s", jerr.text, text);
+    /* proto field order */
+    static const char *const keys[] = {
+        "survey",      "version",          "sequence", "questionnaire_version",
+        "created_ms",  "digest",           "trigger",  "decimals",
+        "title",       "respondent_types", "rates",    "matrix",
+        "frequencies", "listings",         "programs", "completeness"};
+    size_t k = 0;
+    for (void *it = json_object_iter(doc); it != NULL;
+         it = json_object_iter_next(doc, it), k++) {
+        assert_true(k < sizeof keys / sizeof keys[0]);
+        assert_string_equal(json_object_iter_key(it), keys[k]);
+    }
+    assert_int_equal(k, sizeof keys / sizeof keys[0]);
+    assert_string_equal(json_string_value(json_object_get(doc, "survey")), "s");
+    assert_int_equal(json_integer_value(json_object_get(doc, "version")), 4);
+    assert_int_equal(json_integer_value(json_object_get(doc, "sequence")), 17);
+    assert_int_equal(json_integer_value(json_object_get(doc, "created_ms")),
+                     1795557600123LL);
+    assert_string_equal(json_string_value(json_object_get(doc, "digest")),
+                        "00112233445566778899aabbccddeeff"
+                        "00112233445566778899aabbccddeeff");
+    json_t *rate = json_array_get(json_object_get(doc, "rates"), 0);
+    json_t *f0 = json_array_get(json_object_get(rate, "figures"), 0);
+    assert_string_equal(json_string_value(json_object_get(rate, "label")),
+                        "相談支援事業");
+    assert_string_equal(
+        json_string_value(json_object_get(f0, "respondent_type")), "all");
+    assert_int_equal(json_integer_value(json_object_get(f0, "count")), 34);
+    assert_int_equal(json_integer_value(json_object_get(f0, "n")), 80);
+    assert_string_equal(json_string_value(json_object_get(f0, "percent")),
+                        "43");
+    json_t *m = json_object_get(doc, "matrix");
+    json_t *row = json_array_get(json_object_get(m, "rows"), 0);
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(row, "cells"), 0)),
+        "2203");
+    assert_true(json_is_true(json_object_get(
+        json_array_get(json_object_get(m, "columns"), 0), "sum")));
+    assert_int_equal(
+        json_integer_value(json_object_get(
+            json_array_get(json_object_get(m, "totals"), 0), "sum")),
+        4846);
+    json_t *who = json_array_get(
+        json_object_get(json_object_get(doc, "completeness"), "respondents"),
+        1);
+    assert_string_equal(json_string_value(json_object_get(who, "state")),
+                        "INCOMPLETE");
+    assert_int_equal(json_array_size(json_object_get(who, "missing")), 2);
+    json_t *entries = json_object_get(
+        json_array_get(json_object_get(doc, "listings"), 0), "entries");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(entries, 1), "text")),
+        "一行目\n二行目");
+    json_decref(doc);
+    free(text);
+    /* a header-only snapshot: absent matrix is null, empty lists [] */
+    survey__v1__snapshot__free_unpacked(s, NULL);
+    s = sample_snapshot(true);
+    text = render(s, SV_FORMAT_JSON);
+    doc = json_loads(text, 0, &jerr);
+    assert_non_null(doc);
+    assert_true(json_is_null(json_object_get(doc, "matrix")));
+    assert_int_equal(json_array_size(json_object_get(doc, "listings")), 0);
+    json_decref(doc);
+    free(text);
+    survey__v1__snapshot__free_unpacked(s, NULL);
+}
+
+static void test_display_width(void **state)
+{
+    (void)state;
+    assert_int_equal(sv_width(""), 0);
+    assert_int_equal(sv_width("abc"), 3);
+    assert_int_equal(sv_width("北海道"), 6);
+    assert_int_equal(sv_width("ひらがなカタカナ"), 16);
+    assert_int_equal(sv_width("○×-"), 3);      /* ambiguous: narrow */
+    assert_int_equal(sv_width("ｱｲｳ"), 3);      /* halfwidth katakana */
+    assert_int_equal(sv_width("ＡＢ（）"), 8); /* fullwidth forms */
+    assert_int_equal(sv_width("＜実施自治体＞"), 14);
+    assert_int_equal(sv_width("e\xcc\x81"), 1); /* e + combining acute */
+    assert_int_equal(sv_width("\xff\xfe"), 2);  /* invalid bytes: 1 each */
+    assert_int_equal(sv_width("\xe5\x8c"), 2);  /* truncated sequence */
+    assert_int_equal(sv_width("한국"), 4);
+    assert_int_equal(sv_width("\xf0\xa0\x80\x8b"), 2); /* CJK ext. B */
+}
+
+static void test_figures(void **state)
+{
+    (void)state;
+    char buf[64];
+    assert_string_equal(sv_fig_thousands(0, buf, sizeof buf), "0");
+    assert_string_equal(sv_fig_thousands(999, buf, sizeof buf), "999");
+    assert_string_equal(sv_fig_thousands(1000, buf, sizeof buf), "1,000");
+    assert_string_equal(sv_fig_thousands(2203, buf, sizeof buf), "2,203");
+    assert_string_equal(sv_fig_thousands(-1234567, buf, sizeof buf),
+                        "-1,234,567");
+    assert_string_equal(sv_fig_thousands(INT64_MIN, buf, sizeof buf),
+                        "-9,223,372,036,854,775,808");
+    assert_string_equal(sv_fig_cell("2203", buf, sizeof buf), "2,203");
+    assert_string_equal(sv_fig_cell("-", buf, sizeof buf), "-");
+    assert_string_equal(sv_fig_cell("○", buf, sizeof buf), "○");
+    assert_string_equal(sv_fig_cell("12a", buf, sizeof buf), "12a");
+    assert_string_equal(sv_fig_percent("42.5", buf, sizeof buf), "42.5%");
+    assert_string_equal(sv_fig_percent("", buf, sizeof buf), "-");
+    Survey__V1__Figure f = SURVEY__V1__FIGURE__INIT;
+    f.count = 34;
+    f.n = 80;
+    f.percent = "43"; /* the server's rounding, not printf's 42 */
+    assert_string_equal(sv_fig_rate(&f, buf, sizeof buf), "43% (34/80)");
+    uint8_t d[4] = {0xde, 0xad, 0xbe, 0xef};
+    ProtobufCBinaryData bd = {4, d};
+    assert_string_equal(sv_fig_digest(bd, 0, buf, sizeof buf), "deadbeef");
+    assert_string_equal(sv_fig_digest(bd, 6, buf, sizeof buf), "deadbe");
+    assert_string_equal(sv_fig_digest(bd, 0, buf, 5), "dead");
+}
+
+static void test_watch_summary(void **state)
+{
+    (void)state;
+    Survey__V1__Snapshot *s = sample_snapshot(true);
+    FILE *f;
+    char *buf;
+    size_t len;
+    capture_begin(&f, &buf, &len);
+    sv_watch_summary(f, s);
+    assert_string_equal(capture_end(f, &buf),
+                        "2026-11-24T22:00:00.123Z s version 4 sequence 17 "
+                        "digest 001122334455 trigger changes | 相談支援事業 "
+                        "43%, 相談, \"窓口\" - | complete 1, incomplete 1, "
+                        "not started 1");
+    free(buf);
+    survey__v1__snapshot__free_unpacked(s, NULL);
+}
+
+static void test_completeness_english(void **state)
+{
+    (void)state;
+    Survey__V1__Completeness *c = sample_completeness();
+    FILE *f;
+    char *buf;
+    size_t len;
+    sv_error err = {""};
+    capture_begin(&f, &buf, &len);
+    assert_int_equal(
+        sv_completeness_write(f, c, SV_TABLE_TEXT, SV_LANG_EN, &err), SV_OK);
+    assert_string_equal(
+        capture_end(f, &buf),
+        "type      expected  complete  incomplete  not started  response rate"
+        "  complete rate\n"
+        "------------------------------------------------------------------"
+        "-----------------\n"
+        "all              3         1           1            1            67%"
+        "            33%\n"
+        "都道府県         2         1           1            0           100%"
+        "            50%\n"
+        "指定都市         1         0           0            1             0%"
+        "             0%\n"
+        "\n"
+        "not started (1):\n"
+        "  札幌市 (011002)\n"
+        "\n"
+        "incomplete (1):\n"
+        "  青森県 (020001): missing: consult_channel, holders\n");
+    free(buf);
+    survey__v1__completeness__free_unpacked(c, NULL);
+}
+
+/* ---- snapshot, status, rerun and watch against scripted peers ----------- */
+
+/* How the scripted collector answers the aggregation requests. */
+typedef enum {
+    AGG_READY, /* header polls see versions 1 and 2, then 3 (sequence 50) */
+    AGG_NEVER  /* queued, but no snapshot ever (NOT_FOUND) */
+} agg_mode;
+
+#define AGG_QUEUED 50
+
+static int agg_reply_snapshot(void *sock, zmq_msg_t *ident, bool delimited,
+                              uint64_t id, Survey__V1__Snapshot *s)
+{
+    Survey__V1__Reply reply = SURVEY__V1__REPLY__INIT;
+    reply.body_case = SURVEY__V1__REPLY__BODY_SNAPSHOT;
+    reply.snapshot = s;
+    reply.request_id = id;
+    int rc = peer_reply(sock, ident, delimited, &reply);
+    survey__v1__snapshot__free_unpacked(s, NULL);
+    return rc;
+}
+
+static int agg_reply_error(void *sock, zmq_msg_t *ident, bool delimited,
+                           uint64_t id, Survey__V1__Error__Code code,
+                           const char *msg)
+{
+    Survey__V1__Error e = SURVEY__V1__ERROR__INIT;
+    Survey__V1__Reply reply = SURVEY__V1__REPLY__INIT;
+    e.code = code;
+    e.message = (char *)msg;
+    reply.body_case = SURVEY__V1__REPLY__BODY_ERROR;
+    reply.error = &e;
+    reply.request_id = id;
+    return peer_reply(sock, ident, delimited, &reply);
+}
+
+static Survey__V1__Snapshot *agg_snapshot(bool header_only, uint64_t version,
+                                          uint64_t sequence,
+                                          const char *trigger)
+{
+    Survey__V1__Snapshot *s = sample_snapshot(header_only);
+    s->version = version;
+    s->sequence = sequence;
+    free(s->trigger);
+    s->trigger = xstrdup(trigger);
+    return s;
+}
+
+/* Answers one request; *polls counts header polls since the last rerun,
+ * *full is the last rerun's `full`, *bad counts requests that break the
+ * protocol. */
+static int agg_answer(void *sock, zmq_msg_t *ident, bool delimited,
+                      const Survey__V1__Request *req, agg_mode mode, int *polls,
+                      bool *full, int *bad)
+{
+    uint64_t id = req->request_id;
+    if (req->body_case == SURVEY__V1__REQUEST__BODY_RERUN) {
+        Survey__V1__Queued q = SURVEY__V1__QUEUED__INIT;
+        Survey__V1__Reply reply = SURVEY__V1__REPLY__INIT;
+        *polls = 0;
+        *full = req->rerun->full;
+        q.survey = "s";
+        q.sequence = AGG_QUEUED;
+        reply.body_case = SURVEY__V1__REPLY__BODY_QUEUED;
+        reply.queued = &q;
+        reply.request_id = id;
+        return peer_reply(sock, ident, delimited, &reply);
+    }
+    if (req->body_case == SURVEY__V1__REQUEST__BODY_STATUS) {
+        Survey__V1__Status st = SURVEY__V1__STATUS__INIT;
+        Survey__V1__Reply reply = SURVEY__V1__REPLY__INIT;
+        st.survey = "s";
+        st.log_sequence = 60;
+        st.snapshot = mode == AGG_READY
+                          ? agg_snapshot(true, 3, AGG_QUEUED, "rerun")
+                          : NULL;
+        reply.body_case = SURVEY__V1__REPLY__BODY_STATUS;
+        reply.status = &st;
+        reply.request_id = id;
+        int rc = peer_reply(sock, ident, delimited, &reply);
+        if (st.snapshot != NULL)
+            survey__v1__snapshot__free_unpacked(st.snapshot, NULL);
+        return rc;
+    }
+    if (req->body_case != SURVEY__V1__REQUEST__BODY_SNAPSHOT)
+        return agg_reply_error(sock, ident, delimited, id,
+                               SURVEY__V1__ERROR__CODE__MALFORMED, "what?");
+    const Survey__V1__SnapshotRequest *sr = req->snapshot;
+    if (mode == AGG_NEVER)
+        return agg_reply_error(sock, ident, delimited, id,
+                               SURVEY__V1__ERROR__CODE__NOT_FOUND,
+                               "no snapshot yet");
+    if (sr->header_only) {
+        /* polls ask for the latest of the survey Queued named */
+        if (sr->version != 0 || strcmp(sr->survey, "s") != 0)
+            (*bad)++;
+        ++*polls;
+        uint64_t v = *polls >= 3 ? 3 : (uint64_t)*polls;
+        return agg_reply_snapshot(
+            sock, ident, delimited, id,
+            agg_snapshot(true, v, v == 3 ? AGG_QUEUED : 40 + 5 * (v - 1),
+                         v == 3 ? (*full ? "rerun" : "request") : "changes"));
+    }
+    if (sr->version == 0)
+        return agg_reply_snapshot(sock, ident, delimited, id,
+                                  sample_snapshot(false));
+    if (sr->version == 3)
+        return agg_reply_snapshot(
+            sock, ident, delimited, id,
+            agg_snapshot(false, 3, AGG_QUEUED, *full ? "rerun" : "request"));
+    return agg_reply_error(sock, ident, delimited, id,
+                           SURVEY__V1__ERROR__CODE__NOT_FOUND, "no snapshot 9");
+}
+
+/* Runs in a child until a STOP_ID request; exits 0 if every request kept
+ * to the protocol. */
+static int agg_run(const char *endpoint, agg_mode mode)
+{
+    void *ctx = zmq_ctx_new();
+    void *sock = ctx != NULL ? zmq_socket(ctx, ZMQ_ROUTER) : NULL;
+    if (sock == NULL || zmq_bind(sock, endpoint) != 0)
+        return 10;
+    int polls = 0, bad = 0;
+    bool full = false;
+    for (;;) {
+        zmq_msg_t ident, part;
+        if (zmq_msg_init(&ident) != 0 || zmq_msg_init(&part) != 0)
+            return 11;
+        if (zmq_msg_recv(&ident, sock, 0) < 0 ||
+            zmq_msg_recv(&part, sock, 0) < 0)
+            return 12;
+        bool delimited = zmq_msg_size(&part) == 0;
+        if (delimited && zmq_msg_recv(&part, sock, 0) < 0)
+            return 13;
+        Survey__V1__Request *req = survey__v1__request__unpack(
+            NULL, zmq_msg_size(&part), zmq_msg_data(&part));
+        if (req == NULL)
+            return 14;
+        int rc;
+        bool stop = req->request_id == STOP_ID;
+        if (stop)
+            rc = peer_send(sock, &ident, delimited, STOP_ID);
+        else
+            rc = agg_answer(sock, &ident, delimited, req, mode, &polls, &full,
+                            &bad);
+        survey__v1__request__free_unpacked(req, NULL);
+        if (rc != 0)
+            return 15;
+        if (zmq_msg_close(&ident) != 0 || zmq_msg_close(&part) != 0)
+            return 16;
+        if (stop)
+            break;
+    }
+    if (zmq_close(sock) != 0 || zmq_ctx_term(ctx) != 0)
+        return 17;
+    return bad == 0 ? 0 : 20 + bad;
+}
+
+static pid_t agg_start(const char *endpoint, agg_mode mode)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(60);
+        _exit(agg_run(endpoint, mode));
+    }
+    return pid;
+}
+
+static void test_cli_rerun_and_snapshots(void **state)
+{
+    (void)state;
+    char dir[64], ep[128], path[128];
+    temp_endpoint(dir, sizeof dir, ep, sizeof ep);
+    pid_t pid = agg_start(ep, AGG_READY);
+
+    /* polls see sequences 40 and 45 (too old), then 50 */
+    int64_t t0 = clock_ms();
+    run_result r = survey_run(dir, (const char *[]){"-e", ep, "rerun", NULL});
+    int64_t took = clock_ms() - t0;
+    if (r.code != 0)
+        fail_msg("rerun: exit %d: %s", r.code, r.err);
+    assert_string_equal(r.out, "snapshot 3 (sequence 50, digest "
+                               "001122334455)\n");
+    assert_string_equal(r.err, "");
+    assert_true(took >= 2 * SV_POLL_INTERVAL_MS);
+    result_free(&r);
+
+    /* --new: the same wait (full = false), then the whole snapshot */
+    r = survey_run(dir, (const char *[]){"-e", ep, "snapshot", "--new", "-f",
+                                         "json", NULL});
+    if (r.code != 0)
+        fail_msg("snapshot --new: exit %d: %s", r.code, r.err);
+    json_error_t jerr;
+    json_t *doc = json_loads(r.out, 0, &jerr);
+    if (doc == NULL)
+        fail_msg("not JSON: %s\n%s", jerr.text, r.out);
+    assert_int_equal(json_integer_value(json_object_get(doc, "version")), 3);
+    assert_string_equal(json_string_value(json_object_get(doc, "trigger")),
+                        "request");
+    assert_int_equal(json_array_size(json_object_get(doc, "listings")), 1);
+    json_decref(doc);
+    result_free(&r);
+
+    r = survey_run(dir,
+                   (const char *[]){"-e", ep, "snapshot", "-f", "csv", NULL});
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out, sample_csv);
+    result_free(&r);
+
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    r = survey_run(dir, (const char *[]){"-e", ep, "snapshot", "--version", "3",
+                                         "--format", "md", "-o", path, NULL});
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out, "");
+    char *md = slurp_file(path);
+    expect_contains(md, "- スナップショット版: 3\n- 反映した変更ログ: 50\n");
+    assert_true(check_md_tables(md) > 0);
+    free(md);
+    result_free(&r);
+
+    r = survey_run(dir, (const char *[]){"-e", ep, "snapshot", "-o",
+                                         "/nonexistent/dir/x.md", NULL});
+    assert_int_equal(r.code, 2);
+    expect_contains(r.err, "survey: cannot open /nonexistent/dir/x.md: ");
+    result_free(&r);
+
+    r = survey_run(
+        dir, (const char *[]){"-e", ep, "snapshot", "--version", "9", NULL});
+    assert_int_equal(r.code, 1);
+    assert_string_equal(r.out, "");
+    assert_string_equal(r.err, "survey: NOT_FOUND: no snapshot 9\n");
+    result_free(&r);
+
+    r = survey_run(dir, (const char *[]){"-e", ep, "status", NULL});
+    assert_int_equal(r.code, 0);
+    const char *head = "s: snapshot 3 (sequence 50, created "
+                       "2026-11-24T22:00:00.123Z, digest 001122334455)\n"
+                       "the change log is at sequence 60: newer changes are "
+                       "not aggregated yet\n\ntype ";
+    if (strncmp(r.out, head, strlen(head)) != 0)
+        fail_msg("status printed:\n%s", r.out);
+    expect_contains(r.out, "\nall              3         1           1");
+    expect_contains(r.out, "not started (1):\n  札幌市 (011002)\n");
+    expect_contains(r.out, "incomplete (1):\n  青森県 (020001): missing: "
+                           "consult_channel, holders\n");
+    result_free(&r);
+    assert_int_equal(peer_stop(ep, pid), 0);
+    remove_dir(dir);
+}
+
+static void test_cli_rerun_times_out(void **state)
+{
+    (void)state;
+    char dir[64], ep[128];
+    temp_endpoint(dir, sizeof dir, ep, sizeof ep);
+    pid_t pid = agg_start(ep, AGG_NEVER);
+    int64_t t0 = clock_ms();
+    run_result r =
+        survey_run(dir, (const char *[]){"-e", ep, "rerun", "--wait-timeout",
+                                         "300", NULL});
+    int64_t took = clock_ms() - t0;
+    assert_int_equal(r.code, 3);
+    assert_string_equal(r.out, "");
+    assert_string_equal(r.err, "survey: rerun queued at sequence 50; no "
+                               "snapshot yet (is survey-aggregator "
+                               "running?)\n");
+    assert_true(took >= 300);
+    result_free(&r);
+
+    r = survey_run(dir, (const char *[]){"-e", ep, "snapshot", "--new",
+                                         "--wait-timeout", "150", NULL});
+    assert_int_equal(r.code, 3);
+    expect_contains(r.err, "survey: snapshot queued at sequence 50; no "
+                           "snapshot yet");
+    result_free(&r);
+
+    r = survey_run(dir, (const char *[]){"-e", ep, "status", NULL});
+    assert_int_equal(r.code, 1);
+    assert_string_equal(r.out, "");
+    assert_string_equal(r.err, "survey: no snapshot of s yet (is "
+                               "survey-aggregator running?)\n");
+    result_free(&r);
+
+    r = survey_run(dir, (const char *[]){"-e", ep, "snapshot", NULL});
+    assert_int_equal(r.code, 1);
+    assert_string_equal(r.err, "survey: NOT_FOUND: no snapshot yet\n");
+    result_free(&r);
+    assert_int_equal(peer_stop(ep, pid), 0);
+
+    /* nobody there at all: no reply, exit 3 */
+    r = survey_run(dir, (const char *[]){"-e", ep, "--timeout", "50",
+                                         "--retries", "0", "rerun", NULL});
+    assert_int_equal(r.code, 3);
+    expect_contains(r.err, "no reply from ");
+    result_free(&r);
+    remove_dir(dir);
+}
+
+/* Publishes s on pub under topic (two frames). */
+static void publish(void *pub, const char *topic, const Survey__V1__Snapshot *s)
+{
+    uint8_t buf[4096];
+    size_t size = survey__v1__snapshot__get_packed_size(s);
+    assert_true(size <= sizeof buf);
+    size_t len = survey__v1__snapshot__pack(s, buf);
+    assert_true(zmq_send(pub, topic, strlen(topic), ZMQ_SNDMORE) >= 0);
+    assert_true(zmq_send(pub, buf, len, 0) >= 0);
+}
+
+/* Binds a PUB socket on ipc://DIR/pub.sock. */
+static void *pub_open(void *ctx, const char *dir, char *ep, size_t size)
+{
+    snprintf(ep, size, "ipc://%s/pub.sock", dir);
+    void *pub = zmq_socket(ctx, ZMQ_PUB);
+    assert_non_null(pub);
+    int linger = 0;
+    assert_int_equal(zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger),
+                     0);
+    assert_int_equal(zmq_bind(pub, ep), 0);
+    return pub;
+}
+
+static void test_cli_watch_count(void **state)
+{
+    (void)state;
+    char dir[64], ep[128], pub_ep[160];
+    temp_endpoint(dir, sizeof dir, ep, sizeof ep);
+    void *ctx = zmq_ctx_new();
+    assert_non_null(ctx);
+    void *pub = pub_open(ctx, dir, pub_ep, sizeof pub_ep);
+    pid_t pid =
+        survey_spawn(dir, (const char *[]){"watch", "--watch-endpoint", pub_ep,
+                                           "-s", "s", "--count", "2", NULL});
+    Survey__V1__Snapshot *s = sample_snapshot(true);
+    int64_t deadline = clock_ms() + 20000;
+    int status = 0;
+    pid_t got = 0;
+    /* publish until the subscriber has had its two (a subscriber that
+     * connects late misses what went before: keep going) */
+    for (uint64_t v = 1; got == 0 && clock_ms() < deadline; v++) {
+        s->version = 1000 + v;
+        publish(pub, "s2", s); /* another survey sharing the prefix */
+        s->version = v;
+        publish(pub, "s", s);
+        sleep_ms(20);
+        got = waitpid(pid, &status, WNOHANG);
+    }
+    assert_int_equal(got, pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    char path[128];
+    snprintf(path, sizeof path, "%s/survey.out", dir);
+    char *out = slurp_file(path);
+    snprintf(path, sizeof path, "%s/survey.err", dir);
+    char *err = slurp_file(path);
+    assert_string_equal(err, "");
+    assert_int_equal(count_lines_starting(out, "2026-11-24T22:00:00.123Z s "
+                                               "version "),
+                     2);
+    unsigned long v1, v2;
+    const char *second = strchr(out, '\n');
+    assert_non_null(second);
+    assert_int_equal(sscanf(out, "2026-11-24T22:00:00.123Z s version %lu", &v1),
+                     1);
+    assert_int_equal(
+        sscanf(second + 1, "2026-11-24T22:00:00.123Z s version %lu", &v2), 1);
+    assert_int_equal(v2, v1 + 1);
+    assert_true(v1 < 1000);
+    expect_contains(out, " sequence 17 digest 001122334455 trigger changes | "
+                         "相談支援事業 43%, 相談, \"窓口\" - | complete 1, "
+                         "incomplete 1, not started 1\n");
+    assert_int_equal(out[strlen(out) - 1], '\n');
+    assert_ptr_equal(strchr(second + 1, '\n'), out + strlen(out) - 1);
+    free(out);
+    free(err);
+    survey__v1__snapshot__free_unpacked(s, NULL);
+    assert_int_equal(zmq_close(pub), 0);
+    assert_int_equal(zmq_ctx_term(ctx), 0);
+    remove_dir(dir);
+}
+
+/* Without --count, SIGTERM ends it with exit 0; junk is skipped with a
+ * warning. */
+static void test_cli_watch_sigterm(void **state)
+{
+    (void)state;
+    char dir[64], ep[128], pub_ep[160], path[128];
+    temp_endpoint(dir, sizeof dir, ep, sizeof ep);
+    void *ctx = zmq_ctx_new();
+    assert_non_null(ctx);
+    void *pub = pub_open(ctx, dir, pub_ep, sizeof pub_ep);
+    pid_t pid = survey_spawn(
+        dir, (const char *[]){"watch", "--watch-endpoint", pub_ep, NULL});
+    Survey__V1__Snapshot *s = sample_snapshot(true);
+    snprintf(path, sizeof path, "%s/survey.out", dir);
+    int64_t deadline = clock_ms() + 20000;
+    bool seen = false;
+    while (!seen && clock_ms() < deadline) {
+        assert_true(zmq_send(pub, "s", 1, ZMQ_SNDMORE) >= 0);
+        assert_true(zmq_send(pub, "\xff\xff\xff", 3, 0) >= 0);
+        publish(pub, "other", s);
+        sleep_ms(20);
+        char *out = slurp_file(path);
+        seen = strchr(out, '\n') != NULL;
+        free(out);
+    }
+    assert_true(seen);
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    run_result r = survey_wait(dir, pid);
+    assert_int_equal(r.code, 0);
+    expect_contains(r.out, "Z s version 4 sequence 17 "); /* topic "other" */
+    expect_contains(r.err, "survey: watch: skipped an undecodable snapshot "
+                           "(3 bytes)\n");
+    result_free(&r);
+    survey__v1__snapshot__free_unpacked(s, NULL);
+    assert_int_equal(zmq_close(pub), 0);
+    assert_int_equal(zmq_ctx_term(ctx), 0);
+    remove_dir(dir);
+}
+
+static void test_cli_usage_aggregation(void **state)
+{
+    (void)state;
+    char dir[64], ep[128];
+    temp_endpoint(dir, sizeof dir, ep, sizeof ep);
+    run_result r = survey_run(dir, (const char *[]){"--help", NULL});
+    assert_int_equal(r.code, 0);
+    static const char *const words[] = {"snapshot",
+                                        "status",
+                                        "rerun",
+                                        "watch",
+                                        "--version N",
+                                        "--format FORMAT",
+                                        "--output FILE",
+                                        "--new",
+                                        "--wait-timeout MS",
+                                        "--watch-endpoint EP",
+                                        "--count N",
+                                        "SURVEY_WATCH_ENDPOINT",
+                                        "tcp://127.0.0.1:5556",
+                                        "text, md, csv or json"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        expect_contains(r.out, words[i]);
+    result_free(&r);
+    static const char *const cmds[] = {"snapshot", "status", "rerun", "watch"};
+    for (size_t i = 0; i < 4; i++) {
+        r = survey_run(dir, (const char *[]){cmds[i], "--help", NULL});
+        assert_int_equal(r.code, 0);
+        char want[64];
+        snprintf(want, sizeof want, "Usage: survey [OPTIONS] %s\n", cmds[i]);
+        expect_contains(r.out, want);
+        expect_contains(r.out, "  3  no reply");
+        result_free(&r);
+    }
+
+    const char *const *bad[] = {
+        (const char *[]){"status", "x", NULL},
+        (const char *[]){"snapshot", "--format", "xml", NULL},
+        (const char *[]){"snapshot", "--version", "0", NULL},
+        (const char *[]){"snapshot", "--version", "-1", NULL},
+        (const char *[]){"snapshot", "--version", "2", "--new", NULL},
+        (const char *[]){"snapshot", "--wait-timeout", "5", NULL},
+        (const char *[]){"status", "--format", "csv", NULL},
+        (const char *[]){"rerun", "--wait-timeout", "0", NULL},
+        (const char *[]){"rerun", "--count", "2", NULL},
+        (const char *[]){"watch", "--count", "0", NULL},
+        (const char *[]){"watch", "-o", "x", NULL},
+        (const char *[]){"get", "--new", "a", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = survey_run(dir, bad[i]);
+        if (r.code != 2)
+            fail_msg("case %zu: exit %d, stderr: %s", i, r.code, r.err);
+        assert_true(strlen(r.err) > 0);
+        assert_int_equal(strlen(r.out), 0);
+        result_free(&r);
+    }
+    r = survey_run(dir, (const char *[]){"rerun", "--count", "2", NULL});
+    assert_string_equal(r.err, "survey: --count is an option of watch, not "
+                               "rerun\nTry 'survey --help'.\n");
+    result_free(&r);
+
+    /* nobody there: exit 3 */
+    r = survey_run(dir, (const char *[]){"-e", ep, "--timeout", "50",
+                                         "--retries", "0", "snapshot", NULL});
+    assert_int_equal(r.code, 3);
+    result_free(&r);
+    remove_dir(dir);
+}
+
 #ifdef SV_HAVE_COLLECTOR
 
 /* A collector of its own for each test, stopped and removed even when the
@@ -1324,27 +2474,6 @@ static void test_cli_submit_invalid(void **state)
     result_free(&r);
 }
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static size_t count_lines_starting(const char *text, const char *prefix)
-{
-    size_t n = 0;
-    size_t len = strlen(prefix);
-    for (const char *p = text; p != NULL && *p != '\0';) {
-        if (strncmp(p, prefix, len) == 0)
-            n++;
-        p = strchr(p, '\n');
-        if (p != NULL)
-            p++;
-    }
-    return n;
-}
-
 static void test_cli_lazy_pirate(void **state)
 {
     sv_harness *h = *state;
@@ -1436,6 +2565,135 @@ static void test_cli_load_responses(void **state)
     result_free(&r);
 }
 
+#ifdef SV_HAVE_AGGREGATOR
+
+/* Runs `survey -e ENDPOINT snapshot --new` (a snapshot, so a publication)
+ * until the watcher pid has exited; returns its wait status. */
+static int nudge_until_exit(const sv_harness *h, pid_t pid)
+{
+    int status = 0;
+    int64_t deadline = clock_ms() + 60000;
+    while (clock_ms() < deadline) {
+        pid_t got = waitpid(pid, &status, WNOHANG);
+        if (got == pid)
+            return status;
+        run_result r =
+            survey_run(h->dir, (const char *[]){"-e", h->endpoint, "snapshot",
+                                                "--new", "-f", "csv", NULL});
+        result_free(&r);
+        sleep_ms(200);
+    }
+    fail_msg("watch did not end");
+    return -1;
+}
+
+/* The real collector and aggregator: no snapshot yet, a rerun nobody
+ * answers, then the aggregator, the seed responses, watch, rerun, and the
+ * report's 1-5 figures (97% 98% 64% 12% 53% 15% 11% 30%). */
+static void test_cli_aggregation_end_to_end(void **state)
+{
+    sv_harness *h = *state;
+    run_result r =
+        survey_run(h->dir, (const char *[]){"-e", h->endpoint, "status", NULL});
+    assert_int_equal(r.code, 1);
+    expect_contains(r.err, "no snapshot of shoman-jiritsu-r6 yet");
+    result_free(&r);
+    r = survey_run(h->dir, (const char *[]){"-e", h->endpoint, "rerun",
+                                            "--wait-timeout", "200", NULL});
+    assert_int_equal(r.code, 3);
+    expect_contains(r.err, "survey: rerun queued at sequence ");
+    expect_contains(r.err, "; no snapshot yet (is survey-aggregator "
+                           "running?)\n");
+    result_free(&r);
+
+    assert_int_equal(sv_harness_start_aggregator(h, NULL), 0);
+    char wdir[200];
+    snprintf(wdir, sizeof wdir, "%s/watch", h->dir);
+    assert_int_equal(mkdir(wdir, 0700), 0);
+    pid_t watch =
+        survey_spawn(wdir, (const char *[]){"watch", "--watch-endpoint",
+                                            h->publish, "--count", "1", NULL});
+    const char *file = SV_SOURCE_DIR "/data/r6/responses.jsonl";
+    r = survey_run(h->dir,
+                   (const char *[]){"-e", h->endpoint, "load", file, NULL});
+    assert_int_equal(r.code, 0);
+    result_free(&r);
+    r = survey_run(h->dir, (const char *[]){"-e", h->endpoint, "rerun", NULL});
+    if (r.code != 0)
+        fail_msg("rerun: exit %d: %s", r.code, r.err);
+    assert_memory_equal(r.out, "snapshot ", 9);
+    expect_contains(r.out, " (sequence ");
+    result_free(&r);
+
+    int status = nudge_until_exit(h, watch);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    run_result w = {0, NULL, NULL};
+    char path[256];
+    snprintf(path, sizeof path, "%s/survey.out", wdir);
+    w.out = slurp_file(path);
+    snprintf(path, sizeof path, "%s/survey.err", wdir);
+    w.err = slurp_file(path);
+    assert_string_equal(w.err, "");
+    assert_int_equal(count_lines_starting(w.out, "20"), 1);
+    expect_contains(w.out, " shoman-jiritsu-r6 version ");
+    expect_contains(w.out, " | 相談支援事業 ");
+    expect_contains(w.out, " | complete ");
+    result_free(&w);
+
+    r = survey_run(h->dir, (const char *[]){"-e", h->endpoint, "snapshot", "-f",
+                                            "csv", NULL});
+    assert_int_equal(r.code, 0);
+    static const char *const rates[] = {
+        "rates,consult,yes,相談支援事業,all,133,137,97\n",
+        "rates,supporter,yes,自立支援員の配置（自立支援員による支援）,all,134,"
+        "137,98\n",
+        "rates,fact_finding,yes,実態把握事業,all,88,137,64\n",
+        "rates,care_support,yes,療養生活支援事業,all,17,137,12\n",
+        "rates,peer_exchange,yes,相互交流支援事業,all,73,137,53\n",
+        "rates,employment,yes,就職支援事業,all,20,137,15\n",
+        "rates,carer_support,yes,介護者支援事業,all,15,137,11\n",
+        "rates,other_support,yes,その他の自立支援事業,all,41,137,30\n"};
+    assert_memory_equal(r.out, SV_CSV_HEADER "\n", strlen(SV_CSV_HEADER) + 1);
+    for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++)
+        expect_contains(r.out, rates[i]);
+    expect_contains(r.out, "\nmatrix_total,holders,,");
+    expect_contains(r.out, "\ncompleteness,,not_started,未回答,all,0,137,\n");
+    result_free(&r);
+
+    r = survey_run(h->dir,
+                   (const char *[]){"-e", h->endpoint, "snapshot", NULL});
+    assert_int_equal(r.code, 0);
+    expect_contains(r.out, "97% (133/137)\n");
+    expect_contains(r.out, "\n 1  北海道 ");
+    expect_contains(r.out, " 2,203  ○");
+    result_free(&r);
+
+    r = survey_run(h->dir, (const char *[]){"-e", h->endpoint, "snapshot", "-f",
+                                            "json", NULL});
+    assert_int_equal(r.code, 0);
+    json_error_t jerr;
+    json_t *doc = json_loads(r.out, 0, &jerr);
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(doc, "survey")),
+                        "shoman-jiritsu-r6");
+    assert_int_equal(strlen(json_string_value(json_object_get(doc, "digest"))),
+                     64);
+    assert_int_equal(json_array_size(json_object_get(
+                         json_object_get(doc, "matrix"), "rows")),
+                     137);
+    json_decref(doc);
+    result_free(&r);
+
+    r = survey_run(h->dir, (const char *[]){"-e", h->endpoint, "status", NULL});
+    assert_int_equal(r.code, 0);
+    assert_memory_equal(r.out, "shoman-jiritsu-r6: snapshot ", 28);
+    expect_contains(r.out, "not started (0):\n  none\n");
+    expect_contains(r.out, "incomplete (134):\n");
+    result_free(&r);
+}
+
+#endif /* SV_HAVE_AGGREGATOR */
 #endif /* SV_HAVE_COLLECTOR */
 
 int main(void)
@@ -1457,6 +2715,20 @@ int main(void)
         cmocka_unit_test(test_rpc_pipeline),
         cmocka_unit_test(test_cli_usage),
         cmocka_unit_test(test_cli_load_unanswered),
+        cmocka_unit_test(test_display_width),
+        cmocka_unit_test(test_figures),
+        cmocka_unit_test(test_csv_quoting),
+        cmocka_unit_test(test_snapshot_csv),
+        cmocka_unit_test(test_snapshot_md),
+        cmocka_unit_test(test_snapshot_text),
+        cmocka_unit_test(test_snapshot_json),
+        cmocka_unit_test(test_watch_summary),
+        cmocka_unit_test(test_completeness_english),
+        cmocka_unit_test(test_cli_usage_aggregation),
+        cmocka_unit_test(test_cli_rerun_and_snapshots),
+        cmocka_unit_test(test_cli_rerun_times_out),
+        cmocka_unit_test(test_cli_watch_count),
+        cmocka_unit_test(test_cli_watch_sigterm),
 #ifdef SV_HAVE_COLLECTOR
         cmocka_unit_test_setup_teardown(test_cli_submit_get_history,
                                         collector_up, collector_down),
@@ -1468,6 +2740,10 @@ int main(void)
                                         collector_down),
         cmocka_unit_test_setup_teardown(test_cli_load_responses, collector_up,
                                         collector_down),
+#ifdef SV_HAVE_AGGREGATOR
+        cmocka_unit_test_setup_teardown(test_cli_aggregation_end_to_end,
+                                        collector_up, collector_down),
+#endif
 #endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,7 @@
 # Run as root. Does nothing (and needs no network) when they are installed.
 set -euo pipefail
 packages=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config libxlsxwriter-dev python3-openpyxl
   libzmq3-dev libsodium-dev libprotobuf-c-dev protobuf-c-compiler
   liblmdb-dev lmdb-utils libjansson-dev libcsv-dev uuid-dev libcmocka-dev
   libinih-dev docker-compose

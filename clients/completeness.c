@@ -1,0 +1,126 @@
+/* completeness.c: see completeness.h. */
+#include "completeness.h"
+
+#include "figures.h"
+
+#include <stdbool.h>
+
+typedef struct {
+    const char *columns[7];
+    const char *not_started;
+    const char *incomplete;
+    const char *missing; /* before the question names */
+    const char *none;
+} words;
+
+static const words japanese = {
+    {"区分", "対象", "完了", "回答途中", "未回答", "回答率", "完了率"},
+    "未回答",
+    "回答途中",
+    "未回答の設問: ",
+    "（なし）"};
+
+static const words english = {{"type", "expected", "complete", "incomplete",
+                               "not started", "response rate", "complete rate"},
+                              "not started",
+                              "incomplete",
+                              "missing: ",
+                              "none"};
+
+static sv_status write_figures(FILE *out, const Survey__V1__Completeness *c,
+                               sv_table_style style, sv_lang lang,
+                               const words *w, sv_error *err)
+{
+    sv_table *t = sv_table_new(7);
+    if (t == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < 7; i++) {
+        sv_table_cell(t, w->columns[i]);
+        if (i > 0)
+            sv_table_align(t, i, SV_ALIGN_RIGHT);
+    }
+    for (size_t i = 0; i < c->n_figures; i++) {
+        const Survey__V1__CompletenessFigure *f = c->figures[i];
+        char a[32], b[32];
+        sv_table_row(t);
+        sv_table_cell(t, lang == SV_LANG_JA
+                             ? sv_fig_type_name(f->respondent_type)
+                             : f->respondent_type);
+        sv_table_cellf(t, "%u", (unsigned)f->expected);
+        sv_table_cellf(t, "%u", (unsigned)f->complete);
+        sv_table_cellf(t, "%u", (unsigned)f->incomplete);
+        sv_table_cellf(t, "%u", (unsigned)f->not_started);
+        sv_table_cell(t, sv_fig_percent(f->response_rate, a, sizeof a));
+        sv_table_cell(t, sv_fig_percent(f->complete_rate, b, sizeof b));
+    }
+    sv_status st = sv_table_write(t, out, style, err);
+    sv_table_destroy(&t);
+    return st;
+}
+
+/* Writes text as a list item's body (escaped in Markdown). */
+static void put(FILE *out, sv_table_style style, const char *text)
+{
+    if (style == SV_TABLE_MARKDOWN)
+        sv_table_md_escape(out, text);
+    else
+        fputs(text, out);
+}
+
+static void write_one(FILE *out, const Survey__V1__RespondentStatus *r,
+                      sv_table_style style, const words *w)
+{
+    fputs(style == SV_TABLE_MARKDOWN ? "- " : "  ", out);
+    put(out, style, r->name[0] != '\0' ? r->name : r->respondent);
+    fputs(" (", out);
+    put(out, style, r->respondent);
+    fputc(')', out);
+    if (r->n_missing > 0) {
+        fputs(": ", out);
+        fputs(w->missing, out);
+        for (size_t i = 0; i < r->n_missing; i++) {
+            if (i > 0)
+                fputs(", ", out);
+            put(out, style, r->missing[i]);
+        }
+    }
+    fputc('\n', out);
+}
+
+static void write_list(FILE *out, const Survey__V1__Completeness *c,
+                       Survey__V1__RespondentStatus__State state,
+                       const char *title, sv_table_style style, const words *w)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_respondents; i++) {
+        if (c->respondents[i]->state == state)
+            n++;
+    }
+    if (style == SV_TABLE_MARKDOWN)
+        fprintf(out, "**%s (%zu)**\n\n", title, n);
+    else
+        fprintf(out, "%s (%zu):\n", title, n);
+    if (n == 0)
+        fprintf(out, "%s%s\n", style == SV_TABLE_MARKDOWN ? "" : "  ", w->none);
+    for (size_t i = 0; i < c->n_respondents; i++) {
+        if (c->respondents[i]->state == state)
+            write_one(out, c->respondents[i], style, w);
+    }
+}
+
+sv_status sv_completeness_write(FILE *out, const Survey__V1__Completeness *c,
+                                sv_table_style style, sv_lang lang,
+                                sv_error *err)
+{
+    const words *w = lang == SV_LANG_JA ? &japanese : &english;
+    sv_status st = write_figures(out, c, style, lang, w, err);
+    if (st != SV_OK)
+        return st;
+    fputc('\n', out);
+    write_list(out, c, SURVEY__V1__RESPONDENT_STATUS__STATE__NOT_STARTED,
+               w->not_started, style, w);
+    fputc('\n', out);
+    write_list(out, c, SURVEY__V1__RESPONDENT_STATUS__STATE__INCOMPLETE,
+               w->incomplete, style, w);
+    return SV_OK;
+}

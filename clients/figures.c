@@ -1,0 +1,111 @@
+/* figures.c: see figures.h. */
+#include "figures.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+char *sv_fig_percent(const char *percent, char *buf, size_t size)
+{
+    if (percent == NULL || percent[0] == '\0')
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, "%s%%", percent);
+    return buf;
+}
+
+char *sv_fig_rate(const Survey__V1__Figure *f, char *buf, size_t size)
+{
+    char pct[32];
+    snprintf(buf, size, "%s (%u/%u)",
+             sv_fig_percent(f->percent, pct, sizeof pct), (unsigned)f->count,
+             (unsigned)f->n);
+    return buf;
+}
+
+char *sv_fig_thousands(int64_t v, char *buf, size_t size)
+{
+    char digits[24];
+    /* the magnitude as unsigned: INT64_MIN has no positive int64 */
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    int len = snprintf(digits, sizeof digits, "%llu", (unsigned long long)mag);
+    char out[40];
+    size_t o = 0;
+    if (v < 0)
+        out[o++] = '-';
+    for (int i = 0; i < len; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = digits[i];
+    }
+    out[o] = '\0';
+    snprintf(buf, size, "%s", out);
+    return buf;
+}
+
+/* True if s is an optional '-' and 1-18 decimal digits. */
+static bool is_integer(const char *s)
+{
+    if (*s == '-')
+        s++;
+    size_t n = strspn(s, "0123456789");
+    return n > 0 && n <= 18 && s[n] == '\0';
+}
+
+const char *sv_fig_cell(const char *cell, char *buf, size_t size)
+{
+    if (!is_integer(cell))
+        return cell;
+    long long v = 0;
+    bool neg = cell[0] == '-';
+    for (const char *p = neg ? cell + 1 : cell; *p != '\0'; p++)
+        v = v * 10 + (*p - '0');
+    return sv_fig_thousands(neg ? -v : v, buf, size);
+}
+
+char *sv_fig_digest(ProtobufCBinaryData digest, size_t max_digits, char *buf,
+                    size_t size)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    if (size == 0)
+        return buf;
+    for (size_t i = 0; i < digest.len; i++) {
+        if (o + 2 >= size || (max_digits > 0 && o + 2 > max_digits))
+            break;
+        buf[o++] = hex[digest.data[i] >> 4];
+        buf[o++] = hex[digest.data[i] & 0x0F];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+const Survey__V1__Figure *sv_fig_find(Survey__V1__Figure *const *figs, size_t n,
+                                      const char *respondent_type)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (figs[i] != NULL &&
+            strcmp(figs[i]->respondent_type, respondent_type) == 0)
+            return figs[i];
+    }
+    return NULL;
+}
+
+const Survey__V1__CompletenessFigure *
+sv_fig_find_completeness(const Survey__V1__Completeness *c,
+                         const char *respondent_type)
+{
+    if (c == NULL)
+        return NULL;
+    for (size_t i = 0; i < c->n_figures; i++) {
+        if (c->figures[i] != NULL &&
+            strcmp(c->figures[i]->respondent_type, respondent_type) == 0)
+            return c->figures[i];
+    }
+    return NULL;
+}
+
+const char *sv_fig_type_name(const char *respondent_type)
+{
+    return strcmp(respondent_type, "all") == 0 ? "全体" : respondent_type;
+}

@@ -198,6 +198,41 @@ done:
 }
 
 typedef struct {
+    const char *survey;
+    uint64_t until;
+    bool *rerun;
+    bool *snapshot;
+} request_ctx;
+
+static int note_request(void *ctx, uint64_t sequence,
+                        const Survey__Store__V1__Change *change)
+{
+    request_ctx *c = ctx;
+    if (sequence > c->until)
+        return 1;
+    if (strcmp(change->survey, c->survey) != 0)
+        return 0;
+    if (change->kind == SURVEY__STORE__V1__CHANGE__KIND__RERUN)
+        *c->rerun = true;
+    else if (change->kind == SURVEY__STORE__V1__CHANGE__KIND__SNAPSHOT)
+        *c->snapshot = true;
+    return 0;
+}
+
+sv_status sv_engine_requests_since_snapshot(sv_engine *e, bool *rerun,
+                                            bool *snapshot, sv_error *err)
+{
+    *rerun = false;
+    *snapshot = false;
+    request_ctx c = {.survey = sv_questionnaire_id(e->q),
+                     .until = e->position,
+                     .rerun = rerun,
+                     .snapshot = snapshot};
+    return sv_store_changes(e->store, e->snap_sequence, 0, note_request, &c,
+                            err);
+}
+
+typedef struct {
     sv_view *view;
     const char *survey;
 } text_ctx;

@@ -53,6 +53,12 @@ sv_status sv_engine_follow(sv_engine *e, sv_engine_events *ev, sv_error *err);
 sv_status sv_engine_snapshot(sv_engine *e, const char *trigger,
                              Survey__V1__Snapshot **out, sv_error *err);
 
+/* Whether RERUN or SNAPSHOT requests were logged after the last snapshot's
+ * sequence (up to the position): requests made while the aggregator was
+ * down, answered by the snapshot made at start. */
+sv_status sv_engine_requests_since_snapshot(sv_engine *e, bool *rerun,
+                                            bool *snapshot, sv_error *err);
+
 /* The last change-log sequence the report reflects. */
 uint64_t sv_engine_position(const sv_engine *e);
 

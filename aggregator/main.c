@@ -302,13 +302,23 @@ static sv_status start_engines(followed *fs, size_t n, void *pub, sv_error *err)
                (unsigned long long)sv_engine_position(fs[i].engine),
                (unsigned long long)sv_engine_snapshot_sequence(fs[i].engine),
                (unsigned long long)sv_engine_snapshot_version(fs[i].engine));
-        if (sv_engine_snapshot_version(fs[i].engine) == 0 ||
-            sv_engine_position(fs[i].engine) >
-                sv_engine_snapshot_sequence(fs[i].engine)) {
-            st = make_snapshot(&fs[i], pub, "changes", err);
-            if (st != SV_OK)
-                return st;
-        }
+        if (sv_engine_snapshot_version(fs[i].engine) > 0 &&
+            sv_engine_position(fs[i].engine) <=
+                sv_engine_snapshot_sequence(fs[i].engine))
+            continue;
+        bool rerun = false, request = false;
+        st = sv_engine_requests_since_snapshot(fs[i].engine, &rerun, &request,
+                                               err);
+        if (st != SV_OK)
+            return st;
+        /* the start itself was a full rebuild: it answers any request */
+        st = make_snapshot(&fs[i], pub,
+                           rerun     ? "rerun"
+                           : request ? "request"
+                                     : "changes",
+                           err);
+        if (st != SV_OK)
+            return st;
     }
     return SV_OK;
 }

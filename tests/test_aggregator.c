@@ -344,11 +344,24 @@ static void test_restart_from_watermark(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 
     uint64_t seq = correct_holders(h->endpoint, HOKKAIDO, 2205, "fix-2");
+    /* a rerun asked for while the aggregator is down is not lost */
+    Survey__V1__RerunRequest r = SURVEY__V1__RERUN_REQUEST__INIT;
+    Survey__V1__Request req = SURVEY__V1__REQUEST__INIT;
+    r.full = true;
+    req.body_case = SURVEY__V1__REQUEST__BODY_RERUN;
+    req.rerun = &r;
+    Survey__V1__Reply *queued = call(h->endpoint, &req);
+    assert_int_equal(queued->body_case, SURVEY__V1__REPLY__BODY_QUEUED);
+    assert_true(queued->queued->sequence > seq);
+    seq = queued->queued->sequence;
+    free_reply(queued);
+
     const char *const agg[] = {"--debounce", "50", NULL};
     assert_int_equal(sv_harness_start_aggregator(h, agg), 0);
     Survey__V1__Reply *after = wait_snapshot(h->endpoint, seq);
     assert_int_equal(after->snapshot->version, version + 1);
     assert_int_equal(holders_total(after->snapshot), 109421);
+    assert_string_equal(after->snapshot->trigger, "rerun");
     free_reply(after);
 }
 

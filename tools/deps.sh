@@ -8,6 +8,7 @@ packages=(
   liblmdb-dev lmdb-utils libjansson-dev libcsv-dev uuid-dev libcmocka-dev
   libinih-dev docker-compose
   protobuf-compiler python3 python3-zmq python3-protobuf
+  chromium fonts-ipafont
 )
 missing=()
 for p in "${packages[@]}"; do

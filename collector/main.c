@@ -22,12 +22,27 @@
 #define SV_DEFAULT_SURVEY_DIR "/usr/share/survey"
 #endif
 
-static volatile sig_atomic_t stop_requested;
+static sv_server_signals signals;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    if (sig == SIGHUP)
+        signals.reload = 1;
+    else
+        signals.stop = 1;
+}
+
+/* Plain (unauthenticated) mode is only for endpoints no other machine can
+ * reach: loopback TCP, ipc:// and inproc://. */
+static bool local_only(const char *endpoint)
+{
+    static const char *const allowed[] = {"ipc://", "inproc://", "tcp://127.",
+                                          "tcp://localhost:", "tcp://[::1]:"};
+    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++) {
+        if (strncmp(endpoint, allowed[i], strlen(allowed[i])) == 0)
+            return true;
+    }
+    return false;
 }
 
 static void usage(FILE *out)
@@ -64,6 +79,15 @@ static void usage(FILE *out)
         "larger ones get\n"
         "                      TOO_LARGE, and over 4x that the "
         "connection is dropped.\n"
+        "  --server-secret FILE  the server's CURVE secret certificate "
+        "(survey keygen).\n"
+        "  --clients FILE      client key registry: one line per key "
+        "\"identity role\n"
+        "                      public-key\", role respondent or admin; "
+        "SIGHUP reloads it.\n"
+        "  --no-auth           plain mode without CURVE, only on loopback "
+        "or ipc://.\n"
+        "                      Authentication is on by default.\n"
         "  --config FILE       read these options from the INI section\n"
         "                      [survey-collector] of FILE (key = option "
         "name);\n"
@@ -119,6 +143,7 @@ static int run(int argc, char **argv)
     };
     const char *survey_dir = SV_DEFAULT_SURVEY_DIR;
     const char *notify = NULL;
+    bool no_auth = false;
     char notify_default[4096];
     static const struct option longopts[] = {
         {"data", required_argument, NULL, 'd'},
@@ -128,6 +153,9 @@ static int run(int argc, char **argv)
         {"batch", required_argument, NULL, 'b'},
         {"max-request", required_argument, NULL, 'r'},
         {"notify", required_argument, NULL, 'n'},
+        {"server-secret", required_argument, NULL, 'S'},
+        {"clients", required_argument, NULL, 'C'},
+        {"no-auth", no_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
@@ -141,6 +169,15 @@ static int run(int argc, char **argv)
             break;
         case 's':
             survey_dir = optarg;
+            break;
+        case 'S':
+            opt.server_secret = optarg;
+            break;
+        case 'C':
+            opt.clients = optarg;
+            break;
+        case 'A':
+            no_auth = true;
             break;
         case 'n':
             notify = optarg;
@@ -185,6 +222,20 @@ static int run(int argc, char **argv)
         notify = notify_default;
     }
     opt.notify_endpoint = strcmp(notify, "none") == 0 ? NULL : notify;
+    if (no_auth && !local_only(opt.endpoint)) {
+        fprintf(stderr,
+                PROGRAM ": refusing --no-auth on %s: plain mode is only for "
+                        "loopback (tcp://127.0.0.1) or ipc://\n",
+                opt.endpoint);
+        return 2;
+    }
+    if (!no_auth && (opt.server_secret == NULL || opt.clients == NULL)) {
+        fprintf(stderr, PROGRAM ": authentication is on: give --server-secret "
+                                "FILE and --clients FILE (or --no-auth on "
+                                "loopback)\n");
+        return 2;
+    }
+    opt.auth = !no_auth;
 
     sv_log(PROGRAM, "starting (data %s, surveys %s)", opt.data_dir, survey_dir);
     sv_error err = {{0}};
@@ -203,15 +254,18 @@ static int run(int argc, char **argv)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     if (sigemptyset(&sa.sa_mask) != 0 || sigaction(SIGINT, &sa, NULL) != 0 ||
-        sigaction(SIGTERM, &sa, NULL) != 0) {
+        sigaction(SIGTERM, &sa, NULL) != 0 ||
+        sigaction(SIGHUP, &sa, NULL) != 0) {
         sv_log(PROGRAM, "cannot install signal handlers: %s", strerror(errno));
         goto done;
     }
     char ids[512];
     sv_registry_ids(reg, ids, sizeof ids);
+    sv_log(PROGRAM, "authentication: %s",
+           opt.auth ? "CURVE, client keys from the registry" : "off (plain)");
     sv_log(PROGRAM, "ready on %s (surveys: %s)", sv_server_endpoint(server),
            ids);
-    if (sv_server_run(server, &stop_requested, &err) != SV_OK) {
+    if (sv_server_run(server, &signals, &err) != SV_OK) {
         sv_log(PROGRAM, "stopped on error: %s", err.msg);
         goto done;
     }

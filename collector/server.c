@@ -1,7 +1,9 @@
 /* server.c: see server.h. */
 #include "server.h"
 
+#include "auth.h"
 #include "compact.h"
+#include "keyfile.h"
 #include "log.h"
 #include "reads.h"
 #include "reply.h"
@@ -30,6 +32,7 @@ struct sv_server {
     char endpoint[512];
     struct pending *pending; /* owned, max_batch entries */
     void *notify;            /* owned PUB socket: commit notices */
+    sv_auth *auth;           /* owned; NULL when authentication is off */
     uint64_t notified;       /* last sequence announced */
     sv_value *values;        /* owned scratch: one per question */
     bool *relevant;          /* owned scratch: one per question */
@@ -46,8 +49,9 @@ typedef enum {
 struct pending {
     uint8_t id[MAX_ID_BYTES]; /* ROUTER routing id */
     size_t id_len;
-    bool delimiter; /* the client sent an empty frame first (REQ) */
-    char peer[64];  /* for logs and the submitter identity */
+    bool delimiter;    /* the client sent an empty frame first (REQ) */
+    char peer[64];     /* transport address, for logs */
+    char identity[96]; /* who: the ZAP User-Id, or anonymous@peer */
     uint64_t request_id;
     Survey__V1__Request *req; /* owned; NULL if undecodable */
     const sv_questionnaire *q;
@@ -113,6 +117,46 @@ static void announce(sv_server *s, uint64_t sequence)
     s->notified = sequence;
 }
 
+/* CURVE on the ROUTER socket, with the ZAP handler that maps client keys
+ * to identities. Nothing to do with authentication off. */
+static sv_status setup_curve(sv_server *s, const sv_server_options *opt,
+                             sv_error *err)
+{
+    if (!opt->auth)
+        return SV_OK;
+    char public_key[SV_Z85_KEY_LEN + 1], secret_key[SV_Z85_KEY_LEN + 1];
+    sv_status st =
+        sv_keyfile_read(opt->server_secret, public_key, secret_key, err);
+    if (st != SV_OK)
+        return st;
+    st = sv_auth_new(&s->auth, s->ctx, opt->clients, err);
+    if (st != SV_OK)
+        return st;
+    int one = 1;
+    if (zmq_setsockopt(s->router, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
+        zmq_setsockopt(s->router, ZMQ_CURVE_SECRETKEY, secret_key,
+                       SV_Z85_KEY_LEN) != 0 ||
+        zmq_setsockopt(s->router, ZMQ_ZAP_DOMAIN, "survey", 6) != 0)
+        return zmq_fail(err, "CURVE server setup");
+    return SV_OK;
+}
+
+sv_status sv_server_reload(sv_server *s, sv_error *err)
+{
+    if (s->auth == NULL)
+        return SV_OK;
+    sv_status st = sv_auth_reload(s->auth, err);
+    if (st == SV_OK)
+        sv_log(PROGRAM, "client key registry reloaded: %zu keys",
+               sv_auth_count(s->auth));
+    return st;
+}
+
+size_t sv_server_key_count(sv_server *s)
+{
+    return s->auth != NULL ? sv_auth_count(s->auth) : 0;
+}
+
 sv_status sv_server_new(sv_server **out, const sv_server_options *opt,
                         const sv_registry *reg, sv_error *err)
 {
@@ -157,6 +201,9 @@ sv_status sv_server_new(sv_server **out, const sv_server_options *opt,
         st = zmq_fail(err, "zmq_setsockopt");
         goto fail;
     }
+    st = setup_curve(s, opt, err);
+    if (st != SV_OK)
+        goto fail;
     if (zmq_bind(s->router, opt->endpoint) != 0) {
         st = sv_fail(err, SV_ERR_ZMQ, "cannot bind %s: %s", opt->endpoint,
                      zmq_strerror(zmq_errno()));
@@ -191,6 +238,7 @@ void sv_server_destroy(sv_server **self)
         sv_log(PROGRAM, "zmq_close: %s", zmq_strerror(zmq_errno()));
     if (s->router != NULL && zmq_close(s->router) != 0)
         sv_log(PROGRAM, "zmq_close: %s", zmq_strerror(zmq_errno()));
+    sv_auth_destroy(&s->auth);
     if (s->ctx != NULL && zmq_ctx_term(s->ctx) != 0)
         sv_log(PROGRAM, "zmq_ctx_term: %s", zmq_strerror(zmq_errno()));
     sv_store_destroy(&s->store);
@@ -272,6 +320,20 @@ static void set_store_error(struct pending *p, sv_status st,
 
 /* ---- receiving -------------------------------------------------------- */
 
+/* Without authentication the submitter is the transport's peer address.
+ * Over ipc:// libzmq reports "localhost:UID:GID:PID"; the PID is left out
+ * so that the same user retrying from a new process is the same submitter
+ * (the submitter is part of the idempotency digest). */
+static void anonymous_identity(const char *peer, char *out, size_t len)
+{
+    const char *first = strchr(peer, ':');
+    const char *last = strrchr(peer, ':');
+    size_t keep = strlen(peer);
+    if (strncmp(peer, "localhost:", 10) == 0 && first != last)
+        keep = (size_t)(last - peer);
+    snprintf(out, len, "anonymous@%.*s", (int)keep, peer);
+}
+
 /* Receives one whole multipart message into p. Returns 1 when a request was
  * taken, 0 when none is waiting (flags has ZMQ_DONTWAIT), -1 on error. */
 static int receive(sv_server *s, struct pending *p, int flags)
@@ -315,6 +377,12 @@ static int receive(sv_server *s, struct pending *p, int flags)
     const char *addr = zmq_msg_gets(payload, "Peer-Address");
     snprintf(p->peer, sizeof p->peer, "%s",
              addr != NULL && addr[0] != '\0' ? addr : "local");
+    const char *user =
+        s->auth != NULL ? zmq_msg_gets(payload, "User-Id") : NULL;
+    if (user != NULL && user[0] != '\0')
+        snprintf(p->identity, sizeof p->identity, "%s", user);
+    else
+        anonymous_identity(p->peer, p->identity, sizeof p->identity);
 
     size_t expected = p->delimiter ? 3 : 2;
     if (total != expected) {
@@ -373,20 +441,6 @@ static bool resolve(sv_server *s, struct pending *p, const char *survey,
     return true;
 }
 
-/* Without authentication the submitter is the transport's peer address.
- * Over ipc:// libzmq reports "localhost:UID:GID:PID"; the PID is left out
- * so that the same user retrying from a new process is the same submitter
- * (the submitter is part of the idempotency digest). */
-static void anonymous_identity(const char *peer, char *out, size_t len)
-{
-    const char *first = strchr(peer, ':');
-    const char *last = strrchr(peer, ':');
-    size_t keep = strlen(peer);
-    if (strncmp(peer, "localhost:", 10) == 0 && first != last)
-        keep = (size_t)(last - peer);
-    snprintf(out, len, "anonymous@%.*s", (int)keep, peer);
-}
-
 /* Validates a submission and, if acceptable, applies it to the batch
  * (beginning the batch on first use). */
 static void handle_submit(sv_server *s, struct pending *p, sv_batch **batch,
@@ -438,8 +492,7 @@ static void handle_submit(sv_server *s, struct pending *p, sv_batch **batch,
     if (*batch == NULL)
         st = sv_batch_begin(s->store, batch, &err);
     if (st == SV_OK) {
-        char submitter[96];
-        anonymous_identity(p->peer, submitter, sizeof submitter);
+        const char *submitter = p->identity;
         sv_questionnaire_relevance(p->q, s->values, s->relevant);
         sv_compact_encode(p->q, s->values, s->relevant, s->compact);
         sv_put put = {.sub = sub,
@@ -473,8 +526,7 @@ static void handle_rerun(sv_server *s, struct pending *p, sv_batch **batch,
     if (*batch == NULL)
         st = sv_batch_begin(s->store, batch, &err);
     if (st == SV_OK) {
-        char requester[96];
-        anonymous_identity(p->peer, requester, sizeof requester);
+        const char *requester = p->identity;
         st = sv_batch_control(*batch, sv_questionnaire_id(p->q),
                               r->full ? SV_CHANGE_RERUN : SV_CHANGE_SNAPSHOT,
                               requester, now_ms, &p->res.sequence, &err);
@@ -486,6 +538,65 @@ static void handle_rerun(sv_server *s, struct pending *p, sv_batch **batch,
     set_store_error(p, st, &err);
 }
 
+/* The respondent a request is about, or NULL for survey-wide requests. */
+static const char *subject(const Survey__V1__Request *req)
+{
+    switch (req->body_case) {
+    case SURVEY__V1__REQUEST__BODY_SUBMIT:
+        return req->submit->respondent;
+    case SURVEY__V1__REQUEST__BODY_GET:
+        return req->get->respondent;
+    case SURVEY__V1__REQUEST__BODY_HISTORY:
+        return req->history->respondent;
+    default:
+        return NULL;
+    }
+}
+
+/* Who may do what, with authentication on: a respondent submits, reads and
+ * sees the history of its own answers only; an administrator may correct
+ * any respondent (with a note), rerun, and read everything; snapshots,
+ * status and the questionnaire are open to every authenticated identity.
+ * Sets FORBIDDEN and returns false otherwise. */
+static bool authorize(sv_server *s, struct pending *p)
+{
+    if (s->auth == NULL)
+        return true;
+    sv_role role;
+    const char *name;
+    if (!sv_identity_parse(p->identity, &role, &name)) {
+        set_error(p, SURVEY__V1__ERROR__CODE__FORBIDDEN, 0, NULL, 0,
+                  "connection without an authenticated identity");
+        return false;
+    }
+    const Survey__V1__Request *req = p->req;
+    const char *about = subject(req);
+    if (role == SV_ROLE_ADMIN) {
+        if (req->body_case == SURVEY__V1__REQUEST__BODY_SUBMIT &&
+            req->submit->note[0] == '\0') {
+            set_error(p, SURVEY__V1__ERROR__CODE__FORBIDDEN, 0, NULL, 0,
+                      "%s: a correction by an administrator needs a note "
+                      "(the reason)",
+                      p->identity);
+            return false;
+        }
+        return true;
+    }
+    if (req->body_case == SURVEY__V1__REQUEST__BODY_RERUN) {
+        set_error(p, SURVEY__V1__ERROR__CODE__FORBIDDEN, 0, NULL, 0,
+                  "%s may not ask for a rerun: administrators only",
+                  p->identity);
+        return false;
+    }
+    if (about != NULL && strcmp(about, name) != 0) {
+        set_error(p, SURVEY__V1__ERROR__CODE__FORBIDDEN, 0, NULL, 0,
+                  "%s may not act for respondent %s: only for itself",
+                  p->identity, about);
+        return false;
+    }
+    return true;
+}
+
 /* First pass over a received request: everything that needs no read of the
  * store. Submissions go into the batch; reads wait for the commit. */
 static void dispatch(sv_server *s, struct pending *p, sv_batch **batch,
@@ -494,6 +605,8 @@ static void dispatch(sv_server *s, struct pending *p, sv_batch **batch,
     if (p->state != P_READ)
         return; /* already an error reply */
     Survey__V1__Request *req = p->req;
+    if (!authorize(s, p))
+        return;
     switch (req->body_case) {
     case SURVEY__V1__REQUEST__BODY_SUBMIT:
         handle_submit(s, p, batch, now_ms);
@@ -644,10 +757,18 @@ static sv_status serve_batch(sv_server *s, sv_error *err)
     return SV_OK;
 }
 
-sv_status sv_server_run(sv_server *s, volatile sig_atomic_t *stop,
-                        sv_error *err)
+sv_status sv_server_run(sv_server *s, sv_server_signals *sig, sv_error *err)
 {
-    while (!*stop) {
+    while (!sig->stop) {
+        if (sig->reload) {
+            sig->reload = 0;
+            sv_error rerr = {{0}};
+            if (sv_server_reload(s, &rerr) != SV_OK)
+                sv_log(PROGRAM,
+                       "registry not reloaded, the old one stays: "
+                       "%s",
+                       rerr.msg);
+        }
         zmq_pollitem_t item = {.socket = s->router, .events = ZMQ_POLLIN};
         int rc = zmq_poll(&item, 1, POLL_MS);
         if (rc < 0) {

@@ -10,6 +10,7 @@
 #include "status.h"
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define SV_DEFAULT_ENDPOINT "tcp://127.0.0.1:5555"
@@ -25,6 +26,9 @@ typedef struct {
                                     Frames over 4x this drop the connection. */
     const char *notify_endpoint; /* PUB endpoint announcing commits to the
                                     aggregator; NULL = none */
+    bool auth;                   /* CURVE + ZAP; false = plain (loopback) */
+    const char *server_secret;   /* the server's secret certificate */
+    const char *clients;         /* the client key registry (auth.h) */
 } sv_server_options;
 
 typedef struct sv_server sv_server;
@@ -37,10 +41,22 @@ sv_status sv_server_new(sv_server **out, const sv_server_options *opt,
 /* The endpoint actually bound (a tcp port of * resolved). */
 const char *sv_server_endpoint(const sv_server *s);
 
-/* Serves until *stop is non-zero (set from a signal handler); the batch in
- * hand is always finished first. Returns SV_OK on a requested stop. */
-sv_status sv_server_run(sv_server *s, volatile sig_atomic_t *stop,
-                        sv_error *err);
+/* Flags set from signal handlers. */
+typedef struct {
+    volatile sig_atomic_t stop;   /* finish the batch in hand and return */
+    volatile sig_atomic_t reload; /* re-read the client key registry */
+} sv_server_signals;
+
+/* Serves until sig->stop is non-zero; the batch in hand is always finished
+ * first. Returns SV_OK on a requested stop. */
+sv_status sv_server_run(sv_server *s, sv_server_signals *sig, sv_error *err);
+
+/* Re-reads the client key registry (no-op without authentication); on
+ * failure the old registry stays. */
+sv_status sv_server_reload(sv_server *s, sv_error *err);
+
+/* Keys in the registry (0 without authentication). */
+size_t sv_server_key_count(sv_server *s);
 
 /* Closes the socket and the store, frees *self. NULL-safe. */
 void sv_server_destroy(sv_server **self);

@@ -174,6 +174,8 @@ int sv_harness_start(sv_harness *h, const char *const *extra)
     argv[n++] = h->endpoint;
     argv[n++] = "--survey-dir";
     argv[n++] = SV_SOURCE_DIR "/data";
+    if (!h->auth)
+        argv[n++] = "--no-auth";
     add_extra(argv, n, extra);
     return spawn(argv, h->log, &h->pid);
 }

@@ -18,6 +18,8 @@ typedef struct {
     pid_t agg_pid;      /* the aggregator, 0 when not running */
     char publish[256];  /* ipc://<dir>/publish.sock: its PUB endpoint */
     char agg_log[256];  /* <dir>/aggregator.log */
+    bool auth;          /* false (default): the collector runs --no-auth;
+                           true: the caller passes the key options */
 } sv_harness;
 
 /* Creates the temp dir (first call only) and starts the collector with

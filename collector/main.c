@@ -79,6 +79,10 @@ static void usage(FILE *out)
         "larger ones get\n"
         "                      TOO_LARGE, and over 4x that the "
         "connection is dropped.\n"
+        "  --max-in-flight N   requests queued per connection (default "
+        "%d); a client\n"
+        "                      past it waits. Connections are read "
+        "fairly.\n"
         "  --server-secret FILE  the server's CURVE secret certificate "
         "(survey keygen).\n"
         "  --clients FILE      client key registry: one line per key "
@@ -101,7 +105,7 @@ static void usage(FILE *out)
         "committed and answered, then it exits 0. Exit status 1: "
         "start-up failed\n"
         "(message on stderr); 2: bad command line.\n",
-        SV_DEFAULT_BATCH, SV_DEFAULT_MAX_REQUEST);
+        SV_DEFAULT_BATCH, SV_DEFAULT_MAX_REQUEST, SV_DEFAULT_IN_FLIGHT);
 }
 
 /* Parses "123", "64K", "512M", "2G". Returns 0 on success. */
@@ -152,6 +156,7 @@ static int run(int argc, char **argv)
         {"map-size", required_argument, NULL, 'm'},
         {"batch", required_argument, NULL, 'b'},
         {"max-request", required_argument, NULL, 'r'},
+        {"max-in-flight", required_argument, NULL, 'i'},
         {"notify", required_argument, NULL, 'n'},
         {"server-secret", required_argument, NULL, 'S'},
         {"clients", required_argument, NULL, 'C'},
@@ -190,15 +195,21 @@ static int run(int argc, char **argv)
             }
             break;
         case 'b':
+        case 'i':
         case 'r': {
             size_t v = 0;
             if (parse_size(optarg, &v) != 0 || v == 0) {
                 fprintf(stderr, PROGRAM ": --%s: not a positive number: %s\n",
-                        c == 'b' ? "batch" : "max-request", optarg);
+                        c == 'b'   ? "batch"
+                        : c == 'i' ? "max-in-flight"
+                                   : "max-request",
+                        optarg);
                 return 2;
             }
             if (c == 'b')
                 opt.max_batch = v;
+            else if (c == 'i')
+                opt.max_in_flight = v;
             else
                 opt.max_request = v;
             break;

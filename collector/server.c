@@ -193,8 +193,15 @@ sv_status sv_server_new(sv_server **out, const sv_server_options *opt,
     }
     int64_t hard_limit = (int64_t)s->max_request * 4;
     int one = 1, linger = 1000;
+    /* per connection: at most this many requests queued in, replies out */
+    int in_flight =
+        opt->max_in_flight > 0 ? (int)opt->max_in_flight : SV_DEFAULT_IN_FLIGHT;
     if (zmq_setsockopt(s->router, ZMQ_MAXMSGSIZE, &hard_limit,
                        sizeof hard_limit) != 0 ||
+        zmq_setsockopt(s->router, ZMQ_RCVHWM, &in_flight, sizeof in_flight) !=
+            0 ||
+        zmq_setsockopt(s->router, ZMQ_SNDHWM, &in_flight, sizeof in_flight) !=
+            0 ||
         zmq_setsockopt(s->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one) !=
             0 ||
         zmq_setsockopt(s->router, ZMQ_LINGER, &linger, sizeof linger) != 0) {

@@ -16,6 +16,7 @@
 #define SV_DEFAULT_ENDPOINT "tcp://127.0.0.1:5555"
 #define SV_DEFAULT_BATCH 256
 #define SV_DEFAULT_MAX_REQUEST (256 * 1024)
+#define SV_DEFAULT_IN_FLIGHT 1000
 
 typedef struct {
     const char *endpoint;        /* e.g. tcp://127.0.0.1:5555, ipc:///path */
@@ -26,6 +27,10 @@ typedef struct {
                                     Frames over 4x this drop the connection. */
     const char *notify_endpoint; /* PUB endpoint announcing commits to the
                                     aggregator; NULL = none */
+    size_t max_in_flight;        /* requests queued per connection (and
+                                    replies waiting to go out); 0 = default.
+                                    ZeroMQ reads connections fairly, so a
+                                    flooding client cannot stall others */
     bool auth;                   /* CURVE + ZAP; false = plain (loopback) */
     const char *server_secret;   /* the server's secret certificate */
     const char *clients;         /* the client key registry (auth.h) */

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -673,6 +675,123 @@ static void test_tcp_loopback(void **state)
     sv_harness_cleanup(&h);
 }
 
+/* Limits: answers per submission and text length are named problems. */
+static void test_submission_limits(void **state)
+{
+    sv_harness *h = *state;
+    form f;
+    init_form(&f, "460001", "too-long", 0);
+    find_answer(&f, "care_support")->choice = "yes";
+    static char text[8002];
+    memset(text, 'x', sizeof text - 1);
+    add_text(&f, "care_support_background", text);
+    Survey__V1__Reply *reply = submit(h->endpoint, &f);
+    Survey__V1__Error *e =
+        expect_error(reply, SURVEY__V1__ERROR__CODE__INVALID);
+    assert_int_equal(e->n_problems, 1);
+    assert_int_equal(e->problems[0]->rule, SURVEY__V1__PROBLEM__RULE__TOO_LONG);
+    assert_string_equal(e->problems[0]->question, "care_support_background");
+    free_reply(reply);
+
+    /* 1001 answers */
+    Survey__V1__Answer *many = calloc(1001, sizeof *many);
+    Survey__V1__Answer **ptrs = calloc(1001, sizeof *ptrs);
+    assert_non_null(many);
+    assert_non_null(ptrs);
+    for (size_t i = 0; i < 1001; i++) {
+        survey__v1__answer__init(&many[i]);
+        many[i].question = "holders";
+        many[i].value_case = SURVEY__V1__ANSWER__VALUE_INTEGER;
+        many[i].integer = 1;
+        ptrs[i] = &many[i];
+    }
+    init_form(&f, "460001", "too-many", 0);
+    f.sub.answers = ptrs;
+    f.sub.n_answers = 1001;
+    reply = submit(h->endpoint, &f);
+    e = expect_error(reply, SURVEY__V1__ERROR__CODE__INVALID);
+    assert_int_equal(e->n_problems, 1);
+    assert_int_equal(e->problems[0]->rule,
+                     SURVEY__V1__PROBLEM__RULE__TOO_MANY_ANSWERS);
+    free_reply(reply);
+    free(ptrs);
+    free(many);
+}
+
+typedef struct {
+    const char *endpoint;
+    int sent;
+    int received;
+    volatile int done; /* set by the main thread */
+} flood;
+
+/* Sends get requests as fast as the socket takes them, reading replies on
+ * the side, until told to stop. */
+static void *flooder(void *arg)
+{
+    flood *fl = arg;
+    void *ctx = zmq_ctx_new();
+    void *dealer = zmq_socket(ctx, ZMQ_DEALER);
+    int linger = 0;
+    zmq_setsockopt(dealer, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_connect(dealer, fl->endpoint) != 0)
+        return NULL;
+    Survey__V1__GetRequest g = SURVEY__V1__GET_REQUEST__INIT;
+    Survey__V1__Request req = SURVEY__V1__REQUEST__INIT;
+    g.survey = SURVEY;
+    g.respondent = "010006";
+    req.body_case = SURVEY__V1__REQUEST__BODY_GET;
+    req.get = &g;
+    uint8_t buf[256], in[65536];
+    size_t len = survey__v1__request__get_packed_size(&req);
+    survey__v1__request__pack(&req, buf);
+    while (!fl->done && fl->sent < 200000) {
+        zmq_pollitem_t items[] = {{dealer, 0, ZMQ_POLLIN | ZMQ_POLLOUT, 0}};
+        if (zmq_poll(items, 1, 10) < 0)
+            break;
+        if (items[0].revents & ZMQ_POLLOUT &&
+            zmq_send(dealer, buf, len, ZMQ_DONTWAIT) >= 0)
+            fl->sent++;
+        while (zmq_recv(dealer, in, sizeof in, ZMQ_DONTWAIT) >= 0)
+            fl->received++;
+    }
+    zmq_close(dealer);
+    zmq_ctx_term(ctx);
+    return NULL;
+}
+
+/* A flood from one client does not stall the others. */
+static void test_flood_does_not_stall_others(void **state)
+{
+    sv_harness *h = *state;
+    flood fl = {.endpoint = h->endpoint};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, flooder, &fl), 0);
+    while (fl.received < 2000) {
+        struct timespec ts = {0, 10000000L};
+        nanosleep(&ts, NULL);
+    }
+    for (int i = 0; i < 20; i++) {
+        Survey__V1__Reply *reply = NULL;
+        Survey__V1__QuestionnaireRequest q =
+            SURVEY__V1__QUESTIONNAIRE_REQUEST__INIT;
+        Survey__V1__Request req = SURVEY__V1__REQUEST__INIT;
+        req.body_case = SURVEY__V1__REQUEST__BODY_QUESTIONNAIRE;
+        req.questionnaire = &q;
+        assert_int_equal(sv_harness_call(h->endpoint, &req, &reply, 5000), 0);
+        assert_int_equal(reply->body_case,
+                         SURVEY__V1__REPLY__BODY_QUESTIONNAIRE);
+        free_reply(reply);
+    }
+    int flooding = fl.sent - fl.received;
+    fl.done = 1;
+    assert_int_equal(pthread_join(t, NULL), 0);
+    /* the flood was real: requests were still queued while we were served */
+    assert_true(fl.sent > 2000);
+    fprintf(stderr, "flood: %d sent, %d answered, %d in flight at the end\n",
+            fl.sent, fl.received, flooding);
+}
+
 int main(void)
 {
     const struct CMUnitTest shared[] = {
@@ -685,6 +804,8 @@ int main(void)
         cmocka_unit_test(test_questionnaire),
         cmocka_unit_test(test_malformed_requests),
         cmocka_unit_test(test_dealer_pipeline),
+        cmocka_unit_test(test_submission_limits),
+        cmocka_unit_test(test_flood_does_not_stall_others),
     };
     const struct CMUnitTest own[] = {
         cmocka_unit_test(test_oversized_frames),

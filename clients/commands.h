@@ -1,6 +1,7 @@
 /* commands.h: the commands of the `survey` client (submit, get, history;
- * load is in load.h; snapshot, status and rerun in snapshot_cmd.h; watch
- * in watch.h), the options they share, and the exit codes.
+ * load is in load.h; snapshot, report, status and rerun in snapshot_cmd.h;
+ * watch in watch.h; correct in correct.h; diff in diff.h; import-matrix
+ * in import_matrix.h), the options they share, and the exit codes.
  *
  * Each command prints its result on stdout and its complaints on stderr,
  * one line each, and returns the process exit code. */
@@ -38,7 +39,9 @@ typedef enum {
     SV_FORMAT_TEXT, /* the report as aligned plain text */
     SV_FORMAT_CSV,  /* one row per figure (snapshot_csv.h) */
     SV_FORMAT_JSON, /* the whole snapshot (snapshot_json.h) */
-    SV_FORMAT_MD    /* the report as Markdown */
+    SV_FORMAT_MD,   /* the report as Markdown */
+    SV_FORMAT_HTML, /* the report as one HTML file (report_html.h) */
+    SV_FORMAT_XLSX  /* an Excel workbook, to a file only (snapshot_xlsx.h) */
 } sv_format;
 
 typedef struct {
@@ -52,13 +55,21 @@ typedef struct {
     bool json;                   /* history: JSON instead of text */
     uint64_t version;            /* snapshot: 0 = the latest */
     sv_format format;            /* snapshot */
-    const char *output;          /* snapshot: file to write, NULL = stdout */
+    bool excel;                  /* snapshot --format csv: BOM and CRLF */
+    const char *output;          /* snapshot, report: file to write; NULL or
+                                    "-" = stdout */
     bool fresh;                  /* snapshot --new: ask for a snapshot first */
     int wait_timeout_ms;         /* rerun, snapshot --new: > 0 */
     const char *watch_endpoint;  /* watch: the aggregator's PUB endpoint */
     uint64_t count;              /* watch: stop after this many, 0 = never */
     volatile sig_atomic_t *stop; /* watch: set by SIGINT/SIGTERM; may be
                                     NULL */
+    const char *const *sets;     /* correct: "question=value", borrowed */
+    size_t n_sets;
+    const char *const *unsets; /* correct: question names, borrowed */
+    size_t n_unsets;
+    const char *note; /* correct, import-matrix: NULL = none */
+    bool dry_run;     /* correct, import-matrix: submit nothing */
 } sv_client_opts;
 
 /* The exit code for a failure status: 3 for no reply, a broken reply or a

@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const Survey__V1__Answer *find_answer(const Survey__V1__Revision *rev,
-                                             const char *question)
+static const Survey__V1__Answer *find_answer(Survey__V1__Answer *const *set,
+                                             size_t n, const char *question)
 {
-    for (size_t i = 0; rev != NULL && i < rev->n_answers; i++) {
-        if (strcmp(rev->answers[i]->question, question) == 0)
-            return rev->answers[i];
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(set[i]->question, question) == 0)
+            return set[i];
     }
     return NULL;
 }
@@ -29,10 +29,11 @@ static char *value_text(const Survey__V1__Answer *a)
     return text;
 }
 
-static void header(FILE *out, const Survey__V1__Revision *rev)
+void sv_history_header(FILE *out, const char *indent,
+                       const Survey__V1__Revision *rev)
 {
     char when[40];
-    fprintf(out, "revision %llu  %s  by %s  seq %llu",
+    fprintf(out, "%srevision %llu  %s  by %s  seq %llu", indent,
             (unsigned long long)rev->revision,
             sv_format_time(rev->time_ms, when, sizeof when),
             rev->submitter[0] != '\0' ? rev->submitter : "(unknown)",
@@ -42,10 +43,11 @@ static void header(FILE *out, const Survey__V1__Revision *rev)
     fputc('\n', out);
 }
 
-/* One "+" or "~" line for a, or nothing when it equals prev's answer.
- * Sets *changed when it wrote a line. */
-static sv_status diff_one(FILE *out, const Survey__V1__Answer *a,
-                          const Survey__V1__Answer *before, bool *changed)
+/* One "+" or "~" line for a, or nothing when it equals before. Counts the
+ * line in *n. */
+static sv_status diff_one(FILE *out, const char *indent,
+                          const Survey__V1__Answer *a,
+                          const Survey__V1__Answer *before, size_t *n)
 {
     sv_status st = SV_ERR_NOMEM;
     char *now = value_text(a);
@@ -53,11 +55,13 @@ static sv_status diff_one(FILE *out, const Survey__V1__Answer *a,
     if (now == NULL || (before != NULL && was == NULL))
         goto fail;
     if (before == NULL) {
-        fprintf(out, "  + %s = %s\n", a->question, now);
-        *changed = true;
+        if (out != NULL)
+            fprintf(out, "%s+ %s = %s\n", indent, a->question, now);
+        (*n)++;
     } else if (strcmp(now, was) != 0) {
-        fprintf(out, "  ~ %s: %s -> %s\n", a->question, was, now);
-        *changed = true;
+        if (out != NULL)
+            fprintf(out, "%s~ %s: %s -> %s\n", indent, a->question, was, now);
+        (*n)++;
     }
     st = SV_OK;
 fail:
@@ -66,30 +70,32 @@ fail:
     return st;
 }
 
-static sv_status diff(FILE *out, const Survey__V1__Revision *prev,
-                      const Survey__V1__Revision *rev)
+sv_status sv_answers_diff(FILE *out, const char *indent,
+                          Survey__V1__Answer *const *before, size_t n_before,
+                          Survey__V1__Answer *const *after, size_t n_after,
+                          size_t *n_changes, sv_error *err)
 {
-    bool changed = false;
-    for (size_t i = 0; i < rev->n_answers; i++) {
-        const Survey__V1__Answer *a = rev->answers[i];
-        sv_status st =
-            diff_one(out, a, find_answer(prev, a->question), &changed);
+    size_t n = 0;
+    for (size_t i = 0; i < n_after; i++) {
+        const Survey__V1__Answer *a = after[i];
+        sv_status st = diff_one(out, indent, a,
+                                find_answer(before, n_before, a->question), &n);
         if (st != SV_OK)
-            return st;
+            return sv_fail(err, st, "out of memory");
     }
-    for (size_t i = 0; prev != NULL && i < prev->n_answers; i++) {
-        const Survey__V1__Answer *a = prev->answers[i];
-        if (find_answer(rev, a->question) != NULL)
+    for (size_t i = 0; i < n_before; i++) {
+        const Survey__V1__Answer *a = before[i];
+        if (find_answer(after, n_after, a->question) != NULL)
             continue;
         char *was = value_text(a);
         if (was == NULL)
-            return SV_ERR_NOMEM;
-        fprintf(out, "  - %s (was %s)\n", a->question, was);
+            return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+        if (out != NULL)
+            fprintf(out, "%s- %s (was %s)\n", indent, a->question, was);
         free(was);
-        changed = true;
+        n++;
     }
-    if (!changed)
-        fputs("  (no changes)\n", out);
+    *n_changes = n;
     return SV_OK;
 }
 
@@ -99,9 +105,16 @@ sv_status sv_history_print(FILE *out, const Survey__V1__History *h,
     const Survey__V1__Revision *prev = NULL;
     for (size_t i = 0; i < h->n_revisions; i++) {
         const Survey__V1__Revision *rev = h->revisions[i];
-        header(out, rev);
-        if (diff(out, prev, rev) != SV_OK)
-            return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+        size_t n = 0;
+        sv_history_header(out, "", rev);
+        sv_status st =
+            sv_answers_diff(out, "  ", prev != NULL ? prev->answers : NULL,
+                            prev != NULL ? prev->n_answers : 0, rev->answers,
+                            rev->n_answers, &n, err);
+        if (st != SV_OK)
+            return st;
+        if (n == 0)
+            fputs("  (no changes)\n", out);
         prev = rev;
     }
     return SV_OK;

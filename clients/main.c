@@ -1,7 +1,10 @@
 /* main.c: the `survey` command-line client: options, environment, help,
  * signals, and dispatch to the commands (commands.h, load.h,
- * snapshot_cmd.h, watch.h). */
+ * snapshot_cmd.h, watch.h, correct.h, diff.h, import_matrix.h). */
 #include "commands.h"
+#include "correct.h"
+#include "diff.h"
+#include "import_matrix.h"
 #include "load.h"
 #include "snapshot_cmd.h"
 #include "watch.h"
@@ -33,7 +36,11 @@ typedef enum {
     CMD_SNAPSHOT,
     CMD_STATUS,
     CMD_RERUN,
-    CMD_WATCH
+    CMD_WATCH,
+    CMD_CORRECT,
+    CMD_DIFF,
+    CMD_IMPORT_MATRIX,
+    CMD_REPORT
 } command;
 
 /* Options that belong to some commands only: one bit each. */
@@ -46,7 +53,12 @@ enum {
     OPT_NEW = 1 << 5,
     OPT_WAIT = 1 << 6,
     OPT_WATCH_ENDPOINT = 1 << 7,
-    OPT_COUNT = 1 << 8
+    OPT_COUNT = 1 << 8,
+    OPT_SET = 1 << 9,
+    OPT_UNSET = 1 << 10,
+    OPT_NOTE = 1 << 11,
+    OPT_DRY_RUN = 1 << 12,
+    OPT_EXCEL = 1 << 13
 };
 
 typedef struct {
@@ -58,39 +70,56 @@ typedef struct {
 static const option_owner owners[] = {
     {OPT_WINDOW, "--window", "load"},
     {OPT_JSON, "--json", "history"},
-    {OPT_VERSION, "--version", "snapshot"},
+    {OPT_VERSION, "--version", "snapshot and report"},
     {OPT_FORMAT, "--format", "snapshot"},
-    {OPT_OUTPUT, "--output", "snapshot"},
-    {OPT_NEW, "--new", "snapshot"},
+    {OPT_OUTPUT, "--output", "snapshot and report"},
+    {OPT_NEW, "--new", "snapshot and report"},
     {OPT_WAIT, "--wait-timeout", "rerun and snapshot --new"},
     {OPT_WATCH_ENDPOINT, "--watch-endpoint", "watch"},
     {OPT_COUNT, "--count", "watch"},
+    {OPT_SET, "--set", "correct"},
+    {OPT_UNSET, "--unset", "correct"},
+    {OPT_NOTE, "--note", "correct and import-matrix"},
+    {OPT_DRY_RUN, "--dry-run", "correct and import-matrix"},
+    {OPT_EXCEL, "--excel", "snapshot --format csv"},
 };
 
 typedef struct {
     const char *name;
     command cmd;
-    const char *operand; /* what the one operand is; NULL = none */
+    const char *operand; /* what the operands are; NULL = none */
+    int operands;        /* how many: 0, 1 or 2 */
     unsigned options;    /* the OPT_ bits it accepts */
     const char *summary;
 } command_info;
 
 static const command_info commands[] = {
-    {"submit", CMD_SUBMIT, "FILE.json", 0,
+    {"submit", CMD_SUBMIT, "FILE.json", 1, 0,
      "store one answer set from a JSON file (- = stdin)"},
-    {"load", CMD_LOAD, "FILE.jsonl", OPT_WINDOW,
+    {"load", CMD_LOAD, "FILE.jsonl", 1, OPT_WINDOW,
      "store many answer sets, one per line (- = stdin)"},
-    {"get", CMD_GET, "CODE", 0, "print a respondent's current answers as JSON"},
-    {"history", CMD_HISTORY, "CODE", OPT_JSON,
+    {"get", CMD_GET, "CODE", 1, 0,
+     "print a respondent's current answers as JSON"},
+    {"history", CMD_HISTORY, "CODE", 1, OPT_JSON,
      "print every revision of a respondent's answers"},
-    {"snapshot", CMD_SNAPSHOT, NULL,
-     OPT_VERSION | OPT_FORMAT | OPT_OUTPUT | OPT_NEW | OPT_WAIT,
+    {"correct", CMD_CORRECT, "CODE", 1,
+     OPT_SET | OPT_UNSET | OPT_NOTE | OPT_DRY_RUN,
+     "change some answers of a respondent, with a reason"},
+    {"import-matrix", CMD_IMPORT_MATRIX, "FILE.csv", 1, OPT_NOTE | OPT_DRY_RUN,
+     "store the answers of a ○/×/- spreadsheet (section 2)"},
+    {"snapshot", CMD_SNAPSHOT, NULL, 0,
+     OPT_VERSION | OPT_FORMAT | OPT_OUTPUT | OPT_NEW | OPT_WAIT | OPT_EXCEL,
      "print a snapshot of the report's tables"},
-    {"status", CMD_STATUS, NULL, 0,
+    {"report", CMD_REPORT, NULL, 0,
+     OPT_VERSION | OPT_OUTPUT | OPT_NEW | OPT_WAIT,
+     "write a snapshot as the HTML report"},
+    {"diff", CMD_DIFF, "V1 V2", 2, 0,
+     "list the figures two snapshots differ in, and why"},
+    {"status", CMD_STATUS, NULL, 0, 0,
      "print who has answered, as of the latest snapshot"},
-    {"rerun", CMD_RERUN, NULL, OPT_WAIT,
+    {"rerun", CMD_RERUN, NULL, 0, OPT_WAIT,
      "recompute all tables from the stored answers"},
-    {"watch", CMD_WATCH, NULL, OPT_WATCH_ENDPOINT | OPT_COUNT,
+    {"watch", CMD_WATCH, NULL, 0, OPT_WATCH_ENDPOINT | OPT_COUNT,
      "print a line per snapshot the aggregator publishes"},
 };
 
@@ -122,10 +151,11 @@ static const char environment_and_exit[] =
     "  SURVEY_WATCH_ENDPOINT  default for --watch-endpoint\n"
     "\n"
     "Exit codes:\n"
-    "  0  success\n"
-    "  1  rejected by the collector (or anything rejected in a load); "
-    "status:\n"
-    "     no snapshot yet\n"
+    "  0  success (diff: also when nothing changed)\n"
+    "  1  rejected by the collector (or anything rejected in a load or an\n"
+    "     import-matrix, or a row with a problem); correct: CONFLICT, "
+    "someone\n"
+    "     stored a revision in between; status: no snapshot yet\n"
     "  2  usage or input error, or the output cannot be written\n"
     "  3  no reply from the collector; rerun and snapshot --new: no "
     "snapshot\n"
@@ -180,12 +210,142 @@ static const char history_help[] =
     "from\n"
     "the revision before (+ added, - removed, ~ changed).\n";
 
+static const char correct_help[] =
+    "      --set QUESTION=VALUE answer QUESTION with VALUE (repeatable)\n"
+    "      --unset QUESTION     leave QUESTION unanswered (repeatable)\n"
+    "      --note TEXT          why (required: a correction needs a "
+    "reason)\n"
+    "      --dry-run            print what would change, submit nothing\n"
+    "\n"
+    "Reads the respondent's current revision, applies the changes and "
+    "submits\n"
+    "the whole answer set against that revision (a new revision, with a "
+    "new\n"
+    "submission id; a retry after a timeout resends the same bytes). "
+    "VALUE is\n"
+    "typed by the questionnaire: select_one an option name (yes); "
+    "select_multiple\n"
+    "option names separated by commas (counter,phone); integer a decimal "
+    "(2204\n"
+    "or 2,204); text as given. Prints the ack line as submit does, then "
+    "what\n"
+    "changed:\n"
+    "  accepted 010006 revision 3 sequence 42\n"
+    "    ~ holders: 2203 -> 2204\n"
+    "Nothing is submitted when every answer is already as given. When "
+    "someone\n"
+    "stored a revision in between, the collector refuses with CONFLICT and "
+    "the\n"
+    "current revision (exit 1): look at `survey history CODE` and correct "
+    "again.\n"
+    "A change that makes other answers not relevant is refused with "
+    "NOT_RELEVANT\n"
+    "problems: add --unset for each. Exit 2 without --note or without a "
+    "change.\n";
+
+static const char import_help[] =
+    "      --note TEXT          the note of every submission (default:\n"
+    "                           \"import-matrix FILE, row N\")\n"
+    "      --dry-run            check every row and print its changes; "
+    "submit\n"
+    "                           nothing\n"
+    "\n"
+    "FILE.csv (- = stdin) is the matrix of section 2 saved as CSV (UTF-8, "
+    "a byte\n"
+    "order mark and CRLF as Excel writes them are fine): a header row, then "
+    "one\n"
+    "row per respondent. Columns:\n"
+    "  respondent, code or 団体コード: the 6-digit 全国地方公共団体コード "
+    "(required;\n"
+    "    a 5-digit number gets its leading zero back)\n"
+    "  name, 自治体名, #, 区分: ignored (names are not matched)\n"
+    "  any other: a question, by name (holders, consult) or by its label "
+    "when no\n"
+    "    other question has that label\n"
+    "Cells: ○ = yes, × = no, - or empty = not answered, an integer for "
+    "integer\n"
+    "questions (2,203 is fine), else an option name (select_multiple: "
+    "comma-\n"
+    "separated) or a text as it is. Each row replaces the answers of the "
+    "file's\n"
+    "columns in the respondent's current answers (none if nothing is "
+    "stored),\n"
+    "keeps every other answer, and is submitted against the current "
+    "revision,\n"
+    "one row after the other; a row that changes nothing is not "
+    "submitted.\n"
+    "Every problem found here names its row and column:\n"
+    "  row 12, column supporter: \"△\" is not ○, ×, - or an option of "
+    "supporter\n"
+    "  (yes, no)\n"
+    "A row with a problem is never submitted, nor is any row when the "
+    "header\n"
+    "has one. The summary comes last:\n"
+    "  imported N rows: A accepted (I incomplete), U unchanged, R "
+    "rejected,\n"
+    "  P with problems, X unanswered\n"
+    "Exit 1 if a row was rejected or had a problem, 3 if a submission got "
+    "no\n"
+    "reply (the rows after it are not sent), 2 if the file cannot be read "
+    "or\n"
+    "has no code column.\n";
+
+static const char diff_help[] =
+    "V1 and V2 are snapshot versions (or latest). Prints every figure that "
+    "differs,\n"
+    "old -> new with count, n and percent, by section: rates and "
+    "frequencies per\n"
+    "respondent type, matrix cells (respondent, column), matrix totals, "
+    "completeness\n"
+    "per type and per respondent (state, revision, missing), listing "
+    "entries\n"
+    "(+ added, - removed, ~ changed) and the respondents of each program. "
+    "Then\n"
+    "\"caused by\": for every respondent whose row, listing entries, "
+    "program\n"
+    "membership or completeness differ, its revisions with a change-log "
+    "sequence\n"
+    "between the two snapshots' (revision, time, submitter, note and the "
+    "answers\n"
+    "it changed). Aggregate figures such as rates are caused by those "
+    "same\n"
+    "respondents. Says \"no figure changed\" when nothing differs (exit 0). "
+    "Exit 1\n"
+    "when there is no such snapshot.\n";
+
+static const char report_help[] =
+    "  -o, --output FILE        the HTML file to write (required; - = "
+    "stdout)\n"
+    "      --version N          the snapshot with that version (default: "
+    "the\n"
+    "                           latest)\n"
+    "      --new                first ask the aggregator for a snapshot of "
+    "the\n"
+    "                           current tables and wait for it\n"
+    "      --wait-timeout MS    with --new: how long to wait (default "
+    "30000)\n"
+    "\n"
+    "Writes the snapshot as one self-contained HTML file in Japanese, laid "
+    "out\n"
+    "like the published report: 1-5 implementation rates with a chart, 2 "
+    "the\n"
+    "matrix per respondent type, the frequency tables, the listings, the\n"
+    "respondents of each program and the completeness. Exit 1 when there "
+    "is no\n"
+    "such snapshot, 2 when the file cannot be written.\n";
+
 static const char snapshot_help[] =
     "      --version N          the snapshot with that version (default: "
     "the\n"
     "                           latest)\n"
-    "  -f, --format FORMAT      text (default), md, csv or json\n"
-    "  -o, --output FILE        write to FILE instead of stdout\n"
+    "  -f, --format FORMAT      text (default), md, csv, json, html or "
+    "xlsx\n"
+    "  -o, --output FILE        write to FILE instead of stdout (- = "
+    "stdout);\n"
+    "                           required for xlsx\n"
+    "      --excel              with --format csv: a UTF-8 byte order mark "
+    "and\n"
+    "                           CRLF line ends, as Excel opens it\n"
     "      --new                first ask the aggregator for a snapshot of "
     "the\n"
     "                           current tables and wait for it\n"
@@ -202,8 +362,11 @@ static const char snapshot_help[] =
     "the completeness. csv has one row per figure:\n"
     "  section,question,option,label,respondent_type,count,n,percent\n"
     "with the sections rates, frequency, matrix_total and completeness.\n"
-    "json is the whole snapshot, keys as in proto/survey.proto. "
-    "Percentages\n"
+    "json is the whole snapshot, keys as in proto/survey.proto. html is "
+    "the\n"
+    "report of `survey report`; xlsx an Excel workbook with a sheet per "
+    "part of\n"
+    "the report. Percentages\n"
     "are the aggregator's, rounded half up. Exit 1 when there is no such\n"
     "snapshot.\n";
 
@@ -248,27 +411,44 @@ static const char watch_help[] =
 
 static void print_usage(FILE *out)
 {
-    fputs("Usage: survey [OPTIONS] COMMAND [ARG]\n\n"
+    fputs("Usage: survey [OPTIONS] COMMAND [ARG...]\n\n"
           "Talks to the survey collector (and the aggregator's publish "
           "socket)\nover ZeroMQ.\n\nCommands:\n",
           out);
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(out, "  %-8s %-11s %s\n", commands[i].name,
+        fprintf(out, "  %-13s %-10s %s\n", commands[i].name,
                 commands[i].operand != NULL ? commands[i].operand : "",
                 commands[i].summary);
     fputs("\nCommand options:\n"
           "  -w, --window N           load: requests in flight (default "
           "64)\n"
           "  -j, --json               history: print JSON\n"
-          "      --version N          snapshot: that version (default: the "
-          "latest)\n"
-          "  -f, --format FORMAT      snapshot: text, md, csv or json\n"
-          "  -o, --output FILE        snapshot: write to FILE\n"
-          "      --new                snapshot: make a new one first and "
-          "wait\n"
-          "      --wait-timeout MS    rerun, snapshot --new: wait this long "
-          "for the\n"
-          "                           snapshot (default 30000)\n"
+          "      --set QUESTION=VALUE correct: answer QUESTION with VALUE "
+          "(repeatable)\n"
+          "      --unset QUESTION     correct: leave QUESTION unanswered "
+          "(repeatable)\n"
+          "      --note TEXT          correct (required), import-matrix: "
+          "why\n"
+          "      --dry-run            correct, import-matrix: show the "
+          "changes,\n"
+          "                           submit nothing\n"
+          "      --version N          snapshot, report: that version "
+          "(default: the\n"
+          "                           latest)\n"
+          "  -f, --format FORMAT      snapshot: text, md, csv or json; also "
+          "html,\n"
+          "                           xlsx (needs -o)\n"
+          "      --excel              snapshot --format csv: byte order "
+          "mark and CRLF\n"
+          "                           for Excel\n"
+          "  -o, --output FILE        snapshot, report (required): write to "
+          "FILE\n"
+          "                           (- = stdout)\n"
+          "      --new                snapshot, report: make a new one "
+          "first and wait\n"
+          "      --wait-timeout MS    rerun, snapshot --new, report --new: "
+          "wait this\n"
+          "                           long for the snapshot (default 30000)\n"
           "      --watch-endpoint EP  watch: the aggregator's publish "
           "endpoint\n"
           "                           (default: $SURVEY_WATCH_ENDPOINT, "
@@ -310,6 +490,18 @@ static void print_command_help(const command_info *c)
         break;
     case CMD_WATCH:
         fputs(watch_help, stdout);
+        break;
+    case CMD_CORRECT:
+        fputs(correct_help, stdout);
+        break;
+    case CMD_IMPORT_MATRIX:
+        fputs(import_help, stdout);
+        break;
+    case CMD_DIFF:
+        fputs(diff_help, stdout);
+        break;
+    case CMD_REPORT:
+        fputs(report_help, stdout);
         break;
     case CMD_NONE:
         break;
@@ -355,17 +547,17 @@ static const command_info *find_command(const char *name)
 }
 
 static int run(const command_info *c, const sv_client_opts *o,
-               const char *operand)
+               char *const *operand)
 {
     switch (c->cmd) {
     case CMD_SUBMIT:
-        return sv_cmd_submit(o, operand);
+        return sv_cmd_submit(o, operand[0]);
     case CMD_LOAD:
-        return sv_cmd_load(o, operand);
+        return sv_cmd_load(o, operand[0]);
     case CMD_GET:
-        return sv_cmd_get(o, operand);
+        return sv_cmd_get(o, operand[0]);
     case CMD_HISTORY:
-        return sv_cmd_history(o, operand);
+        return sv_cmd_history(o, operand[0]);
     case CMD_SNAPSHOT:
         return sv_cmd_snapshot(o);
     case CMD_STATUS:
@@ -374,6 +566,14 @@ static int run(const command_info *c, const sv_client_opts *o,
         return sv_cmd_rerun(o);
     case CMD_WATCH:
         return sv_cmd_watch(o, stdout);
+    case CMD_CORRECT:
+        return sv_cmd_correct(o, operand[0]);
+    case CMD_IMPORT_MATRIX:
+        return sv_cmd_import_matrix(o, operand[0]);
+    case CMD_DIFF:
+        return sv_cmd_diff(o, operand[0], operand[1]);
+    case CMD_REPORT:
+        return sv_cmd_report(o);
     case CMD_NONE:
         break;
     }
@@ -385,10 +585,9 @@ static bool parse_format(const char *s, sv_format *out)
     static const struct {
         const char *name;
         sv_format format;
-    } formats[] = {{"text", SV_FORMAT_TEXT},
-                   {"csv", SV_FORMAT_CSV},
-                   {"json", SV_FORMAT_JSON},
-                   {"md", SV_FORMAT_MD}};
+    } formats[] = {{"text", SV_FORMAT_TEXT}, {"csv", SV_FORMAT_CSV},
+                   {"json", SV_FORMAT_JSON}, {"md", SV_FORMAT_MD},
+                   {"html", SV_FORMAT_HTML}, {"xlsx", SV_FORMAT_XLSX}};
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
         if (strcmp(s, formats[i].name) == 0) {
             *out = formats[i].format;
@@ -435,29 +634,47 @@ static bool catch_stop_signals(void)
            sigaction(SIGTERM, &sa, NULL) == 0;
 }
 
-/* The options set that c does not take: a usage error, or 0. */
-static int check_owners(const command_info *c, unsigned set, bool fresh)
+/* The options set that c does not take, or that do not go together: a
+ * usage error, or 0. */
+static int check_owners(const command_info *c, unsigned set,
+                        const sv_client_opts *o)
 {
     for (size_t i = 0; i < sizeof owners / sizeof owners[0]; i++) {
         if ((set & owners[i].bit) != 0 && (c->options & owners[i].bit) == 0)
             return usage_error("%s is an option of %s, not %s", owners[i].name,
                                owners[i].owner, c->name);
     }
-    if (c->cmd == CMD_SNAPSHOT && (set & OPT_WAIT) != 0 && !fresh)
-        return usage_error("--wait-timeout goes with snapshot --new");
-    if ((set & OPT_VERSION) != 0 && fresh)
+    if ((c->cmd == CMD_SNAPSHOT || c->cmd == CMD_REPORT) &&
+        (set & OPT_WAIT) != 0 && !o->fresh)
+        return usage_error("--wait-timeout goes with %s --new", c->name);
+    if ((set & OPT_VERSION) != 0 && o->fresh)
         return usage_error("--version and --new exclude each other");
+    if ((set & OPT_EXCEL) != 0 && o->format != SV_FORMAT_CSV)
+        return usage_error("--excel goes with --format csv");
+    if (c->cmd == CMD_SNAPSHOT && o->format == SV_FORMAT_XLSX &&
+        (o->output == NULL || strcmp(o->output, "-") == 0))
+        return usage_error("--format xlsx writes a file: give -o FILE.xlsx");
+    if (c->cmd == CMD_REPORT && o->output == NULL)
+        return usage_error("report: -o FILE is required (- for stdout)");
     return 0;
 }
 
-int main(int argc, char **argv)
+/* Parses argv and runs the command. sets and unsets have room for argc
+ * entries: the --set and --unset arguments go there. */
+static int parse_and_run(int argc, char **argv, const char **sets,
+                         const char **unsets)
 {
     enum {
         LONG_VERSION = 256,
         LONG_NEW,
         LONG_WAIT,
         LONG_WATCH_ENDPOINT,
-        LONG_COUNT
+        LONG_COUNT,
+        LONG_SET,
+        LONG_UNSET,
+        LONG_NOTE,
+        LONG_DRY_RUN,
+        LONG_EXCEL
     };
     static const struct option longopts[] = {
         {"endpoint", required_argument, NULL, 'e'},
@@ -473,6 +690,11 @@ int main(int argc, char **argv)
         {"wait-timeout", required_argument, NULL, LONG_WAIT},
         {"watch-endpoint", required_argument, NULL, LONG_WATCH_ENDPOINT},
         {"count", required_argument, NULL, LONG_COUNT},
+        {"set", required_argument, NULL, LONG_SET},
+        {"unset", required_argument, NULL, LONG_UNSET},
+        {"note", required_argument, NULL, LONG_NOTE},
+        {"dry-run", no_argument, NULL, LONG_DRY_RUN},
+        {"excel", no_argument, NULL, LONG_EXCEL},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *env_endpoint = getenv("SURVEY_ENDPOINT");
@@ -496,7 +718,14 @@ int main(int argc, char **argv)
                               ? env_watch
                               : SV_DEFAULT_WATCH_ENDPOINT,
         .count = 0,
-        .stop = &stop_requested};
+        .stop = &stop_requested,
+        .sets = sets,
+        .n_sets = 0,
+        .unsets = unsets,
+        .n_unsets = 0,
+        .note = NULL,
+        .dry_run = false,
+        .excel = false};
     bool help = false;
     unsigned set = 0;
     long v;
@@ -576,6 +805,26 @@ int main(int argc, char **argv)
                                    optarg);
             set |= OPT_COUNT;
             break;
+        case LONG_SET:
+            sets[o.n_sets++] = optarg;
+            set |= OPT_SET;
+            break;
+        case LONG_UNSET:
+            unsets[o.n_unsets++] = optarg;
+            set |= OPT_UNSET;
+            break;
+        case LONG_NOTE:
+            o.note = optarg;
+            set |= OPT_NOTE;
+            break;
+        case LONG_DRY_RUN:
+            o.dry_run = true;
+            set |= OPT_DRY_RUN;
+            break;
+        case LONG_EXCEL:
+            o.excel = true;
+            set |= OPT_EXCEL;
+            break;
         case 'h':
             help = true;
             break;
@@ -601,10 +850,10 @@ int main(int argc, char **argv)
         print_usage(stderr);
         return SV_EXIT_USAGE;
     }
-    int bad = check_owners(c, set, o.fresh);
+    int bad = check_owners(c, set, &o);
     if (bad != 0)
         return bad;
-    int operands = c->operand != NULL ? 1 : 0;
+    int operands = c->operands;
     if (argc - optind < 1 + operands)
         return usage_error("%s: missing %s", c->name, c->operand);
     if (argc - optind > 1 + operands)
@@ -613,10 +862,26 @@ int main(int argc, char **argv)
         fprintf(stderr, "survey: cannot install signal handlers\n");
         return SV_EXIT_USAGE;
     }
-    int code = run(c, &o, operands > 0 ? argv[optind + 1] : NULL);
+    int code = run(c, &o, argv + optind + 1);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "survey: cannot write to stdout\n");
         return SV_EXIT_USAGE;
     }
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    /* every argument could be a --set or an --unset */
+    size_t room = argc > 0 ? (size_t)argc : 1;
+    const char **sets = calloc(room, sizeof *sets);
+    const char **unsets = calloc(room, sizeof *unsets);
+    int code = SV_EXIT_USAGE;
+    if (sets == NULL || unsets == NULL)
+        fprintf(stderr, "survey: out of memory\n");
+    else
+        code = parse_and_run(argc, argv, sets, unsets);
+    free(sets);
+    free(unsets);
     return code;
 }

@@ -3,10 +3,14 @@
 
 #include "answers_json.h"
 #include "completeness.h"
+#include "excel_csv.h"
 #include "figures.h"
+#include "report_html.h"
+#include "requests.h"
 #include "snapshot_csv.h"
 #include "snapshot_json.h"
 #include "snapshot_text.h"
+#include "snapshot_xlsx.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -50,46 +54,15 @@ sv_status sv_snapshot_write(FILE *out, const Survey__V1__Snapshot *s,
     }
     case SV_FORMAT_MD:
         return sv_snapshot_write_text(out, s, SV_TABLE_MARKDOWN, err);
+    case SV_FORMAT_HTML:
+        return sv_report_html(s, out, err);
+    case SV_FORMAT_XLSX:
+        return sv_fail(err, SV_ERR_INVALID,
+                       "an xlsx workbook is written to a file, not a stream");
     case SV_FORMAT_TEXT:
         break;
     }
     return sv_snapshot_write_text(out, s, SV_TABLE_TEXT, err);
-}
-
-/* Sends req; *out (the caller's) is a reply of body `want` or an Error.
- * A reply of any other kind is SV_ERR_PROTO. */
-static sv_status call_expect(sv_rpc *rpc, const Survey__V1__Request *req,
-                             Survey__V1__Reply__BodyCase want, const char *what,
-                             Survey__V1__Reply **out, sv_error *err)
-{
-    Survey__V1__Reply *reply = NULL;
-    sv_status st = sv_rpc_call(rpc, req, &reply, err);
-    if (st != SV_OK)
-        return st;
-    /* the bodies share one union: any member tells whether it is set */
-    if ((reply->body_case == want ||
-         reply->body_case == SURVEY__V1__REPLY__BODY_ERROR) &&
-        reply->error != NULL) {
-        *out = reply;
-        return SV_OK;
-    }
-    survey__v1__reply__free_unpacked(reply, NULL);
-    return sv_fail(err, SV_ERR_PROTO, "unexpected reply to a %s request", what);
-}
-
-static sv_status fetch_snapshot(sv_rpc *rpc, const char *survey,
-                                uint64_t version, bool header_only,
-                                Survey__V1__Reply **out, sv_error *err)
-{
-    Survey__V1__SnapshotRequest sr = SURVEY__V1__SNAPSHOT_REQUEST__INIT;
-    Survey__V1__Request req = SURVEY__V1__REQUEST__INIT;
-    sr.survey = (char *)survey;
-    sr.version = version;
-    sr.header_only = header_only;
-    req.body_case = SURVEY__V1__REQUEST__BODY_SNAPSHOT;
-    req.snapshot = &sr;
-    return call_expect(rpc, &req, SURVEY__V1__REPLY__BODY_SNAPSHOT, "snapshot",
-                       out, err);
 }
 
 /* Asks for a new snapshot (full: a rerun) and polls for it. Returns
@@ -107,8 +80,8 @@ static int queue_and_wait(const sv_client_opts *o, sv_rpc *rpc, bool full,
     rr.full = full;
     req.body_case = SURVEY__V1__REQUEST__BODY_RERUN;
     req.rerun = &rr;
-    sv_status st = call_expect(rpc, &req, SURVEY__V1__REPLY__BODY_QUEUED,
-                               "rerun", &queued, &err);
+    sv_status st = sv_request(rpc, &req, SURVEY__V1__REPLY__BODY_QUEUED,
+                              "rerun", &queued, &err);
     if (st != SV_OK)
         return sv_report_failure(st, &err);
     if (queued->body_case == SURVEY__V1__REPLY__BODY_ERROR) {
@@ -122,7 +95,7 @@ static int queue_and_wait(const sv_client_opts *o, sv_rpc *rpc, bool full,
     int64_t deadline = now_ms() + o->wait_timeout_ms;
     int code;
     for (;;) {
-        st = fetch_snapshot(rpc, survey, 0, true, &reply, &err);
+        st = sv_request_snapshot(rpc, survey, 0, true, &reply, &err);
         if (st != SV_OK) {
             code = sv_report_failure(st, &err);
             break;
@@ -180,13 +153,54 @@ int sv_cmd_rerun(const sv_client_opts *o)
     return SV_EXIT_OK;
 }
 
-/* Prints s to o->output (a new file) or stdout. */
+sv_status sv_snapshot_write_excel_csv(FILE *out, const Survey__V1__Snapshot *s,
+                                      sv_error *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (mem == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    sv_snapshot_write_csv(mem, s);
+    bool failed = ferror(mem) != 0;
+    if (fclose(mem) != 0 || failed) {
+        free(buf);
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    }
+    sv_status st = sv_excel_csv(buf, len, out, err);
+    free(buf);
+    return st;
+}
+
+static sv_status write_stream(FILE *out, const sv_client_opts *o,
+                              const Survey__V1__Snapshot *s, sv_error *err)
+{
+    if (o->excel)
+        return sv_snapshot_write_excel_csv(out, s, err);
+    return sv_snapshot_write(out, s, o->format, err);
+}
+
+/* Writes the workbook to o->output; a partial file is removed. */
+static int write_xlsx(const sv_client_opts *o, const Survey__V1__Snapshot *s)
+{
+    sv_error err;
+    sv_status st = sv_snapshot_xlsx(s, o->output, &err);
+    if (st == SV_OK)
+        return SV_EXIT_OK;
+    fprintf(stderr, "survey: %s: %s\n", o->output, err.msg);
+    (void)remove(o->output); /* a partial file helps nobody */
+    return SV_EXIT_USAGE;
+}
+
+/* Prints s to o->output (a new file) or stdout (NULL or "-"). */
 static int print_snapshot(const sv_client_opts *o,
                           const Survey__V1__Snapshot *s)
 {
     sv_error err;
-    if (o->output == NULL) {
-        sv_status st = sv_snapshot_write(stdout, s, o->format, &err);
+    if (o->format == SV_FORMAT_XLSX)
+        return write_xlsx(o, s);
+    if (o->output == NULL || strcmp(o->output, "-") == 0) {
+        sv_status st = write_stream(stdout, o, s, &err);
         return st == SV_OK ? SV_EXIT_OK : sv_report_failure(st, &err);
     }
     FILE *out = fopen(o->output, "w");
@@ -195,7 +209,7 @@ static int print_snapshot(const sv_client_opts *o,
                 strerror(errno));
         return SV_EXIT_USAGE;
     }
-    sv_status st = sv_snapshot_write(out, s, o->format, &err);
+    sv_status st = write_stream(out, o, s, &err);
     bool failed = ferror(out) != 0;
     if (fclose(out) != 0)
         failed = true;
@@ -229,7 +243,7 @@ int sv_cmd_snapshot(const sv_client_opts *o)
         if (head->snapshot->survey[0] != '\0')
             survey = head->snapshot->survey;
     }
-    st = fetch_snapshot(rpc, survey, version, false, &reply, &err);
+    st = sv_request_snapshot(rpc, survey, version, false, &reply, &err);
     if (st != SV_OK) {
         code = sv_report_failure(st, &err);
         goto fail;
@@ -245,6 +259,19 @@ fail:
         survey__v1__reply__free_unpacked(head, NULL);
     sv_rpc_destroy(&rpc);
     return code;
+}
+
+int sv_cmd_report(const sv_client_opts *o)
+{
+    if (o->output == NULL) {
+        fprintf(stderr, "survey: report: -o FILE is required (- for "
+                        "stdout)\n");
+        return SV_EXIT_USAGE;
+    }
+    sv_client_opts html = *o;
+    html.format = SV_FORMAT_HTML;
+    html.excel = false;
+    return sv_cmd_snapshot(&html);
 }
 
 static int print_status(const Survey__V1__Status *status)
@@ -287,8 +314,8 @@ int sv_cmd_status(const sv_client_opts *o)
     sv_status st =
         sv_rpc_new(&rpc, o->endpoint, o->timeout_ms, o->retries, &err);
     if (st == SV_OK)
-        st = call_expect(rpc, &req, SURVEY__V1__REPLY__BODY_STATUS, "status",
-                         &reply, &err);
+        st = sv_request(rpc, &req, SURVEY__V1__REPLY__BODY_STATUS, "status",
+                        &reply, &err);
     sv_rpc_destroy(&rpc);
     if (st != SV_OK)
         return sv_report_failure(st, &err);

@@ -13,12 +13,19 @@
 #include <stdio.h>
 
 /* survey snapshot: fetches o->version (0 = latest) and prints it in
- * o->format to o->output (NULL = stdout). With o->fresh, first asks for a
- * new snapshot of the current tables (RerunRequest, full = false) and
- * waits for it as sv_cmd_rerun does, then prints it. Exit codes: 0; 1 when
+ * o->format to o->output (NULL or "-" = stdout; xlsx: a file, required),
+ * the csv with a byte order mark and CRLF when o->excel. With o->fresh, first
+ * asks for a new snapshot of the current tables (RerunRequest, full = false)
+ * and waits for it as sv_cmd_rerun does, then prints it. Exit codes: 0; 1 when
  * the collector refuses (NOT_FOUND: no such snapshot); 2 when the output
  * cannot be written; 3 for no reply, or no new snapshot in time. */
 int sv_cmd_snapshot(const sv_client_opts *o);
+
+/* survey report: the snapshot o->version (0 = latest; or a new one with
+ * o->fresh) as one HTML file (report_html.h) to o->output, which is
+ * required ("-" = stdout). Exit codes as for sv_cmd_snapshot; 2 also
+ * without o->output. */
+int sv_cmd_report(const sv_client_opts *o);
 
 /* survey status: the latest snapshot's completeness (see completeness.h,
  * English headings), the snapshot it reflects and whether the change log
@@ -36,8 +43,16 @@ int sv_cmd_status(const sv_client_opts *o);
  * and returns 3. 1 when the collector refuses, 3 for no reply. */
 int sv_cmd_rerun(const sv_client_opts *o);
 
-/* Writes s in format to out. Returns SV_OK, or SV_ERR_NOMEM with err set
- * (also when the JSON cannot be built); write errors are left in out's
+/* Writes the CSV of snapshot_csv.h as Excel opens it (excel_csv.h: a
+ * byte order mark, CRLF). Returns SV_OK, SV_ERR_NOMEM or SV_ERR_IO with
+ * err set. */
+sv_status sv_snapshot_write_excel_csv(FILE *out, const Survey__V1__Snapshot *s,
+                                      sv_error *err);
+
+/* Writes s in format to out: any format but SV_FORMAT_XLSX, which is
+ * SV_ERR_INVALID (a workbook goes to a file). Returns SV_OK, or with err
+ * set SV_ERR_NOMEM (also when the JSON cannot be built) or SV_ERR_IO (the
+ * HTML report checks its writes); other write errors are left in out's
  * error flag. */
 sv_status sv_snapshot_write(FILE *out, const Survey__V1__Snapshot *s,
                             sv_format format, sv_error *err);

@@ -2277,6 +2277,100 @@ static void test_cli_usage_aggregation(void **state)
     remove_dir(dir);
 }
 
+/* The administrators' commands: help, and usage errors found before any
+ * request is sent (the endpoint has nobody behind it). */
+static void test_cli_usage_admin(void **state)
+{
+    (void)state;
+    char dir[64], ep[128];
+    temp_endpoint(dir, sizeof dir, ep, sizeof ep);
+    run_result r = survey_run(dir, (const char *[]){"--help", NULL});
+    assert_int_equal(r.code, 0);
+    static const char *const words[] = {"\n  correct       CODE ",
+                                        "\n  import-matrix FILE.csv ",
+                                        "\n  diff          V1 V2 ",
+                                        "\n  report    ",
+                                        "--set QUESTION=VALUE",
+                                        "--unset QUESTION",
+                                        "--note TEXT",
+                                        "--dry-run",
+                                        "--excel",
+                                        "html,",
+                                        "xlsx",
+                                        "CONFLICT"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        expect_contains(r.out, words[i]);
+    result_free(&r);
+    static const char *const cmds[] = {"correct", "import-matrix", "diff",
+                                       "report"};
+    static const char *const details[] = {"--note TEXT", "--dry-run",
+                                          "no figure changed", "-o, --output"};
+    for (size_t i = 0; i < 4; i++) {
+        r = survey_run(dir, (const char *[]){cmds[i], "--help", NULL});
+        assert_int_equal(r.code, 0);
+        char want[64];
+        snprintf(want, sizeof want, "Usage: survey [OPTIONS] %s", cmds[i]);
+        expect_contains(r.out, want);
+        expect_contains(r.out, details[i]);
+        expect_contains(r.out, "  3  no reply");
+        result_free(&r);
+    }
+
+    const char *const *bad[] = {
+        (const char *[]){"-e", ep, "correct", "010006", "--set", "holders=1",
+                         NULL},
+        (const char *[]){"-e", ep, "correct", "010006", "--note", "", "--set",
+                         "holders=1", NULL},
+        (const char *[]){"-e", ep, "correct", "010006", "--note", "x", NULL},
+        (const char *[]){"-e", ep, "correct", "010006", "--note", "x", "--set",
+                         "holders", NULL},
+        (const char *[]){"-e", ep, "correct", "010006", "--note", "x", "--set",
+                         "holders=1", "--unset", "holders", NULL},
+        (const char *[]){"correct", NULL},
+        (const char *[]){"get", "--note", "x", "010006", NULL},
+        (const char *[]){"diff", "1", NULL},
+        (const char *[]){"diff", "1", "2", "3", NULL},
+        (const char *[]){"-e", ep, "diff", "0", "2", NULL},
+        (const char *[]){"-e", ep, "diff", "1", "x", NULL},
+        (const char *[]){"import-matrix", NULL},
+        (const char *[]){"import-matrix", "--excel", "x.csv", NULL},
+        (const char *[]){"-e", ep, "import-matrix", "/nonexistent.csv", NULL},
+        (const char *[]){"report", NULL},
+        (const char *[]){"report", "--format", "csv", "-o", "x", NULL},
+        (const char *[]){"snapshot", "--format", "xlsx", NULL},
+        (const char *[]){"snapshot", "--format", "xlsx", "-o", "-", NULL},
+        (const char *[]){"snapshot", "--excel", NULL},
+        (const char *[]){"snapshot", "--format", "json", "--excel", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = survey_run(dir, bad[i]);
+        if (r.code != 2)
+            fail_msg("case %zu: exit %d, stderr: %s", i, r.code, r.err);
+        assert_true(strlen(r.err) > 0);
+        assert_int_equal(strlen(r.out), 0);
+        result_free(&r);
+    }
+    r = survey_run(dir, (const char *[]){"-e", ep, "correct", "010006", "--set",
+                                         "holders=1", NULL});
+    assert_string_equal(r.err, "survey: correct: --note is required: a "
+                               "correction needs a reason\n");
+    result_free(&r);
+
+    /* a spreadsheet with names only: the code is needed */
+    char path[128];
+    snprintf(path, sizeof path, "%s/names.csv", dir);
+    write_file(path, "自治体名,holders\n北海道,2203\n");
+    r = survey_run(dir,
+                   (const char *[]){"-e", ep, "--timeout", "50", "--retries",
+                                    "0", "import-matrix", path, NULL});
+    assert_int_equal(r.code, 2);
+    assert_string_equal(r.out, "");
+    expect_contains(r.err, "names.csv: respondents are named only: add a "
+                           "column respondent, code or 団体コード");
+    result_free(&r);
+    remove_dir(dir);
+}
+
 #ifdef SV_HAVE_COLLECTOR
 
 /* A collector of its own for each test, stopped and removed even when the
@@ -2565,6 +2659,376 @@ static void test_cli_load_responses(void **state)
     result_free(&r);
 }
 
+/* Submits first_answers for 010006 (revision 1). */
+static void submit_first(const sv_harness *h)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/first.json", h->dir);
+    write_file(path, first_answers);
+    run_result r = survey_run(
+        h->dir, (const char *[]){"-e", h->endpoint, "submit", path, NULL});
+    if (r.code != 0)
+        fail_msg("submit: exit %d: %s", r.code, r.err);
+    result_free(&r);
+}
+
+/* The number of revisions `survey history CODE` shows (0: none stored). */
+static size_t revisions_of(const sv_harness *h, const char *code)
+{
+    run_result r = survey_run(
+        h->dir, (const char *[]){"-e", h->endpoint, "history", code, NULL});
+    size_t n = count_lines_starting(r.out, "revision ");
+    if (r.code != 0)
+        expect_contains(r.err, "NOT_FOUND");
+    result_free(&r);
+    return n;
+}
+
+static void test_cli_correct(void **state)
+{
+    sv_harness *h = *state;
+    submit_first(h);
+
+    /* no reason: refused before anything is sent */
+    run_result r = survey_run(
+        h->dir, (const char *[]){"-e", h->endpoint, "correct", "010006",
+                                 "--set", "holders=2204", NULL});
+    assert_int_equal(r.code, 2);
+    expect_contains(r.err, "--note is required");
+    result_free(&r);
+    assert_int_equal(revisions_of(h, "010006"), 1);
+
+    /* a dry run shows the change and stores nothing */
+    r = survey_run(h->dir,
+                   (const char *[]){"-e", h->endpoint, "correct", "010006",
+                                    "--set", "holders=2204", "--note",
+                                    "recount", "--dry-run", NULL});
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out, "would correct 010006 revision 1 (--dry-run, "
+                               "nothing submitted):\n"
+                               "  ~ holders: 2203 -> 2204\n");
+    result_free(&r);
+    assert_int_equal(revisions_of(h, "010006"), 1);
+
+    r = survey_run(h->dir,
+                   (const char *[]){"-e", h->endpoint, "correct", "010006",
+                                    "--set", "holders=2,204", "--note",
+                                    "recount of the holders", NULL});
+    if (r.code != 0)
+        fail_msg("correct: exit %d: %s", r.code, r.err);
+    assert_memory_equal(r.out, "accepted 010006 revision 2 sequence ", 36);
+    expect_contains(r.out, "\n  ~ holders: 2203 -> 2204\n");
+    assert_int_equal(count_lines_starting(r.out, "  "), 1);
+    assert_string_equal(r.err, "");
+    result_free(&r);
+
+    /* history: the new revision with who, when, why and the ~ line */
+    r = survey_run(
+        h->dir, (const char *[]){"-e", h->endpoint, "history", "010006", NULL});
+    assert_int_equal(r.code, 0);
+    const char *rev2 = strstr(r.out, "\nrevision 2  20");
+    assert_non_null(rev2);
+    expect_contains(rev2, "Z  by anonymous@");
+    expect_contains(rev2, "  note: recount of the holders\n"
+                          "  ~ holders: 2203 -> 2204\n");
+    assert_null(strstr(rev2 + 1, "\nrevision "));
+    result_free(&r);
+
+    /* the same value again: nothing to submit */
+    r = survey_run(h->dir, (const char *[]){"-e", h->endpoint, "correct",
+                                            "010006", "--set", "holders=2204",
+                                            "--note", "again", NULL});
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out, "no change: 010006 revision 2 already has "
+                               "these answers\n");
+    result_free(&r);
+
+    /* consult = no leaves consult_channel not relevant: the collector says
+     * so, and the user is told what to unset */
+    r = survey_run(h->dir, (const char *[]){"-e", h->endpoint, "correct",
+                                            "010006", "--set", "consult=no",
+                                            "--note", "no consultation", NULL});
+    assert_int_equal(r.code, 1);
+    assert_string_equal(r.out, "");
+    expect_contains(r.err, "survey: rejected: INVALID");
+    expect_contains(r.err, "\n  consult_channel = ");
+    expect_contains(r.err, ": NOT_RELEVANT: ");
+    expect_contains(r.err, "add --unset consult_channel\n");
+    result_free(&r);
+    r = survey_run(h->dir,
+                   (const char *[]){"-e", h->endpoint, "correct", "010006",
+                                    "--set", "consult=no", "--unset",
+                                    "consult_channel", "--set", "supporter=yes",
+                                    "--note", "no consultation", NULL});
+    if (r.code != 0)
+        fail_msg("correct with --unset: exit %d: %s", r.code, r.err);
+    assert_memory_equal(r.out, "accepted 010006 revision 3 sequence ", 36);
+    expect_contains(r.out, "\n  ~ consult: \"yes\" -> \"no\"\n"
+                           "  ~ supporter: \"no\" -> \"yes\"\n"
+                           "  - consult_channel (was [\"counter\",\"phone\"])"
+                           "\n");
+    result_free(&r);
+
+    /* a value that does not fit goes to the collector, which says why */
+    r = survey_run(h->dir, (const char *[]){"-e", h->endpoint, "correct",
+                                            "010006", "--set", "holders=many",
+                                            "--note", "x", NULL});
+    assert_int_equal(r.code, 1);
+    expect_contains(r.err, "\n  holders = \"many\": WRONG_TYPE");
+    result_free(&r);
+    r = survey_run(h->dir,
+                   (const char *[]){"-e", h->endpoint, "correct", "010006",
+                                    "--set", "nope=1", "--note", "x", NULL});
+    assert_int_equal(r.code, 2);
+    expect_contains(r.err, "nope is not a question of shoman-jiritsu-r6");
+    result_free(&r);
+    r = survey_run(h->dir,
+                   (const char *[]){"-e", h->endpoint, "correct", "020001",
+                                    "--set", "holders=1", "--note", "x", NULL});
+    assert_int_equal(r.code, 1);
+    expect_contains(r.err, "survey: NOT_FOUND: ");
+    result_free(&r);
+    assert_int_equal(revisions_of(h, "010006"), 3);
+}
+
+/* ---- a proxy that lets another client correct in between ---------------- */
+
+/* Forwards requests from a ROUTER on ep to the collector. Before it
+ * forwards the first submission, it stores that submission under another
+ * id and note itself: another client's correction lands between the
+ * correcting client's read and its submit. Returns 0 once that submission
+ * is forwarded and answered, else 1 (after at most 20 s). */
+static int race_run(const char *ep, const char *collector)
+{
+    int rc = 1, timeout = 20000, linger = 2000;
+    void *ctx = zmq_ctx_new();
+    void *sock = ctx != NULL ? zmq_socket(ctx, ZMQ_ROUTER) : NULL;
+    if (sock == NULL ||
+        zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout) != 0 ||
+        zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
+        zmq_bind(sock, ep) != 0)
+        goto done;
+    for (;;) {
+        char ident[256], body[65536];
+        int n_ident = zmq_recv(sock, ident, sizeof ident, 0);
+        if (n_ident < 0 || zmq_recv(sock, body, sizeof body, 0) != 0)
+            goto done; /* not [identity][empty][request] */
+        int n = zmq_recv(sock, body, sizeof body, 0);
+        if (n < 0 || (size_t)n > sizeof body)
+            goto done;
+        Survey__V1__Request *req =
+            survey__v1__request__unpack(NULL, (size_t)n, (uint8_t *)body);
+        if (req == NULL)
+            goto done;
+        bool submit = req->body_case == SURVEY__V1__REQUEST__BODY_SUBMIT;
+        if (submit) {
+            Survey__V1__Submission *sub = req->submit;
+            char *id = sub->submission_id, *note = sub->note;
+            sub->submission_id = "racer-1";
+            sub->note = "corrected in between";
+            Survey__V1__Reply *ack = NULL;
+            int got = sv_harness_call(collector, req, &ack, 5000);
+            sub->submission_id = id;
+            sub->note = note;
+            bool ok = got == 0 && ack->body_case == SURVEY__V1__REPLY__BODY_ACK;
+            if (got == 0)
+                survey__v1__reply__free_unpacked(ack, NULL);
+            if (!ok) {
+                survey__v1__request__free_unpacked(req, NULL);
+                goto done;
+            }
+        }
+        survey__v1__request__free_unpacked(req, NULL);
+        Survey__V1__Reply *reply = NULL;
+        if (sv_harness_call_raw(collector, body, (size_t)n, &reply, 5000) != 0)
+            goto done;
+        size_t len = survey__v1__reply__get_packed_size(reply);
+        uint8_t *out = malloc(len > 0 ? len : 1);
+        if (out != NULL)
+            survey__v1__reply__pack(reply, out);
+        survey__v1__reply__free_unpacked(reply, NULL);
+        bool sent = out != NULL &&
+                    zmq_send(sock, ident, (size_t)n_ident, ZMQ_SNDMORE) >= 0 &&
+                    zmq_send(sock, "", 0, ZMQ_SNDMORE) >= 0 &&
+                    zmq_send(sock, out, len, 0) >= 0;
+        free(out);
+        if (!sent)
+            goto done;
+        if (submit) {
+            rc = 0;
+            break;
+        }
+    }
+done:
+    if (sock != NULL)
+        zmq_close(sock);
+    if (ctx != NULL)
+        zmq_ctx_term(ctx);
+    return rc;
+}
+
+static void test_cli_correct_conflict(void **state)
+{
+    sv_harness *h = *state;
+    submit_first(h);
+    char ep[300];
+    snprintf(ep, sizeof ep, "ipc://%s/race.sock", h->dir);
+    fflush(NULL);
+    pid_t racer = fork();
+    assert_true(racer >= 0);
+    if (racer == 0)
+        _exit(race_run(ep, h->endpoint));
+    sleep_ms(200); /* let it bind */
+    run_result r = survey_run(
+        h->dir, (const char *[]){"-e", ep, "correct", "010006", "--set",
+                                 "holders=2204", "--note", "mine", NULL});
+    int status = 0;
+    assert_int_equal(waitpid(racer, &status, 0), racer);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    if (r.code != 1)
+        fail_msg("correct on a stale base: exit %d\n%s%s", r.code, r.out,
+                 r.err);
+    assert_string_equal(r.out, "");
+    expect_contains(r.err, "survey: rejected: CONFLICT: ");
+    expect_contains(r.err, "(current revision 2)\n");
+    expect_contains(r.err, "survey: 010006 changed after revision 1 (now "
+                           "revision 2): see `survey history 010006`");
+    result_free(&r);
+
+    /* the other client's revision stands, nothing else was stored */
+    r = survey_run(
+        h->dir, (const char *[]){"-e", h->endpoint, "history", "010006", NULL});
+    assert_int_equal(r.code, 0);
+    assert_int_equal(count_lines_starting(r.out, "revision "), 2);
+    expect_contains(r.out, "  note: corrected in between\n  ~ holders: "
+                           "2203 -> 2204\n");
+    assert_null(strstr(r.out, "note: mine"));
+    result_free(&r);
+}
+
+/* A ○/×/- spreadsheet with one bad cell, checked only: the problem names
+ * row and column, the good row shows its changes, nothing is stored. */
+static void test_cli_import_matrix_dry_run(void **state)
+{
+    sv_harness *h = *state;
+    submit_first(h);
+    char path[300];
+    snprintf(path, sizeof path, "%s/matrix.csv", h->dir);
+    write_file(path, "respondent,name,holders,consult,supporter\n"
+                     "010006,北海道,\"2,210\",○,○\n"
+                     "020001,青森県,585,○,△\n"
+                     "999999,どこか,1,○,×\n");
+    run_result r =
+        survey_run(h->dir, (const char *[]){"-e", h->endpoint, "import-matrix",
+                                            "--dry-run", path, NULL});
+    assert_int_equal(r.code, 1);
+    assert_string_equal(
+        r.out, "row 2 (010006): would submit against revision 1:\n"
+               "  ~ holders: 2203 -> 2210\n"
+               "  ~ supporter: \"no\" -> \"yes\"\n"
+               "row 3, column supporter: \"△\" is not ○, ×, - or an option "
+               "of supporter (yes, no)\n"
+               "row 4, column respondent: UNKNOWN_RESPONDENT: respondent "
+               "\"999999\" is not in the roster of shoman-jiritsu-r6\n"
+               "checked 3 rows (--dry-run, nothing submitted): 1 to submit, "
+               "0 unchanged, 2 with problems\n");
+    result_free(&r);
+    assert_int_equal(revisions_of(h, "010006"), 1);
+    assert_int_equal(revisions_of(h, "020001"), 0);
+
+    /* for real: the rows with problems stop nothing but themselves */
+    r = survey_run(h->dir, (const char *[]){"-e", h->endpoint, "import-matrix",
+                                            path, NULL});
+    assert_int_equal(r.code, 1);
+    expect_contains(r.out, "imported 3 rows: 1 accepted (1 incomplete), 0 "
+                           "unchanged, 0 rejected, 2 with problems, 0 "
+                           "unanswered\n");
+    result_free(&r);
+    assert_int_equal(revisions_of(h, "010006"), 2);
+    assert_int_equal(revisions_of(h, "020001"), 0);
+
+    /* an unknown column stops every row */
+    write_file(path, "code,holders,suporter\n010006,1,○\n");
+    r = survey_run(h->dir, (const char *[]){"-e", h->endpoint, "import-matrix",
+                                            path, NULL});
+    assert_int_equal(r.code, 1);
+    expect_contains(r.out, "row 1, column suporter: not a question of "
+                           "shoman-jiritsu-r6\n");
+    expect_contains(r.out, "nothing submitted: the header (row 1) has "
+                           "problems\n");
+    result_free(&r);
+    assert_int_equal(revisions_of(h, "010006"), 2);
+}
+
+/* For real, as Excel saves it (BOM, CRLF, a code that lost its leading
+ * zero, thousands separators, labels as headers): new revisions that keep
+ * the other answers; importing again changes nothing. */
+static void test_cli_import_matrix(void **state)
+{
+    sv_harness *h = *state;
+    submit_first(h);
+    char path[300];
+    snprintf(path, sizeof path, "%s/matrix.csv", h->dir);
+    write_file(path, "\xEF\xBB\xBF"
+                     "団体コード,自治体名,小慢医療受給者証保有者数,consult,"
+                     "自立支援員の配置（自立支援員による支援）\r\n"
+                     "10006,北海道,\"2,210\",○,○\r\n"
+                     "020001,青森県,585,○,×\r\n");
+    const char *const args[] = {
+        "-e", h->endpoint, "import-matrix", "--note", "section 2 as corrected",
+        path, NULL};
+    run_result r = survey_run(h->dir, args);
+    if (r.code != 0)
+        fail_msg("import-matrix: exit %d\n%s%s", r.code, r.out, r.err);
+    expect_contains(r.out, "row 2 (010006): accepted 010006 revision 2 "
+                           "sequence ");
+    expect_contains(r.out, "\n  ~ holders: 2203 -> 2210\n"
+                           "  ~ supporter: \"no\" -> \"yes\"\n");
+    expect_contains(r.out, "row 3 (020001): accepted 020001 revision 1 "
+                           "sequence ");
+    expect_contains(r.out, "\n  + holders = 585\n  + consult = \"yes\"\n"
+                           "  + supporter = \"no\"\n");
+    expect_contains(r.out, "imported 2 rows: 2 accepted (2 incomplete), 0 "
+                           "unchanged, 0 rejected, 0 with problems, 0 "
+                           "unanswered\n");
+    assert_string_equal(r.err, "");
+    result_free(&r);
+
+    r = survey_run(h->dir,
+                   (const char *[]){"-e", h->endpoint, "get", "010006", NULL});
+    assert_int_equal(r.code, 0);
+    json_error_t jerr;
+    json_t *doc = json_loads(r.out, 0, &jerr);
+    assert_non_null(doc);
+    json_t *answers = json_object_get(doc, "answers");
+    assert_int_equal(json_integer_value(json_object_get(doc, "revision")), 2);
+    assert_string_equal(json_string_value(json_object_get(doc, "note")),
+                        "section 2 as corrected");
+    assert_int_equal(json_integer_value(json_object_get(answers, "holders")),
+                     2210);
+    assert_string_equal(
+        json_string_value(json_object_get(answers, "supporter")), "yes");
+    /* kept: an answer the file has no column for */
+    assert_string_equal(json_string_value(json_array_get(
+                            json_object_get(answers, "consult_channel"), 1)),
+                        "phone");
+    json_decref(doc);
+    result_free(&r);
+    assert_int_equal(revisions_of(h, "010006"), 2);
+    assert_int_equal(revisions_of(h, "020001"), 1);
+
+    r = survey_run(h->dir, args);
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out, "row 2 (010006): no change\n"
+                               "row 3 (020001): no change\n"
+                               "imported 2 rows: 0 accepted (0 incomplete), "
+                               "2 unchanged, 0 rejected, 0 with problems, 0 "
+                               "unanswered\n");
+    result_free(&r);
+    assert_int_equal(revisions_of(h, "010006"), 2);
+}
+
 #ifdef SV_HAVE_AGGREGATOR
 
 /* Runs `survey -e ENDPOINT snapshot --new` (a snapshot, so a publication)
@@ -2693,6 +3157,152 @@ static void test_cli_aggregation_end_to_end(void **state)
     result_free(&r);
 }
 
+/* `survey rerun`: the version of the snapshot it waited for. */
+static unsigned long rerun_version(const sv_harness *h)
+{
+    run_result r =
+        survey_run(h->dir, (const char *[]){"-e", h->endpoint, "rerun", NULL});
+    if (r.code != 0)
+        fail_msg("rerun: exit %d: %s", r.code, r.err);
+    unsigned long v = 0;
+    assert_int_equal(sscanf(r.out, "snapshot %lu ", &v), 1);
+    result_free(&r);
+    return v;
+}
+
+/* A correction between two snapshots: diff lists the changed figures and
+ * the revision (with its note) that caused them. */
+static void test_cli_diff(void **state)
+{
+    sv_harness *h = *state;
+    assert_int_equal(sv_harness_start_aggregator(h, NULL), 0);
+    submit_first(h);
+    unsigned long before = rerun_version(h);
+    run_result r =
+        survey_run(h->dir, (const char *[]){"-e", h->endpoint, "correct",
+                                            "010006", "--set", "holders=2204",
+                                            "--set", "supporter=yes", "--note",
+                                            "supporter hired in April", NULL});
+    if (r.code != 0)
+        fail_msg("correct: exit %d: %s", r.code, r.err);
+    result_free(&r);
+    unsigned long after = rerun_version(h);
+    assert_true(after > before);
+
+    char v1[24], v2[24];
+    snprintf(v1, sizeof v1, "%lu", before);
+    snprintf(v2, sizeof v2, "%lu", after);
+    r = survey_run(h->dir,
+                   (const char *[]){"-e", h->endpoint, "diff", v1, v2, NULL});
+    if (r.code != 0)
+        fail_msg("diff: exit %d: %s", r.code, r.err);
+    char head[64];
+    snprintf(head, sizeof head, "snapshot %lu (sequence ", before);
+    assert_memory_equal(r.out, head, strlen(head));
+    expect_contains(r.out, "\nrates\n  supporter=yes 自立支援員の配置（自立支援"
+                           "員による支援） [all]: 0% (0/1) -> 100% (1/1)\n");
+    expect_contains(r.out, "\nmatrix\n  010006 北海道, holders: 2,203 -> "
+                           "2,204\n  010006 北海道, supporter: × -> ○\n");
+    expect_contains(r.out, "\nmatrix totals\n  holders [all]: 2,203 (n 1) -> "
+                           "2,204 (n 1)\n");
+    expect_contains(r.out, "\n  010006 北海道: incomplete, revision 1, ");
+    expect_contains(r.out, "\nprograms\n  supporter=yes 自立支援員の配置（自立"
+                           "支援員による支援）: + 010006 北海道\n");
+    const char *cause = strstr(r.out, "\ncaused by (revisions with sequence "
+                                      "in (");
+    assert_non_null(cause);
+    expect_contains(cause, "\n  010006 北海道\n    revision 2  20");
+    expect_contains(cause, "  note: supporter hired in April\n"
+                           "      ~ holders: 2203 -> 2204\n"
+                           "      ~ supporter: \"no\" -> \"yes\"\n");
+    assert_null(strstr(cause, "revision 1 "));
+    assert_string_equal(r.err, "");
+    result_free(&r);
+
+    /* the other way round: old and new swap, the cause is the same */
+    r = survey_run(h->dir,
+                   (const char *[]){"-e", h->endpoint, "diff", v2, v1, NULL});
+    assert_int_equal(r.code, 0);
+    expect_contains(r.out, "  010006 北海道, holders: 2,204 -> 2,203\n");
+    expect_contains(r.out, "note: supporter hired in April\n");
+    result_free(&r);
+
+    r = survey_run(h->dir, (const char *[]){"-e", h->endpoint, "diff", v2,
+                                            "latest", NULL});
+    assert_int_equal(r.code, 0);
+    expect_contains(r.out, "\nno figure changed\n");
+    assert_null(strstr(r.out, "caused by"));
+    result_free(&r);
+
+    r = survey_run(
+        h->dir, (const char *[]){"-e", h->endpoint, "diff", v1, "9999", NULL});
+    assert_int_equal(r.code, 1);
+    expect_contains(r.err, "survey: NOT_FOUND: no snapshot version 9999");
+    result_free(&r);
+}
+
+/* What others wrote, wired in: the HTML report, the workbook, and CSV for
+ * Excel. */
+static void test_cli_report_xlsx_excel(void **state)
+{
+    sv_harness *h = *state;
+    assert_int_equal(sv_harness_start_aggregator(h, NULL), 0);
+    submit_first(h);
+    (void)rerun_version(h);
+    char html[300], xlsx[300];
+    snprintf(html, sizeof html, "%s/report.html", h->dir);
+    snprintf(xlsx, sizeof xlsx, "%s/report.xlsx", h->dir);
+
+    run_result r =
+        survey_run(h->dir, (const char *[]){"-e", h->endpoint, "report", "-o",
+                                            html, NULL});
+    if (r.code != 0)
+        fail_msg("report: exit %d: %s", r.code, r.err);
+    assert_string_equal(r.out, "");
+    result_free(&r);
+    char *text = slurp_file(html);
+    assert_memory_equal(text, "<!DOCTYPE html>", 15);
+    expect_contains(text, "1-5. 実施率");
+    expect_contains(text, "<table");
+    expect_contains(text, "相談支援事業");
+    free(text);
+
+    r = survey_run(h->dir, (const char *[]){"-e", h->endpoint, "report",
+                                            "--version", "1", "-o", "-", NULL});
+    assert_int_equal(r.code, 0);
+    assert_memory_equal(r.out, "<!DOCTYPE html>", 15);
+    result_free(&r);
+
+    r = survey_run(h->dir,
+                   (const char *[]){"-e", h->endpoint, "snapshot", "--format",
+                                    "xlsx", "-o", xlsx, NULL});
+    if (r.code != 0)
+        fail_msg("snapshot xlsx: exit %d: %s", r.code, r.err);
+    result_free(&r);
+    text = slurp_file(xlsx);
+    assert_memory_equal(text, "PK", 2);
+    free(text);
+
+    r = survey_run(h->dir,
+                   (const char *[]){"-e", h->endpoint, "snapshot", "--format",
+                                    "csv", "--excel", NULL});
+    assert_int_equal(r.code, 0);
+    assert_memory_equal(r.out, "\xEF\xBB\xBF" SV_CSV_HEADER "\r\n",
+                        3 + strlen(SV_CSV_HEADER) + 2);
+    expect_contains(r.out,
+                    "\r\nrates,consult,yes,相談支援事業,all,1,1,100\r\n");
+    for (const char *p = strchr(r.out, '\n'); p != NULL;
+         p = strchr(p + 1, '\n'))
+        assert_int_equal(p[-1], '\r');
+    result_free(&r);
+
+    r = survey_run(h->dir,
+                   (const char *[]){"-e", h->endpoint, "report", "--version",
+                                    "9999", "-o", html, NULL});
+    assert_int_equal(r.code, 1);
+    expect_contains(r.err, "NOT_FOUND");
+    result_free(&r);
+}
 #endif /* SV_HAVE_AGGREGATOR */
 #endif /* SV_HAVE_COLLECTOR */
 
@@ -2729,6 +3339,7 @@ int main(void)
         cmocka_unit_test(test_cli_rerun_times_out),
         cmocka_unit_test(test_cli_watch_count),
         cmocka_unit_test(test_cli_watch_sigterm),
+        cmocka_unit_test(test_cli_usage_admin),
 #ifdef SV_HAVE_COLLECTOR
         cmocka_unit_test_setup_teardown(test_cli_submit_get_history,
                                         collector_up, collector_down),
@@ -2740,8 +3351,20 @@ int main(void)
                                         collector_down),
         cmocka_unit_test_setup_teardown(test_cli_load_responses, collector_up,
                                         collector_down),
+        cmocka_unit_test_setup_teardown(test_cli_correct, collector_up,
+                                        collector_down),
+        cmocka_unit_test_setup_teardown(test_cli_correct_conflict, collector_up,
+                                        collector_down),
+        cmocka_unit_test_setup_teardown(test_cli_import_matrix_dry_run,
+                                        collector_up, collector_down),
+        cmocka_unit_test_setup_teardown(test_cli_import_matrix, collector_up,
+                                        collector_down),
 #ifdef SV_HAVE_AGGREGATOR
         cmocka_unit_test_setup_teardown(test_cli_aggregation_end_to_end,
+                                        collector_up, collector_down),
+        cmocka_unit_test_setup_teardown(test_cli_diff, collector_up,
+                                        collector_down),
+        cmocka_unit_test_setup_teardown(test_cli_report_xlsx_excel,
                                         collector_up, collector_down),
 #endif
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,21 +86,25 @@ static int make_dir(sv_harness *h)
     return 0;
 }
 
-/* The log is appended across restarts: the latest start is ready once a
- * ready line follows the last "starting" line. */
-static bool latest_start_ready(const char *path)
+/* The log is appended across restarts: the new process is ready once a
+ * "starting" line and then a "ready" line appear past `from`, the log's
+ * size before it was started. */
+static bool ready_since(const char *path, size_t from)
 {
     char *text = slurp(path);
-    char *last_start = NULL;
-    for (char *p = text; p != NULL; p++) {
-        p = strstr(p, ": starting ");
-        if (p == NULL)
-            break;
-        last_start = p;
+    bool ok = false;
+    if (text != NULL && strlen(text) > from) {
+        char *start = strstr(text + from, ": starting ");
+        ok = start != NULL && strstr(start, ": ready ") != NULL;
     }
-    bool ok = last_start != NULL && strstr(last_start, ": ready ") != NULL;
     free(text);
     return ok;
+}
+
+static size_t file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (size_t)sb.st_size : 0;
 }
 
 static int stop_pid(pid_t *pid, int sig)
@@ -121,6 +126,7 @@ static int stop_pid(pid_t *pid, int sig)
  * for its ready line. */
 static int spawn(const char *const *argv, const char *log, pid_t *out)
 {
+    size_t from = file_size(log);
     int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (logfd < 0)
         return -1;
@@ -144,7 +150,7 @@ static int spawn(const char *const *argv, const char *log, pid_t *out)
             print_log(log);
             return -1;
         }
-        if (latest_start_ready(log))
+        if (ready_since(log, from))
             return 0;
         sleep_ms(20);
     }

@@ -3,6 +3,7 @@
 
 #include "answers_json.h"
 #include "history.h"
+#include "keyfile.h"
 #include "outcome.h"
 
 #include <jansson.h>
@@ -22,6 +23,50 @@ int sv_exit_for(sv_status st)
     default:
         return SV_EXIT_USAGE;
     }
+}
+
+/* Reads the client's key pair and the server's public key named in o. */
+static sv_status read_keys(const sv_client_opts *o, char *server_public,
+                           char *client_public, char *client_secret,
+                           sv_error *err)
+{
+    if (o->secret_file == NULL || o->server_public_file == NULL)
+        return sv_fail(err, SV_ERR_INVALID,
+                       "--secret and --server-public go together");
+    sv_error why;
+    sv_status st =
+        sv_keyfile_read(o->secret_file, client_public, client_secret, &why);
+    if (st != SV_OK)
+        return sv_fail(err, st, "--secret: %s", why.msg);
+    st = sv_keyfile_read(o->server_public_file, server_public, NULL, &why);
+    if (st != SV_OK)
+        return sv_fail(err, st, "--server-public: %s", why.msg);
+    return SV_OK;
+}
+
+sv_status sv_client_rpc(const sv_client_opts *o, sv_rpc **out, sv_error *err)
+{
+    sv_rpc *rpc = NULL;
+    sv_status st =
+        sv_rpc_new(&rpc, o->endpoint, o->timeout_ms, o->retries, err);
+    if (st != SV_OK)
+        return st;
+    if (o->secret_file != NULL || o->server_public_file != NULL) {
+        char server_public[SV_Z85_KEY_LEN + 1];
+        char client_public[SV_Z85_KEY_LEN + 1];
+        char client_secret[SV_Z85_KEY_LEN + 1];
+        st = read_keys(o, server_public, client_public, client_secret, err);
+        if (st == SV_OK)
+            st = sv_rpc_set_curve(rpc, server_public, client_public,
+                                  client_secret, err);
+        explicit_bzero(client_secret, sizeof client_secret);
+        if (st != SV_OK) {
+            sv_rpc_destroy(&rpc);
+            return st;
+        }
+    }
+    *out = rpc;
+    return SV_OK;
 }
 
 sv_status sv_fetch_questionnaire(sv_rpc *rpc, const char *survey,
@@ -162,8 +207,7 @@ int sv_cmd_submit(const sv_client_opts *o, const char *path)
         code = SV_EXIT_USAGE;
         goto fail;
     }
-    sv_status st =
-        sv_rpc_new(&rpc, o->endpoint, o->timeout_ms, o->retries, &err);
+    sv_status st = sv_client_rpc(o, &rpc, &err);
     if (st == SV_OK)
         st = sv_fetch_questionnaire(rpc, survey, &qreply, &err);
     if (st != SV_OK) {
@@ -204,8 +248,7 @@ static int ask(const sv_client_opts *o, const char *respondent, bool history,
         req.body_case = SURVEY__V1__REQUEST__BODY_GET;
         req.get = &get;
     }
-    sv_status st =
-        sv_rpc_new(&rpc, o->endpoint, o->timeout_ms, o->retries, &err);
+    sv_status st = sv_client_rpc(o, &rpc, &err);
     if (st == SV_OK)
         st = sv_rpc_call(rpc, &req, out, &err);
     sv_rpc_destroy(&rpc);

@@ -1,7 +1,8 @@
 /* commands.h: the commands of the `survey` client (submit, get, history;
  * load is in load.h; snapshot, report, status and rerun in snapshot_cmd.h;
  * watch in watch.h; correct in correct.h; diff in diff.h; import-matrix
- * in import_matrix.h), the options they share, and the exit codes.
+ * in import_matrix.h; keygen in keygen.h), the options they share, and the
+ * exit codes.
  *
  * Each command prints its result on stdout and its complaints on stderr,
  * one line each, and returns the process exit code. */
@@ -45,7 +46,12 @@ typedef enum {
 } sv_format;
 
 typedef struct {
-    const char *endpoint;        /* borrowed */
+    const char *endpoint;           /* borrowed */
+    const char *secret_file;        /* the client's CURVE secret certificate,
+                                       borrowed; NULL (with server_public_file
+                                       NULL) = plain, no authentication */
+    const char *server_public_file; /* the collector's public certificate,
+                                       borrowed; NULL iff secret_file is */
     const char *survey;          /* borrowed; used when a submission or command
                                     names none; "" = the collector's only survey
                                     (watch: every survey) */
@@ -82,6 +88,14 @@ int sv_report_error(const Survey__V1__Error *e, const char *prefix);
 
 /* Prints "survey: <err->msg>" on stderr; returns sv_exit_for(st). */
 int sv_report_failure(sv_status st, const sv_error *err);
+
+/* A client of the collector for o (sv_rpc_new with o's endpoint, timeout
+ * and retries); with o->secret_file and o->server_public_file, both key
+ * files are read and every socket is a CURVE client (sv_rpc_set_curve).
+ * Returns SV_OK and *out (sv_rpc_destroy), or the failure with err naming
+ * the key file that cannot be read or holds no valid key (SV_ERR_IO,
+ * SV_ERR_PARSE: exit 2). */
+sv_status sv_client_rpc(const sv_client_opts *o, sv_rpc **out, sv_error *err);
 
 /* Asks for survey's questionnaire (survey may be ""). Returns SV_OK and
  * *out, owned by the caller (survey__v1__reply__free_unpacked), whose body

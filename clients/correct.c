@@ -238,8 +238,7 @@ int sv_cmd_correct(const sv_client_opts *o, const char *respondent)
     int code = check_arguments(o);
     if (code != SV_EXIT_OK)
         return code;
-    sv_status st =
-        sv_rpc_new(&rpc, o->endpoint, o->timeout_ms, o->retries, &err);
+    sv_status st = sv_client_rpc(o, &rpc, &err);
     if (st == SV_OK)
         st = sv_fetch_questionnaire(rpc, o->survey, &qreply, &err);
     if (st != SV_OK) {

@@ -733,8 +733,7 @@ int sv_cmd_diff(const sv_client_opts *o, const char *v1, const char *v2)
     sv_error err;
     sv_rpc *rpc = NULL;
     Survey__V1__Reply *a = NULL, *b = NULL;
-    sv_status st =
-        sv_rpc_new(&rpc, o->endpoint, o->timeout_ms, o->retries, &err);
+    sv_status st = sv_client_rpc(o, &rpc, &err);
     if (st != SV_OK)
         return sv_report_failure(st, &err);
     int code = fetch(o, rpc, version[0], &a);

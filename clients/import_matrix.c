@@ -566,7 +566,7 @@ int sv_cmd_import_matrix(const sv_client_opts *o, const char *path)
     code = find_code_column(&j);
     if (code != SV_EXIT_OK)
         goto done;
-    st = sv_rpc_new(&j.rpc, o->endpoint, o->timeout_ms, o->retries, &err);
+    st = sv_client_rpc(o, &j.rpc, &err);
     if (st == SV_OK)
         st = sv_fetch_questionnaire(j.rpc, o->survey, &qreply, &err);
     if (st != SV_OK) {

@@ -405,7 +405,7 @@ int sv_cmd_load(const sv_client_opts *o, const char *path)
         code = SV_EXIT_USAGE;
         goto fail;
     }
-    st = sv_rpc_new(&rpc, o->endpoint, o->timeout_ms, o->retries, &err);
+    st = sv_client_rpc(o, &rpc, &err);
     if (st == SV_OK)
         st = fetch_forms(&job, rpc, o->survey, &err);
     if (st == SV_OK)

@@ -1,10 +1,11 @@
 /* main.c: the `survey` command-line client: options, environment, help,
  * signals, and dispatch to the commands (commands.h, load.h,
- * snapshot_cmd.h, watch.h, correct.h, diff.h, import_matrix.h). */
+ * snapshot_cmd.h, watch.h, correct.h, diff.h, import_matrix.h, keygen.h). */
 #include "commands.h"
 #include "correct.h"
 #include "diff.h"
 #include "import_matrix.h"
+#include "keygen.h"
 #include "load.h"
 #include "snapshot_cmd.h"
 #include "watch.h"
@@ -40,7 +41,8 @@ typedef enum {
     CMD_CORRECT,
     CMD_DIFF,
     CMD_IMPORT_MATRIX,
-    CMD_REPORT
+    CMD_REPORT,
+    CMD_KEYGEN
 } command;
 
 /* Options that belong to some commands only: one bit each. */
@@ -58,7 +60,8 @@ enum {
     OPT_UNSET = 1 << 10,
     OPT_NOTE = 1 << 11,
     OPT_DRY_RUN = 1 << 12,
-    OPT_EXCEL = 1 << 13
+    OPT_EXCEL = 1 << 13,
+    OPT_DIR = 1 << 14
 };
 
 typedef struct {
@@ -82,6 +85,7 @@ static const option_owner owners[] = {
     {OPT_NOTE, "--note", "correct and import-matrix"},
     {OPT_DRY_RUN, "--dry-run", "correct and import-matrix"},
     {OPT_EXCEL, "--excel", "snapshot --format csv"},
+    {OPT_DIR, "--dir", "keygen"},
 };
 
 typedef struct {
@@ -121,6 +125,8 @@ static const command_info commands[] = {
      "recompute all tables from the stored answers"},
     {"watch", CMD_WATCH, NULL, 0, OPT_WATCH_ENDPOINT | OPT_COUNT,
      "print a line per snapshot the aggregator publishes"},
+    {"keygen", CMD_KEYGEN, "NAME", 1, OPT_DIR,
+     "write a CURVE key pair NAME.secret and NAME.pub"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -140,6 +146,13 @@ static const char general_options[] =
     "5000)\n"
     "  -r, --retries N          resend this often when no reply comes "
     "(default 3)\n"
+    "      --secret FILE        this client's CURVE secret certificate "
+    "(survey\n"
+    "                           keygen; default: $SURVEY_SECRET)\n"
+    "      --server-public FILE the collector's public certificate "
+    "(default:\n"
+    "                           $SURVEY_SERVER_PUBLIC); give both or "
+    "neither\n"
     "  -h, --help               show this help (survey COMMAND --help for "
     "one\n"
     "                           command)\n";
@@ -149,6 +162,28 @@ static const char environment_and_exit[] =
     "  SURVEY_ENDPOINT        default for --endpoint\n"
     "  SURVEY_ID              default for --survey\n"
     "  SURVEY_WATCH_ENDPOINT  default for --watch-endpoint\n"
+    "  SURVEY_SECRET          default for --secret\n"
+    "  SURVEY_SERVER_PUBLIC   default for --server-public\n"
+    "\n"
+    "Authentication:\n"
+    "  The collector serves only CURVE clients whose public key is in its "
+    "client\n"
+    "  registry (survey-collector --clients), unless it runs with "
+    "--no-auth.\n"
+    "  Make a key pair with `survey keygen NAME`, have its line added to "
+    "the\n"
+    "  registry, and give --secret NAME.secret --server-public "
+    "SERVER.pub\n"
+    "  (or SURVEY_SECRET, SURVEY_SERVER_PUBLIC): every connection to the\n"
+    "  collector is then encrypted and authenticated (watch stays plain). "
+    "Without\n"
+    "  them the client talks plain, which only a --no-auth collector "
+    "answers.\n"
+    "  With a wrong server key or a client key the collector does not "
+    "know,\n"
+    "  CURVE refuses the handshake and the collector does not answer at "
+    "all:\n"
+    "  the client reports no reply (exit 3).\n"
     "\n"
     "Exit codes:\n"
     "  0  success (diff: also when nothing changed)\n"
@@ -157,9 +192,11 @@ static const char environment_and_exit[] =
     "someone\n"
     "     stored a revision in between; status: no snapshot yet\n"
     "  2  usage or input error, or the output cannot be written\n"
-    "  3  no reply from the collector; rerun and snapshot --new: no "
+    "  3  no reply from the collector (also a refused CURVE handshake: "
+    "wrong\n"
+    "     --server-public, or a key not in the registry); rerun and "
     "snapshot\n"
-    "     within --wait-timeout\n";
+    "     --new: no snapshot within --wait-timeout\n";
 static const char submit_help[] =
     "The file holds one JSON object:\n"
     "  {\"survey\": \"shoman-jiritsu-r6\", \"respondent\": \"010006\",\n"
@@ -409,6 +446,29 @@ static const char watch_help[] =
     "completeness of all respondents. SIGINT and SIGTERM end it with exit "
     "0.\n";
 
+static const char keygen_help[] =
+    "      --dir DIR            where to write the files (default: .)\n"
+    "\n"
+    "Writes DIR/NAME.secret (mode 0600, the secret key: keep it private) "
+    "and\n"
+    "DIR/NAME.pub (mode 0644, the public key) in ZeroMQ's certificate "
+    "format, and\n"
+    "prints both paths, the public key and the line to add to the "
+    "collector's\n"
+    "client registry (survey-collector --clients FILE):\n"
+    "  NAME respondent KEY    when NAME is a 6-digit respondent code\n"
+    "  NAME admin KEY         otherwise\n"
+    "The role in that line can be changed: respondent (acts only for the\n"
+    "respondent whose code is NAME) or admin (acts for every respondent,\n"
+    "corrects with a note, reruns). The client then runs with --secret\n"
+    "DIR/NAME.secret (or SURVEY_SECRET). For the collector's own key, run\n"
+    "survey-collector --server-secret DIR/NAME.secret and give clients\n"
+    "DIR/NAME.pub as --server-public (or SURVEY_SERVER_PUBLIC). NAME: 1 to "
+    "64\n"
+    "bytes without spaces, /, \" or #. Uses no network. An existing "
+    "NAME.secret\n"
+    "or NAME.pub is never overwritten: exit 2 and nothing written.\n";
+
 static void print_usage(FILE *out)
 {
     fputs("Usage: survey [OPTIONS] COMMAND [ARG...]\n\n"
@@ -454,7 +514,9 @@ static void print_usage(FILE *out)
           "                           (default: $SURVEY_WATCH_ENDPOINT, "
           "else\n"
           "                           " SV_DEFAULT_WATCH_ENDPOINT ")\n"
-          "      --count N            watch: stop after N snapshots\n\n",
+          "      --count N            watch: stop after N snapshots\n"
+          "      --dir DIR            keygen: where to write the key files "
+          "(default .)\n\n",
           out);
     fputs(general_options, out);
     fputc('\n', out);
@@ -503,6 +565,9 @@ static void print_command_help(const command_info *c)
     case CMD_REPORT:
         fputs(report_help, stdout);
         break;
+    case CMD_KEYGEN:
+        fputs(keygen_help, stdout);
+        break;
     case CMD_NONE:
         break;
     }
@@ -547,7 +612,7 @@ static const command_info *find_command(const char *name)
 }
 
 static int run(const command_info *c, const sv_client_opts *o,
-               char *const *operand)
+               const char *key_dir, char *const *operand)
 {
     switch (c->cmd) {
     case CMD_SUBMIT:
@@ -574,6 +639,8 @@ static int run(const command_info *c, const sv_client_opts *o,
         return sv_cmd_diff(o, operand[0], operand[1]);
     case CMD_REPORT:
         return sv_cmd_report(o);
+    case CMD_KEYGEN:
+        return sv_cmd_keygen(key_dir, operand[0]);
     case CMD_NONE:
         break;
     }
@@ -674,7 +741,10 @@ static int parse_and_run(int argc, char **argv, const char **sets,
         LONG_UNSET,
         LONG_NOTE,
         LONG_DRY_RUN,
-        LONG_EXCEL
+        LONG_EXCEL,
+        LONG_SECRET,
+        LONG_SERVER_PUBLIC,
+        LONG_DIR
     };
     static const struct option longopts[] = {
         {"endpoint", required_argument, NULL, 'e'},
@@ -695,15 +765,25 @@ static int parse_and_run(int argc, char **argv, const char **sets,
         {"note", required_argument, NULL, LONG_NOTE},
         {"dry-run", no_argument, NULL, LONG_DRY_RUN},
         {"excel", no_argument, NULL, LONG_EXCEL},
+        {"secret", required_argument, NULL, LONG_SECRET},
+        {"server-public", required_argument, NULL, LONG_SERVER_PUBLIC},
+        {"dir", required_argument, NULL, LONG_DIR},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *env_endpoint = getenv("SURVEY_ENDPOINT");
     const char *env_survey = getenv("SURVEY_ID");
     const char *env_watch = getenv("SURVEY_WATCH_ENDPOINT");
+    const char *env_secret = getenv("SURVEY_SECRET");
+    const char *env_server = getenv("SURVEY_SERVER_PUBLIC");
+    const char *key_dir = ".";
     sv_client_opts o = {
         .endpoint = env_endpoint != NULL && env_endpoint[0] != '\0'
                         ? env_endpoint
                         : SV_DEFAULT_CLIENT_ENDPOINT,
+        .secret_file =
+            env_secret != NULL && env_secret[0] != '\0' ? env_secret : NULL,
+        .server_public_file =
+            env_server != NULL && env_server[0] != '\0' ? env_server : NULL,
         .survey = env_survey != NULL ? env_survey : "",
         .timeout_ms = SV_DEFAULT_TIMEOUT_MS,
         .retries = SV_DEFAULT_RETRIES,
@@ -825,6 +905,16 @@ static int parse_and_run(int argc, char **argv, const char **sets,
             o.excel = true;
             set |= OPT_EXCEL;
             break;
+        case LONG_SECRET:
+            o.secret_file = optarg;
+            break;
+        case LONG_SERVER_PUBLIC:
+            o.server_public_file = optarg;
+            break;
+        case LONG_DIR:
+            key_dir = optarg;
+            set |= OPT_DIR;
+            break;
         case 'h':
             help = true;
             break;
@@ -853,6 +943,14 @@ static int parse_and_run(int argc, char **argv, const char **sets,
     int bad = check_owners(c, set, &o);
     if (bad != 0)
         return bad;
+    if (c->cmd != CMD_KEYGEN &&
+        (o.secret_file == NULL) != (o.server_public_file == NULL))
+        return usage_error(
+            "%s without %s: give both key files or neither "
+            "(options or SURVEY_SECRET and "
+            "SURVEY_SERVER_PUBLIC)",
+            o.secret_file != NULL ? "--secret" : "--server-public",
+            o.secret_file != NULL ? "--server-public" : "--secret");
     int operands = c->operands;
     if (argc - optind < 1 + operands)
         return usage_error("%s: missing %s", c->name, c->operand);
@@ -862,7 +960,7 @@ static int parse_and_run(int argc, char **argv, const char **sets,
         fprintf(stderr, "survey: cannot install signal handlers\n");
         return SV_EXIT_USAGE;
     }
-    int code = run(c, &o, argv + optind + 1);
+    int code = run(c, &o, key_dir, argv + optind + 1);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "survey: cannot write to stdout\n");
         return SV_EXIT_USAGE;

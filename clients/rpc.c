@@ -16,6 +16,11 @@ struct sv_rpc {
     int timeout_ms;
     int retries;
     uint64_t next_id; /* request_id of the last sv_rpc_call */
+    bool curve;       /* set by sv_rpc_set_curve: every socket is a CURVE
+                         client with these Z85 keys */
+    char server_public[SV_Z85_KEY_LEN + 1];
+    char client_public[SV_Z85_KEY_LEN + 1];
+    char client_secret[SV_Z85_KEY_LEN + 1];
 };
 
 static int64_t now_ms(void)
@@ -81,8 +86,52 @@ void sv_rpc_destroy(sv_rpc **self)
         rc = zmq_ctx_term(s->ctx);
     } while (rc != 0 && zmq_errno() == EINTR);
     free(s->endpoint);
+    explicit_bzero(s->client_secret, sizeof s->client_secret);
     free(s);
     *self = NULL;
+}
+
+/* True when key is SV_Z85_KEY_LEN characters that decode as Z85. */
+static bool valid_key(const char *key)
+{
+    uint8_t raw[32];
+    return key != NULL && strlen(key) == SV_Z85_KEY_LEN &&
+           zmq_z85_decode(raw, key) != NULL;
+}
+
+sv_status sv_rpc_set_curve(sv_rpc *self, const char *server_public,
+                           const char *client_public, const char *client_secret,
+                           sv_error *err)
+{
+    if (!valid_key(server_public))
+        return sv_fail(err, SV_ERR_INVALID,
+                       "the server's public key is not a 40-character Z85 "
+                       "key");
+    if (!valid_key(client_public) || !valid_key(client_secret))
+        return sv_fail(err, SV_ERR_INVALID,
+                       "the client's key pair is not two 40-character Z85 "
+                       "keys");
+    if (zmq_has("curve") == 0)
+        return sv_fail(err, SV_ERR_INVALID,
+                       "this libzmq has no CURVE security: cannot use keys");
+    memcpy(self->server_public, server_public, sizeof self->server_public);
+    memcpy(self->client_public, client_public, sizeof self->client_public);
+    memcpy(self->client_secret, client_secret, sizeof self->client_secret);
+    self->curve = true;
+    return close_socket(&self->req, err); /* the next call opens anew */
+}
+
+/* Makes sock a CURVE client with self's keys (before it connects). */
+static int set_curve_options(const sv_rpc *self, void *sock)
+{
+    if (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, self->server_public,
+                       SV_Z85_KEY_LEN) != 0)
+        return -1;
+    if (zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, self->client_public,
+                       SV_Z85_KEY_LEN) != 0)
+        return -1;
+    return zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, self->client_secret,
+                          SV_Z85_KEY_LEN);
 }
 
 const char *sv_rpc_endpoint(const sv_rpc *self)
@@ -90,7 +139,8 @@ const char *sv_rpc_endpoint(const sv_rpc *self)
     return self->endpoint;
 }
 
-/* A new socket of type with linger 0, connected to the endpoint. */
+/* A new socket of type with linger 0 (and the CURVE keys, if set),
+ * connected to the endpoint. */
 static sv_status open_socket(sv_rpc *self, int type, void **out, sv_error *err)
 {
     void *sock = zmq_socket(self->ctx, type);
@@ -99,6 +149,12 @@ static sv_status open_socket(sv_rpc *self, int type, void **out, sv_error *err)
     int linger = 0;
     if (zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) != 0) {
         sv_status st = zmq_failed(err, "zmq_setsockopt for", self->endpoint);
+        (void)close_socket(&sock, NULL);
+        return st;
+    }
+    if (self->curve && set_curve_options(self, sock) != 0) {
+        sv_status st =
+            zmq_failed(err, "CURVE client options for", self->endpoint);
         (void)close_socket(&sock, NULL);
         return st;
     }

@@ -11,6 +11,7 @@
 #ifndef SV_RPC_H
 #define SV_RPC_H
 
+#include "keyfile.h"
 #include "status.h"
 #include "survey.pb-c.h"
 
@@ -24,6 +25,18 @@ typedef struct sv_rpc sv_rpc;
  * SV_ERR_NOMEM / SV_ERR_ZMQ with err set. Connects lazily. */
 sv_status sv_rpc_new(sv_rpc **out, const char *endpoint, int timeout_ms,
                      int retries, sv_error *err);
+
+/* Makes every socket self opens from now on a CURVE client
+ * (ZMQ_CURVE_SERVERKEY, ZMQ_CURVE_PUBLICKEY, ZMQ_CURVE_SECRETKEY, set before
+ * it connects): server_public is the collector's public key, client_public
+ * and client_secret the client's pair, each SV_Z85_KEY_LEN Z85 characters
+ * (copied); an open REQ socket is closed. SV_ERR_INVALID when a key is
+ * malformed or libzmq has no CURVE. With a wrong server key, or a client key
+ * the collector does not know, the handshake fails and no reply ever comes
+ * (SV_ERR_TIMEOUT). */
+sv_status sv_rpc_set_curve(sv_rpc *self, const char *server_public,
+                           const char *client_public, const char *client_secret,
+                           sv_error *err);
 
 /* Closes the sockets, terminates the context, frees *self, sets it NULL.
  * NULL-safe. */

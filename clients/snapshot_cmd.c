@@ -136,8 +136,7 @@ int sv_cmd_rerun(const sv_client_opts *o)
     sv_error err;
     sv_rpc *rpc = NULL;
     Survey__V1__Reply *reply = NULL;
-    sv_status st =
-        sv_rpc_new(&rpc, o->endpoint, o->timeout_ms, o->retries, &err);
+    sv_status st = sv_client_rpc(o, &rpc, &err);
     if (st != SV_OK)
         return sv_report_failure(st, &err);
     int code = queue_and_wait(o, rpc, true, &reply);
@@ -229,8 +228,7 @@ int sv_cmd_snapshot(const sv_client_opts *o)
     sv_rpc *rpc = NULL;
     Survey__V1__Reply *head = NULL, *reply = NULL;
     int code;
-    sv_status st =
-        sv_rpc_new(&rpc, o->endpoint, o->timeout_ms, o->retries, &err);
+    sv_status st = sv_client_rpc(o, &rpc, &err);
     if (st != SV_OK)
         return sv_report_failure(st, &err);
     uint64_t version = o->version;
@@ -311,8 +309,7 @@ int sv_cmd_status(const sv_client_opts *o)
     sr.survey = (char *)o->survey;
     req.body_case = SURVEY__V1__REQUEST__BODY_STATUS;
     req.status = &sr;
-    sv_status st =
-        sv_rpc_new(&rpc, o->endpoint, o->timeout_ms, o->retries, &err);
+    sv_status st = sv_client_rpc(o, &rpc, &err);
     if (st == SV_OK)
         st = sv_request(rpc, &req, SURVEY__V1__REPLY__BODY_STATUS, "status",
                         &reply, &err);

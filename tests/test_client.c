@@ -9,6 +9,7 @@
 #include "figures.h"
 #include "harness.h"
 #include "history.h"
+#include "keyfile.h"
 #include "load.h"
 #include "outcome.h"
 #include "rpc.h"
@@ -975,8 +976,11 @@ static void write_file(const char *path, const char *text)
 }
 
 /* Starts survey with args (NULL-terminated) in the background, stdout and
- * stderr to files in dir. */
-static pid_t survey_spawn(const char *dir, const char *const *args)
+ * stderr to files in dir, without the SURVEY_ variables of the test's
+ * environment but with env ("NAME=value" strings, NULL-terminated; env
+ * may be NULL). */
+static pid_t survey_spawn_env(const char *dir, const char *const *env,
+                              const char *const *args)
 {
     char out[256], err[256];
     snprintf(out, sizeof out, "%s/survey.out", dir);
@@ -999,10 +1003,21 @@ static pid_t survey_spawn(const char *dir, const char *const *args)
             _exit(126);
         unsetenv("SURVEY_ENDPOINT");
         unsetenv("SURVEY_ID");
+        unsetenv("SURVEY_SECRET");
+        unsetenv("SURVEY_SERVER_PUBLIC");
+        for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
+            if (putenv((char *)env[i]) != 0)
+                _exit(126);
+        }
         execv(argv[0], (char *const *)argv);
         _exit(127);
     }
     return pid;
+}
+
+static pid_t survey_spawn(const char *dir, const char *const *args)
+{
+    return survey_spawn_env(dir, NULL, args);
 }
 
 static run_result survey_wait(const char *dir, pid_t pid)
@@ -1027,6 +1042,12 @@ static run_result survey_wait(const char *dir, pid_t pid)
 static run_result survey_run(const char *dir, const char *const *args)
 {
     return survey_wait(dir, survey_spawn(dir, args));
+}
+
+static run_result survey_run_env(const char *dir, const char *const *env,
+                                 const char *const *args)
+{
+    return survey_wait(dir, survey_spawn_env(dir, env, args));
 }
 
 static void result_free(run_result *r)
@@ -1111,6 +1132,237 @@ static void test_cli_usage(void **state)
              ep);
     assert_string_equal(r.err, want);
     result_free(&r);
+    remove_dir(dir);
+}
+
+/* The text after "prefix" up to the end of its line, in buf. */
+static void line_after(const char *text, const char *prefix, char *buf,
+                       size_t size)
+{
+    const char *p = strstr(text, prefix);
+    if (p == NULL)
+        fail_msg("expected '%s' in:\n%s", prefix, text);
+    p += strlen(prefix);
+    size_t len = strcspn(p, "\n");
+    assert_true(len < size);
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+}
+
+static mode_t file_mode(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return st.st_mode & 07777;
+}
+
+/* survey keygen: the two files with their modes, keys that read back, the
+ * printed public key and registry line, never an overwrite. */
+static void test_cli_keygen(void **state)
+{
+    (void)state;
+    char dir[64], ep[128], sec[200], pub[200];
+    temp_endpoint(dir, sizeof dir, ep, sizeof ep);
+    run_result r = survey_run(dir, (const char *[]){"keygen", "--help", NULL});
+    assert_int_equal(r.code, 0);
+    expect_contains(r.out, "survey [OPTIONS] keygen NAME");
+    expect_contains(r.out, "--dir DIR");
+    expect_contains(r.out, "NAME respondent KEY");
+    expect_contains(r.out, "NAME admin KEY");
+    expect_contains(r.out, "SURVEY_SECRET");
+    result_free(&r);
+
+    static const struct {
+        const char *name, *role;
+    } keys[] = {{"010006", "respondent"}, {"tanaka", "admin"}};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const char *name = keys[i].name;
+        r = survey_run(dir,
+                       (const char *[]){"keygen", name, "--dir", dir, NULL});
+        if (r.code != 0)
+            fail_msg("keygen %s: exit %d: %s", name, r.code, r.err);
+        assert_string_equal(r.err, "");
+        snprintf(sec, sizeof sec, "%s/%s.secret", dir, name);
+        snprintf(pub, sizeof pub, "%s/%s.pub", dir, name);
+        assert_int_equal(file_mode(sec), 0600);
+        assert_int_equal(file_mode(pub), 0644);
+        expect_contains(r.out, sec);
+        expect_contains(r.out, pub);
+        char key[SV_Z85_KEY_LEN + 1], secret[SV_Z85_KEY_LEN + 1];
+        char file_pub[SV_Z85_KEY_LEN + 1], line[200], want[200];
+        sv_error err = {""};
+        if (sv_keyfile_read(sec, key, secret, &err) != SV_OK)
+            fail_msg("%s", err.msg);
+        if (sv_keyfile_read(pub, file_pub, NULL, &err) != SV_OK)
+            fail_msg("%s", err.msg);
+        assert_string_equal(key, file_pub);
+        assert_string_not_equal(key, secret);
+        line_after(r.out, "\npublic key: ", line, sizeof line);
+        assert_string_equal(line, file_pub);
+        snprintf(want, sizeof want, "\n%s %s %s\n", name, keys[i].role,
+                 file_pub);
+        expect_contains(r.out, want);
+        result_free(&r);
+
+        /* again: refused, the files as they were */
+        char *sec_before = slurp_file(sec), *pub_before = slurp_file(pub);
+        r = survey_run(dir,
+                       (const char *[]){"--dir", dir, "keygen", name, NULL});
+        assert_int_equal(r.code, 2);
+        assert_string_equal(r.out, "");
+        expect_contains(r.err, sec);
+        expect_contains(r.err, "never overwritten");
+        result_free(&r);
+        char *sec_after = slurp_file(sec), *pub_after = slurp_file(pub);
+        assert_string_equal(sec_before, sec_after);
+        assert_string_equal(pub_before, pub_after);
+        assert_int_equal(file_mode(sec), 0600);
+        free(sec_before);
+        free(pub_before);
+        free(sec_after);
+        free(pub_after);
+    }
+
+    /* a lone .pub left over: still nothing written */
+    snprintf(pub, sizeof pub, "%s/lone.pub", dir);
+    write_file(pub, "not a key\n");
+    r = survey_run(dir, (const char *[]){"keygen", "lone", "--dir", dir, NULL});
+    assert_int_equal(r.code, 2);
+    expect_contains(r.err, "lone.pub exists");
+    result_free(&r);
+    snprintf(sec, sizeof sec, "%s/lone.secret", dir);
+    assert_int_equal(access(sec, F_OK), -1);
+
+    const char *const *bad[] = {
+        (const char *[]){"keygen", NULL},
+        (const char *[]){"keygen", "a", "b", NULL},
+        (const char *[]){"keygen", "a/b", "--dir", dir, NULL},
+        (const char *[]){"keygen", "a b", "--dir", dir, NULL},
+        (const char *[]){"keygen", "x", "--dir", "/nonexistent/dir", NULL},
+        (const char *[]){"--dir", dir, "get", "010006", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = survey_run(dir, bad[i]);
+        if (r.code != 2)
+            fail_msg("case %zu: exit %d, stderr: %s", i, r.code, r.err);
+        assert_true(strlen(r.err) > 0);
+        assert_int_equal(strlen(r.out), 0);
+        result_free(&r);
+    }
+    remove_dir(dir);
+}
+
+/* The key options: help, both or neither, unreadable or malformed key
+ * files named (exit 2, before any network traffic). */
+static void test_cli_key_options(void **state)
+{
+    (void)state;
+    char dir[64], ep[128], sec[200], pub[200], junk[200], env1[300], env2[300];
+    temp_endpoint(dir, sizeof dir, ep, sizeof ep);
+    run_result r = survey_run(dir, (const char *[]){"--help", NULL});
+    assert_int_equal(r.code, 0);
+    static const char *const words[] = {
+        "\n  keygen        NAME ", "--secret FILE",
+        "--server-public FILE",    "SURVEY_SECRET",
+        "SURVEY_SERVER_PUBLIC",    "--dir DIR",
+        "does not answer at",      "(exit 3)"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        expect_contains(r.out, words[i]);
+    result_free(&r);
+
+    sv_error err = {""};
+    if (sv_keyfile_generate(dir, "c", NULL, &err) != SV_OK)
+        fail_msg("%s", err.msg);
+    snprintf(sec, sizeof sec, "%s/c.secret", dir);
+    snprintf(pub, sizeof pub, "%s/c.pub", dir);
+    snprintf(junk, sizeof junk, "%s/junk", dir);
+    write_file(junk, "curve\n    public-key = \"short\"\n");
+    snprintf(env1, sizeof env1, "SURVEY_SECRET=%s", sec);
+    snprintf(env2, sizeof env2, "SURVEY_SERVER_PUBLIC=%s", pub);
+
+    /* one without the other: a usage error */
+    static const struct {
+        const char *env;
+        const char *args[8];
+        const char *says;
+    } lone[] = {
+        {NULL, {"--secret", "S", "get", "010006", NULL}, "--secret without"},
+        {NULL,
+         {"--server-public", "P", "get", "010006", NULL},
+         "--server-public without"},
+        {"E1", {"get", "010006", NULL}, "--secret without"},
+        {"E2", {"status", NULL}, "--server-public without"},
+        {"E2",
+         {"--server-public", "P", "history", "010006", NULL},
+         "--server-public without"},
+    };
+    for (size_t i = 0; i < sizeof lone / sizeof lone[0]; i++) {
+        const char *env[] = {NULL, NULL};
+        if (lone[i].env != NULL)
+            env[0] = strcmp(lone[i].env, "E1") == 0 ? env1 : env2;
+        const char *args[8];
+        for (size_t k = 0; k < 8; k++) {
+            const char *a = lone[i].args[k];
+            args[k] = a == NULL             ? NULL
+                      : strcmp(a, "S") == 0 ? sec
+                      : strcmp(a, "P") == 0 ? pub
+                                            : a;
+            if (a == NULL)
+                break;
+        }
+        r = survey_run_env(dir, env, args);
+        if (r.code != 2)
+            fail_msg("case %zu: exit %d, stderr: %s", i, r.code, r.err);
+        expect_contains(r.err, lone[i].says);
+        assert_string_equal(r.out, "");
+        result_free(&r);
+    }
+
+    /* unreadable or malformed key files: exit 2, naming the file */
+    const char *const *bad[] = {
+        (const char *[]){"--secret", pub, "--server-public", pub, "-e", ep,
+                         "get", "010006", NULL},
+        (const char *[]){"--secret", "/nonexistent.secret", "--server-public",
+                         pub, "-e", ep, "get", "010006", NULL},
+        (const char *[]){"--secret", sec, "--server-public", junk, "-e", ep,
+                         "get", "010006", NULL},
+        (const char *[]){"--secret", sec, "--server-public", "/nonexistent.pub",
+                         "-e", ep, "load", junk, NULL},
+    };
+    const char *names[] = {pub, "/nonexistent.secret", junk,
+                           "/nonexistent.pub"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = survey_run(dir, bad[i]);
+        if (r.code != 2)
+            fail_msg("case %zu: exit %d, stderr: %s", i, r.code, r.err);
+        expect_contains(r.err, names[i]);
+        assert_string_equal(r.out, "");
+        result_free(&r);
+    }
+
+    /* keys in order but nobody there: no reply, exit 3 */
+    r = survey_run_env(dir, (const char *[]){env1, env2, NULL},
+                       (const char *[]){"-e", ep, "--timeout", "50",
+                                        "--retries", "0", "get", "010006",
+                                        NULL});
+    assert_int_equal(r.code, 3);
+    expect_contains(r.err, "no reply from");
+    result_free(&r);
+
+    /* sv_rpc_set_curve checks the keys it is given */
+    char k[SV_Z85_KEY_LEN + 1], s[SV_Z85_KEY_LEN + 1];
+    assert_int_equal(sv_keyfile_read(sec, k, s, NULL), SV_OK);
+    sv_rpc *rpc = NULL;
+    assert_int_equal(sv_rpc_new(&rpc, ep, 50, 0, &err), SV_OK);
+    assert_int_equal(sv_rpc_set_curve(rpc, "short", k, s, &err),
+                     SV_ERR_INVALID);
+    char not_z85[SV_Z85_KEY_LEN + 1];
+    memset(not_z85, '~', SV_Z85_KEY_LEN);
+    not_z85[SV_Z85_KEY_LEN] = '\0';
+    assert_int_equal(sv_rpc_set_curve(rpc, k, k, not_z85, &err),
+                     SV_ERR_INVALID);
+    assert_int_equal(sv_rpc_set_curve(rpc, k, k, s, &err), SV_OK);
+    sv_rpc_destroy(&rpc);
     remove_dir(dir);
 }
 
@@ -1619,11 +1871,23 @@ static void test_snapshot_json(void **state)
     if (doc == NULL)
         fail_msg("not JSON: %s\n%s", jerr.text, text);
     /* proto field order */
-    static const char *const keys[] = {
-        "survey",      "version",          "sequence", "questionnaire_version",
-        "created_ms",  "digest",           "trigger",  "decimals",
-        "title",       "respondent_types", "rates",    "matrix",
-        "frequencies", "listings",         "programs", "completeness"};
+    static const char *const keys[] = {"survey",
+                                       "version",
+                                       "sequence",
+                                       "questionnaire_version",
+                                       "created_ms",
+                                       "digest",
+                                       "trigger",
+                                       "decimals",
+                                       "title",
+                                       "respondent_types",
+                                       "rates",
+                                       "matrix",
+                                       "frequencies",
+                                       "listings",
+                                       "programs",
+                                       "completeness",
+                                       "respondent_detail_omitted"};
     size_t k = 0;
     for (void *it = json_object_iter(doc); it != NULL;
          it = json_object_iter_next(doc, it), k++) {
@@ -3029,6 +3293,251 @@ static void test_cli_import_matrix(void **state)
     assert_int_equal(revisions_of(h, "010006"), 2);
 }
 
+/* ---- CURVE authentication ------------------------------------------------ */
+
+/* A collector with authentication, and keys made by `survey keygen`:
+ * server (the collector's), 010006 and 020001 (respondents), tanaka (an
+ * administrator) in the registry as keygen prints their lines; other is
+ * registered nowhere. */
+typedef struct {
+    sv_harness h;
+    char keys[64]; /* the key files and the registry */
+    char server_pub[128], other_pub[128];
+    char a_sec[128], b_sec[128], admin_sec[128], other_sec[128];
+} auth_fixture;
+
+/* survey keygen NAME --dir dir; appends the registry line it printed to
+ * reg (if non-NULL). */
+static void keygen_into(const char *dir, const char *name, FILE *reg)
+{
+    run_result r =
+        survey_run(dir, (const char *[]){"keygen", name, "--dir", dir, NULL});
+    if (r.code != 0)
+        fail_msg("keygen %s: exit %d: %s", name, r.code, r.err);
+    if (reg != NULL) {
+        char prefix[80], rest[200];
+        snprintf(prefix, sizeof prefix, "\n%s ", name);
+        line_after(r.out, prefix, rest, sizeof rest);
+        assert_true(fprintf(reg, "%s %s\n", name, rest) > 0);
+    }
+    result_free(&r);
+}
+
+static int auth_down(void **state)
+{
+    auth_fixture *f = *state;
+    if (f == NULL)
+        return 0;
+    sv_harness_cleanup(&f->h);
+    if (f->keys[0] != '\0') {
+        char cmd[100];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->keys);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", f->keys);
+    }
+    free(f);
+    *state = NULL;
+    return 0;
+}
+
+static int auth_up(void **state)
+{
+    auth_fixture *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return -1;
+    *state = f;
+    char tmpl[] = "/tmp/sv-ckeys-XXXXXX";
+    if (mkdtemp(tmpl) == NULL) {
+        (void)auth_down(state);
+        return -1;
+    }
+    snprintf(f->keys, sizeof f->keys, "%s", tmpl);
+    char registry[128], server_sec[128];
+    snprintf(registry, sizeof registry, "%s/clients.txt", f->keys);
+    FILE *reg = fopen(registry, "w");
+    if (reg == NULL) {
+        (void)auth_down(state);
+        return -1;
+    }
+    fputs("# identity role public-key (from survey keygen)\n", reg);
+    keygen_into(f->keys, "server", NULL);
+    keygen_into(f->keys, "other", NULL);
+    keygen_into(f->keys, "010006", reg);
+    keygen_into(f->keys, "020001", reg);
+    keygen_into(f->keys, "tanaka", reg);
+    if (fclose(reg) != 0) {
+        (void)auth_down(state);
+        return -1;
+    }
+    snprintf(server_sec, sizeof server_sec, "%s/server.secret", f->keys);
+    snprintf(f->server_pub, sizeof f->server_pub, "%s/server.pub", f->keys);
+    snprintf(f->other_pub, sizeof f->other_pub, "%s/other.pub", f->keys);
+    snprintf(f->other_sec, sizeof f->other_sec, "%s/other.secret", f->keys);
+    snprintf(f->a_sec, sizeof f->a_sec, "%s/010006.secret", f->keys);
+    snprintf(f->b_sec, sizeof f->b_sec, "%s/020001.secret", f->keys);
+    snprintf(f->admin_sec, sizeof f->admin_sec, "%s/tanaka.secret", f->keys);
+    const char *const extra[] = {"--server-secret", server_sec, "--clients",
+                                 registry, NULL};
+    f->h.auth = true;
+    if (sv_harness_start(&f->h, extra) != 0) {
+        (void)auth_down(state);
+        return -1;
+    }
+    return 0;
+}
+
+static const char b_answers[] =
+    "{\"respondent\": \"020001\", \"note\": \"first\", \"answers\": {"
+    "\"holders\": 1200, \"consult\": \"yes\", \"supporter\": \"no\","
+    " \"consult_channel\": [\"counter\"]}}\n";
+
+/* Runs survey as the holder of secret (NULL: plain) with the server key
+ * server_pub, on the fixture's collector, with args after the options. */
+static run_result run_as(const auth_fixture *f, const char *secret,
+                         const char *server_pub, const char *const *args)
+{
+    const char *argv[24];
+    size_t n = 0;
+    argv[n++] = "-e";
+    argv[n++] = f->h.endpoint;
+    if (secret != NULL) {
+        argv[n++] = "--secret";
+        argv[n++] = secret;
+        argv[n++] = "--server-public";
+        argv[n++] = server_pub;
+    }
+    for (size_t i = 0; args[i] != NULL; i++) {
+        assert_true(n < 23);
+        argv[n++] = args[i];
+    }
+    argv[n] = NULL;
+    return survey_run(f->h.dir, argv);
+}
+
+static void test_cli_auth(void **state)
+{
+    auth_fixture *f = *state;
+    const sv_harness *h = &f->h;
+    char a_file[300], b_file[300], lines[300];
+    snprintf(a_file, sizeof a_file, "%s/a.json", h->dir);
+    snprintf(b_file, sizeof b_file, "%s/b.json", h->dir);
+    snprintf(lines, sizeof lines, "%s/both.jsonl", h->dir);
+    write_file(a_file, first_answers);
+    write_file(b_file, b_answers);
+
+    /* a respondent submits for itself; the history names it */
+    run_result r = run_as(f, f->a_sec, f->server_pub,
+                          (const char *[]){"submit", a_file, NULL});
+    if (r.code != 0)
+        fail_msg("submit as 010006: exit %d: %s", r.code, r.err);
+    assert_memory_equal(r.out, "accepted 010006 revision 1 sequence ", 36);
+    result_free(&r);
+    r = run_as(f, f->a_sec, f->server_pub,
+               (const char *[]){"history", "010006", NULL});
+    assert_int_equal(r.code, 0);
+    expect_contains(r.out, "  by respondent:010006  ");
+    result_free(&r);
+
+    /* ... and not for another */
+    r = run_as(f, f->a_sec, f->server_pub,
+               (const char *[]){"submit", b_file, NULL});
+    assert_int_equal(r.code, 1);
+    assert_string_equal(r.out, "");
+    expect_contains(r.err, "survey: rejected: FORBIDDEN: ");
+    result_free(&r);
+
+    /* the environment does what the options do; options win */
+    char env_secret[200], env_server[200];
+    snprintf(env_secret, sizeof env_secret, "SURVEY_SECRET=%s", f->b_sec);
+    snprintf(env_server, sizeof env_server, "SURVEY_SERVER_PUBLIC=%s",
+             f->server_pub);
+    const char *const env[] = {env_secret, env_server, NULL};
+    r = survey_run_env(
+        h->dir, env,
+        (const char *[]){"-e", h->endpoint, "submit", b_file, NULL});
+    if (r.code != 0)
+        fail_msg("submit as 020001 via env: exit %d: %s", r.code, r.err);
+    assert_memory_equal(r.out, "accepted 020001 revision 1 sequence ", 36);
+    result_free(&r);
+    r = survey_run_env(
+        h->dir, env,
+        (const char *[]){"-e", h->endpoint, "get", "010006", NULL});
+    assert_int_equal(r.code, 1);
+    expect_contains(r.err, "FORBIDDEN");
+    result_free(&r);
+    r = survey_run_env(h->dir, env,
+                       (const char *[]){"-e", h->endpoint, "--secret", f->a_sec,
+                                        "get", "010006", NULL});
+    if (r.code != 0)
+        fail_msg("get with --secret over SURVEY_SECRET: exit %d: %s", r.code,
+                 r.err);
+    result_free(&r);
+
+    /* load (DEALER): its own line accepted, the other's refused */
+    write_file(lines, "{\"respondent\": \"010006\", \"base_revision\": 1,"
+                      " \"answers\": {\"holders\": 2300, \"consult\": \"no\","
+                      " \"supporter\": \"no\"}}\n"
+                      "{\"respondent\": \"020001\", \"base_revision\": 1,"
+                      " \"answers\": {\"holders\": 1, \"consult\": \"no\","
+                      " \"supporter\": \"no\"}}\n");
+    r = run_as(f, f->a_sec, f->server_pub,
+               (const char *[]){"load", lines, NULL});
+    assert_int_equal(r.code, 1);
+    expect_contains(r.out, "loaded 2 submissions: 1 accepted");
+    expect_contains(r.out, ", 1 rejected, 0 unanswered\n");
+    expect_contains(r.out, "  line 2 (020001): FORBIDDEN");
+    result_free(&r);
+
+    /* an administrator corrects 020001, with a reason */
+    r = run_as(f, f->admin_sec, f->server_pub,
+               (const char *[]){"correct", "020001", "--set", "holders=1201",
+                                "--note", "typo in the count", NULL});
+    if (r.code != 0)
+        fail_msg("correct as admin: exit %d: %s", r.code, r.err);
+    assert_memory_equal(r.out, "accepted 020001 revision 2 sequence ", 36);
+    result_free(&r);
+    r = run_as(f, f->admin_sec, f->server_pub,
+               (const char *[]){"history", "020001", NULL});
+    assert_int_equal(r.code, 0);
+    expect_contains(r.out, "  by respondent:020001  ");
+    const char *rev2 = strstr(r.out, "\nrevision 2  ");
+    assert_non_null(rev2);
+    expect_contains(rev2, "  by admin:tanaka  ");
+    expect_contains(rev2, "  note: typo in the count\n"
+                          "  ~ holders: 1200 -> 1201\n");
+    result_free(&r);
+
+    /* a wrong server key, a key not in the registry, no key: the
+     * collector does not answer at all */
+    const char *const quiet[][2] = {
+        {f->a_sec, f->other_pub}, {f->other_sec, f->server_pub}, {NULL, NULL}};
+    char want[400];
+    snprintf(want, sizeof want, "survey: no reply from %s after 2 attempts\n",
+             h->endpoint);
+    for (size_t i = 0; i < sizeof quiet / sizeof quiet[0]; i++) {
+        r = run_as(f, quiet[i][0], quiet[i][1],
+                   (const char *[]){"--timeout", "500", "--retries", "1", "get",
+                                    "010006", NULL});
+        if (r.code != 3)
+            fail_msg("case %zu: exit %d: %s", i, r.code, r.err);
+        assert_string_equal(r.out, "");
+        assert_string_equal(r.err, want);
+        result_free(&r);
+    }
+
+    /* one key file without the other */
+    r = survey_run(h->dir, (const char *[]){"-e", h->endpoint, "--secret",
+                                            f->a_sec, "get", "010006", NULL});
+    assert_int_equal(r.code, 2);
+    expect_contains(r.err, "--secret without --server-public");
+    result_free(&r);
+    r = run_as(f, f->a_sec, f->server_pub,
+               (const char *[]){"history", "010006", NULL});
+    assert_int_equal(r.code, 0);
+    assert_int_equal(count_lines_starting(r.out, "revision "), 2);
+    result_free(&r);
+}
+
 #ifdef SV_HAVE_AGGREGATOR
 
 /* Runs `survey -e ENDPOINT snapshot --new` (a snapshot, so a publication)
@@ -3324,6 +3833,8 @@ int main(void)
         cmocka_unit_test(test_rpc_lazy_pirate_resends_same_bytes),
         cmocka_unit_test(test_rpc_pipeline),
         cmocka_unit_test(test_cli_usage),
+        cmocka_unit_test(test_cli_keygen),
+        cmocka_unit_test(test_cli_key_options),
         cmocka_unit_test(test_cli_load_unanswered),
         cmocka_unit_test(test_display_width),
         cmocka_unit_test(test_figures),
@@ -3359,6 +3870,7 @@ int main(void)
                                         collector_up, collector_down),
         cmocka_unit_test_setup_teardown(test_cli_import_matrix, collector_up,
                                         collector_down),
+        cmocka_unit_test_setup_teardown(test_cli_auth, auth_up, auth_down),
 #ifdef SV_HAVE_AGGREGATOR
         cmocka_unit_test_setup_teardown(test_cli_aggregation_end_to_end,
                                         collector_up, collector_down),

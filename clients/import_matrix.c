@@ -121,7 +121,7 @@ static void classify(job *j, size_t c)
 {
     column *col = &j->cols[c];
     const char *h = col->header;
-    bool ambiguous;
+    bool ambiguous = false;
     col->kind = COL_IGNORED;
     if (ONE_OF(h, code_headers)) {
         if (j->code_col != c) {

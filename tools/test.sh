@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/deps.sh
+# the optimised build first: -O2 finds warnings (-Werror) that -O0 does not
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DSV_TESTS=OFF >/dev/null
+cmake --build build-release -j"$(nproc)" >/dev/null
 cmake -S . -B build-test -DSV_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-test -j"$(nproc)"
 cd build-test

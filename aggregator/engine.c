@@ -47,6 +47,11 @@ void sv_engine_destroy(sv_engine **self)
     *self = NULL;
 }
 
+void sv_engine_set_respondent_detail(sv_engine *e, size_t max_respondents)
+{
+    sv_report_set_detail(e->report, max_respondents);
+}
+
 uint64_t sv_engine_position(const sv_engine *e)
 {
     return e->position;
@@ -62,12 +67,12 @@ uint64_t sv_engine_snapshot_version(const sv_engine *e)
     return e->snap_version;
 }
 
-/* Puts the respondent's current compact record (as of the view) into the
- * report. A respondent unknown to the roster cannot have been accepted by
- * the collector: it is reported, not ignored. */
+/* Puts the respondent's current compact record (as of the view), with the
+ * revision stored beside it, into the report. A respondent unknown to the
+ * roster cannot have been accepted by the collector: it is reported, not
+ * ignored. */
 static sv_status load_respondent(sv_engine *e, sv_view *view,
-                                 const char *respondent, uint64_t revision,
-                                 sv_error *err)
+                                 const char *respondent, sv_error *err)
 {
     int idx = sv_questionnaire_find_respondent(e->q, respondent);
     if (idx < 0)
@@ -77,8 +82,9 @@ static sv_status load_respondent(sv_engine *e, sv_view *view,
                        respondent, sv_questionnaire_id(e->q));
     const uint8_t *rec = NULL;
     size_t len = 0;
+    uint64_t revision = 0;
     sv_status st = sv_view_compact(view, sv_questionnaire_id(e->q), respondent,
-                                   &rec, &len, err);
+                                   &revision, &rec, &len, err);
     if (st == SV_ERR_NOT_FOUND)
         return sv_report_set(e->report, (size_t)idx, NULL, 0, 0, err);
     if (st != SV_OK)
@@ -88,25 +94,27 @@ static sv_status load_respondent(sv_engine *e, sv_view *view,
 
 typedef struct {
     sv_engine *e;
-    sv_view *view;
+    size_t pos; /* position of the walk through the roster in code order */
     sv_status st;
     sv_error *err;
 } scan_ctx;
 
-static int scan_one(void *ctx, const char *respondent, const uint8_t *data,
-                    size_t len)
+/* One stored record of the rerun's scan (in code order, so the roster
+ * lookup is one comparison): straight into the report, nothing decoded. */
+static int scan_one(void *ctx, const char *respondent, uint64_t revision,
+                    const uint8_t *data, size_t len)
 {
-    (void)data;
-    (void)len;
     scan_ctx *c = ctx;
-    Survey__V1__Revision *rev = NULL;
-    const char *survey = sv_questionnaire_id(c->e->q);
-    c->st = sv_view_current(c->view, survey, respondent, &rev, c->err);
-    if (c->st != SV_OK)
+    int idx = sv_questionnaire_walk_respondent(c->e->q, respondent, &c->pos);
+    if (idx < 0) {
+        c->st = sv_fail(c->err, SV_ERR_INVALID,
+                        "stored answers of %s, who is not in the roster of "
+                        "%s",
+                        respondent, sv_questionnaire_id(c->e->q));
         return 1;
-    uint64_t revision = rev->revision;
-    survey__v1__revision__free_unpacked(rev, NULL);
-    c->st = load_respondent(c->e, c->view, respondent, revision, c->err);
+    }
+    c->st =
+        sv_report_set(c->e->report, (size_t)idx, data, len, revision, c->err);
     return c->st != SV_OK;
 }
 
@@ -117,7 +125,7 @@ static sv_status rerun_in_view(sv_engine *e, sv_view *view, sv_error *err)
     if (st != SV_OK)
         return st;
     sv_report_clear(e->report);
-    scan_ctx c = {.e = e, .view = view, .st = SV_OK, .err = err};
+    scan_ctx c = {.e = e, .pos = 0, .st = SV_OK, .err = err};
     st = sv_view_scan_compact(view, sv_questionnaire_id(e->q), scan_one, &c,
                               err);
     if (st == SV_OK)
@@ -164,8 +172,7 @@ static int follow_one(void *ctx, uint64_t sequence,
     default:
         break;
     }
-    c->st = load_respondent(c->e, c->view, change->respondent, change->revision,
-                            c->err);
+    c->st = load_respondent(c->e, c->view, change->respondent, c->err);
     c->ev->answers++;
     return c->st != SV_OK;
 }

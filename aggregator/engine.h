@@ -39,6 +39,10 @@ sv_status sv_engine_new(sv_engine **out, sv_store *store,
 
 void sv_engine_destroy(sv_engine **self);
 
+/* The respondent-detail limit of its snapshots: see
+ * sv_report_set_detail() (default SV_REPORT_DETAIL_DEFAULT). */
+void sv_engine_set_respondent_detail(sv_engine *e, size_t max_respondents);
+
 /* Rebuilds the report from every stored compact record of the survey, in
  * one view; the position becomes that view's last sequence. */
 sv_status sv_engine_rerun(sv_engine *e, sv_error *err);

@@ -3,6 +3,7 @@
  * date, stores immutable versioned snapshots and publishes each on a PUB
  * socket (topic = survey id). */
 #include "engine.h"
+#include "report.h"
 #include "config.h"
 #include "log.h"
 #include "registry.h"
@@ -46,6 +47,7 @@ typedef struct {
     long debounce_ms;
     long poll_ms;
     unsigned decimals;
+    long respondent_detail;
 } options;
 
 /* One followed survey. */
@@ -88,6 +90,14 @@ static void usage(FILE *out)
         "                     not (default %d).\n"
         "  --decimals N       decimals of every percentage, rounded half "
         "up (default 0).\n"
+        "  --respondent-detail N\n"
+        "                     above N respondents on the roster, "
+        "snapshots leave out\n"
+        "                     what lists respondents one by one (matrix "
+        "rows, listings,\n"
+        "                     programs, completeness per respondent) and "
+        "keep every\n"
+        "                     aggregate table (default %d).\n"
         "  --map-size BYTES   LMDB map size if this process creates the "
         "environment.\n"
         "  --config FILE      read these options from the INI section\n"
@@ -102,7 +112,7 @@ static void usage(FILE *out)
         "the log has\n"
         "moved past its watermark. SIGINT/SIGTERM: exits 0. Exit 1: "
         "start-up failed.\n",
-        DEFAULT_DEBOUNCE_MS, DEFAULT_POLL_MS);
+        DEFAULT_DEBOUNCE_MS, DEFAULT_POLL_MS, SV_REPORT_DETAIL_DEFAULT);
 }
 
 static int parse_long(const char *text, long lo, long hi, long *out)
@@ -126,6 +136,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"debounce", required_argument, NULL, 'b'},
         {"poll", required_argument, NULL, 'l'},
         {"decimals", required_argument, NULL, 'x'},
+        {"respondent-detail", required_argument, NULL, 'r'},
         {"map-size", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -163,6 +174,14 @@ static int parse_args(int argc, char **argv, options *o)
                 return 2;
             }
             o->decimals = (unsigned)v;
+            break;
+        case 'r':
+            if (parse_long(optarg, 0, 0x7fffffffL, &v) != 0) {
+                fprintf(stderr, PROGRAM ": --respondent-detail: a number: %s\n",
+                        optarg);
+                return 2;
+            }
+            o->respondent_detail = v;
             break;
         case 'm':
             if (parse_long(optarg, 1 << 16, 0x7fffffffL, &v) != 0) {
@@ -357,6 +376,7 @@ static int run(int argc, char **argv)
         .publish = DEFAULT_PUBLISH,
         .debounce_ms = DEFAULT_DEBOUNCE_MS,
         .poll_ms = DEFAULT_POLL_MS,
+        .respondent_detail = SV_REPORT_DETAIL_DEFAULT,
     };
     int rc = parse_args(argc, argv, &o);
     if (rc != 0)
@@ -397,6 +417,8 @@ static int run(int argc, char **argv)
             sv_log(PROGRAM, "cannot start %s: %s", fs[n].survey, err.msg);
             goto done;
         }
+        sv_engine_set_respondent_detail(fs[n].engine,
+                                        (size_t)o.respondent_detail);
     }
     ctx = zmq_ctx_new();
     if (ctx == NULL) {

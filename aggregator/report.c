@@ -3,15 +3,20 @@
  *
  * State: a copy of every respondent's compact record (one contiguous
  * array, a presence flag each) and its revision; tallies per question and
- * per "slot" (slot 0 = all respondents, slot 1 + t = respondent type t):
- * n (relevant and answered), the sum of integer answers, and a count per
- * option; and per slot how many respondents are in each completeness
- * state. sv_report_set() takes the old record's contribution out and puts
- * the new one in, so the tallies never depend on the order of calls.
+ * per "slot" (slot 1 + t = respondent type t; slot 0, all respondents, is
+ * the sum over the types, worked out when read): n (relevant and
+ * answered), the sum of integer answers, and a count per option; and per
+ * slot how many respondents are in each completeness state.
+ * sv_report_set() takes the old record's contribution out and puts the
+ * new one in, so the tallies never depend on the order of calls. It walks
+ * the record's bitmaps directly (a precomputed plan per question), so
+ * that a full rerun over a million records is a tight loop without any
+ * allocation.
  *
  * A snapshot is built from the tallies (rates, frequencies, totals,
  * completeness figures) and one pass over the records in roster order
- * (matrix rows, listings, programs, per-respondent completeness). Every
+ * (matrix rows, listings, programs, per-respondent completeness; left
+ * out above the respondent-detail limit, see report.h). Every
  * string and sub-message is malloc'd, so that
  * survey__v1__snapshot__free_unpacked() frees it all. The arrays are
  * allocated at their final size and counted up as elements are added, so
@@ -41,25 +46,39 @@ typedef Survey__V1__RespondentStatus__State state_t;
 #define COMPLETE SURVEY__V1__RESPONDENT_STATUS__STATE__COMPLETE
 #define N_STATES 4 /* indexes 1..3 used */
 
+/* What the tallies need of question i, worked out once. */
+typedef struct {
+    uint8_t type;      /* sv_qtype */
+    uint8_t n_bytes;   /* select_multiple: bytes of its bitmask */
+    uint8_t last_mask; /* select_multiple: valid bits of the last byte */
+    uint8_t n_options;
+    uint32_t slot;     /* byte offset of its slot in a record */
+    uint32_t opt_base; /* its first option tally */
+} qplan;
+
 struct sv_report {
     const sv_questionnaire *q; /* borrowed */
     unsigned decimals;
     size_t n_questions;
     size_t n_roster;
     size_t rec_size;
+    size_t detail_max; /* respondent-detail limit (report.h) */
 
     const char **types; /* owned array of borrowed names, roster order */
     size_t n_types;
     size_t slots;       /* 1 + n_types */
-    size_t *type_of;    /* owned: per respondent, index into types */
+    uint16_t *type_of;  /* owned: per respondent, index into types */
     uint32_t *expected; /* owned: per slot, respondents on the roster */
     size_t *opt_base;   /* owned: per question, its first option tally */
     size_t n_opt_tally; /* option tallies in all */
+    qplan *plan;        /* owned: per question */
+    size_t bm_bytes;    /* bytes of each bitmap of a record */
+    uint8_t *required;  /* owned: bitmap of required questions */
 
     uint8_t *recs;      /* owned: n_roster records of rec_size bytes */
     bool *present;      /* owned: per respondent, a record is set */
     uint64_t *revision; /* owned: per respondent */
-    state_t *state;     /* owned: per respondent */
+    uint8_t *state;     /* owned: per respondent, a state_t */
 
     uint32_t *n;       /* owned: [question * slots + slot] */
     int64_t *sum;      /* owned: [question * slots + slot] */
@@ -80,77 +99,131 @@ static bool relevant_answered(const sv_report *r, const uint8_t *rec, size_t i)
            sv_compact_answered(r->q, rec, i);
 }
 
+static int64_t get_i64(const uint8_t *p)
+{
+    uint64_t v = 0;
+
+    for (size_t k = 0; k < 8; k++)
+        v |= (uint64_t)p[k] << (8 * k);
+    return (int64_t)v;
+}
+
 /* True if the record's answers fit their questions: option indexes in
  * range, integers within the documented limits. */
 static bool record_sane(const sv_report *r, const uint8_t *rec)
 {
-    for (size_t i = 0; i < r->n_questions; i++) {
-        const sv_question *qu = sv_questionnaire_question(r->q, i);
-        sv_value v = sv_compact_value(r->q, rec, i);
-        uint64_t all = qu->n_options >= 64 ? UINT64_MAX
-                                           : (UINT64_C(1) << qu->n_options) - 1;
-        if (v.kind == SV_V_CHOICE && v.choice >= qu->n_options)
-            return false;
-        if (v.kind == SV_V_CHOICES && (v.choices & ~all) != 0)
-            return false;
-        if (v.kind == SV_V_INTEGER &&
-            (v.integer < SV_INTEGER_MIN || v.integer > SV_INTEGER_MAX))
-            return false;
+    const uint8_t *ans = rec + SV_COMPACT_HEADER + r->bm_bytes;
+
+    for (size_t k = 0; k < r->bm_bytes; k++) {
+        unsigned m = ans[k];
+        while (m != 0) {
+            const qplan *p = &r->plan[k * 8 + (size_t)__builtin_ctz(m)];
+            const uint8_t *slot = rec + p->slot;
+            m &= m - 1;
+            if (p->type == SV_Q_SELECT_ONE && slot[0] >= p->n_options)
+                return false;
+            if (p->type == SV_Q_SELECT_MULTIPLE && p->n_bytes > 0 &&
+                (slot[p->n_bytes - 1] & ~p->last_mask) != 0)
+                return false;
+            if (p->type == SV_Q_INTEGER && (get_i64(slot) < SV_INTEGER_MIN ||
+                                            get_i64(slot) > SV_INTEGER_MAX))
+                return false;
+        }
     }
     return true;
 }
 
+/* Incomplete when a required, relevant question is unanswered. */
 static state_t record_state(const sv_report *r, const uint8_t *rec)
 {
+    const uint8_t *rel;
+    const uint8_t *ans;
+
     if (rec == NULL)
         return NOT_STARTED;
-    for (size_t i = 0; i < r->n_questions; i++) {
-        if (sv_questionnaire_question(r->q, i)->required &&
-            sv_compact_relevant(r->q, rec, i) &&
-            !sv_compact_answered(r->q, rec, i))
+    rel = rec + SV_COMPACT_HEADER;
+    ans = rel + r->bm_bytes;
+    for (size_t k = 0; k < r->bm_bytes; k++) {
+        if ((r->required[k] & rel[k] & ~ans[k]) != 0)
             return INCOMPLETE;
     }
     return COMPLETE;
 }
 
-static void bump(uint32_t *c, bool add)
+/* Adds (d = 1) or takes out (d = UINT32_MAX, i.e. -1 modulo 2^32) the
+ * record rec of respondent idx at the respondent's type: for every
+ * question that is relevant and answered, n, the integer sum and the
+ * chosen options' counts. */
+static void apply(sv_report *r, size_t idx, const uint8_t *rec, uint32_t d)
 {
-    if (add)
-        (*c)++;
-    else
-        (*c)--;
-}
+    const uint8_t *rel = rec + SV_COMPACT_HEADER;
+    const uint8_t *ans = rel + r->bm_bytes;
+    size_t slots = r->slots;
+    size_t s = 1 + r->type_of[idx];
+    uint32_t *count = r->count + s;
 
-/* Adds (add) or takes out (!add) the record rec of respondent idx, at the
- * slot "all" and at the respondent's type. */
-static void apply(sv_report *r, size_t idx, const uint8_t *rec, bool add)
-{
-    size_t sl[2] = {0, 1 + r->type_of[idx]};
-
-    for (size_t i = 0; i < r->n_questions; i++) {
-        if (!relevant_answered(r, rec, i))
-            continue;
-        sv_value v = sv_compact_value(r->q, rec, i);
-        for (size_t k = 0; k < 2; k++) {
-            size_t s = sl[k];
-            bump(&r->n[i * r->slots + s], add);
-            if (v.kind == SV_V_INTEGER)
-                r->sum[i * r->slots + s] += add ? v.integer : -v.integer;
-            if (v.kind == SV_V_CHOICE)
-                bump(&r->count[(r->opt_base[i] + v.choice) * r->slots + s],
-                     add);
-            for (size_t o = 0; v.kind == SV_V_CHOICES && o < 64; o++) {
-                if ((v.choices >> o) & 1u)
-                    bump(&r->count[(r->opt_base[i] + o) * r->slots + s], add);
+    for (size_t k = 0; k < r->bm_bytes; k++) {
+        unsigned m = rel[k] & ans[k];
+        while (m != 0) {
+            size_t i = k * 8 + (size_t)__builtin_ctz(m);
+            const qplan *p = &r->plan[i];
+            const uint8_t *slot = rec + p->slot;
+            m &= m - 1;
+            r->n[i * slots + s] += d;
+            switch (p->type) {
+            case SV_Q_INTEGER:
+                if (d == 1)
+                    r->sum[i * slots + s] += get_i64(slot);
+                else
+                    r->sum[i * slots + s] -= get_i64(slot);
+                break;
+            case SV_Q_SELECT_ONE:
+                count[(p->opt_base + slot[0]) * slots] += d;
+                break;
+            case SV_Q_SELECT_MULTIPLE:
+                for (size_t b = 0; b < p->n_bytes; b++) {
+                    unsigned bits = slot[b];
+                    while (bits != 0) {
+                        size_t o = b * 8 + (size_t)__builtin_ctz(bits);
+                        bits &= bits - 1;
+                        count[(p->opt_base + o) * slots] += d;
+                    }
+                }
+                break;
+            default:
+                break;
             }
         }
     }
 }
 
-static void count_state(sv_report *r, size_t idx, bool add)
+static void count_state(sv_report *r, size_t idx, uint32_t d)
 {
-    bump(&r->n_state[r->state[idx] * r->slots], add);
-    bump(&r->n_state[r->state[idx] * r->slots + 1 + r->type_of[idx]], add);
+    r->n_state[r->state[idx] * r->slots + 1 + r->type_of[idx]] += d;
+}
+
+/* The tally of row[] (one entry per slot) at slot s: slot 0 is the sum
+ * over the types. */
+static uint32_t tally(const sv_report *r, const uint32_t *row, size_t s)
+{
+    uint32_t t = 0;
+
+    if (s != 0)
+        return row[s];
+    for (size_t k = 1; k < r->slots; k++)
+        t += row[k];
+    return t;
+}
+
+static int64_t tally_sum(const sv_report *r, const int64_t *row, size_t s)
+{
+    int64_t t = 0;
+
+    if (s != 0)
+        return row[s];
+    for (size_t k = 1; k < r->slots; k++)
+        t += row[k];
+    return t;
 }
 
 static void zero_tallies(sv_report *r)
@@ -161,10 +234,9 @@ static void zero_tallies(sv_report *r)
     memset(r->n_state, 0, N_STATES * r->slots * sizeof *r->n_state);
     memset(r->present, 0, r->n_roster * sizeof *r->present);
     memset(r->revision, 0, r->n_roster * sizeof *r->revision);
-    for (size_t idx = 0; idx < r->n_roster; idx++) {
-        r->state[idx] = NOT_STARTED;
-        count_state(r, idx, true);
-    }
+    memset(r->state, NOT_STARTED, r->n_roster * sizeof *r->state);
+    for (size_t s = 1; s < r->slots; s++)
+        r->n_state[NOT_STARTED * r->slots + s] = r->expected[s];
 }
 
 /* ---- new, destroy, set ----------------------------------------------------
@@ -182,11 +254,34 @@ static void find_types(sv_report *r)
         }
         if (t == r->n_types)
             r->types[r->n_types++] = type;
-        r->type_of[idx] = t;
+        r->type_of[idx] = (uint16_t)t;
     }
     r->slots = 1 + r->n_types;
 }
 
+/* The plan of every question and the bitmap of required ones. */
+static void make_plan(sv_report *r)
+{
+    for (size_t i = 0; i < r->n_questions; i++) {
+        const sv_question *qu = sv_questionnaire_question(r->q, i);
+        qplan *p = &r->plan[i];
+        p->type = (uint8_t)qu->type;
+        p->n_options = (uint8_t)qu->n_options;
+        p->slot = (uint32_t)sv_compact_slot(r->q, i);
+        p->opt_base = (uint32_t)r->opt_base[i];
+        if (qu->type == SV_Q_SELECT_MULTIPLE) {
+            p->n_bytes = (uint8_t)((qu->n_options + 7) / 8);
+            p->last_mask = qu->n_options % 8 == 0
+                               ? 0xff
+                               : (uint8_t)((1u << (qu->n_options % 8)) - 1);
+        }
+        if (qu->required)
+            r->required[i / 8] |= (uint8_t)(1u << (i % 8));
+    }
+}
+
+/* Types are indexed by 16 bits and option counts by 8 (a questionnaire
+ * has at most SV_MAX_OPTIONS per list): refuses anything larger. */
 static bool allocate(sv_report *r)
 {
     size_t nq = r->n_questions;
@@ -208,6 +303,14 @@ static bool allocate(sv_report *r)
         r->opt_base[i] = r->n_opt_tally;
         r->n_opt_tally += sv_questionnaire_question(r->q, i)->n_options;
     }
+    if (r->n_types > UINT16_MAX)
+        return false;
+    r->bm_bytes = sv_compact_bitmap_bytes(r->q);
+    r->plan = calloc(nq + 1, sizeof *r->plan);
+    r->required = calloc(r->bm_bytes + 1, 1);
+    if (r->plan == NULL || r->required == NULL)
+        return false;
+    make_plan(r);
     r->expected = calloc(r->slots, sizeof *r->expected);
     r->n = calloc(nq * r->slots + 1, sizeof *r->n);
     r->sum = calloc(nq * r->slots + 1, sizeof *r->sum);
@@ -237,6 +340,7 @@ sv_status sv_report_new(sv_report **out, const sv_questionnaire *q,
         return sv_fail(err, SV_ERR_NOMEM, "out of memory");
     r->q = q;
     r->decimals = decimals;
+    r->detail_max = SV_REPORT_DETAIL_DEFAULT;
     r->n_questions = sv_questionnaire_count(q);
     r->n_roster = sv_questionnaire_roster_count(q);
     r->rec_size = sv_compact_size(q);
@@ -258,6 +362,8 @@ void sv_report_destroy(sv_report **self)
     free(r->type_of);
     free(r->expected);
     free(r->opt_base);
+    free(r->plan);
+    free(r->required);
     free(r->recs);
     free(r->present);
     free(r->revision);
@@ -288,17 +394,28 @@ sv_status sv_report_set(sv_report *r, size_t i, const uint8_t *rec, size_t len,
                        "record of %s: an answer out of range",
                        sv_questionnaire_respondent(r->q, i)->code);
     if (r->present[i])
-        apply(r, i, record(r, i), false);
-    count_state(r, i, false);
+        apply(r, i, record(r, i), UINT32_MAX);
+    count_state(r, i, UINT32_MAX);
     r->present[i] = rec != NULL;
     if (rec != NULL) {
         memcpy(r->recs + i * r->rec_size, rec, r->rec_size);
-        apply(r, i, rec, true);
+        apply(r, i, rec, 1);
     }
-    r->state[i] = record_state(r, rec);
+    r->state[i] = (uint8_t)record_state(r, rec);
     r->revision[i] = revision;
-    count_state(r, i, true);
+    count_state(r, i, 1);
     return SV_OK;
+}
+
+void sv_report_set_detail(sv_report *r, size_t max_respondents)
+{
+    r->detail_max = max_respondents;
+}
+
+/* Whether snapshots list respondents one by one. */
+static bool detail(const sv_report *r)
+{
+    return r->n_roster <= r->detail_max;
 }
 
 void sv_report_clear(sv_report *r)
@@ -361,7 +478,8 @@ static bool add_figures(const sv_report *r, const uint32_t *count,
     if (*arr == NULL)
         return false;
     for (size_t s = 0; s < r->slots; s++) {
-        Survey__V1__Figure *f = new_figure(r, s, count[s], n[s]);
+        Survey__V1__Figure *f =
+            new_figure(r, s, tally(r, count, s), tally(r, n, s));
         if (f == NULL)
             return false;
         (*arr)[(*len)++] = f;
@@ -544,12 +662,13 @@ static Survey__V1__Program *new_program(const sv_report *r, size_t i)
     p->question = copy_str(qu->name);
     p->label = copy_str(qu->label);
     p->option = copy_str(qu->options[o].name);
-    p->respondents = calloc(r->count[(r->opt_base[i] + o) * r->slots] + 1,
-                            sizeof *p->respondents);
+    size_t cap =
+        detail(r) ? tally(r, &r->count[(r->opt_base[i] + o) * r->slots], 0) : 0;
+    p->respondents = calloc(cap + 1, sizeof *p->respondents);
     if (p->question == NULL || p->label == NULL || p->option == NULL ||
         p->respondents == NULL)
         goto fail;
-    for (size_t idx = 0; idx < r->n_roster; idx++) {
+    for (size_t idx = 0; detail(r) && idx < r->n_roster; idx++) {
         if (!chose(r, record(r, idx), i, o))
             continue;
         Survey__V1__RespondentRef *ref = new_ref(r, idx);
@@ -716,8 +835,8 @@ static Survey__V1__MatrixTotal *new_total(const sv_report *r, size_t i,
     survey__v1__matrix_total__init(t);
     t->question = copy_str(sv_questionnaire_question(r->q, i)->name);
     t->respondent_type = copy_str(slot_name(r, s));
-    t->sum = r->sum[i * r->slots + s];
-    t->n = r->n[i * r->slots + s];
+    t->sum = tally_sum(r, &r->sum[i * r->slots], s);
+    t->n = tally(r, &r->n[i * r->slots], s);
     if (t->question == NULL || t->respondent_type == NULL) {
         survey__v1__matrix_total__free_unpacked(t, NULL);
         return NULL;
@@ -753,6 +872,8 @@ static bool matrix_columns(const sv_report *r, Survey__V1__Matrix *m)
 /* Rows grouped by type (types in roster order), roster order within. */
 static bool matrix_rows(const sv_report *r, Survey__V1__Matrix *m)
 {
+    if (!detail(r))
+        return true;
     m->rows = calloc(r->n_roster + 1, sizeof *m->rows);
     if (m->rows == NULL)
         return false;
@@ -790,7 +911,8 @@ static Survey__V1__Listing *new_listing(const sv_report *r, size_t i)
     survey__v1__listing__init(l);
     l->question = copy_str(qu->name);
     l->label = copy_str(qu->label);
-    l->entries = calloc(r->n[i * r->slots] + 1, sizeof *l->entries);
+    l->entries = calloc(detail(r) ? tally(r, &r->n[i * r->slots], 0) + 1 : 1,
+                        sizeof *l->entries);
     if (l->question == NULL || l->label == NULL || l->entries == NULL ||
         !group_of(r, i, &l->group, &l->group_label)) {
         survey__v1__listing__free_unpacked(l, NULL);
@@ -897,7 +1019,7 @@ static sv_status add_listings(const sv_report *r, sv_revision_fn fn, void *ctx,
             return sv_fail(err, SV_ERR_NOMEM, "out of memory");
         snap->listings[snap->n_listings++] = l;
     }
-    for (size_t idx = 0; idx < r->n_roster; idx++) {
+    for (size_t idx = 0; detail(r) && idx < r->n_roster; idx++) {
         const uint8_t *rec = record(r, idx);
         Survey__V1__Revision *rev = NULL;
         if (rec == NULL)
@@ -928,9 +1050,9 @@ static Survey__V1__CompletenessFigure *new_cfigure(const sv_report *r, size_t s)
         return NULL;
     survey__v1__completeness_figure__init(f);
     f->expected = r->expected[s];
-    f->complete = r->n_state[COMPLETE * r->slots + s];
-    f->incomplete = r->n_state[INCOMPLETE * r->slots + s];
-    f->not_started = r->n_state[NOT_STARTED * r->slots + s];
+    f->complete = tally(r, &r->n_state[COMPLETE * r->slots], s);
+    f->incomplete = tally(r, &r->n_state[INCOMPLETE * r->slots], s);
+    f->not_started = tally(r, &r->n_state[NOT_STARTED * r->slots], s);
     f->respondent_type = copy_str(slot_name(r, s));
     f->response_rate =
         percent(r, (uint64_t)f->complete + f->incomplete, f->expected);
@@ -986,7 +1108,8 @@ static bool add_completeness(const sv_report *r, Survey__V1__Snapshot *snap)
     survey__v1__completeness__init(c);
     snap->completeness = c;
     c->figures = calloc(r->slots, sizeof *c->figures);
-    c->respondents = calloc(r->n_roster + 1, sizeof *c->respondents);
+    c->respondents =
+        calloc(detail(r) ? r->n_roster + 1 : 1, sizeof *c->respondents);
     if (c->figures == NULL || c->respondents == NULL)
         return false;
     for (size_t s = 0; s < r->slots; s++) {
@@ -995,7 +1118,7 @@ static bool add_completeness(const sv_report *r, Survey__V1__Snapshot *snap)
             return false;
         c->figures[c->n_figures++] = f;
     }
-    for (size_t idx = 0; idx < r->n_roster; idx++) {
+    for (size_t idx = 0; detail(r) && idx < r->n_roster; idx++) {
         Survey__V1__RespondentStatus *st = new_status(r, idx);
         if (st == NULL)
             return false;
@@ -1012,6 +1135,7 @@ static bool add_header(const sv_report *r, Survey__V1__Snapshot *snap)
     snap->questionnaire_version = copy_str(sv_questionnaire_version(r->q));
     snap->title = copy_str(sv_questionnaire_title(r->q));
     snap->decimals = r->decimals;
+    snap->respondent_detail_omitted = !detail(r);
     snap->respondent_types =
         calloc(r->n_types + 1, sizeof *snap->respondent_types);
     if (snap->survey == NULL || snap->questionnaire_version == NULL ||

@@ -26,6 +26,9 @@
 
 typedef struct sv_report sv_report;
 
+/* Default respondent-detail limit: see sv_report_set_detail(). */
+#define SV_REPORT_DETAIL_DEFAULT 10000
+
 /* q is borrowed and must outlive the report. decimals: of every percent
  * (0..SV_PERCENT_MAX_DECIMALS). Every respondent starts "not started". */
 sv_status sv_report_new(sv_report **out, const sv_questionnaire *q,
@@ -38,6 +41,14 @@ void sv_report_destroy(sv_report **self);
  * compact record of q (nothing changes then). O(questions). */
 sv_status sv_report_set(sv_report *r, size_t i, const uint8_t *rec, size_t len,
                         uint64_t revision, sv_error *err);
+
+/* Snapshots of a roster of more than max_respondents leave out the parts
+ * that list respondents one by one (matrix rows, listing entries, the
+ * respondents of programs, per-respondent completeness) and set
+ * Snapshot.respondent_detail_omitted; every aggregate table, total and
+ * completeness figure stays. At a million respondents those parts would
+ * be hundreds of MB. Default SV_REPORT_DETAIL_DEFAULT. */
+void sv_report_set_detail(sv_report *r, size_t max_respondents);
 
 /* Every respondent back to "not started". */
 void sv_report_clear(sv_report *r);

@@ -10,7 +10,7 @@
 
 #define FNV_OFFSET 2166136261u
 #define FNV_PRIME 16777619u
-#define HEADER 4 /* the fingerprint */
+#define HEADER SV_COMPACT_HEADER /* the fingerprint */
 
 static uint32_t fnv(uint32_t h, const void *data, size_t len)
 {
@@ -85,6 +85,16 @@ sv_status sv_compact_layout(sv_questionnaire *q, sv_error *err)
 size_t sv_compact_size(const sv_questionnaire *q)
 {
     return q->compact_size;
+}
+
+size_t sv_compact_bitmap_bytes(const sv_questionnaire *q)
+{
+    return bitmap_bytes(q);
+}
+
+size_t sv_compact_slot(const sv_questionnaire *q, size_t i)
+{
+    return q->slot[i];
 }
 
 uint32_t sv_compact_fingerprint(const sv_questionnaire *q)

@@ -27,6 +27,14 @@
 /* Bytes of a record of q's layout. */
 size_t sv_compact_size(const sv_questionnaire *q);
 
+/* The layout, for code that walks records itself (the aggregator's
+ * tallies): the relevance bitmap starts at SV_COMPACT_HEADER, the answered
+ * bitmap sv_compact_bitmap_bytes(q) after it, and question i's slot at
+ * sv_compact_slot(q, i). */
+#define SV_COMPACT_HEADER 4
+size_t sv_compact_bitmap_bytes(const sv_questionnaire *q);
+size_t sv_compact_slot(const sv_questionnaire *q, size_t i);
+
 /* The layout fingerprint of q. */
 uint32_t sv_compact_fingerprint(const sv_questionnaire *q);
 

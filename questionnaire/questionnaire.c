@@ -948,6 +948,45 @@ int sv_questionnaire_find_respondent(const sv_questionnaire *q,
     return index_find(q->roster_index, q->n_roster, code, strlen(code));
 }
 
+/* Position in code order of the first code >= code[0..len). */
+static size_t index_lower(const struct sv_name_index *ix, size_t n,
+                          const char *code, size_t len)
+{
+    size_t lo = 0;
+    size_t hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (compare_len(ix[mid].name, code, len) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int sv_questionnaire_walk_respondent(const sv_questionnaire *q,
+                                     const char *code, size_t *pos)
+{
+    size_t len;
+    size_t k;
+
+    if (code == NULL)
+        return -1;
+    len = strlen(code);
+    k = *pos;
+    if (k >= q->n_roster ||
+        compare_len(q->roster_index[k].name, code, len) != 0)
+        k = index_lower(q->roster_index, q->n_roster, code, len);
+    if (k >= q->n_roster ||
+        compare_len(q->roster_index[k].name, code, len) != 0) {
+        *pos = k;
+        return -1;
+    }
+    *pos = k + 1;
+    return (int)q->roster_index[k].index;
+}
+
 bool sv_questionnaire_relevant_at(const sv_questionnaire *q, size_t i,
                                   const sv_value *values, const bool *relevant)
 {

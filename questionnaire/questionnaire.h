@@ -116,6 +116,12 @@ const sv_respondent *sv_questionnaire_respondent(const sv_questionnaire *q,
 /* Index of the respondent with that code, or -1. */
 int sv_questionnaire_find_respondent(const sv_questionnaire *q,
                                      const char *code);
+/* As sv_questionnaire_find_respondent, for a walk through codes in
+ * ascending (byte) order, as a scan of stored records yields them: *pos is
+ * the walk's position (start it at 0); when code is the one after the
+ * previous, the lookup is one comparison instead of a binary search. */
+int sv_questionnaire_walk_respondent(const sv_questionnaire *q,
+                                     const char *code, size_t *pos);
 
 /* A decoded answer: the compact form used for relevance, constraints and
  * aggregation. TEXT points into the caller's data (not copied). */

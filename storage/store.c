@@ -16,14 +16,20 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define STORE_SCHEMA "2"
+#define STORE_SCHEMA "3"
 #define STORE_SCHEMA_V1 "1" /* upgraded in place at a read-write open */
+#define STORE_SCHEMA_V2 "2" /* likewise */
 #define STORE_MAXDBS 16
+/* A compact value: be64(revision) and then the record (schema 3). */
+#define COMPACT_PREFIX 8
 /* Free pages each put must leave for the batch's commit (see
  * check_headroom): map pages / HEADROOM_DIV, within these bounds. */
 #define HEADROOM_DIV 64
 #define HEADROOM_MIN 4
 #define HEADROOM_MAX 256
+/* Pages a batch's commit may need beyond the headroom record (the named
+ * databases' roots in the main database, the meta page). */
+#define COMMIT_SLACK 64
 #define DIGEST_BYTES crypto_generichash_BYTES
 
 /* One named database. */
@@ -58,7 +64,14 @@ struct sv_view {
 struct sv_batch {
     sv_store *s;
     MDB_txn *txn;
-    size_t headroom; /* bytes of the headroom probe record */
+    size_t headroom;       /* bytes of the headroom probe record */
+    size_t headroom_pages; /* pages of that record */
+    size_t map_pages;      /* pages of the map */
+    size_t psize;          /* bytes of a page */
+    size_t base_pages;     /* pages in use at the batch's start: last
+                              committed page number + 1 */
+    size_t used_pages;     /* upper bound of pages the batch's committed
+                              nested transactions took from the map's end */
 };
 
 /* What sv_batch_put works out before and while writing. */
@@ -68,13 +81,18 @@ typedef struct {
     uint8_t digest[DIGEST_BYTES];
     uint64_t revision; /* the new revision */
     uint64_t sequence; /* its change-log sequence */
+    size_t bytes;      /* bytes of the values written */
 } put_ctx;
 
-/* A protobuf-c output buffer that feeds a BLAKE2b state. */
+/* A protobuf-c output buffer that feeds a BLAKE2b state through a buffer
+ * of its own: protobuf-c appends field by field, a few bytes at a time,
+ * and one hash update per field would cost more than the hashing. */
 typedef struct {
     ProtobufCBuffer base;
     crypto_generichash_state *state;
     bool failed;
+    size_t used;
+    uint8_t buf[4096];
 } hash_sink;
 
 static MDB_val key_val(const store_key *k)
@@ -220,15 +238,18 @@ static bool schema_is(const MDB_val *val, const char *schema)
 }
 
 /* Refuses a store written with another record layout; stamps a new one.
- * Schema 1 lacks only the databases that schema 2 added: a read-write open
- * upgrades it in place (open_dbs creates them in the same transaction). */
+ * Schemas 1 and 2 are upgraded in place by a read-write open: *upgrade is
+ * set to the old schema's number (0 when none is needed) and open_dbs
+ * creates the databases schema 2 added and rewrites the compact records of
+ * schema 2 (upgrade_compact) in the same transaction. */
 static sv_status check_schema(sv_store *s, MDB_txn *txn, const char *dir,
-                              sv_error *err)
+                              int *upgrade, sv_error *err)
 {
     MDB_val key = {6, (void *)"schema"};
     MDB_val val;
     int rc = mdb_get(txn, s->meta.dbi, &key, &val);
 
+    *upgrade = 0;
     if (rc == MDB_NOTFOUND && !s->read_only)
         return write_schema(s, txn, err);
     if (rc == MDB_NOTFOUND)
@@ -238,14 +259,15 @@ static sv_status check_schema(sv_store *s, MDB_txn *txn, const char *dir,
         return mdb_status(s, rc, "read schema", err);
     if (schema_is(&val, STORE_SCHEMA))
         return SV_OK;
-    if (schema_is(&val, STORE_SCHEMA_V1) && !s->read_only)
+    if (schema_is(&val, STORE_SCHEMA_V1) || schema_is(&val, STORE_SCHEMA_V2)) {
+        if (s->read_only)
+            return sv_fail(err, SV_ERR_STORE,
+                           "store in %s has schema %.*s: open it read-write "
+                           "once to upgrade it to schema " STORE_SCHEMA,
+                           dir, (int)val.mv_size, (const char *)val.mv_data);
+        *upgrade = schema_is(&val, STORE_SCHEMA_V1) ? 1 : 2;
         return write_schema(s, txn, err);
-    if (schema_is(&val, STORE_SCHEMA_V1))
-        return sv_fail(err, SV_ERR_STORE,
-                       "store in %s has schema " STORE_SCHEMA_V1
-                       ": open it read-write once to upgrade it to "
-                       "schema " STORE_SCHEMA,
-                       dir);
+    }
     return sv_fail(err, SV_ERR_STORE,
                    "store in %s has schema '%.*s'; this build knows "
                    "schema " STORE_SCHEMA,
@@ -267,6 +289,8 @@ static sv_status open_db(sv_store *s, MDB_txn *txn, store_db *db,
     return SV_OK;
 }
 
+static sv_status upgrade_compact(sv_store *s, MDB_txn *txn, sv_error *err);
+
 /* Opens meta and checks the schema first, so that a read-only open of an
  * older layout is refused by its schema, not by a missing database. */
 static sv_status open_dbs(sv_store *s, const char *dir, sv_error *err)
@@ -274,6 +298,7 @@ static sv_status open_dbs(sv_store *s, const char *dir, sv_error *err)
     store_db *dbs[] = {&s->current, &s->revisions, &s->changes,   &s->receipts,
                        &s->compact, &s->snapshots, &s->watermarks};
     MDB_txn *txn = NULL;
+    int upgrade = 0;
     sv_status st;
     int rc;
 
@@ -282,9 +307,11 @@ static sv_status open_dbs(sv_store *s, const char *dir, sv_error *err)
         return st;
     st = open_db(s, txn, &s->meta, dir, err);
     if (st == SV_OK)
-        st = check_schema(s, txn, dir, err);
+        st = check_schema(s, txn, dir, &upgrade, err);
     for (size_t i = 0; st == SV_OK && i < sizeof dbs / sizeof dbs[0]; i++)
         st = open_db(s, txn, dbs[i], dir, err);
+    if (st == SV_OK && upgrade == 2)
+        st = upgrade_compact(s, txn, err);
     if (st != SV_OK)
         goto fail;
     rc = mdb_txn_commit(txn); /* also for read-only: keeps the handles */
@@ -384,6 +411,137 @@ static sv_status get_revision(sv_store *s, MDB_txn *txn, const store_db *db,
     return unpack_revision(db, &key, &val, out, err);
 }
 
+/* Reads a varint at *p (below end); false when cut short or too long. */
+static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    *v = 0;
+    for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        *v |= (uint64_t)(b & 0x7f) << shift;
+        if ((b & 0x80) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The `revision` (field 1) of a packed Revision, read off the wire format
+ * without unpacking the message (which would copy every answer). A
+ * message without the field has revision 0. False when malformed. */
+static bool revision_number(const MDB_val *val, uint64_t *out)
+{
+    const uint8_t *p = val->mv_data;
+    const uint8_t *end = p + val->mv_size;
+    uint64_t tag;
+    uint64_t v;
+
+    *out = 0;
+    while (p < end) {
+        if (!read_varint(&p, end, &tag))
+            return false;
+        switch (tag & 7) {
+        case 0: /* varint */
+            if (!read_varint(&p, end, &v))
+                return false;
+            if (tag >> 3 == 1)
+                *out = v; /* the last occurrence wins, as when unpacking */
+            break;
+        case 1: /* 64-bit */
+            if (end - p < 8)
+                return false;
+            p += 8;
+            break;
+        case 2: /* length-delimited */
+            if (!read_varint(&p, end, &v) || v > (uint64_t)(end - p))
+                return false;
+            p += v;
+            break;
+        case 5: /* 32-bit */
+            if (end - p < 4)
+                return false;
+            p += 4;
+            break;
+        default:
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The revision number of the current revision at k, 0 when none. */
+static sv_status current_number(sv_store *s, MDB_txn *txn, const store_key *k,
+                                uint64_t *out, sv_error *err)
+{
+    MDB_val key = key_val(k);
+    MDB_val val;
+    int rc = mdb_get(txn, s->current.dbi, &key, &val);
+
+    *out = 0;
+    if (rc == MDB_NOTFOUND)
+        return SV_OK;
+    if (rc != 0)
+        return mdb_status(s, rc, "read revision", err);
+    if (!revision_number(&val, out))
+        return corrupt(err, &s->current, &key);
+    return SV_OK;
+}
+
+/* Schema 2 to 3: every compact record gets its revision (that of the
+ * current revision beside it) as an 8-byte prefix. */
+static sv_status upgrade_compact(sv_store *s, MDB_txn *txn, sv_error *err)
+{
+    MDB_cursor *cur = NULL;
+    MDB_val key;
+    MDB_val val;
+    MDB_val grown;
+    store_key k;
+    uint64_t revision;
+    uint8_t *buf;
+    sv_status st = SV_OK;
+    int rc = mdb_cursor_open(txn, s->compact.dbi, &cur);
+
+    if (rc != 0)
+        return mdb_status(s, rc, "open compact cursor", err);
+    rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
+    while (rc == 0) {
+        if (key.mv_size > STORE_KEY_MAX) {
+            st = corrupt(err, &s->compact, &key);
+            break;
+        }
+        memcpy(k.buf, key.mv_data, key.mv_size);
+        k.len = key.mv_size;
+        st = current_number(s, txn, &k, &revision, err);
+        if (st == SV_OK && revision == 0)
+            st = corrupt(err, &s->compact, &key); /* no current revision */
+        if (st != SV_OK)
+            break;
+        buf = malloc(val.mv_size + COMPACT_PREFIX);
+        if (buf == NULL) {
+            st = sv_fail(err, SV_ERR_NOMEM, "out of memory (upgrade)");
+            break;
+        }
+        store_be64_put(buf, revision);
+        memcpy(buf + COMPACT_PREFIX, val.mv_data, val.mv_size);
+        grown.mv_size = val.mv_size + COMPACT_PREFIX;
+        grown.mv_data = buf;
+        key = key_val(&k);
+        rc = mdb_put(txn, s->compact.dbi, &key, &grown, 0);
+        free(buf);
+        if (rc != 0) {
+            st = mdb_status(s, rc, "upgrade compact record", err);
+            break;
+        }
+        /* a put may move pages under the cursor: find the key again */
+        key = key_val(&k);
+        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_KEY);
+        if (rc == 0)
+            rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+    }
+    if (st == SV_OK && rc != MDB_NOTFOUND)
+        st = mdb_status(s, rc, "read compact records", err);
+    mdb_cursor_close(cur);
+    return st;
+}
+
 /* The highest sequence in the change log as txn sees it, 0 when empty. */
 static sv_status last_sequence(sv_store *s, MDB_txn *txn, uint64_t *seq,
                                sv_error *err)
@@ -410,13 +568,28 @@ static sv_status last_sequence(sv_store *s, MDB_txn *txn, uint64_t *seq,
 
 /* ---- writing ---------------------------------------------------------- */
 
+static void hash_flush(hash_sink *sink)
+{
+    if (sink->used > 0 &&
+        crypto_generichash_update(sink->state, sink->buf, sink->used) != 0)
+        sink->failed = true;
+    sink->used = 0;
+}
+
 static void hash_append(ProtobufCBuffer *buffer, size_t len,
                         const uint8_t *data)
 {
     hash_sink *sink = (hash_sink *)buffer;
 
-    if (crypto_generichash_update(sink->state, data, len) != 0)
-        sink->failed = true;
+    if (len > sizeof sink->buf - sink->used)
+        hash_flush(sink);
+    if (len >= sizeof sink->buf) {
+        if (crypto_generichash_update(sink->state, data, len) != 0)
+            sink->failed = true;
+        return;
+    }
+    memcpy(sink->buf + sink->used, data, len);
+    sink->used += len;
 }
 
 static const char *submitter_of(const sv_put *put)
@@ -431,13 +604,14 @@ static sv_status digest(const sv_put *put, uint8_t out[DIGEST_BYTES],
     static const uint8_t zero = 0;
     const char *submitter = submitter_of(put);
     crypto_generichash_state state;
-    hash_sink sink = {{hash_append}, &state, false};
+    hash_sink sink = {{hash_append}, &state, false, 0, {0}};
 
     if (crypto_generichash_init(&state, NULL, 0, DIGEST_BYTES) != 0)
         return sv_fail(err, SV_ERR_STORE, "digest: init failed");
     survey__v1__submission__pack_to_buffer(put->sub, &sink.base);
     hash_append(&sink.base, 1, &zero);
     hash_append(&sink.base, strlen(submitter), (const uint8_t *)submitter);
+    hash_flush(&sink);
     if (sink.failed || crypto_generichash_final(&state, out, DIGEST_BYTES))
         return sv_fail(err, SV_ERR_STORE, "digest of submission %s failed",
                        put->sub->submission_id);
@@ -532,23 +706,6 @@ static sv_status check_receipt(sv_store *s, MDB_txn *txn, const sv_put *put,
     return st;
 }
 
-/* The current revision of the put's respondent, 0 when none. */
-static sv_status current_revision(sv_store *s, MDB_txn *txn, const put_ctx *c,
-                                  uint64_t *out, sv_error *err)
-{
-    Survey__V1__Revision *rev;
-    sv_status st = get_revision(s, txn, &s->current, &c->current, &rev, err);
-
-    *out = 0;
-    if (st == SV_ERR_NOT_FOUND)
-        return SV_OK;
-    if (st != SV_OK)
-        return st;
-    *out = rev->revision;
-    survey__v1__revision__free_unpacked(rev, NULL);
-    return SV_OK;
-}
-
 static sv_status put_val(sv_store *s, MDB_txn *txn, const store_db *db,
                          const store_key *k, MDB_val *val, unsigned flags,
                          sv_error *err)
@@ -566,13 +723,15 @@ static sv_status put_val(sv_store *s, MDB_txn *txn, const store_db *db,
 /* Packs msg straight into the map (MDB_RESERVE). */
 static sv_status put_message(sv_store *s, MDB_txn *txn, const store_db *db,
                              const store_key *k, const ProtobufCMessage *msg,
-                             unsigned flags, sv_error *err)
+                             unsigned flags, size_t *bytes, sv_error *err)
 {
     MDB_val val = {protobuf_c_message_get_packed_size(msg), NULL};
     sv_status st = put_val(s, txn, db, k, &val, flags | MDB_RESERVE, err);
 
     if (st != SV_OK)
         return st;
+    if (bytes != NULL)
+        *bytes += val.mv_size;
     if (protobuf_c_message_pack(msg, val.mv_data) != val.mv_size)
         return sv_fail(err, SV_ERR_STORE, "packing a %s record failed",
                        db->name);
@@ -580,7 +739,7 @@ static sv_status put_message(sv_store *s, MDB_txn *txn, const store_db *db,
 }
 
 static sv_status put_change(sv_store *s, MDB_txn *txn, const sv_put *put,
-                            const put_ctx *c, sv_error *err)
+                            put_ctx *c, sv_error *err)
 {
     Survey__Store__V1__Change ch = SURVEY__STORE__V1__CHANGE__INIT;
     store_key k;
@@ -591,11 +750,12 @@ static sv_status put_change(sv_store *s, MDB_txn *txn, const sv_put *put,
     ch.time_ms = put->time_ms;
     ch.kind = SURVEY__STORE__V1__CHANGE__KIND__ANSWERS;
     store_key_sequence(&k, c->sequence);
-    return put_message(s, txn, &s->changes, &k, &ch.base, MDB_APPEND, err);
+    return put_message(s, txn, &s->changes, &k, &ch.base, MDB_APPEND, &c->bytes,
+                       err);
 }
 
 static sv_status put_receipt(sv_store *s, MDB_txn *txn, const sv_put *put,
-                             const put_ctx *c, sv_error *err)
+                             put_ctx *c, sv_error *err)
 {
     Survey__Store__V1__Receipt r = SURVEY__STORE__V1__RECEIPT__INIT;
 
@@ -608,24 +768,30 @@ static sv_status put_receipt(sv_store *s, MDB_txn *txn, const sv_put *put,
     r.n_missing = put->n_missing;
     r.missing = (char **)put->missing;
     return put_message(s, txn, &s->receipts, &c->receipt, &r.base,
-                       MDB_NOOVERWRITE, err);
+                       MDB_NOOVERWRITE, &c->bytes, err);
 }
 
 /* Puts the compact record beside the current revision or, for a put
  * without one, deletes a stale record of an earlier revision: a compact
  * record, when present, is always that of the current revision. */
 static sv_status put_compact(sv_store *s, MDB_txn *txn, const sv_put *put,
-                             const put_ctx *c, sv_error *err)
+                             put_ctx *c, sv_error *err)
 {
-    static const uint8_t empty = 0;
     MDB_val key = key_val(&c->current);
-    MDB_val val = {put->compact_len, (void *)put->compact};
+    MDB_val val = {put->compact_len + COMPACT_PREFIX, NULL};
+    sv_status st;
     int rc;
 
     if (put->compact != NULL) {
-        if (put->compact_len == 0)
-            val.mv_data = (void *)&empty;
-        return put_val(s, txn, &s->compact, &c->current, &val, 0, err);
+        st = put_val(s, txn, &s->compact, &c->current, &val, MDB_RESERVE, err);
+        if (st != SV_OK)
+            return st;
+        store_be64_put(val.mv_data, c->revision);
+        c->bytes += val.mv_size;
+        if (put->compact_len > 0)
+            memcpy((uint8_t *)val.mv_data + COMPACT_PREFIX, put->compact,
+                   put->compact_len);
+        return SV_OK;
     }
     rc = mdb_del(txn, s->compact.dbi, &key, NULL);
     if (rc != 0 && rc != MDB_NOTFOUND)
@@ -637,7 +803,7 @@ static sv_status put_compact(sv_store *s, MDB_txn *txn, const sv_put *put,
  * change and the receipt. Everything in the Revision is borrowed from the
  * put. */
 static sv_status write_put(sv_store *s, MDB_txn *txn, const sv_put *put,
-                           const put_ctx *c, sv_error *err)
+                           put_ctx *c, sv_error *err)
 {
     const Survey__V1__Submission *sub = put->sub;
     Survey__V1__Revision rev = SURVEY__V1__REVISION__INIT;
@@ -666,6 +832,7 @@ static sv_status write_put(sv_store *s, MDB_txn *txn, const sv_put *put,
         return sv_fail(err, SV_ERR_NOMEM, "out of memory (%zu bytes)", len);
     val.mv_size = len;
     val.mv_data = buf;
+    c->bytes += 2 * len; /* revisions and current */
     if (survey__v1__revision__pack(&rev, buf) != len)
         st = sv_fail(err, SV_ERR_STORE, "packing a revision failed");
     else
@@ -682,40 +849,77 @@ static sv_status write_put(sv_store *s, MDB_txn *txn, const sv_put *put,
     return st;
 }
 
-/* The size of a record that occupies the headroom: a number of overflow
- * pages that grows with the map. */
-static sv_status headroom_size(sv_store *s, size_t *bytes, sv_error *err)
+/* Sets the batch's view of the map: its size, the pages in use at the
+ * batch's start, and the headroom: a record of a number of overflow pages
+ * that grows with the map. */
+static sv_status batch_limits(sv_batch *b, sv_error *err)
 {
     MDB_envinfo info;
     MDB_stat st;
     size_t pages;
-    int rc = mdb_env_info(s->env, &info);
+    int rc = mdb_env_info(b->s->env, &info);
 
     if (rc == 0)
-        rc = mdb_env_stat(s->env, &st);
+        rc = mdb_env_stat(b->s->env, &st);
     if (rc != 0)
-        return mdb_status(s, rc, "read environment info", err);
-    pages = info.me_mapsize / st.ms_psize / HEADROOM_DIV;
+        return mdb_status(b->s, rc, "read environment info", err);
+    b->psize = st.ms_psize;
+    b->map_pages = info.me_mapsize / st.ms_psize;
+    b->base_pages = info.me_last_pgno + 1; /* the batch's base: no other
+                                              writer while it is open */
+    b->used_pages = 0;
+    pages = b->map_pages / HEADROOM_DIV;
     if (pages < HEADROOM_MIN)
         pages = HEADROOM_MIN;
     if (pages > HEADROOM_MAX)
         pages = HEADROOM_MAX;
-    *bytes = pages * st.ms_psize - 64; /* page header: still `pages` */
+    b->headroom_pages = pages;
+    b->headroom = pages * st.ms_psize - 64; /* page header: still `pages` */
     return SV_OK;
+}
+
+/* An upper bound of the pages that writes of `bytes` of values to the
+ * databases dbs[0..n) may have taken from the end of the map in txn: per
+ * write the path from root to leaf copied, a split at every level and a
+ * rebalanced neighbour, plus the overflow pages of the values. Pages taken
+ * from the free list only make it more generous. SIZE_MAX / 4 (forcing the
+ * probe) if a database cannot be read. */
+static size_t write_pages(sv_batch *b, MDB_txn *txn, const store_db *const *dbs,
+                          size_t n, size_t bytes)
+{
+    size_t pages = bytes / b->psize + n;
+
+    for (size_t i = 0; i < n; i++) {
+        MDB_stat st;
+        if (mdb_stat(txn, dbs[i]->dbi, &st) != 0)
+            return SIZE_MAX / 4;
+        pages += 3 * (size_t)st.ms_depth + 2;
+    }
+    return pages;
 }
 
 /* The commit of the batch needs free pages of its own (LMDB records the
  * pages the batch freed). A put that used them up would make the whole
- * batch fail at commit, so each put proves, in a transaction it aborts at
- * once, that a record of b->headroom bytes still fits after it. */
-static sv_status check_headroom(sv_batch *b, MDB_txn *txn, sv_error *err)
+ * batch fail at commit, so each put makes sure that a record of
+ * b->headroom bytes still fits after it. Cheaply when arithmetic proves
+ * it: the pages in use at the batch's start, plus an upper bound of those
+ * its nested transactions took (pages, this one's), plus the headroom and
+ * the commit's own needs, within the map. Otherwise (near a full map) by
+ * proof: in a transaction aborted at once, the record is written. */
+static sv_status check_headroom(sv_batch *b, MDB_txn *txn, size_t pages,
+                                sv_error *err)
 {
     sv_store *s = b->s;
     MDB_val key = {8, (void *)"headroom"};
     MDB_val val = {b->headroom, NULL};
     MDB_txn *probe;
-    int rc = mdb_txn_begin(s->env, txn, 0, &probe);
+    size_t need = b->base_pages + b->used_pages + pages + b->headroom_pages +
+                  COMMIT_SLACK;
+    int rc;
 
+    if (pages < SIZE_MAX / 4 && need <= b->map_pages)
+        return SV_OK;
+    rc = mdb_txn_begin(s->env, txn, 0, &probe);
     if (rc != 0)
         return mdb_status(s, rc, "begin headroom probe", err);
     rc = mdb_put(probe, s->meta.dbi, &key, &val, MDB_RESERVE);
@@ -723,6 +927,15 @@ static sv_status check_headroom(sv_batch *b, MDB_txn *txn, sv_error *err)
     if (rc != 0)
         return mdb_status(s, rc, "headroom probe", err);
     return SV_OK;
+}
+
+/* Adds the pages of a committed nested transaction to the batch's. */
+static void count_pages(sv_batch *b, size_t pages)
+{
+    if (pages >= SIZE_MAX / 4 || b->used_pages > SIZE_MAX / 4)
+        b->used_pages = SIZE_MAX / 4; /* unknown: probe from now on */
+    else
+        b->used_pages += pages;
 }
 
 /* Everything a put does inside its nested transaction. */
@@ -735,7 +948,7 @@ static sv_status apply_put(sv_store *s, MDB_txn *txn, const sv_put *put,
 
     if (st != SV_OK || res->duplicate)
         return st;
-    st = current_revision(s, txn, c, &current, err);
+    st = current_number(s, txn, &c->current, &current, err);
     if (st != SV_OK)
         return st;
     if (put->sub->base_revision != current) {
@@ -785,10 +998,10 @@ sv_status sv_batch_begin(sv_store *s, sv_batch **out, sv_error *err)
     st = txn_begin(s, 0, &b->txn, err);
     if (st != SV_OK)
         goto fail;
-    st = headroom_size(s, &b->headroom, err); /* after a map resize */
+    b->s = s;
+    st = batch_limits(b, err); /* after a map resize */
     if (st != SV_OK)
         goto fail;
-    b->s = s;
     s->in_batch = true;
     *out = b;
     return SV_OK;
@@ -804,6 +1017,7 @@ sv_status sv_batch_put(sv_batch *b, const sv_put *put, sv_put_result *res,
 {
     put_ctx c;
     MDB_txn *child;
+    size_t pages = 0;
     sv_status st;
     int rc;
 
@@ -816,9 +1030,15 @@ sv_status sv_batch_put(sv_batch *b, const sv_put *put, sv_put_result *res,
     rc = mdb_txn_begin(b->s->env, b->txn, 0, &child);
     if (rc != 0)
         return mdb_status(b->s, rc, "begin nested transaction", err);
+    c.bytes = 0;
     st = apply_put(b->s, child, put, &c, res, err);
-    if (st == SV_OK && !res->duplicate)
-        st = check_headroom(b, child, err);
+    if (st == SV_OK && !res->duplicate) {
+        const store_db *const dbs[] = {&b->s->revisions, &b->s->current,
+                                       &b->s->compact, &b->s->changes,
+                                       &b->s->receipts};
+        pages = write_pages(b, child, dbs, 5, c.bytes);
+        st = check_headroom(b, child, pages, err);
+    }
     if (st == SV_OK && !res->duplicate)
         st =
             copy_missing(res, (char *const *)put->missing, put->n_missing, err);
@@ -835,17 +1055,21 @@ sv_status sv_batch_put(sv_batch *b, const sv_put *put, sv_put_result *res,
         sv_put_result_clear(res);
         return mdb_status(b->s, rc, "commit nested transaction", err);
     }
+    count_pages(b, pages);
     return SV_OK;
 }
 
 /* Appends the control entry as sequence last + 1 inside txn. */
 static sv_status put_control(sv_batch *b, MDB_txn *txn, const char *survey,
                              sv_change_kind kind, const char *requester,
-                             int64_t time_ms, uint64_t *sequence, sv_error *err)
+                             int64_t time_ms, uint64_t *sequence, size_t *pages,
+                             sv_error *err)
 {
+    const store_db *const dbs[] = {&b->s->changes};
     Survey__Store__V1__Change ch = SURVEY__STORE__V1__CHANGE__INIT;
     store_key k;
     uint64_t last;
+    size_t bytes = 0;
     sv_status st = last_sequence(b->s, txn, &last, err);
 
     if (st != SV_OK)
@@ -857,9 +1081,12 @@ static sv_status put_control(sv_batch *b, MDB_txn *txn, const char *survey,
                   : SURVEY__STORE__V1__CHANGE__KIND__SNAPSHOT;
     ch.requester = (char *)(requester != NULL ? requester : "");
     store_key_sequence(&k, last + 1);
-    st = put_message(b->s, txn, &b->s->changes, &k, &ch.base, MDB_APPEND, err);
-    if (st == SV_OK)
-        st = check_headroom(b, txn, err);
+    st = put_message(b->s, txn, &b->s->changes, &k, &ch.base, MDB_APPEND,
+                     &bytes, err);
+    if (st == SV_OK) {
+        *pages = write_pages(b, txn, dbs, 1, bytes);
+        st = check_headroom(b, txn, *pages, err);
+    }
     if (st == SV_OK)
         *sequence = last + 1;
     return st;
@@ -871,6 +1098,7 @@ sv_status sv_batch_control(sv_batch *b, const char *survey, sv_change_kind kind,
 {
     MDB_txn *child;
     uint64_t seq = 0;
+    size_t pages = 0;
     sv_status st;
     int rc;
 
@@ -885,7 +1113,8 @@ sv_status sv_batch_control(sv_batch *b, const char *survey, sv_change_kind kind,
     rc = mdb_txn_begin(b->s->env, b->txn, 0, &child);
     if (rc != 0)
         return mdb_status(b->s, rc, "begin nested transaction", err);
-    st = put_control(b, child, survey, kind, requester, time_ms, &seq, err);
+    st = put_control(b, child, survey, kind, requester, time_ms, &seq, &pages,
+                     err);
     if (st != SV_OK) {
         mdb_txn_abort(child);
         return st;
@@ -893,6 +1122,7 @@ sv_status sv_batch_control(sv_batch *b, const char *survey, sv_change_kind kind,
     rc = mdb_txn_commit(child); /* frees child, also on failure */
     if (rc != 0)
         return mdb_status(b->s, rc, "commit nested transaction", err);
+    count_pages(b, pages);
     *sequence = seq;
     return SV_OK;
 }
@@ -1049,8 +1279,8 @@ sv_status sv_view_changes(sv_view *v, uint64_t after, size_t max,
 }
 
 sv_status sv_view_compact(sv_view *v, const char *survey,
-                          const char *respondent, const uint8_t **data,
-                          size_t *len, sv_error *err)
+                          const char *respondent, uint64_t *revision,
+                          const uint8_t **data, size_t *len, sv_error *err)
 {
     store_key k;
     MDB_val key;
@@ -1058,6 +1288,7 @@ sv_status sv_view_compact(sv_view *v, const char *survey,
     sv_status st;
     int rc;
 
+    *revision = 0;
     *data = NULL;
     *len = 0;
     st = check_names(survey, respondent, err);
@@ -1072,8 +1303,11 @@ sv_status sv_view_compact(sv_view *v, const char *survey,
                        survey, respondent);
     if (rc != 0)
         return mdb_status(v->s, rc, "read compact record", err);
-    *data = val.mv_data;
-    *len = val.mv_size;
+    if (val.mv_size < COMPACT_PREFIX)
+        return corrupt(err, &v->s->compact, &key);
+    *revision = store_be64_get(val.mv_data);
+    *data = (const uint8_t *)val.mv_data + COMPACT_PREFIX;
+    *len = val.mv_size - COMPACT_PREFIX;
     return SV_OK;
 }
 
@@ -1094,11 +1328,14 @@ static sv_status walk_compact(sv_store *s, MDB_cursor *cur,
            memcmp(key.mv_data, prefix->buf, prefix->len) == 0) {
         n = key.mv_size - prefix->len;
         name = (const char *)key.mv_data + prefix->len;
-        if (n == 0 || memchr(name, '\0', n) != NULL)
+        if (n == 0 || memchr(name, '\0', n) != NULL ||
+            val.mv_size < COMPACT_PREFIX)
             return corrupt(err, &s->compact, &key);
         memcpy(respondent, name, n);
         respondent[n] = '\0';
-        if (fn(ctx, respondent, val.mv_data, val.mv_size) != 0)
+        if (fn(ctx, respondent, store_be64_get(val.mv_data),
+               (const uint8_t *)val.mv_data + COMPACT_PREFIX,
+               val.mv_size - COMPACT_PREFIX) != 0)
             return SV_OK;
         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
     }
@@ -1336,7 +1573,7 @@ static sv_status put_snapshot(sv_store *s, MDB_txn *txn, const char *survey,
         return mdb_status(s, rc, "write snapshot", err);
     wm.sequence = sequence;
     wm.version = version;
-    return put_message(s, txn, &s->watermarks, &wk, &wm.base, 0, err);
+    return put_message(s, txn, &s->watermarks, &wk, &wm.base, 0, NULL, err);
 }
 
 sv_status sv_store_put_snapshot(sv_store *s, const char *survey,

@@ -91,7 +91,8 @@ sv_status sv_batch_begin(sv_store *s, sv_batch **out, sv_error *err);
  *        set), or the submission_id is known with different content.
  * SV_ERR_FULL: the map is full; nothing of this submission was written.
  *        Each put leaves some free pages (up to 1 MiB) for the commit of
- *        the batch, so the earlier puts of the batch can still commit.
+ *        the batch, so the earlier puts of the batch can still commit
+ *        (proven by arithmetic far from full, by a trial write near it).
  * SV_ERR_INVALID: empty survey, respondent or submission_id (nothing
  *        written). SV_ERR_TOO_LARGE: survey + respondent or survey +
  *        submission_id over the LMDB key limit (about 500 bytes).
@@ -177,17 +178,21 @@ sv_status sv_view_last_sequence(sv_view *v, uint64_t *seq, sv_error *err);
 sv_status sv_view_changes(sv_view *v, uint64_t after, size_t max,
                           sv_change_fn fn, void *ctx, sv_error *err);
 
-/* The compact record of (survey, respondent): *data points into the map
- * and is valid until sv_view_end. SV_ERR_NOT_FOUND when none. */
+/* The compact record of (survey, respondent) and the revision it belongs
+ * to (stored with it, so that no Revision need be decoded): *data points
+ * into the map and is valid until sv_view_end. SV_ERR_NOT_FOUND when none
+ * (*revision 0, *data NULL). */
 sv_status sv_view_compact(sv_view *v, const char *survey,
-                          const char *respondent, const uint8_t **data,
-                          size_t *len, sv_error *err);
+                          const char *respondent, uint64_t *revision,
+                          const uint8_t **data, size_t *len, sv_error *err);
 
-/* Calls fn for every compact record of survey, in key (respondent) order.
- * fn returns 0 to go on, non-zero to stop (not an error). respondent is
+/* Calls fn for every compact record of survey, in key (respondent) order,
+ * with the revision it belongs to: a pure scan, nothing is decoded. fn
+ * returns 0 to go on, non-zero to stop (not an error). respondent is
  * NUL-terminated; data valid during the call only. */
 typedef int (*sv_compact_fn)(void *ctx, const char *respondent,
-                             const uint8_t *data, size_t len);
+                             uint64_t revision, const uint8_t *data,
+                             size_t len);
 sv_status sv_view_scan_compact(sv_view *v, const char *survey, sv_compact_fn fn,
                                void *ctx, sv_error *err);
 

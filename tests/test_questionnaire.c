@@ -128,6 +128,34 @@ static void test_r6_roster(void **state)
     assert_int_equal(sv_questionnaire_find_respondent(q, "999999"), -1);
     assert_int_equal(sv_questionnaire_find_respondent(q, "01000"), -1);
     assert_int_equal(sv_questionnaire_find_respondent(q, NULL), -1);
+
+    /* a walk in code order finds every respondent, and so does a jump */
+    const char *prev = "";
+    size_t pos = 0;
+    size_t seen = 0;
+    for (size_t k = 0; k < 137; k++) {
+        const char *next = NULL;
+        for (size_t i = 0; i < 137; i++) {
+            const char *c = sv_questionnaire_respondent(q, i)->code;
+            if (strcmp(c, prev) > 0 && (next == NULL || strcmp(c, next) < 0))
+                next = c;
+        }
+        assert_non_null(next);
+        int idx = sv_questionnaire_walk_respondent(q, next, &pos);
+        assert_true(idx >= 0);
+        assert_string_equal(sv_questionnaire_respondent(q, (size_t)idx)->code,
+                            next);
+        prev = next;
+        seen++;
+    }
+    assert_int_equal(seen, 137);
+    pos = 0;
+    assert_int_equal(sv_questionnaire_walk_respondent(q, "999999", &pos), -1);
+    assert_int_equal(pos, 137);
+    assert_int_equal(sv_questionnaire_walk_respondent(q, "011002", &pos),
+                     sv_questionnaire_find_respondent(q, "011002"));
+    assert_int_equal(sv_questionnaire_walk_respondent(q, "01000", &pos), -1);
+    assert_int_equal(sv_questionnaire_walk_respondent(q, NULL, &pos), -1);
 }
 
 static void test_r6_questions(void **state)

@@ -775,6 +775,63 @@ static void test_by_type(void **state)
     free_revisions(e, rev);
 }
 
+/* Above the respondent-detail limit the snapshot leaves out what lists
+ * respondents one by one and keeps every aggregate, identical. */
+static void test_respondent_detail(void **state)
+{
+    const struct env *e = *state;
+    sv_report *r = new_report(e, 0);
+    Survey__V1__Revision **rev = calloc(e->n_roster, sizeof *rev);
+    struct store st;
+
+    assert_non_null(rev);
+    store_init(&st, e, rev);
+    three_respondents(e, r, rev);
+    Survey__V1__Snapshot *full = snapshot(r, &st);
+    assert_false(full->respondent_detail_omitted);
+    assert_int_equal(full->matrix->n_rows, e->n_roster);
+    assert_int_equal(full->completeness->n_respondents, e->n_roster);
+
+    sv_report_set_detail(r, e->n_roster - 1);
+    Survey__V1__Snapshot *lean = snapshot(r, &st);
+    assert_true(lean->respondent_detail_omitted);
+    assert_int_equal(lean->matrix->n_rows, 0);
+    assert_int_equal(lean->completeness->n_respondents, 0);
+    assert_int_equal(lean->n_listings, full->n_listings);
+    for (size_t i = 0; i < lean->n_listings; i++)
+        assert_int_equal(lean->listings[i]->n_entries, 0);
+    for (size_t i = 0; i < lean->n_programs; i++)
+        assert_int_equal(lean->programs[i]->n_respondents, 0);
+    /* the aggregates are those of the full snapshot, byte for byte */
+    Survey__V1__Snapshot cut = *full;
+    Survey__V1__Matrix m = *full->matrix;
+    Survey__V1__Completeness c = *full->completeness;
+    Survey__V1__Snapshot lcut = *lean;
+    m.n_rows = 0;
+    c.n_respondents = 0;
+    cut.matrix = &m;
+    cut.completeness = &c;
+    cut.n_listings = 0;
+    cut.n_programs = 0;
+    cut.respondent_detail_omitted = true;
+    cut.digest = lean->digest;
+    lcut.n_listings = 0;
+    lcut.n_programs = 0;
+    size_t a_len = 0;
+    size_t b_len = 0;
+    uint8_t *a = pack(&cut, &a_len);
+    uint8_t *b = pack(&lcut, &b_len);
+    assert_int_equal(a_len, b_len);
+    assert_memory_equal(a, b, a_len);
+    free(a);
+    free(b);
+    survey__v1__snapshot__free_unpacked(full, NULL);
+    survey__v1__snapshot__free_unpacked(lean, NULL);
+    sv_report_destroy(&r);
+    free(st.calls);
+    free_revisions(e, rev);
+}
+
 /* ---- listings and the revision callback ------------------------------ */
 
 static void test_listings(void **state)
@@ -1345,6 +1402,7 @@ int main(void)
         cmocka_unit_test(test_denominators),
         cmocka_unit_test(test_answered_but_not_relevant),
         cmocka_unit_test(test_by_type),
+        cmocka_unit_test(test_respondent_detail),
         cmocka_unit_test(test_listings),
         cmocka_unit_test(test_refused_records),
         cmocka_unit_test(test_digest),

@@ -1016,10 +1016,10 @@ static void test_schema_and_corruption(void **state)
     assert_int_equal(history_len(s, "011002"), 1);
     sv_store_destroy(&s);
 
-    raw_put(f->dir, "meta", "schema", 6, "3", 1);
+    raw_put(f->dir, "meta", "schema", 6, "9", 1);
     assert_status(sv_store_open(&s, f->dir, NULL, &err), SV_ERR_STORE);
     assert_null(s);
-    assert_non_null(strstr(err.msg, "schema '3'"));
+    assert_non_null(strstr(err.msg, "schema '9'"));
 }
 
 /* ---- compact records ---------------------------------------------------- */
@@ -1049,18 +1049,23 @@ static void assert_compact(sv_store *s, const char *survey,
     sv_view *v = NULL;
     const uint8_t *data = NULL;
     size_t len = 0;
+    uint64_t rev = 0;
     sv_error err = {{0}};
 
     assert_status(sv_view_begin(s, &v, &err), SV_OK);
     if (want == NULL) {
-        assert_status(sv_view_compact(v, survey, respondent, &data, &len, &err),
-                      SV_ERR_NOT_FOUND);
+        assert_status(
+            sv_view_compact(v, survey, respondent, &rev, &data, &len, &err),
+            SV_ERR_NOT_FOUND);
         assert_null(data);
+        assert_int_equal(rev, 0);
     } else {
-        assert_status(sv_view_compact(v, survey, respondent, &data, &len, &err),
-                      SV_OK);
+        assert_status(
+            sv_view_compact(v, survey, respondent, &rev, &data, &len, &err),
+            SV_OK);
         assert_int_equal(len, strlen(want));
         assert_memory_equal(data, want, len);
+        assert_true(rev >= 1);
     }
     sv_view_end(&v);
     assert_null(v);
@@ -1070,15 +1075,17 @@ typedef struct {
     size_t n;
     char respondent[8][16];
     char data[8][16];
+    uint64_t revision[8];
     size_t stop_after; /* 0 = never stop */
 } scanned;
 
-static int scan(void *ctx, const char *respondent, const uint8_t *data,
-                size_t len)
+static int scan(void *ctx, const char *respondent, uint64_t revision,
+                const uint8_t *data, size_t len)
 {
     scanned *c = ctx;
 
     assert_true(c->n < 8);
+    c->revision[c->n] = revision;
     assert_true(len < sizeof c->data[0]);
     snprintf(c->respondent[c->n], sizeof c->respondent[0], "%s", respondent);
     memcpy(c->data[c->n], data, len);
@@ -1118,6 +1125,8 @@ static void test_compact(void **state)
     memset(&c, 0, sizeof c);
     assert_status(sv_view_scan_compact(v, SURVEY, scan, &c, &err), SV_OK);
     assert_int_equal(c.n, 4);
+    for (size_t i = 0; i < c.n; i++)
+        assert_int_equal(c.revision[i], 1);
     assert_string_equal(c.respondent[0], "0110");
     assert_string_equal(c.respondent[1], "011002");
     assert_string_equal(c.respondent[2], "012025");
@@ -1317,6 +1326,7 @@ static void test_view_consistency(void **state)
     const uint8_t *data = NULL;
     size_t len = 0;
     uint64_t seq = 0;
+    uint64_t rev_no = 0;
     sv_error err = {{0}};
     changes_seen c;
     test_sub t;
@@ -1331,8 +1341,9 @@ static void test_view_consistency(void **state)
 
     put_compact(s, SURVEY, "011002", "v-1", 0, "first");
     assert_status(sv_view_begin(s, &old, &err), SV_OK);
-    assert_status(sv_view_compact(old, SURVEY, "011002", &data, &len, &err),
-                  SV_OK);
+    assert_status(
+        sv_view_compact(old, SURVEY, "011002", &rev_no, &data, &len, &err),
+        SV_OK);
 
     /* a batch commits while the view is open (in this very thread) */
     assert_status(sv_batch_begin(s, &b, &err), SV_OK);
@@ -1357,14 +1368,16 @@ static void test_view_consistency(void **state)
     assert_int_equal(count_changes(old), 1);
     assert_int_equal(len, 5);
     assert_memory_equal(data, "first", 5); /* still valid */
+    assert_int_equal(rev_no, 1);
     assert_status(sv_view_current(old, SURVEY, "011002", &rev, &err), SV_OK);
     assert_int_equal(rev->revision, 1);
     survey__v1__revision__free_unpacked(rev, NULL);
     assert_status(sv_view_current(old, SURVEY, "012025", &rev, &err),
                   SV_ERR_NOT_FOUND);
     assert_null(rev);
-    assert_status(sv_view_compact(old, SURVEY, "012025", &data, &len, &err),
-                  SV_ERR_NOT_FOUND);
+    assert_status(
+        sv_view_compact(old, SURVEY, "012025", &rev_no, &data, &len, &err),
+        SV_ERR_NOT_FOUND);
 
     /* a new view sees everything */
     assert_status(sv_view_begin(s, &now, &err), SV_OK);
@@ -1379,11 +1392,13 @@ static void test_view_consistency(void **state)
     assert_int_equal(rev->revision, 2);
     assert_string_equal(rev->answers[3]->text, "second");
     survey__v1__revision__free_unpacked(rev, NULL);
-    assert_status(sv_view_compact(now, SURVEY, "011002", &data, &len, &err),
-                  SV_OK);
+    assert_status(
+        sv_view_compact(now, SURVEY, "011002", &rev_no, &data, &len, &err),
+        SV_OK);
     assert_int_equal(len, 6);
     assert_memory_equal(data, "second", 6);
-    assert_status(sv_view_compact(now, SURVEY, "", &data, &len, &err),
+    assert_int_equal(rev_no, 2);
+    assert_status(sv_view_compact(now, SURVEY, "", &rev_no, &data, &len, &err),
                   SV_ERR_INVALID);
     sv_view_end(&now);
     sv_view_end(&old);
@@ -1648,7 +1663,7 @@ static void test_schema_upgrade(void **state)
     put_snap(s, SURVEY, 1, 2, "first snapshot");
     sv_store_destroy(&s);
     raw_schema(f->dir, schema, sizeof schema, "watermarks", &exists);
-    assert_string_equal(schema, "2");
+    assert_string_equal(schema, "3");
     assert_true(exists);
 
     /* now a read-only open is fine */
@@ -1656,6 +1671,99 @@ static void test_schema_upgrade(void **state)
     assert_snapshot(s, SURVEY, 0, "first snapshot");
     assert_int_equal(last_seq(s), 2);
     sv_store_destroy(&s);
+}
+
+/* Turns the store in dir back into a schema-2 environment: compact
+ * records without their revision prefix, meta/schema = "2". */
+static void make_schema_2(const char *dir)
+{
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    MDB_dbi dbi;
+    MDB_val k = {6, (void *)"schema"};
+    MDB_val v = {1, (void *)"2"};
+    MDB_val key;
+    MDB_val val;
+    char keys[8][64];
+    char vals[8][64];
+    size_t klen[8];
+    size_t vlen[8];
+    size_t n = 0;
+    int rc;
+
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+    assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "compact", 0, &dbi), 0);
+    assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
+    rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
+    while (rc == 0) {
+        assert_true(n < 8 && key.mv_size < 64);
+        assert_true(val.mv_size >= 8 && val.mv_size - 8 < 64);
+        memcpy(keys[n], key.mv_data, key.mv_size);
+        klen[n] = key.mv_size;
+        memcpy(vals[n], (char *)val.mv_data + 8, val.mv_size - 8);
+        vlen[n] = val.mv_size - 8;
+        n++;
+        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+    }
+    assert_int_equal(rc, MDB_NOTFOUND);
+    mdb_cursor_close(cur);
+    for (size_t i = 0; i < n; i++) {
+        MDB_val pk = {klen[i], keys[i]};
+        MDB_val pv = {vlen[i], vals[i]};
+        assert_int_equal(mdb_put(txn, dbi, &pk, &pv, 0), 0);
+    }
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+/* Schema 2 to 3: the compact records get the revision of the current
+ * revision beside them; read-only opens are refused until then. */
+static void test_schema_upgrade_2(void **state)
+{
+    fixture *f = *state;
+    sv_store *s = open_store(f->dir, 0, false);
+    sv_store_options ro_opt = {0, true};
+    sv_view *v = NULL;
+    sv_error err = {{0}};
+    scanned c;
+    char schema[8];
+    bool exists = false;
+
+    put_compact(s, SURVEY, "011002", "w-1", 0, "one");
+    put_compact(s, SURVEY, "011002", "w-2", 1, "two");
+    put_compact(s, SURVEY, "012025", "w-3", 0, "three");
+    put_compact(s, SURVEY, "020001", "w-4", 0, NULL);
+    sv_store_destroy(&s);
+    make_schema_2(f->dir);
+    raw_schema(f->dir, schema, sizeof schema, "compact", &exists);
+    assert_string_equal(schema, "2");
+
+    assert_status(sv_store_open(&s, f->dir, &ro_opt, &err), SV_ERR_STORE);
+    assert_non_null(strstr(err.msg, "schema 2"));
+    assert_non_null(strstr(err.msg, "read-write"));
+
+    s = open_store(f->dir, 0, false);
+    assert_compact(s, SURVEY, "011002", "two");
+    assert_compact(s, SURVEY, "012025", "three");
+    assert_compact(s, SURVEY, "020001", NULL);
+    assert_status(sv_view_begin(s, &v, &err), SV_OK);
+    memset(&c, 0, sizeof c);
+    assert_status(sv_view_scan_compact(v, SURVEY, scan, &c, &err), SV_OK);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.data[0], "two");
+    assert_int_equal(c.revision[0], 2);
+    assert_string_equal(c.data[1], "three");
+    assert_int_equal(c.revision[1], 1);
+    sv_view_end(&v);
+    sv_store_destroy(&s);
+    raw_schema(f->dir, schema, sizeof schema, "compact", &exists);
+    assert_string_equal(schema, "3");
 }
 
 int main(void)
@@ -1683,6 +1791,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_snapshot_map_full, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_schema_upgrade, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_upgrade_2, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

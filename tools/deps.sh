@@ -9,6 +9,7 @@ packages=(
   libinih-dev docker-compose
   protobuf-compiler python3 python3-zmq python3-protobuf
   chromium fonts-ipafont
+  libsqlite3-dev
 )
 missing=()
 for p in "${packages[@]}"; do

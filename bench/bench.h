@@ -1,0 +1,101 @@
+/* bench.h: the parts of survey-bench (main.c): intake against a running
+ * survey-collector (intake.c), aggregation at national scale (agg.c), both
+ * against the SQLite baseline (sqlite_baseline.c). */
+#ifndef SV_BENCH_H
+#define SV_BENCH_H
+
+#include "status.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Seconds on CLOCK_MONOTONIC. */
+double bench_now(void);
+
+/* kB of VmHWM (peak resident set) of process pid, -1 if unreadable. */
+long bench_hwm_kb(int pid);
+
+/* Seconds of CPU (user + system) process pid has used, -1 if unreadable. */
+double bench_cpu_s(int pid);
+
+typedef struct {
+    const char *collector; /* survey-collector binary */
+    const char *sheets;    /* the 2024 sheets (data/r6) */
+    const char *work;      /* scratch directory (created) */
+    size_t m;              /* submissions */
+    int clients;           /* DEALER client threads */
+    int window;            /* requests in flight per client */
+    uint64_t seed;
+    bool curve;      /* CURVE on (needs --server-secret support) */
+    size_t sqlite_n; /* submissions of the SQLite intake baseline */
+    int batch;       /* the collector's --batch (0: its default) */
+} intake_opts;
+
+typedef struct {
+    double setup_s; /* generating and packing the requests */
+    double secs;    /* first send to last ack */
+    double rate;    /* acks per second */
+    double p50_ms, p99_ms, max_ms;
+    double cpu_s; /* the collector's user + system time */
+    long hwm_kb;  /* the collector's peak RSS */
+    size_t acked;
+    size_t errors;
+    char first_error[256];
+    double answers_mean; /* answers per submission */
+    double bytes_mean;   /* bytes per packed request */
+    double sqlite_rate;  /* SQLite: submissions per second */
+    double sqlite_secs;
+    size_t sqlite_n;
+} intake_result;
+
+/* Whether the collector binary supports CURVE (its --help lists
+ * --server-secret). */
+bool bench_curve_available(const char *collector);
+
+/* Runs the intake benchmark (and its SQLite baseline when
+ * opt->sqlite_n > 0). */
+sv_status bench_intake(const intake_opts *opt, intake_result *res,
+                       sv_error *err);
+
+typedef struct {
+    const char *self;   /* this binary, re-executed for the measurement */
+    const char *sheets; /* the 2024 sheets */
+    const char *work;   /* scratch directory (created) */
+    size_t n;           /* responses */
+    size_t corrections; /* incremental measurements */
+    uint64_t seed;
+    bool sqlite; /* run the SQL baseline too */
+} agg_opts;
+
+typedef struct {
+    double load_s;         /* LMDB bulk load (setup) */
+    double sqlite_load_s;  /* SQLite bulk load (setup) */
+    double q_load_s;       /* questionnaire with its roster, in the child */
+    double rerun_ms;       /* full rerun, median of 3 */
+    double rerun_first_ms; /* the first one */
+    double rerun_cpu_ms;   /* CPU time of a rerun, median of 3 */
+    double incr_us;        /* one correction to its new tables, median */
+    double incr_max_us;
+    double follow_us;   /* the follow step alone, median */
+    double snapshot_ms; /* sv_engine_snapshot */
+    size_t snapshot_bytes;
+    bool detail_omitted;
+    long hwm_kb;        /* peak RSS of the measuring process */
+    bool consistent;    /* incremental digest == rerun digest */
+    double sql_ms;      /* the SQL tables */
+    bool sql_equal;     /* SQL figures == ours */
+    size_t sql_checked; /* figures compared */
+    char sql_mismatch[256];
+    double answers_mean;
+    size_t data_mb;   /* LMDB data file */
+    size_t sqlite_mb; /* SQLite file */
+} agg_result;
+
+sv_status bench_agg(const agg_opts *opt, agg_result *res, sv_error *err);
+
+/* The child of bench_agg: argv after "measure-agg". Prints its figures
+ * as "key value" lines on stdout. Returns the exit status. */
+int bench_agg_child(int argc, char **argv);
+
+#endif

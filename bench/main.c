@@ -1,0 +1,395 @@
+/* main.c: survey-bench. Runs the intake benchmark (plain, and with CURVE
+ * once the collector supports it), the aggregation benchmark at national
+ * household scale, and their SQLite baselines; prints a table of figures
+ * and one line per target:
+ *
+ *   target NAME measured VALUE UNIT must VALUE aim VALUE pass|FAIL
+ *
+ * A target line says FAIL with the measured value when the must is not
+ * met; nothing is adjusted to pass. */
+#include "bench.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef SV_SOURCE_DIR
+#define SV_SOURCE_DIR "."
+#endif
+
+typedef struct {
+    size_t size;   /* aggregation: responses */
+    size_t intake; /* intake: submissions */
+    int clients;
+    int window;
+    int batch;
+    size_t corrections;
+    size_t sqlite_intake;
+    uint64_t seed;
+    bool sqlite;
+    bool keep;
+    bool skip_intake;
+    bool skip_agg;
+    const char *work;
+    const char *collector;
+    const char *sheets;
+} options;
+
+static void usage(FILE *out)
+{
+    fprintf(out, "Usage: survey-bench [OPTION]...\n"
+                 "  --size N            responses of the aggregation benchmark "
+                 "(1000000)\n"
+                 "  --intake M          submissions of the intake benchmark "
+                 "(300000)\n"
+                 "  --clients K         DEALER client threads (4)\n"
+                 "  --window W          requests in flight per client (64)\n"
+                 "  --batch N           the collector's --batch (requests per "
+                 "group commit;\n"
+                 "                      default: clients x window)\n"
+                 "  --corrections C     incremental measurements (21)\n"
+                 "  --sqlite-intake S   submissions of the SQLite intake "
+                 "baseline (5000)\n"
+                 "  --no-sqlite         leave the SQLite baselines out\n"
+                 "  --seed X            of the generated data (2024)\n"
+                 "  --collector PATH    survey-collector (default: beside this "
+                 "binary's\n"
+                 "                      build, ../collector/survey-collector)\n"
+                 "  --sheets DIR        the 2024 sheets (" SV_SOURCE_DIR
+                 "/data/r6)\n"
+                 "  --work DIR          scratch directory (default "
+                 "/tmp/survey-bench-PID)\n"
+                 "  --keep              keep the scratch directory\n"
+                 "  --skip-intake, --skip-agg\n");
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+    char *end = NULL;
+    unsigned long long v;
+
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0')
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, options *o)
+{
+    static const struct option longopts[] = {
+        {"size", required_argument, NULL, 'n'},
+        {"intake", required_argument, NULL, 'm'},
+        {"clients", required_argument, NULL, 'k'},
+        {"window", required_argument, NULL, 'w'},
+        {"batch", required_argument, NULL, 'b'},
+        {"corrections", required_argument, NULL, 'c'},
+        {"sqlite-intake", required_argument, NULL, 'q'},
+        {"no-sqlite", no_argument, NULL, 'Q'},
+        {"seed", required_argument, NULL, 's'},
+        {"collector", required_argument, NULL, 'C'},
+        {"sheets", required_argument, NULL, 'S'},
+        {"work", required_argument, NULL, 'W'},
+        {"keep", no_argument, NULL, 'K'},
+        {"skip-intake", no_argument, NULL, 'I'},
+        {"skip-agg", no_argument, NULL, 'A'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    size_t v = 0;
+    int c;
+
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (strchr("nmkwbcqs", c) != NULL && parse_size(optarg, &v) != 0) {
+            fprintf(stderr, "survey-bench: not a number: %s\n", optarg);
+            return 2;
+        }
+        switch (c) {
+        case 'n':
+            o->size = v;
+            break;
+        case 'm':
+            o->intake = v;
+            break;
+        case 'k':
+            o->clients = (int)v;
+            break;
+        case 'w':
+            o->window = (int)v;
+            break;
+        case 'b':
+            o->batch = (int)v;
+            break;
+        case 'c':
+            o->corrections = v;
+            break;
+        case 'q':
+            o->sqlite_intake = v;
+            break;
+        case 'Q':
+            o->sqlite = false;
+            break;
+        case 's':
+            o->seed = v;
+            break;
+        case 'C':
+            o->collector = optarg;
+            break;
+        case 'S':
+            o->sheets = optarg;
+            break;
+        case 'W':
+            o->work = optarg;
+            break;
+        case 'K':
+            o->keep = true;
+            break;
+        case 'I':
+            o->skip_intake = true;
+            break;
+        case 'A':
+            o->skip_agg = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 1;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "survey-bench: unexpected argument %s\n", argv[optind]);
+        return 2;
+    }
+    return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag,
+                        struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* One target line. lower: smaller is better. */
+static bool target(const char *name, double measured, const char *unit,
+                   double must, double aim, bool lower)
+{
+    bool pass = lower ? measured <= must : measured >= must;
+
+    printf("target %s measured %.6g %s must %g aim %g %s\n", name, measured,
+           unit, must, aim, pass ? "pass" : "FAIL");
+    return pass;
+}
+
+static void print_intake(const char *label, const intake_result *r)
+{
+    printf("%-44s %12.0f acks/s (%zu acked, %zu errors, %.2f s)\n", label,
+           r->rate, r->acked, r->errors, r->secs);
+    printf("%-44s %8.2f / %.2f / %.2f ms\n", "  ack latency p50 / p99 / max",
+           r->p50_ms, r->p99_ms, r->max_ms);
+    printf("%-44s %8.2f s (%.0f%% of one core)\n", "  collector CPU (user+sys)",
+           r->cpu_s, r->secs > 0 ? 100.0 * r->cpu_s / r->secs : 0);
+    printf("%-44s %8.1f MiB\n", "  collector peak RSS (VmHWM)",
+           (double)r->hwm_kb / 1024.0);
+    if (r->errors > 0)
+        printf("  first error: %s\n", r->first_error);
+}
+
+int main(int argc, char **argv)
+{
+    char self[PATH_MAX];
+    char collector[PATH_MAX + 64];
+    char work[PATH_MAX];
+    char sub[PATH_MAX + 32];
+    options o = {.size = 1000000,
+                 .intake = 300000,
+                 .clients = 4,
+                 .window = 64,
+                 .corrections = 21,
+                 .sqlite_intake = 5000,
+                 .seed = 2024,
+                 .sqlite = true,
+                 .sheets = SV_SOURCE_DIR "/data/r6"};
+    intake_result plain = {0};
+    intake_result curve = {0};
+    agg_result agg = {0};
+    sv_error err = {{0}};
+    bool have_plain = false;
+    bool have_curve = false;
+    bool curve_ok = false;
+    bool have_agg = false;
+    int status = 0;
+    int rc;
+
+    if (argc > 1 && strcmp(argv[1], "measure-agg") == 0)
+        return bench_agg_child(argc - 2, argv + 2);
+    rc = parse_args(argc, argv, &o);
+    if (rc != 0)
+        return rc == 1 ? 0 : rc;
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        fprintf(stderr, "survey-bench: cannot find itself\n");
+        return 1;
+    }
+    self[n] = '\0';
+    if (o.collector == NULL) {
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", self);
+        snprintf(collector, sizeof collector,
+                 "%s/../collector/survey-collector", dirname(dir));
+        o.collector = collector;
+    }
+    if (o.work == NULL) {
+        snprintf(work, sizeof work, "/tmp/survey-bench-%ld", (long)getpid());
+        o.work = work;
+    }
+    if (mkdir(o.work, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "survey-bench: %s: %s\n", o.work, strerror(errno));
+        return 1;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    if (!o.skip_intake) {
+        intake_opts io = {.collector = o.collector,
+                          .sheets = o.sheets,
+                          .work = sub,
+                          .m = o.intake,
+                          .clients = o.clients,
+                          .window = o.window,
+                          .batch = o.batch > 0 ? o.batch : o.clients * o.window,
+                          .seed = o.seed,
+                          .sqlite_n = o.sqlite ? o.sqlite_intake : 0};
+        snprintf(sub, sizeof sub, "%s/intake", o.work);
+        fprintf(stderr, "survey-bench: intake, %zu submissions...\n", o.intake);
+        if (bench_intake(&io, &plain, &err) != SV_OK) {
+            fprintf(stderr, "survey-bench: intake: %s\n", err.msg);
+            status = 1;
+        } else {
+            have_plain = true;
+        }
+        if (bench_curve_available(o.collector)) {
+            have_curve = true;
+            io.curve = true;
+            io.sqlite_n = 0;
+            snprintf(sub, sizeof sub, "%s/intake-curve", o.work);
+            fprintf(stderr, "survey-bench: intake with CURVE...\n");
+            if (bench_intake(&io, &curve, &err) != SV_OK) {
+                fprintf(stderr, "survey-bench: intake (CURVE): %s\n", err.msg);
+                snprintf(curve.first_error, sizeof curve.first_error, "%.200s",
+                         err.msg);
+            } else {
+                curve_ok = true;
+            }
+        }
+    }
+    if (!o.skip_agg) {
+        agg_opts ao = {.self = self,
+                       .sheets = o.sheets,
+                       .work = sub,
+                       .n = o.size,
+                       .corrections = o.corrections,
+                       .seed = o.seed,
+                       .sqlite = o.sqlite};
+        snprintf(sub, sizeof sub, "%s/agg", o.work);
+        fprintf(stderr, "survey-bench: aggregation, %zu responses...\n",
+                o.size);
+        if (bench_agg(&ao, &agg, &err) != SV_OK) {
+            fprintf(stderr, "survey-bench: aggregation: %s\n", err.msg);
+            status = 1;
+        } else {
+            have_agg = true;
+        }
+    }
+
+    printf("\n== survey-bench (seed %" PRIu64 ", %ld cores) ==\n", o.seed,
+           sysconf(_SC_NPROCESSORS_ONLN));
+    if (have_plain) {
+        printf("intake: %zu submissions (%.1f answers, %.0f bytes each), "
+               "%d DEALER clients x %d in flight, collector --batch %d, "
+               "loopback TCP, durable group commits\n",
+               o.intake, plain.answers_mean, plain.bytes_mean, o.clients,
+               o.window, o.batch > 0 ? o.batch : o.clients * o.window);
+        print_intake("  plain (no CURVE)", &plain);
+        if (!have_curve)
+            printf("  CURVE: not available yet (survey-collector --help does "
+                   "not list --server-secret)\n");
+        else if (!curve_ok)
+            printf("  CURVE: failed: %s\n", curve.first_error);
+        else
+            print_intake("  CURVE", &curve);
+        if (plain.sqlite_n > 0)
+            printf("%-44s %12.0f submissions/s (%zu in %.2f s, one writer, "
+                   "one transaction each)\n",
+                   "  SQLite baseline (WAL, synchronous=FULL)",
+                   plain.sqlite_rate, plain.sqlite_n, plain.sqlite_secs);
+    }
+    if (have_agg) {
+        printf("aggregation: %zu responses (%.1f answers each)\n", o.size,
+               agg.answers_mean);
+        printf("%-44s %8.1f s (LMDB %zu MiB)\n",
+               "  load through the storage API", agg.load_s, agg.data_mb);
+        printf("%-44s %8.2f s\n", "  questionnaire + roster load",
+               agg.q_load_s);
+        printf("%-44s %8.1f ms (first %.1f ms; CPU %.1f ms)\n",
+               "  full rerun (median of 3)", agg.rerun_ms, agg.rerun_first_ms,
+               agg.rerun_cpu_ms);
+        printf("%-44s %8.1f us (max %.1f us; follow alone %.1f us)\n",
+               "  one correction to new tables (median)", agg.incr_us,
+               agg.incr_max_us, agg.follow_us);
+        printf("%-44s %8.1f ms, %zu bytes%s\n", "  snapshot (build + store)",
+               agg.snapshot_ms, agg.snapshot_bytes,
+               agg.detail_omitted ? " (respondent detail omitted)" : "");
+        printf("%-44s %8.1f MiB\n", "  aggregator peak RSS",
+               (double)agg.hwm_kb / 1024.0);
+        printf("%-44s %s\n", "  incremental == rerun (digest)",
+               agg.consistent ? "yes" : "NO");
+        if (o.sqlite) {
+            printf("%-44s %8.1f s (%zu MiB)\n", "  SQLite bulk load",
+                   agg.sqlite_load_s, agg.sqlite_mb);
+            printf("%-44s %8.1f ms\n", "  SQL tables (GROUP BY)", agg.sql_ms);
+            printf("%-44s %s (%zu figures compared)%s%s\n",
+                   "  SQL figures == ours", agg.sql_equal ? "yes" : "NO",
+                   agg.sql_checked, agg.sql_equal ? "" : ": ",
+                   agg.sql_mismatch);
+        }
+    }
+    printf("\n");
+    if (have_plain) {
+        target("intake_acks_per_s", plain.rate, "acks/s", 50000, 100000, false);
+        target("intake_ack_p99", plain.p99_ms, "ms", 20, 5, true);
+        if (plain.sqlite_rate > 0)
+            target("intake_vs_sqlite", plain.rate / plain.sqlite_rate, "x", 20,
+                   30, false);
+        if (curve_ok) {
+            target("intake_curve_acks_per_s", curve.rate, "acks/s", 50000,
+                   100000, false);
+            target("intake_curve_ack_p99", curve.p99_ms, "ms", 20, 5, true);
+        }
+    }
+    if (have_agg) {
+        target("full_rerun", agg.rerun_ms, "ms", 250, 100, true);
+        target("incremental", agg.incr_us, "us", 1000, 100, true);
+        if (o.sqlite && agg.rerun_ms > 0)
+            target("aggregation_vs_sql", agg.sql_ms / agg.rerun_ms, "x", 20, 50,
+                   false);
+        target("aggregator_peak_rss", (double)agg.hwm_kb / 1024.0, "MiB", 512,
+               256, true);
+    }
+    if ((have_agg && (!agg.consistent || (o.sqlite && !agg.sql_equal))) ||
+        (have_plain && plain.errors > 0))
+        status = 1;
+    if (!o.keep && nftw(o.work, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        fprintf(stderr, "survey-bench: could not remove %s\n", o.work);
+    return status;
+}

@@ -10,6 +10,7 @@ packages=(
   protobuf-compiler python3 python3-zmq python3-protobuf
   chromium fonts-ipafont
   libsqlite3-dev
+  clang libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,140 @@
+/* fuzz_request.c: libFuzzer target for request decoding and validation.
+ *
+ * The input is one request frame as the collector receives it: it is
+ * decoded with survey__v1__request__unpack and, if it is a Submission,
+ * validated against the 2024 questionnaire (data/r6) the way
+ * collector/server.c handles a submit: the problems are packed into the
+ * INVALID reply, and an acceptable answer set gets its relevance and its
+ * compact record. The record is then read back and must agree with what
+ * validation decoded, and every answered question must be relevant.
+ *
+ * The questionnaire and the scratch arrays are file-level state: libFuzzer
+ * offers no other place to keep what LLVMFuzzerInitialize loads. */
+#include "compact.h"
+#include "fuzz_util.h"
+#include "questionnaire.h"
+#include "reply.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static sv_questionnaire *form; /* the 2024 questionnaire */
+static sv_value *values;       /* one per question */
+static bool *relevant;         /* one per question */
+static uint8_t *record;        /* one compact record */
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    form = sv_fuzz_load_r6();
+    size_t n = sv_questionnaire_count(form);
+    values = calloc(n, sizeof *values);
+    relevant = calloc(n, sizeof *relevant);
+    record = calloc(sv_compact_size(form), 1);
+    if (values == NULL || relevant == NULL || record == NULL) {
+        fprintf(stderr, "fuzz set-up: out of memory\n");
+        abort();
+    }
+    return 0;
+}
+
+static void mismatch(size_t i, const char *what)
+{
+    fprintf(stderr,
+            "compact record disagrees with validation: question %s: "
+            "%s\n",
+            sv_questionnaire_question(form, i)->name, what);
+    abort();
+}
+
+static bool same_value(const sv_value *a, const sv_value *b)
+{
+    if (a->kind != b->kind)
+        return false;
+    switch (a->kind) {
+    case SV_V_CHOICE:
+        return a->choice == b->choice;
+    case SV_V_CHOICES:
+        return a->choices == b->choices;
+    case SV_V_INTEGER:
+        return a->integer == b->integer;
+    case SV_V_NONE:
+    case SV_V_TEXT:
+        break;
+    }
+    return true;
+}
+
+/* What server.c does with an acceptable answer set, then the read-back. */
+static void encode_and_check(void)
+{
+    size_t n = sv_questionnaire_count(form);
+    size_t size = sv_compact_size(form);
+
+    sv_questionnaire_relevance(form, values, relevant);
+    sv_compact_encode(form, values, relevant, record);
+    if (!sv_compact_valid(form, record, size))
+        mismatch(0, "record not valid");
+    for (size_t i = 0; i < n; i++) {
+        bool answered = values[i].kind != SV_V_NONE;
+        if (sv_compact_relevant(form, record, i) != relevant[i])
+            mismatch(i, "relevance bit");
+        if (sv_compact_answered(form, record, i) != answered)
+            mismatch(i, "answered bit");
+        if (answered && !relevant[i])
+            mismatch(i, "accepted an answer to a question not relevant");
+        sv_value back = sv_compact_value(form, record, i);
+        if (answered) {
+            /* the record keeps no text, only that there is one */
+            sv_value want = values[i];
+            if (!same_value(&back, &want))
+                mismatch(i, "value");
+        } else if (back.kind != SV_V_NONE) {
+            mismatch(i, "value of an unanswered question");
+        }
+    }
+}
+
+static void check_submission(const Survey__V1__Request *req)
+{
+    const Survey__V1__Submission *sub = req->submit;
+    sv_verdict verdict = {0};
+
+    /* the server looks the respondent up before validating */
+    (void)sv_questionnaire_find_respondent(form, sub->respondent);
+    sv_status st = sv_questionnaire_validate(
+        form, (const Survey__V1__Answer *const *)sub->answers, sub->n_answers,
+        values, &verdict);
+    if (st != SV_OK) {
+        sv_verdict_clear(&verdict);
+        return; /* out of memory: the server answers INTERNAL */
+    }
+    if (verdict.n_problems > 0) {
+        sv_packed out = {0};
+        if (sv_reply_error(req->request_id, SURVEY__V1__ERROR__CODE__INVALID,
+                           "problems in the answers", 0, verdict.problems,
+                           verdict.n_problems, &out) == SV_OK)
+            free(out.data);
+    } else {
+        encode_and_check();
+    }
+    sv_verdict_clear(&verdict);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    Survey__V1__Request *req = survey__v1__request__unpack(NULL, size, data);
+    if (req == NULL)
+        return 0;
+    if (req->body_case == SURVEY__V1__REQUEST__BODY_SUBMIT &&
+        req->submit != NULL)
+        check_submission(req);
+    survey__v1__request__free_unpacked(req, NULL);
+    return 0;
+}

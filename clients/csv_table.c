@@ -170,6 +170,17 @@ static sv_status feed(reader *rd, struct csv_parser *p, const char *name,
     return SV_OK;
 }
 
+/* True when s[0..n) holds a CR that is not part of a CRLF: the line ends of
+ * old Mac files, which would put many rows on one numbered line. */
+static bool has_bare_cr(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\r' && (i + 1 == n || s[i + 1] != '\n'))
+            return true;
+    }
+    return false;
+}
+
 static sv_status read_lines(reader *rd, struct csv_parser *p, FILE *fp,
                             const char *name, sv_error *err)
 {
@@ -186,6 +197,13 @@ static sv_status read_lines(reader *rd, struct csv_parser *p, FILE *fp,
         if (rd->line == 0 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
             s += 3;
             n -= 3;
+        }
+        if (has_bare_cr(s, n)) {
+            st = sv_fail(err, SV_ERR_PARSE,
+                         "%s:%lu: a bare CR line end (old Mac format): save "
+                         "the file with LF or CRLF line ends",
+                         name, (unsigned long)rd->line + 1);
+            break;
         }
         st = feed(rd, p, name, s, n, err);
         if (st != SV_OK)

@@ -9,6 +9,7 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +184,17 @@ static sv_status feed_line(struct reader *r, struct csv_parser *p,
     return SV_OK;
 }
 
+/* True when s[0..n) holds a CR that is not part of a CRLF: the line ends of
+ * old Mac files, which would put many rows on one numbered line. */
+static bool has_bare_cr(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\r' && (i + 1 == n || s[i + 1] != '\n'))
+            return true;
+    }
+    return false;
+}
+
 static sv_status read_lines(struct reader *r, struct csv_parser *p, FILE *fp,
                             const char *path)
 {
@@ -200,6 +212,13 @@ static sv_status read_lines(struct reader *r, struct csv_parser *p, FILE *fp,
         if (r->line == 0 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
             s += 3;
             n -= 3;
+        }
+        if (has_bare_cr(s, n)) {
+            st = sv_fail(r->err, SV_ERR_PARSE,
+                         "%s:%lu: a bare CR line end (old Mac format): save "
+                         "the file with LF or CRLF line ends",
+                         r->sheet->name, (unsigned long)r->line + 1);
+            break;
         }
         st = feed_line(r, p, s, n);
         if (st != SV_OK)

@@ -346,6 +346,9 @@ static const struct bad_case bad_cases[] = {
     {"survey_unknown_type.csv", "survey.csv",
      "survey.csv:3: column type: unknown type 'decimal'"},
     {"survey_empty_type.csv", "survey.csv", "survey.csv:3: column type: empty"},
+    {"survey_bare_cr.csv", "survey.csv",
+     "survey.csv:2: a bare CR line end (old Mac format): save the file with "
+     "LF or CRLF line ends"},
     {"survey_select_without_list.csv", "survey.csv",
      "survey.csv:2: column type: select_one needs a choice list"},
     {"survey_unknown_list.csv", "survey.csv",

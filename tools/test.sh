@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Sets up and runs the whole test suite: installs the Debian packages, builds
+# the optimised configuration, runs the fuzzers for a bounded time
+# (FUZZ_SECONDS per target, default 45; 0 replays the corpus only), builds
 # everything with -Werror under AddressSanitizer + UndefinedBehaviorSanitizer
-# in build-test/, and runs every test with ctest.
+# in build-test/, and runs every test with ctest (its summary comes last).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/deps.sh
 # the optimised build first: -O2 finds warnings (-Werror) that -O0 does not
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DSV_TESTS=OFF >/dev/null
 cmake --build build-release -j"$(nproc)" >/dev/null
+bash tools/fuzz.sh "${FUZZ_SECONDS:-45}"
 cmake -S . -B build-test -DSV_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-test -j"$(nproc)"
 cd build-test

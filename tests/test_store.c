@@ -1132,7 +1132,7 @@ static void test_compact(void **state)
     assert_string_equal(c.respondent[2], "012025");
     assert_string_equal(c.respondent[3], "020001");
     for (size_t i = 0; i < c.n; i++) {
-        char want[16];
+        char want[32];
         snprintf(want, sizeof want, "A-%s", c.respondent[i]);
         assert_string_equal(c.data[i], want);
     }

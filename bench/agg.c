@@ -315,6 +315,10 @@ static int measure(const child_args *a)
     /* VmHWM, not ru_maxrss: Linux keeps ru_maxrss across execve, so it
      * would report the (large) parent this process was forked from */
     printf("hwm_kb %ld\n", bench_hwm_kb((int)getpid()));
+    /* what the peak is made of: our heap vs LMDB's map (file pages the
+     * kernel maps around each page the scan reads) */
+    printf("anon_kb %ld\n", bench_status_kb((int)getpid(), "RssAnon:"));
+    printf("file_kb %ld\n", bench_status_kb((int)getpid(), "RssFile:"));
     if (st != SV_OK)
         printf("error %s\n", err.msg);
     sv_engine_destroy(&e);
@@ -404,6 +408,10 @@ static sv_status run_child(const agg_opts *o, const char *data,
             res->consistent = v != 0;
         else if (strcmp(key, "hwm_kb") == 0)
             res->hwm_kb = (long)v;
+        else if (strcmp(key, "anon_kb") == 0)
+            res->anon_kb = (long)v;
+        else if (strcmp(key, "file_kb") == 0)
+            res->file_kb = (long)v;
     }
     status = pclose(p);
     if (status != 0)

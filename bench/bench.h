@@ -16,6 +16,9 @@ double bench_now(void);
 /* kB of VmHWM (peak resident set) of process pid, -1 if unreadable. */
 long bench_hwm_kb(int pid);
 
+/* A "Field:" of /proc/PID/status in kB (e.g. "RssFile:"), -1 if absent. */
+long bench_status_kb(int pid, const char *field);
+
 /* Seconds of CPU (user + system) process pid has used, -1 if unreadable. */
 double bench_cpu_s(int pid);
 
@@ -82,6 +85,8 @@ typedef struct {
     size_t snapshot_bytes;
     bool detail_omitted;
     long hwm_kb;        /* peak RSS of the measuring process */
+    long anon_kb;       /* its RssAnon at the end (heap: ours) */
+    long file_kb;       /* its RssFile at the end (the LMDB map) */
     bool consistent;    /* incremental digest == rerun digest */
     double sql_ms;      /* the SQL tables */
     bool sql_equal;     /* SQL figures == ours */

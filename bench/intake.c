@@ -34,10 +34,11 @@ double bench_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-long bench_hwm_kb(int pid)
+long bench_status_kb(int pid, const char *field)
 {
     char path[64];
     char line[256];
+    size_t len = strlen(field);
     long kb = -1;
     FILE *f;
 
@@ -46,13 +47,18 @@ long bench_hwm_kb(int pid)
     if (f == NULL)
         return -1;
     while (fgets(line, sizeof line, f) != NULL) {
-        if (strncmp(line, "VmHWM:", 6) == 0) {
-            kb = strtol(line + 6, NULL, 10);
+        if (strncmp(line, field, len) == 0) {
+            kb = strtol(line + len, NULL, 10);
             break;
         }
     }
     fclose(f);
     return kb;
+}
+
+long bench_hwm_kb(int pid)
+{
+    return bench_status_kb(pid, "VmHWM:");
 }
 
 double bench_cpu_s(int pid)

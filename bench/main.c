@@ -352,6 +352,9 @@ int main(int argc, char **argv)
                agg.detail_omitted ? " (respondent detail omitted)" : "");
         printf("%-44s %8.1f MiB\n", "  aggregator peak RSS",
                (double)agg.hwm_kb / 1024.0);
+        printf("%-44s %8.1f MiB heap, %.1f MiB LMDB map (file)\n",
+               "    RSS at the end", (double)agg.anon_kb / 1024.0,
+               (double)agg.file_kb / 1024.0);
         printf("%-44s %s\n", "  incremental == rerun (digest)",
                agg.consistent ? "yes" : "NO");
         if (o.sqlite) {

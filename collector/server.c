@@ -1,6 +1,7 @@
 /* server.c: see server.h. */
 #include "server.h"
 
+#include "arena.h"
 #include "auth.h"
 #include "compact.h"
 #include "keyfile.h"
@@ -10,17 +11,53 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #define PROGRAM "survey-collector"
 #define MAX_ID_BYTES 256
 #define MAX_SUBMISSION_ID 128
 #define POLL_MS 500
+/* Batches in hand: one being received and committed while up to
+ * SLOTS - 1 committed ones wait for the flush that makes them durable. */
+#define SLOTS 4
+
+struct pending;
+
+/* One batch: its requests, and the commit they wait for. */
+struct slot {
+    struct pending *pending; /* owned, max_batch entries */
+    size_t n;
+    sv_arena *arena;     /* owned: the requests' decoded messages */
+    uint64_t generation; /* replies go out once this commit is durable */
+    sv_status commit_st; /* of the batch's commit */
+    sv_error commit_err;
+};
+
+/* The flushing thread. A commit (MDB_NOMETASYNC: data pages flushed, meta
+ * page written but not flushed) is numbered by its generation; the thread
+ * flushes the data file (sv_store_sync) after taking the highest
+ * generation committed, so every commit up to it is durable when the
+ * flush returns. */
+struct syncer {
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;  /* work for the thread, or its progress */
+    uint64_t committed; /* highest generation committed (main thread) */
+    uint64_t durable;   /* highest generation flushed (sync thread) */
+    bool stop;
+    bool failed;  /* a flush failed: nothing more is durable */
+    sv_error err; /* of the failed flush */
+    int wake[2];  /* pipe: the thread writes a byte per flush */
+};
 
 struct sv_server {
     void *ctx;              /* owned */
@@ -30,13 +67,17 @@ struct sv_server {
     size_t max_batch;
     size_t max_request;
     char endpoint[512];
-    struct pending *pending; /* owned, max_batch entries */
-    void *notify;            /* owned PUB socket: commit notices */
-    sv_auth *auth;           /* owned; NULL when authentication is off */
-    uint64_t notified;       /* last sequence announced */
-    sv_value *values;        /* owned scratch: one per question */
-    bool *relevant;          /* owned scratch: one per question */
-    uint8_t *compact;        /* owned scratch: one compact record */
+    struct slot slots[SLOTS];
+    size_t head;         /* oldest batch in hand */
+    size_t busy;         /* batches in hand */
+    uint64_t generation; /* of the last commit */
+    struct syncer sync;
+    void *notify;      /* owned PUB socket: commit notices */
+    sv_auth *auth;     /* owned; NULL when authentication is off */
+    uint64_t notified; /* last sequence announced */
+    sv_value *values;  /* owned scratch: one per question */
+    bool *relevant;    /* owned scratch: one per question */
+    uint8_t *compact;  /* owned scratch: one compact record */
 };
 
 typedef enum {
@@ -141,6 +182,121 @@ static sv_status setup_curve(sv_server *s, const sv_server_options *opt,
     return SV_OK;
 }
 
+/* ---- the flushing thread --------------------------------------------- */
+
+static void *sync_main(void *arg)
+{
+    sv_server *s = arg;
+    struct syncer *y = &s->sync;
+
+    pthread_mutex_lock(&y->mu);
+    for (;;) {
+        while (!y->stop && !y->failed && y->committed == y->durable)
+            pthread_cond_wait(&y->cv, &y->mu);
+        if (y->failed || (y->stop && y->committed == y->durable))
+            break;
+        /* every commit up to target returned before this flush begins */
+        uint64_t target = y->committed;
+        sv_error err = {{0}};
+        pthread_mutex_unlock(&y->mu);
+        sv_status st = sv_store_sync(s->store, &err);
+        pthread_mutex_lock(&y->mu);
+        if (st == SV_OK) {
+            y->durable = target;
+        } else {
+            y->failed = true;
+            y->err = err;
+        }
+        pthread_cond_broadcast(&y->cv);
+        /* a full pipe already holds a wake-up: EAGAIN is fine */
+        if (write(y->wake[1], "", 1) < 0 && errno != EAGAIN)
+            sv_log(PROGRAM, "flush wake-up: %s", strerror(errno));
+    }
+    pthread_mutex_unlock(&y->mu);
+    return NULL;
+}
+
+static sv_status sync_start(sv_server *s, sv_error *err)
+{
+    struct syncer *y = &s->sync;
+
+    y->wake[0] = -1;
+    y->wake[1] = -1;
+    if (pipe(y->wake) != 0)
+        return sv_fail(err, SV_ERR_IO, "pipe: %s", strerror(errno));
+    for (int i = 0; i < 2; i++) {
+        int fl = fcntl(y->wake[i], F_GETFL);
+        if (fl < 0 || fcntl(y->wake[i], F_SETFL, fl | O_NONBLOCK) != 0 ||
+            fcntl(y->wake[i], F_SETFD, FD_CLOEXEC) != 0)
+            return sv_fail(err, SV_ERR_IO, "fcntl: %s", strerror(errno));
+    }
+    if (pthread_mutex_init(&y->mu, NULL) != 0)
+        return sv_fail(err, SV_ERR_NOMEM, "pthread_mutex_init failed");
+    if (pthread_cond_init(&y->cv, NULL) != 0) {
+        pthread_mutex_destroy(&y->mu);
+        return sv_fail(err, SV_ERR_NOMEM, "pthread_cond_init failed");
+    }
+    if (pthread_create(&y->thread, NULL, sync_main, s) != 0) {
+        pthread_cond_destroy(&y->cv);
+        pthread_mutex_destroy(&y->mu);
+        return sv_fail(err, SV_ERR_NOMEM, "cannot start the flush thread");
+    }
+    y->started = true;
+    return SV_OK;
+}
+
+/* Lets the thread flush what is committed, then ends it. */
+static void sync_stop(sv_server *s)
+{
+    struct syncer *y = &s->sync;
+
+    if (y->started) {
+        pthread_mutex_lock(&y->mu);
+        y->stop = true;
+        pthread_cond_broadcast(&y->cv);
+        pthread_mutex_unlock(&y->mu);
+        if (pthread_join(y->thread, NULL) != 0)
+            sv_log(PROGRAM, "pthread_join of the flush thread failed");
+        pthread_cond_destroy(&y->cv);
+        pthread_mutex_destroy(&y->mu);
+        y->started = false;
+    }
+    for (int i = 0; i < 2; i++) {
+        if (y->wake[i] >= 0)
+            close(y->wake[i]);
+        y->wake[i] = -1;
+    }
+}
+
+/* Hands generation gen (just committed) to the flush thread. */
+static void sync_request(sv_server *s, uint64_t gen)
+{
+    struct syncer *y = &s->sync;
+
+    pthread_mutex_lock(&y->mu);
+    y->committed = gen;
+    pthread_cond_broadcast(&y->cv);
+    pthread_mutex_unlock(&y->mu);
+}
+
+/* The highest durable generation; *failed when a flush failed (err then
+ * says why). With wait, blocks until gen is durable or a flush failed. */
+static uint64_t sync_durable(sv_server *s, uint64_t gen, bool wait,
+                             bool *failed, sv_error *err)
+{
+    struct syncer *y = &s->sync;
+
+    pthread_mutex_lock(&y->mu);
+    while (wait && !y->failed && y->durable < gen)
+        pthread_cond_wait(&y->cv, &y->mu);
+    uint64_t durable = y->durable;
+    *failed = y->failed;
+    if (y->failed)
+        *err = y->err;
+    pthread_mutex_unlock(&y->mu);
+    return durable;
+}
+
 sv_status sv_server_reload(sv_server *s, sv_error *err)
 {
     if (s->auth == NULL)
@@ -168,16 +324,27 @@ sv_status sv_server_new(sv_server **out, const sv_server_options *opt,
     s->max_batch = opt->max_batch > 0 ? opt->max_batch : SV_DEFAULT_BATCH;
     s->max_request =
         opt->max_request > 0 ? opt->max_request : SV_DEFAULT_MAX_REQUEST;
-    s->pending = calloc(s->max_batch, sizeof *s->pending);
-    if (s->pending == NULL) {
-        st = sv_fail(err, SV_ERR_NOMEM, "out of memory");
-        goto fail;
+    s->sync.wake[0] = -1;
+    s->sync.wake[1] = -1;
+    for (size_t i = 0; i < SLOTS; i++) {
+        s->slots[i].pending = calloc(s->max_batch, sizeof *s->slots[i].pending);
+        s->slots[i].arena = sv_arena_new();
+        if (s->slots[i].pending == NULL || s->slots[i].arena == NULL) {
+            st = sv_fail(err, SV_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
     }
     st = alloc_scratch(s, err);
     if (st != SV_OK)
         goto fail;
-    sv_store_options so = {.map_size = opt->map_size, .read_only = false};
+    /* commits flush their data pages; the flush thread makes them durable
+     * (storage/README.md, Durability) */
+    sv_store_options so = {
+        .map_size = opt->map_size, .read_only = false, .deferred_sync = true};
     st = sv_store_open(&s->store, opt->data_dir, &so, err);
+    if (st != SV_OK)
+        goto fail;
+    st = sync_start(s, err);
     if (st != SV_OK)
         goto fail;
 
@@ -248,8 +415,12 @@ void sv_server_destroy(sv_server **self)
     sv_auth_destroy(&s->auth);
     if (s->ctx != NULL && zmq_ctx_term(s->ctx) != 0)
         sv_log(PROGRAM, "zmq_ctx_term: %s", zmq_strerror(zmq_errno()));
+    sync_stop(s); /* flushes what is committed */
     sv_store_destroy(&s->store);
-    free(s->pending);
+    for (size_t i = 0; i < SLOTS; i++) {
+        free(s->slots[i].pending);
+        sv_arena_destroy(&s->slots[i].arena);
+    }
     free(s->values);
     free(s->relevant);
     free(s->compact);
@@ -318,6 +489,12 @@ static void set_store_error(struct pending *p, sv_status st,
         set_error(p, SURVEY__V1__ERROR__CODE__NOT_FOUND, 0, NULL, 0, "%s",
                   err->msg);
         break;
+    case SV_ERR_IO: /* the flush after the commit failed */
+        set_error(p, SURVEY__V1__ERROR__CODE__INTERNAL, 0, NULL, 0,
+                  "%s: the commit could not be made durable; resubmit "
+                  "with the same submission_id",
+                  err->msg);
+        break;
     default:
         set_error(p, SURVEY__V1__ERROR__CODE__INTERNAL, 0, NULL, 0,
                   "%s: %s; nothing was written", sv_status_str(st), err->msg);
@@ -343,7 +520,8 @@ static void anonymous_identity(const char *peer, char *out, size_t len)
 
 /* Receives one whole multipart message into p. Returns 1 when a request was
  * taken, 0 when none is waiting (flags has ZMQ_DONTWAIT), -1 on error. */
-static int receive(sv_server *s, struct pending *p, int flags)
+static int receive(sv_server *s, struct pending *p, int flags,
+                   ProtobufCAllocator *alloc)
 {
     zmq_msg_t frame, last;
     size_t total = 0;
@@ -401,7 +579,7 @@ static int receive(sv_server *s, struct pending *p, int flags)
                   "request of %zu bytes is over the %zu-byte limit",
                   zmq_msg_size(payload), s->max_request);
     } else {
-        p->req = survey__v1__request__unpack(NULL, zmq_msg_size(payload),
+        p->req = survey__v1__request__unpack(alloc, zmq_msg_size(payload),
                                              zmq_msg_data(payload));
         if (p->req == NULL) {
             set_error(p, SURVEY__V1__ERROR__CODE__MALFORMED, 0, NULL, 0,
@@ -476,9 +654,9 @@ static void handle_submit(sv_server *s, struct pending *p, sv_batch **batch,
     }
 
     sv_verdict verdict = {0};
-    if (sv_questionnaire_validate(
+    if (sv_questionnaire_validate_relevance(
             p->q, (const Survey__V1__Answer *const *)sub->answers,
-            sub->n_answers, s->values, &verdict) != SV_OK) {
+            sub->n_answers, s->values, s->relevant, &verdict) != SV_OK) {
         sv_verdict_clear(&verdict);
         set_error(p, SURVEY__V1__ERROR__CODE__INTERNAL, 0, NULL, 0,
                   "out of memory while validating; nothing was written");
@@ -500,7 +678,7 @@ static void handle_submit(sv_server *s, struct pending *p, sv_batch **batch,
         st = sv_batch_begin(s->store, batch, &err);
     if (st == SV_OK) {
         const char *submitter = p->identity;
-        sv_questionnaire_relevance(p->q, s->values, s->relevant);
+        /* relevant[] as validation computed it (no problems) */
         sv_compact_encode(p->q, s->values, s->relevant, s->compact);
         sv_put put = {.sub = sub,
                       .submitter = submitter,
@@ -715,58 +893,112 @@ static void release(struct pending *p)
 {
     free(p->out.data);
     p->out.data = NULL;
-    if (p->req != NULL)
-        survey__v1__request__free_unpacked(p->req, NULL);
-    p->req = NULL;
+    p->req = NULL; /* in the slot's arena */
 }
 
-/* Handles one batch: the first request (blocking already satisfied by the
- * poll) and whatever else is ready, up to max_batch. */
-static sv_status serve_batch(sv_server *s, sv_error *err)
+/* Receives, decodes, validates and commits one batch into slot sl: the
+ * first request (the poll said one is waiting) and whatever else is ready,
+ * up to max_batch. The replies wait for the commit to be durable. */
+static sv_status serve_batch(sv_server *s, struct slot *sl, sv_error *err)
 {
+    ProtobufCAllocator *alloc = sv_arena_allocator(sl->arena);
     size_t n = 0;
+
+    sl->n = 0;
+    sl->generation = s->generation;
+    sl->commit_st = SV_OK;
     while (n < s->max_batch) {
-        int got = receive(s, &s->pending[n], ZMQ_DONTWAIT);
-        if (got < 0)
+        int got = receive(s, &sl->pending[n], ZMQ_DONTWAIT, alloc);
+        if (got < 0) {
+            sl->n = n;
             return zmq_fail(err, "zmq_msg_recv");
+        }
         if (got == 0)
             break;
         n++;
     }
-    if (n == 0)
-        return SV_OK;
-
+    sl->n = n;
     long long now_ms = sv_now_ms();
     sv_batch *batch = NULL;
     for (size_t i = 0; i < n; i++)
-        dispatch(s, &s->pending[i], &batch, now_ms);
+        dispatch(s, &sl->pending[i], &batch, now_ms);
 
-    sv_status commit_st = SV_OK;
-    sv_error commit_err = {{0}};
+    sl->commit_st = SV_OK;
+    memset(&sl->commit_err, 0, sizeof sl->commit_err);
     if (batch != NULL) {
-        commit_st = sv_batch_commit(&batch, &commit_err);
-        if (commit_st != SV_OK)
+        sl->commit_st = sv_batch_commit(&batch, &sl->commit_err);
+        if (sl->commit_st != SV_OK)
             sv_log(PROGRAM, "commit of %zu requests failed: %s", n,
-                   commit_err.msg);
+                   sl->commit_err.msg);
+        else
+            sync_request(s, ++s->generation);
     }
+    /* also reads and refusals wait for what was committed before them */
+    sl->generation = s->generation;
+    return SV_OK;
+}
+
+/* Sends the replies of slot sl, whose commit is durable (or failed to
+ * become so: then failed, with the flush's error). */
+static void complete(sv_server *s, struct slot *sl, bool failed,
+                     const sv_error *flush_err)
+{
+    sv_status st = failed ? SV_ERR_IO : sl->commit_st;
+    const sv_error *err = failed ? flush_err : &sl->commit_err;
     uint64_t highest = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s->pending[i].state == P_PUT && commit_st == SV_OK &&
-            s->pending[i].res.sequence > highest)
-            highest = s->pending[i].res.sequence;
+
+    for (size_t i = 0; i < sl->n && st == SV_OK; i++) {
+        if (sl->pending[i].state == P_PUT &&
+            sl->pending[i].res.sequence > highest)
+            highest = sl->pending[i].res.sequence;
     }
     announce(s, highest);
-    for (size_t i = 0; i < n; i++) {
-        finish(s, &s->pending[i], commit_st, &commit_err);
-        send_reply(s, &s->pending[i]);
-        release(&s->pending[i]);
+    for (size_t i = 0; i < sl->n; i++) {
+        finish(s, &sl->pending[i], st, err);
+        send_reply(s, &sl->pending[i]);
+        release(&sl->pending[i]);
     }
+    sl->n = 0;
+    sv_arena_reset(sl->arena);
+}
+
+/* Replies to every batch in hand that is durable; with wait, first waits
+ * for all of them. A failed flush answers the waiting batches with an
+ * error and is returned. */
+static sv_status complete_durable(sv_server *s, bool wait, sv_error *err)
+{
+    bool failed = false;
+    sv_error flush_err = {{0}};
+    uint64_t durable =
+        sync_durable(s, s->generation, wait, &failed, &flush_err);
+
+    while (s->busy > 0) {
+        struct slot *sl = &s->slots[s->head];
+        if (!failed && sl->generation > durable)
+            break;
+        complete(s, sl, failed && sl->generation > durable, &flush_err);
+        s->head = (s->head + 1) % SLOTS;
+        s->busy--;
+    }
+    if (failed)
+        return sv_fail(err, SV_ERR_IO, "%s", flush_err.msg);
     return SV_OK;
+}
+
+/* Empties the wake-up pipe. */
+static void drain_wake(sv_server *s)
+{
+    char buf[64];
+
+    while (read(s->sync.wake[0], buf, sizeof buf) > 0)
+        ;
 }
 
 sv_status sv_server_run(sv_server *s, sv_server_signals *sig, sv_error *err)
 {
-    while (!sig->stop) {
+    sv_status st = SV_OK;
+
+    while (!sig->stop && st == SV_OK) {
         if (sig->reload) {
             sig->reload = 0;
             sv_error rerr = {{0}};
@@ -776,18 +1008,33 @@ sv_status sv_server_run(sv_server *s, sv_server_signals *sig, sv_error *err)
                        "%s",
                        rerr.msg);
         }
-        zmq_pollitem_t item = {.socket = s->router, .events = ZMQ_POLLIN};
-        int rc = zmq_poll(&item, 1, POLL_MS);
+        zmq_pollitem_t items[2] = {
+            {.socket = s->router, .events = s->busy < SLOTS ? ZMQ_POLLIN : 0},
+            {.fd = s->sync.wake[0], .events = ZMQ_POLLIN}};
+        int rc = zmq_poll(items, 2, POLL_MS);
         if (rc < 0) {
             if (zmq_errno() == EINTR)
                 continue;
-            return zmq_fail(err, "zmq_poll");
+            st = zmq_fail(err, "zmq_poll");
+            break;
         }
-        if (rc == 0)
+        if (items[1].revents & ZMQ_POLLIN)
+            drain_wake(s);
+        st = complete_durable(s, false, err);
+        if (st != SV_OK || !(items[0].revents & ZMQ_POLLIN) || s->busy >= SLOTS)
             continue;
-        sv_status st = serve_batch(s, err);
-        if (st != SV_OK)
-            return st;
+        struct slot *sl = &s->slots[(s->head + s->busy) % SLOTS];
+        s->busy++;
+        st = serve_batch(s, sl, err);
+        if (st == SV_OK) /* a batch that committed nothing may go now */
+            st = complete_durable(s, false, err);
     }
-    return SV_OK;
+    /* the batches in hand are answered before returning */
+    sv_error werr = {{0}};
+    sv_status wst = complete_durable(s, true, &werr);
+    if (st == SV_OK && wst != SV_OK) {
+        *err = werr;
+        st = wst;
+    }
+    return st;
 }

@@ -1,8 +1,10 @@
 /* server.h: the collector's request loop. One ROUTER socket; requests that
  * are ready are drained into a bounded batch, their submissions applied in
  * one LMDB write transaction (group commit), and every reply sent only after
- * that transaction has committed durably. Reads in the same batch are
- * answered after the commit, so they see the batch's writes. */
+ * that transaction is durable. A flush thread makes commits durable while
+ * the next batch is being worked on (storage/README.md, Durability). Reads
+ * in the same batch are answered after the commit, so they see the batch's
+ * writes. */
 #ifndef SV_SERVER_H
 #define SV_SERVER_H
 

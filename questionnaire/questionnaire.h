@@ -170,6 +170,15 @@ sv_status sv_questionnaire_validate(const sv_questionnaire *q,
                                     size_t n, sv_value *values,
                                     sv_verdict *verdict);
 
+/* As sv_questionnaire_validate, and if relevant is non-NULL it must hold
+ * sv_questionnaire_count(q) entries and receives the relevance computed
+ * during validation. When the verdict has no problems this equals what
+ * sv_questionnaire_relevance(q, values, relevant) gives (every answer was
+ * accepted), without evaluating the expressions a second time. */
+sv_status sv_questionnaire_validate_relevance(
+    const sv_questionnaire *q, const Survey__V1__Answer *const *answers,
+    size_t n, sv_value *values, bool *relevant, sv_verdict *verdict);
+
 /* Frees what a verdict owns and zeroes it. */
 void sv_verdict_clear(sv_verdict *verdict);
 

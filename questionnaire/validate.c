@@ -550,6 +550,14 @@ sv_status sv_questionnaire_validate(const sv_questionnaire *q,
                                     size_t n, sv_value *values,
                                     sv_verdict *verdict)
 {
+    return sv_questionnaire_validate_relevance(q, answers, n, values, NULL,
+                                               verdict);
+}
+
+sv_status sv_questionnaire_validate_relevance(
+    const sv_questionnaire *q, const Survey__V1__Answer *const *answers,
+    size_t n, sv_value *values, bool *relevant, sv_verdict *verdict)
+{
     size_t count = q->n_questions;
     struct run r = {.q = q, .answers = answers, .n = n};
     sv_status st = SV_ERR_NOMEM;
@@ -585,6 +593,8 @@ sv_status sv_questionnaire_validate(const sv_questionnaire *q,
         if (r.answer_of[i] >= 0 && r.slot[r.answer_of[i]].rule == 0)
             values[i] = r.vals[i];
     }
+    if (relevant != NULL)
+        memcpy(relevant, r.relevant, count * sizeof *relevant);
     compact_problems(verdict);
     free(r.vals);
     free(r.answer_of);

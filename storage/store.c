@@ -50,8 +50,9 @@ struct sv_store {
     store_db snapshots;  /* survey \0 be64 version -> packed Snapshot */
     store_db watermarks; /* survey -> Watermark */
     bool read_only;
-    bool in_batch; /* LMDB allows one write transaction at a time */
-    size_t views;  /* open read transactions (sv_view and short reads) */
+    bool deferred_sync; /* MDB_NOMETASYNC: commits need sv_store_sync */
+    bool in_batch;      /* LMDB allows one write transaction at a time */
+    size_t views;       /* open read transactions (sv_view and short reads) */
 };
 
 /* A read view: one read-only transaction. Short reads of the sv_store_*
@@ -194,6 +195,11 @@ static sv_status open_env(sv_store *s, const char *dir, size_t size,
 {
     unsigned flags = MDB_NOTLS | (s->read_only ? MDB_RDONLY : 0);
     int dead = 0;
+
+    /* never MDB_NOSYNC: the meta page could reach the disk before the
+     * data pages it points to */
+    if (s->deferred_sync && !s->read_only)
+        flags |= MDB_NOMETASYNC;
     int rc = mdb_env_create(&s->env);
 
     if (rc != 0) {
@@ -347,6 +353,7 @@ sv_status sv_store_open(sv_store **out, const char *dir,
     if (s == NULL)
         return sv_fail(err, SV_ERR_NOMEM, "out of memory opening %s", dir);
     s->read_only = read_only;
+    s->deferred_sync = opt != NULL && opt->deferred_sync;
     s->current.name = "current";
     s->revisions.name = "revisions";
     s->revisions.numbered = true;
@@ -1146,6 +1153,20 @@ sv_status sv_batch_commit(sv_batch **bp, sv_error *err)
     return SV_OK;
 }
 
+sv_status sv_store_sync(sv_store *s, sv_error *err)
+{
+    int rc;
+
+    if (s->read_only)
+        return sv_fail(err, SV_ERR_INVALID, "the store is open read-only");
+    /* force: a plain fdatasync of the data file, meta pages included */
+    rc = mdb_env_sync(s->env, 1);
+    if (rc != 0)
+        return sv_fail(err, SV_ERR_IO, "flush of the store: %s",
+                       mdb_strerror(rc));
+    return SV_OK;
+}
+
 void sv_batch_abort(sv_batch **bp)
 {
     if (bp == NULL || *bp == NULL)
@@ -1606,6 +1627,8 @@ sv_status sv_store_put_snapshot(sv_store *s, const char *survey,
     rc = mdb_txn_commit(txn); /* frees the transaction either way */
     if (rc != 0)
         return mdb_status(s, rc, "commit snapshot", err);
+    if (s->deferred_sync)
+        return sv_store_sync(s, err); /* durable on SV_OK, as promised */
     return SV_OK;
 }
 

@@ -30,6 +30,11 @@ typedef struct sv_batch sv_batch;
 typedef struct {
     size_t map_size; /* bytes; 0 = SV_STORE_DEFAULT_MAP_SIZE */
     bool read_only;
+    bool deferred_sync; /* sv_batch_commit flushes the data pages but not
+                           the meta page (MDB_NOMETASYNC): a commit is
+                           durable only once an sv_store_sync() that began
+                           after it returned has returned SV_OK (see
+                           storage/README.md, Durability) */
 } sv_store_options;
 
 /* Opens (creating dir and the databases if needed) the environment in dir.
@@ -103,9 +108,21 @@ sv_status sv_batch_begin(sv_store *s, sv_batch **out, sv_error *err);
 sv_status sv_batch_put(sv_batch *b, const sv_put *put, sv_put_result *res,
                        sv_error *err);
 
-/* Commits durably (LMDB's default sync) and frees *b. On failure nothing
- * of the batch was written (SV_ERR_FULL or SV_ERR_STORE). */
+/* Commits and frees *b. Durable on SV_OK (LMDB's default sync), except
+ * with deferred_sync: then the batch's data pages are durable and the
+ * commit is visible, but it becomes durable only with the next
+ * sv_store_sync() begun after this returned (or the next commit of the
+ * handle). On failure nothing of the batch was written (SV_ERR_FULL or
+ * SV_ERR_STORE). */
 sv_status sv_batch_commit(sv_batch **b, sv_error *err);
+
+/* Flushes the environment's data file (fdatasync), making every commit
+ * that returned before this call began durable. Unlike everything else on
+ * a handle it may be called from another thread while a batch is open or
+ * committing (it only flushes the file). SV_ERR_INVALID when read-only,
+ * SV_ERR_IO when the flush failed (then nothing since the last good flush
+ * may be assumed durable). */
+sv_status sv_store_sync(sv_store *s, sv_error *err);
 
 /* Discards the batch and frees *b. NULL-safe. */
 void sv_batch_abort(sv_batch **b);

@@ -154,7 +154,7 @@ static sv_put make_put(const test_sub *t, const char *submitter,
 
 static sv_store *open_store(const char *dir, size_t map_size, bool ro)
 {
-    sv_store_options opt = {map_size, ro};
+    sv_store_options opt = {.map_size = map_size, .read_only = ro};
     sv_store *s = NULL;
     sv_error err = {{0}};
 
@@ -753,7 +753,7 @@ static void test_map_full(void **state)
  * Returns the exit status (0 = all as expected). */
 static int read_only_child(const char *dir)
 {
-    sv_store_options opt = {0, true};
+    sv_store_options opt = {.read_only = true};
     sv_store *s = NULL;
     Survey__V1__Revision *rev = NULL;
     sv_batch *b = NULL;
@@ -781,7 +781,7 @@ static void test_read_only(void **state)
     fixture *f = *state;
     sv_store *s = NULL;
     sv_store *ro = NULL;
-    sv_store_options opt = {0, true};
+    sv_store_options opt = {.read_only = true};
     sv_error err = {{0}};
     struct stat st;
     char path[128];
@@ -832,7 +832,7 @@ static void test_read_only(void **state)
  * open while the parent regrows the map. Returns 0 when all is as expected. */
 static int growth_child(const char *dir, int from_parent, int to_parent)
 {
-    sv_store_options opt = {0, true};
+    sv_store_options opt = {.read_only = true};
     sv_store *s = NULL;
     Survey__V1__Revision *rev = NULL;
     sv_error err = {{0}};
@@ -1626,7 +1626,7 @@ static void test_schema_upgrade(void **state)
 {
     fixture *f = *state;
     sv_store *s = open_store(f->dir, 0, false);
-    sv_store_options ro_opt = {0, true};
+    sv_store_options ro_opt = {.read_only = true};
     Survey__V1__Revision *rev = NULL;
     sv_error err = {{0}};
     sv_put_result res;
@@ -1728,7 +1728,7 @@ static void test_schema_upgrade_2(void **state)
 {
     fixture *f = *state;
     sv_store *s = open_store(f->dir, 0, false);
-    sv_store_options ro_opt = {0, true};
+    sv_store_options ro_opt = {.read_only = true};
     sv_view *v = NULL;
     sv_error err = {{0}};
     scanned c;

@@ -344,6 +344,11 @@ static void write_cover(FILE *out, const Survey__V1__Snapshot *s)
             "<p class=\"note\">割合は集計サーバーが小数点以下%u桁に"
             "四捨五入した値。括弧内は（該当数/回答数）。</p>\n",
             (unsigned)s->decimals);
+    if (s->respondent_detail_omitted)
+        fputs("<p class=\"note\">回答団体が多いため、団体別の行（実施状況の"
+              "表、事例、実施自治体、団体別の回答状況）は省略しています。"
+              "</p>\n",
+              out);
     if (s->n_rates == 0 && !has_matrix(s) && s->n_frequencies == 0 &&
         s->n_listings == 0 && s->n_programs == 0 && s->completeness == NULL) {
         fputs("</header>\n", out);

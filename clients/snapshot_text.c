@@ -81,6 +81,10 @@ static void write_header(FILE *out, const Survey__V1__Snapshot *s,
         header_line(out, style, "作成の契機", s->trigger);
     header_line(out, style, "ダイジェスト",
                 sv_fig_digest(s->digest, 0, buf, sizeof buf));
+    if (s->respondent_detail_omitted)
+        header_line(out, style, "注",
+                    "回答団体が多いため、団体別の行（実施状況の表、事例、"
+                    "実施自治体、団体別の回答状況）は省略しています");
     fputc('\n', out);
 }
 

@@ -1736,6 +1736,22 @@ static void test_snapshot_csv(void **state)
     survey__v1__snapshot__free_unpacked(s, NULL);
 }
 
+/* Snapshots of very large rosters leave out the per-respondent rows, and
+ * the text says so. */
+static void test_snapshot_text_says_detail_omitted(void **state)
+{
+    (void)state;
+    Survey__V1__Snapshot *s = sample_snapshot(false);
+    char *text = render(s, SV_FORMAT_TEXT);
+    assert_null(strstr(text, "省略しています"));
+    free(text);
+    s->respondent_detail_omitted = true;
+    text = render(s, SV_FORMAT_TEXT);
+    assert_non_null(strstr(text, "団体別の行"));
+    free(text);
+    survey__v1__snapshot__free_unpacked(s, NULL);
+}
+
 static void test_csv_quoting(void **state)
 {
     (void)state;
@@ -3840,6 +3856,7 @@ int main(void)
         cmocka_unit_test(test_figures),
         cmocka_unit_test(test_csv_quoting),
         cmocka_unit_test(test_snapshot_csv),
+        cmocka_unit_test(test_snapshot_text_says_detail_omitted),
         cmocka_unit_test(test_snapshot_md),
         cmocka_unit_test(test_snapshot_text),
         cmocka_unit_test(test_snapshot_json),

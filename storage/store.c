@@ -14,7 +14,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define STORE_SCHEMA "3"
 #define STORE_SCHEMA_V1 "1" /* upgraded in place at a read-write open */
@@ -31,6 +33,9 @@
  * databases' roots in the main database, the meta page). */
 #define COMMIT_SLACK 64
 #define DIGEST_BYTES crypto_generichash_BYTES
+/* A compact scan drops the map pages it touched every this many records
+ * (sv_store_drop_pages). */
+#define SCAN_DROP_EVERY 8192
 
 /* One named database. */
 typedef struct {
@@ -1332,8 +1337,40 @@ sv_status sv_view_compact(sv_view *v, const char *survey,
     return SV_OK;
 }
 
+sv_status sv_store_drop_pages(sv_store *s, sv_error *err)
+{
+    MDB_envinfo info;
+    MDB_stat stat;
+    long os_page = sysconf(_SC_PAGESIZE);
+    int rc = mdb_env_info(s->env, &info);
+
+    if (rc == 0)
+        rc = mdb_env_stat(s->env, &stat);
+    if (rc != 0)
+        return mdb_status(s, rc, "map information", err);
+    if (info.me_mapaddr == NULL || os_page <= 0)
+        return SV_OK;
+    /* Only the part of the map the file uses (its last page, as of the
+     * latest commit), rounded up to whole pages of the system. */
+    size_t len = ((size_t)info.me_last_pgno + 1) * stat.ms_psize;
+    if (len > info.me_mapsize)
+        len = info.me_mapsize;
+    len = (len + (size_t)os_page - 1) / (size_t)os_page * (size_t)os_page;
+    /* The map is a shared read-only file mapping (no MDB_WRITEMAP): its
+     * pages are clean page cache, and the next access faults them in
+     * again with the same contents, so addresses stay valid. */
+    if (madvise(info.me_mapaddr, len, MADV_DONTNEED) != 0)
+        return sv_fail(err, SV_ERR_STORE, "madvise of the map: %s",
+                       strerror(errno));
+    return SV_OK;
+}
+
 /* Calls fn for each compact record under prefix (survey NUL), from the
- * cursor's position on. */
+ * cursor's position on. Every SCAN_DROP_EVERY records, between two calls
+ * of fn (whose data is valid during the call only), and at the end, the
+ * map pages are dropped from the process (sv_store_drop_pages): the scan
+ * touches pages spread over the whole file, and the kernel maps their
+ * cached neighbours with them. */
 static sv_status walk_compact(sv_store *s, MDB_cursor *cur,
                               const store_key *prefix, sv_compact_fn fn,
                               void *ctx, sv_error *err)
@@ -1342,6 +1379,7 @@ static sv_status walk_compact(sv_store *s, MDB_cursor *cur,
     MDB_val key = key_val(prefix);
     MDB_val val;
     size_t n;
+    size_t seen = 0;
     const char *name;
     int rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
 
@@ -1357,12 +1395,17 @@ static sv_status walk_compact(sv_store *s, MDB_cursor *cur,
         if (fn(ctx, respondent, store_be64_get(val.mv_data),
                (const uint8_t *)val.mv_data + COMPACT_PREFIX,
                val.mv_size - COMPACT_PREFIX) != 0)
-            return SV_OK;
+            return sv_store_drop_pages(s, err);
+        if (++seen % SCAN_DROP_EVERY == 0) {
+            sv_status st = sv_store_drop_pages(s, err);
+            if (st != SV_OK)
+                return st;
+        }
         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
     }
     if (rc != 0 && rc != MDB_NOTFOUND)
         return mdb_status(s, rc, "read compact records", err);
-    return SV_OK;
+    return sv_store_drop_pages(s, err);
 }
 
 sv_status sv_view_scan_compact(sv_view *v, const char *survey, sv_compact_fn fn,

@@ -124,6 +124,15 @@ sv_status sv_batch_commit(sv_batch **b, sv_error *err);
  * may be assumed durable). */
 sv_status sv_store_sync(sv_store *s, sv_error *err);
 
+/* Drops the environment's file pages from this process's page tables
+ * (madvise(MADV_DONTNEED) on the used part of LMDB's read-only shared
+ * map): they stay in the page cache, and the next access maps them again
+ * with the same contents, so pointers into the map (views, a scan's
+ * current record) stay valid. Lowers the process's RSS after reads that
+ * touched much of the file; sv_view_scan_compact calls it as it goes.
+ * SV_ERR_STORE when madvise failed. */
+sv_status sv_store_drop_pages(sv_store *s, sv_error *err);
+
 /* Discards the batch and frees *b. NULL-safe. */
 void sv_batch_abort(sv_batch **b);
 

@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define STORE_SCHEMA "3"
@@ -58,6 +60,9 @@ struct sv_store {
     bool deferred_sync; /* MDB_NOMETASYNC: commits need sv_store_sync */
     bool in_batch;      /* LMDB allows one write transaction at a time */
     size_t views;       /* open read transactions (sv_view and short reads) */
+    char *map_base;     /* LMDB's map of data.mdb, found in /proc/self/maps
+                           (NULL: not looked up since the last remap) */
+    size_t map_len;
 };
 
 /* A read view: one read-only transaction. Short reads of the sv_store_*
@@ -151,6 +156,7 @@ static sv_status txn_begin(sv_store *s, unsigned flags, MDB_txn **txn,
                        "another process has grown the map: end the open "
                        "read views of this handle and retry");
     if (rc == MDB_MAP_RESIZED) {
+        s->map_base = NULL; /* sv_store_drop_pages looks it up again */
         rc = mdb_env_set_mapsize(s->env, 0);
         if (rc == 0)
             rc = mdb_txn_begin(s->env, NULL, flags, txn);
@@ -1337,6 +1343,48 @@ sv_status sv_view_compact(sv_view *v, const char *survey,
     return SV_OK;
 }
 
+/* Finds LMDB's map of the data file in /proc/self/maps (mdb_env_info
+ * gives its address only with MDB_FIXEDMAP): the mapping of the file's
+ * device and inode at offset 0. Leaves s->map_base NULL when none. */
+static sv_status find_map(sv_store *s, sv_error *err)
+{
+    struct stat sb;
+    mdb_filehandle_t fd;
+    char line[4096];
+    FILE *f;
+    int rc = mdb_env_get_fd(s->env, &fd);
+
+    s->map_base = NULL;
+    s->map_len = 0;
+    if (rc != 0)
+        return mdb_status(s, rc, "data file handle", err);
+    if (fstat(fd, &sb) != 0)
+        return sv_fail(err, SV_ERR_IO, "stat of the data file: %s",
+                       strerror(errno));
+    f = fopen("/proc/self/maps", "r");
+    if (f == NULL)
+        return SV_OK; /* no /proc: nothing can be dropped */
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned long long start, end, offset, inode;
+        unsigned dev_major, dev_minor;
+        char perms[8];
+        if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &start, &end, perms,
+                   &offset, &dev_major, &dev_minor, &inode) != 7)
+            continue;
+        if (offset == 0 && inode == (unsigned long long)sb.st_ino &&
+            dev_major == major(sb.st_dev) && dev_minor == minor(sb.st_dev) &&
+            end > start) {
+            s->map_base = (char *)(uintptr_t)start;
+            s->map_len = (size_t)(end - start);
+            break;
+        }
+    }
+    if (fclose(f) != 0)
+        return sv_fail(err, SV_ERR_IO, "read /proc/self/maps: %s",
+                       strerror(errno));
+    return SV_OK;
+}
+
 sv_status sv_store_drop_pages(sv_store *s, sv_error *err)
 {
     MDB_envinfo info;
@@ -1348,18 +1396,23 @@ sv_status sv_store_drop_pages(sv_store *s, sv_error *err)
         rc = mdb_env_stat(s->env, &stat);
     if (rc != 0)
         return mdb_status(s, rc, "map information", err);
-    if (info.me_mapaddr == NULL || os_page <= 0)
+    if (s->map_base == NULL || s->map_len != info.me_mapsize) {
+        sv_status st = find_map(s, err);
+        if (st != SV_OK)
+            return st;
+    }
+    if (s->map_base == NULL || os_page <= 0)
         return SV_OK;
     /* Only the part of the map the file uses (its last page, as of the
      * latest commit), rounded up to whole pages of the system. */
     size_t len = ((size_t)info.me_last_pgno + 1) * stat.ms_psize;
-    if (len > info.me_mapsize)
-        len = info.me_mapsize;
     len = (len + (size_t)os_page - 1) / (size_t)os_page * (size_t)os_page;
+    if (len > s->map_len)
+        len = s->map_len;
     /* The map is a shared read-only file mapping (no MDB_WRITEMAP): its
      * pages are clean page cache, and the next access faults them in
      * again with the same contents, so addresses stay valid. */
-    if (madvise(info.me_mapaddr, len, MADV_DONTNEED) != 0)
+    if (madvise(s->map_base, len, MADV_DONTNEED) != 0)
         return sv_fail(err, SV_ERR_STORE, "madvise of the map: %s",
                        strerror(errno));
     return SV_OK;

@@ -1418,21 +1418,24 @@ sv_status sv_store_drop_pages(sv_store *s, sv_error *err)
     return SV_OK;
 }
 
-/* Calls fn for each compact record under prefix (survey NUL), from the
- * cursor's position on. Every SCAN_DROP_EVERY records, between two calls
+/* Calls fn for each compact record under prefix (survey NUL), from key
+ * start on (MDB_SET_RANGE), up to but not including the respondent `to`
+ * (NULL: to the end). Every SCAN_DROP_EVERY records, between two calls
  * of fn (whose data is valid during the call only), and at the end, the
  * map pages are dropped from the process (sv_store_drop_pages): the scan
  * touches pages spread over the whole file, and the kernel maps their
  * cached neighbours with them. */
 static sv_status walk_compact(sv_store *s, MDB_cursor *cur,
-                              const store_key *prefix, sv_compact_fn fn,
-                              void *ctx, sv_error *err)
+                              const store_key *prefix, const store_key *start,
+                              const char *to, sv_compact_fn fn, void *ctx,
+                              sv_error *err)
 {
     char respondent[STORE_KEY_MAX + 1];
-    MDB_val key = key_val(prefix);
+    MDB_val key = key_val(start);
     MDB_val val;
     size_t n;
     size_t seen = 0;
+    size_t to_len = to != NULL ? strlen(to) : 0;
     const char *name;
     int rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
 
@@ -1440,6 +1443,11 @@ static sv_status walk_compact(sv_store *s, MDB_cursor *cur,
            memcmp(key.mv_data, prefix->buf, prefix->len) == 0) {
         n = key.mv_size - prefix->len;
         name = (const char *)key.mv_data + prefix->len;
+        if (to != NULL) {
+            int c = memcmp(name, to, n < to_len ? n : to_len);
+            if (c > 0 || (c == 0 && n >= to_len))
+                break;
+        }
         if (n == 0 || memchr(name, '\0', n) != NULL ||
             val.mv_size < COMPACT_PREFIX)
             return corrupt(err, &s->compact, &key);
@@ -1461,10 +1469,12 @@ static sv_status walk_compact(sv_store *s, MDB_cursor *cur,
     return sv_store_drop_pages(s, err);
 }
 
-sv_status sv_view_scan_compact(sv_view *v, const char *survey, sv_compact_fn fn,
-                               void *ctx, sv_error *err)
+sv_status sv_view_scan_compact_range(sv_view *v, const char *survey,
+                                     const char *from, const char *to,
+                                     sv_compact_fn fn, void *ctx, sv_error *err)
 {
     store_key prefix;
+    store_key start;
     MDB_cursor *cur;
     sv_status st;
     int rc;
@@ -1475,12 +1485,22 @@ sv_status sv_view_scan_compact(sv_view *v, const char *survey, sv_compact_fn fn,
         return sv_fail(err, SV_ERR_INVALID, "empty survey");
     if (!store_key_prefix(&prefix, survey))
         return key_too_long(err, survey, "");
+    if (from == NULL)
+        start = prefix;
+    else if (!store_key_pair(&start, survey, from))
+        return key_too_long(err, survey, from);
     rc = mdb_cursor_open(v->txn, v->s->compact.dbi, &cur);
     if (rc != 0)
         return mdb_status(v->s, rc, "open compact cursor", err);
-    st = walk_compact(v->s, cur, &prefix, fn, ctx, err);
+    st = walk_compact(v->s, cur, &prefix, &start, to, fn, ctx, err);
     mdb_cursor_close(cur);
     return st;
+}
+
+sv_status sv_view_scan_compact(sv_view *v, const char *survey, sv_compact_fn fn,
+                               void *ctx, sv_error *err)
+{
+    return sv_view_scan_compact_range(v, survey, NULL, NULL, fn, ctx, err);
 }
 
 /* ---- short reads (one read view each) ----------------------------------- */

@@ -222,6 +222,15 @@ typedef int (*sv_compact_fn)(void *ctx, const char *respondent,
 sv_status sv_view_scan_compact(sv_view *v, const char *survey, sv_compact_fn fn,
                                void *ctx, sv_error *err);
 
+/* As sv_view_scan_compact, for the respondents from `from` (included;
+ * NULL: the first) up to `to` (excluded; NULL: to the last), in key
+ * order. Two views of the same commit may scan disjoint ranges from two
+ * threads at once. */
+sv_status sv_view_scan_compact_range(sv_view *v, const char *survey,
+                                     const char *from, const char *to,
+                                     sv_compact_fn fn, void *ctx,
+                                     sv_error *err);
+
 /* The current revision, within the view; as sv_store_current. */
 sv_status sv_view_current(sv_view *v, const char *survey,
                           const char *respondent, Survey__V1__Revision **out,

@@ -4,6 +4,7 @@
 #include "log.h"
 #include "report.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,8 +93,13 @@ static sv_status load_respondent(sv_engine *e, sv_view *view,
     return sv_report_set(e->report, (size_t)idx, rec, len, revision, err);
 }
 
+/* A rerun over at least this many roster entries is split over two
+ * threads (sv_engine_rerun). */
+#define SPLIT_MIN 2
+
 typedef struct {
     sv_engine *e;
+    sv_report *report; /* e->report, or a shard of it */
     size_t pos; /* position of the walk through the roster in code order */
     sv_status st;
     sv_error *err;
@@ -113,9 +119,105 @@ static int scan_one(void *ctx, const char *respondent, uint64_t revision,
                         respondent, sv_questionnaire_id(c->e->q));
         return 1;
     }
-    c->st =
-        sv_report_set(c->e->report, (size_t)idx, data, len, revision, c->err);
+    c->st = sv_report_set(c->report, (size_t)idx, data, len, revision, c->err);
     return c->st != SV_OK;
+}
+
+/* One half of a split rerun: [from, to) of the roster's code order. */
+typedef struct {
+    scan_ctx c;
+    sv_view *view;
+    const char *from;
+    const char *to;
+    sv_status st;
+    sv_error err;
+} half;
+
+static void scan_half(half *h)
+{
+    h->c.err = &h->err;
+    h->st =
+        sv_view_scan_compact_range(h->view, sv_questionnaire_id(h->c.e->q),
+                                   h->from, h->to, scan_one, &h->c, &h->err);
+    if (h->st == SV_OK)
+        h->st = h->c.st;
+}
+
+static void *scan_thread(void *arg)
+{
+    scan_half(arg);
+    return NULL;
+}
+
+/* The rerun's scan over two threads, the second half of the roster's code
+ * order on a second view into a shard of the report, merged at the end.
+ * *split is false (and nothing was done) when no second view of the same
+ * commit could be had (a commit came between the two begins, or the
+ * begin failed): then the caller scans on one thread. */
+static sv_status scan_split(sv_engine *e, sv_view *view, uint64_t last,
+                            bool *split, sv_error *err)
+{
+    size_t n = sv_questionnaire_roster_count(e->q);
+    const char *mid = sv_questionnaire_code_at(e->q, n / 2);
+    sv_view *view2 = NULL;
+    sv_report *shard = NULL;
+    uint64_t last2 = 0;
+    sv_error ignored;
+    pthread_t tid;
+    sv_status st;
+    half a = {.c = {.e = e, .report = e->report, .pos = 0, .st = SV_OK},
+              .view = view,
+              .from = NULL,
+              .to = mid,
+              .st = SV_OK};
+    half b = {.c = {.e = e, .pos = n / 2, .st = SV_OK},
+              .from = mid,
+              .to = NULL,
+              .st = SV_OK};
+
+    *split = false;
+    if (sv_view_begin(e->store, &view2, &ignored) != SV_OK)
+        return SV_OK;
+    if (sv_view_last_sequence(view2, &last2, &ignored) != SV_OK ||
+        last2 != last) {
+        sv_view_end(&view2);
+        return SV_OK;
+    }
+    /* looks the map up once, before the threads share the handle */
+    st = sv_store_drop_pages(e->store, err);
+    if (st == SV_OK)
+        st = sv_report_shard(e->report, &shard, err);
+    if (st != SV_OK) {
+        sv_view_end(&view2);
+        return st;
+    }
+    b.view = view2;
+    b.c.report = shard;
+    *split = true;
+    if (pthread_create(&tid, NULL, scan_thread, &b) != 0) {
+        sv_report_merge(NULL, &shard);
+        sv_view_end(&view2);
+        return sv_fail(err, SV_ERR_NOMEM, "cannot start a scan thread");
+    }
+    scan_half(&a);
+    if (pthread_join(tid, NULL) != 0) {
+        /* cannot happen for a joinable thread of ours; the shard and view
+         * may still be in use, so they are left alone */
+        return sv_fail(err, SV_ERR_STORE, "cannot join the scan thread");
+    }
+    sv_view_end(&view2);
+    if (a.st != SV_OK) {
+        *err = a.err;
+        sv_report_merge(NULL, &shard);
+        return a.st;
+    }
+    if (b.st != SV_OK) {
+        *err = b.err;
+        sv_report_merge(NULL, &shard);
+        return b.st;
+    }
+    sv_report_merge(e->report, &shard);
+    return SV_OK;
 }
 
 static sv_status rerun_in_view(sv_engine *e, sv_view *view, sv_error *err)
@@ -125,13 +227,22 @@ static sv_status rerun_in_view(sv_engine *e, sv_view *view, sv_error *err)
     if (st != SV_OK)
         return st;
     sv_report_clear(e->report);
-    scan_ctx c = {.e = e, .pos = 0, .st = SV_OK, .err = err};
-    st = sv_view_scan_compact(view, sv_questionnaire_id(e->q), scan_one, &c,
-                              err);
-    if (st == SV_OK)
-        st = c.st;
-    if (st != SV_OK)
-        return st;
+    bool split = false;
+    if (sv_questionnaire_roster_count(e->q) >= SPLIT_MIN) {
+        st = scan_split(e, view, last, &split, err);
+        if (st != SV_OK)
+            return st;
+    }
+    if (!split) {
+        scan_ctx c = {
+            .e = e, .report = e->report, .pos = 0, .st = SV_OK, .err = err};
+        st = sv_view_scan_compact(view, sv_questionnaire_id(e->q), scan_one, &c,
+                                  err);
+        if (st == SV_OK)
+            st = c.st;
+        if (st != SV_OK)
+            return st;
+    }
     e->position = last;
     return SV_OK;
 }

@@ -407,6 +407,52 @@ sv_status sv_report_set(sv_report *r, size_t i, const uint8_t *rec, size_t len,
     return SV_OK;
 }
 
+sv_status sv_report_shard(const sv_report *r, sv_report **out, sv_error *err)
+{
+    sv_report *sh = malloc(sizeof *sh);
+
+    *out = NULL;
+    if (sh == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    *sh = *r; /* shares the questionnaire, plan and per-respondent arrays */
+    sh->n = calloc(r->n_questions * r->slots + 1, sizeof *sh->n);
+    sh->sum = calloc(r->n_questions * r->slots + 1, sizeof *sh->sum);
+    sh->count = calloc(r->n_opt_tally * r->slots + 1, sizeof *sh->count);
+    sh->n_state = calloc(N_STATES * r->slots + 1, sizeof *sh->n_state);
+    if (sh->n == NULL || sh->sum == NULL || sh->count == NULL ||
+        sh->n_state == NULL) {
+        sv_report_merge(NULL, &sh);
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    }
+    *out = sh;
+    return SV_OK;
+}
+
+void sv_report_merge(sv_report *r, sv_report **shard)
+{
+    if (shard == NULL || *shard == NULL)
+        return;
+    sv_report *sh = *shard;
+    if (r != NULL) {
+        /* uint32_t tallies add modulo 2^32: a shard's taking out of the
+         * NOT_STARTED state it never counted in is a wrapped -1 */
+        for (size_t k = 0; k < r->n_questions * r->slots; k++) {
+            r->n[k] += sh->n[k];
+            r->sum[k] += sh->sum[k];
+        }
+        for (size_t k = 0; k < r->n_opt_tally * r->slots; k++)
+            r->count[k] += sh->count[k];
+        for (size_t k = 0; k < N_STATES * r->slots; k++)
+            r->n_state[k] += sh->n_state[k];
+    }
+    free(sh->n);
+    free(sh->sum);
+    free(sh->count);
+    free(sh->n_state);
+    free(sh);
+    *shard = NULL;
+}
+
 void sv_report_set_detail(sv_report *r, size_t max_respondents)
 {
     r->detail_max = max_respondents;

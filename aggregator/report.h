@@ -50,6 +50,18 @@ sv_status sv_report_set(sv_report *r, size_t i, const uint8_t *rec, size_t len,
  * be hundreds of MB. Default SV_REPORT_DETAIL_DEFAULT. */
 void sv_report_set_detail(sv_report *r, size_t max_respondents);
 
+/* A shard of r, for a rerun split over threads: tallies of its own (all
+ * zero), everything else (the questionnaire, the per-respondent records
+ * and states) shared with r. After sv_report_clear(r), r and its shards
+ * may be set from different threads at once, each respondent into exactly
+ * one of them, at most once; then sv_report_merge() adds each shard's
+ * tallies into r, and r is as if every record had been set into it. */
+sv_status sv_report_shard(const sv_report *r, sv_report **out, sv_error *err);
+
+/* Adds the shard's tallies into r (none when r is NULL) and frees *shard.
+ * NULL-safe. */
+void sv_report_merge(sv_report *r, sv_report **shard);
+
 /* Every respondent back to "not started". */
 void sv_report_clear(sv_report *r);
 

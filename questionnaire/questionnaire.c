@@ -965,6 +965,11 @@ static size_t index_lower(const struct sv_name_index *ix, size_t n,
     return lo;
 }
 
+const char *sv_questionnaire_code_at(const sv_questionnaire *q, size_t k)
+{
+    return k < q->n_roster ? q->roster_index[k].name : NULL;
+}
+
 int sv_questionnaire_walk_respondent(const sv_questionnaire *q,
                                      const char *code, size_t *pos)
 {

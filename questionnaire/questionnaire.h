@@ -120,6 +120,9 @@ int sv_questionnaire_find_respondent(const sv_questionnaire *q,
  * ascending (byte) order, as a scan of stored records yields them: *pos is
  * the walk's position (start it at 0); when code is the one after the
  * previous, the lookup is one comparison instead of a binary search. */
+/* The code of the k-th respondent in code (byte) order, or NULL when
+ * k >= the roster's size. */
+const char *sv_questionnaire_code_at(const sv_questionnaire *q, size_t k);
 int sv_questionnaire_walk_respondent(const sv_questionnaire *q,
                                      const char *code, size_t *pos);
 

@@ -14,7 +14,11 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #define STORE_SCHEMA "3"
 #define STORE_SCHEMA_V1 "1" /* upgraded in place at a read-write open */
@@ -31,6 +35,9 @@
  * databases' roots in the main database, the meta page). */
 #define COMMIT_SLACK 64
 #define DIGEST_BYTES crypto_generichash_BYTES
+/* A compact scan drops the map pages it touched every this many records
+ * (sv_store_drop_pages). */
+#define SCAN_DROP_EVERY 8192
 
 /* One named database. */
 typedef struct {
@@ -53,6 +60,9 @@ struct sv_store {
     bool deferred_sync; /* MDB_NOMETASYNC: commits need sv_store_sync */
     bool in_batch;      /* LMDB allows one write transaction at a time */
     size_t views;       /* open read transactions (sv_view and short reads) */
+    char *map_base;     /* LMDB's map of data.mdb, found in /proc/self/maps
+                           (NULL: not looked up since the last remap) */
+    size_t map_len;
 };
 
 /* A read view: one read-only transaction. Short reads of the sv_store_*
@@ -146,6 +156,7 @@ static sv_status txn_begin(sv_store *s, unsigned flags, MDB_txn **txn,
                        "another process has grown the map: end the open "
                        "read views of this handle and retry");
     if (rc == MDB_MAP_RESIZED) {
+        s->map_base = NULL; /* sv_store_drop_pages looks it up again */
         rc = mdb_env_set_mapsize(s->env, 0);
         if (rc == 0)
             rc = mdb_txn_begin(s->env, NULL, flags, txn);
@@ -1332,16 +1343,99 @@ sv_status sv_view_compact(sv_view *v, const char *survey,
     return SV_OK;
 }
 
-/* Calls fn for each compact record under prefix (survey NUL), from the
- * cursor's position on. */
+/* Finds LMDB's map of the data file in /proc/self/maps (mdb_env_info
+ * gives its address only with MDB_FIXEDMAP): the mapping of the file's
+ * device and inode at offset 0. Leaves s->map_base NULL when none. */
+static sv_status find_map(sv_store *s, sv_error *err)
+{
+    struct stat sb;
+    mdb_filehandle_t fd;
+    char line[4096];
+    FILE *f;
+    int rc = mdb_env_get_fd(s->env, &fd);
+
+    s->map_base = NULL;
+    s->map_len = 0;
+    if (rc != 0)
+        return mdb_status(s, rc, "data file handle", err);
+    if (fstat(fd, &sb) != 0)
+        return sv_fail(err, SV_ERR_IO, "stat of the data file: %s",
+                       strerror(errno));
+    f = fopen("/proc/self/maps", "r");
+    if (f == NULL)
+        return SV_OK; /* no /proc: nothing can be dropped */
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned long long start, end, offset, inode;
+        unsigned dev_major, dev_minor;
+        char perms[8];
+        if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &start, &end, perms,
+                   &offset, &dev_major, &dev_minor, &inode) != 7)
+            continue;
+        if (offset == 0 && inode == (unsigned long long)sb.st_ino &&
+            dev_major == major(sb.st_dev) && dev_minor == minor(sb.st_dev) &&
+            end > start) {
+            s->map_base = (char *)(uintptr_t)start;
+            s->map_len = (size_t)(end - start);
+            break;
+        }
+    }
+    if (fclose(f) != 0)
+        return sv_fail(err, SV_ERR_IO, "read /proc/self/maps: %s",
+                       strerror(errno));
+    return SV_OK;
+}
+
+sv_status sv_store_drop_pages(sv_store *s, sv_error *err)
+{
+    MDB_envinfo info;
+    MDB_stat stat;
+    long os_page = sysconf(_SC_PAGESIZE);
+    int rc = mdb_env_info(s->env, &info);
+
+    if (rc == 0)
+        rc = mdb_env_stat(s->env, &stat);
+    if (rc != 0)
+        return mdb_status(s, rc, "map information", err);
+    if (s->map_base == NULL || s->map_len != info.me_mapsize) {
+        sv_status st = find_map(s, err);
+        if (st != SV_OK)
+            return st;
+    }
+    if (s->map_base == NULL || os_page <= 0)
+        return SV_OK;
+    /* Only the part of the map the file uses (its last page, as of the
+     * latest commit), rounded up to whole pages of the system. */
+    size_t len = ((size_t)info.me_last_pgno + 1) * stat.ms_psize;
+    len = (len + (size_t)os_page - 1) / (size_t)os_page * (size_t)os_page;
+    if (len > s->map_len)
+        len = s->map_len;
+    /* The map is a shared read-only file mapping (no MDB_WRITEMAP): its
+     * pages are clean page cache, and the next access faults them in
+     * again with the same contents, so addresses stay valid. */
+    if (madvise(s->map_base, len, MADV_DONTNEED) != 0)
+        return sv_fail(err, SV_ERR_STORE, "madvise of the map: %s",
+                       strerror(errno));
+    return SV_OK;
+}
+
+/* Calls fn for each compact record under prefix (survey NUL), from key
+ * start on (MDB_SET_RANGE), up to but not including the respondent `to`
+ * (NULL: to the end). Every SCAN_DROP_EVERY records, between two calls
+ * of fn (whose data is valid during the call only), and at the end, the
+ * map pages are dropped from the process (sv_store_drop_pages): the scan
+ * touches pages spread over the whole file, and the kernel maps their
+ * cached neighbours with them. */
 static sv_status walk_compact(sv_store *s, MDB_cursor *cur,
-                              const store_key *prefix, sv_compact_fn fn,
-                              void *ctx, sv_error *err)
+                              const store_key *prefix, const store_key *start,
+                              const char *to, sv_compact_fn fn, void *ctx,
+                              sv_error *err)
 {
     char respondent[STORE_KEY_MAX + 1];
-    MDB_val key = key_val(prefix);
+    MDB_val key = key_val(start);
     MDB_val val;
     size_t n;
+    size_t seen = 0;
+    size_t to_len = to != NULL ? strlen(to) : 0;
     const char *name;
     int rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
 
@@ -1349,6 +1443,11 @@ static sv_status walk_compact(sv_store *s, MDB_cursor *cur,
            memcmp(key.mv_data, prefix->buf, prefix->len) == 0) {
         n = key.mv_size - prefix->len;
         name = (const char *)key.mv_data + prefix->len;
+        if (to != NULL) {
+            int c = memcmp(name, to, n < to_len ? n : to_len);
+            if (c > 0 || (c == 0 && n >= to_len))
+                break;
+        }
         if (n == 0 || memchr(name, '\0', n) != NULL ||
             val.mv_size < COMPACT_PREFIX)
             return corrupt(err, &s->compact, &key);
@@ -1357,18 +1456,25 @@ static sv_status walk_compact(sv_store *s, MDB_cursor *cur,
         if (fn(ctx, respondent, store_be64_get(val.mv_data),
                (const uint8_t *)val.mv_data + COMPACT_PREFIX,
                val.mv_size - COMPACT_PREFIX) != 0)
-            return SV_OK;
+            return sv_store_drop_pages(s, err);
+        if (++seen % SCAN_DROP_EVERY == 0) {
+            sv_status st = sv_store_drop_pages(s, err);
+            if (st != SV_OK)
+                return st;
+        }
         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
     }
     if (rc != 0 && rc != MDB_NOTFOUND)
         return mdb_status(s, rc, "read compact records", err);
-    return SV_OK;
+    return sv_store_drop_pages(s, err);
 }
 
-sv_status sv_view_scan_compact(sv_view *v, const char *survey, sv_compact_fn fn,
-                               void *ctx, sv_error *err)
+sv_status sv_view_scan_compact_range(sv_view *v, const char *survey,
+                                     const char *from, const char *to,
+                                     sv_compact_fn fn, void *ctx, sv_error *err)
 {
     store_key prefix;
+    store_key start;
     MDB_cursor *cur;
     sv_status st;
     int rc;
@@ -1379,12 +1485,22 @@ sv_status sv_view_scan_compact(sv_view *v, const char *survey, sv_compact_fn fn,
         return sv_fail(err, SV_ERR_INVALID, "empty survey");
     if (!store_key_prefix(&prefix, survey))
         return key_too_long(err, survey, "");
+    if (from == NULL)
+        start = prefix;
+    else if (!store_key_pair(&start, survey, from))
+        return key_too_long(err, survey, from);
     rc = mdb_cursor_open(v->txn, v->s->compact.dbi, &cur);
     if (rc != 0)
         return mdb_status(v->s, rc, "open compact cursor", err);
-    st = walk_compact(v->s, cur, &prefix, fn, ctx, err);
+    st = walk_compact(v->s, cur, &prefix, &start, to, fn, ctx, err);
     mdb_cursor_close(cur);
     return st;
+}
+
+sv_status sv_view_scan_compact(sv_view *v, const char *survey, sv_compact_fn fn,
+                               void *ctx, sv_error *err)
+{
+    return sv_view_scan_compact_range(v, survey, NULL, NULL, fn, ctx, err);
 }
 
 /* ---- short reads (one read view each) ----------------------------------- */

@@ -124,6 +124,15 @@ sv_status sv_batch_commit(sv_batch **b, sv_error *err);
  * may be assumed durable). */
 sv_status sv_store_sync(sv_store *s, sv_error *err);
 
+/* Drops the environment's file pages from this process's page tables
+ * (madvise(MADV_DONTNEED) on the used part of LMDB's read-only shared
+ * map): they stay in the page cache, and the next access maps them again
+ * with the same contents, so pointers into the map (views, a scan's
+ * current record) stay valid. Lowers the process's RSS after reads that
+ * touched much of the file; sv_view_scan_compact calls it as it goes.
+ * SV_ERR_STORE when madvise failed. */
+sv_status sv_store_drop_pages(sv_store *s, sv_error *err);
+
 /* Discards the batch and frees *b. NULL-safe. */
 void sv_batch_abort(sv_batch **b);
 
@@ -212,6 +221,15 @@ typedef int (*sv_compact_fn)(void *ctx, const char *respondent,
                              size_t len);
 sv_status sv_view_scan_compact(sv_view *v, const char *survey, sv_compact_fn fn,
                                void *ctx, sv_error *err);
+
+/* As sv_view_scan_compact, for the respondents from `from` (included;
+ * NULL: the first) up to `to` (excluded; NULL: to the last), in key
+ * order. Two views of the same commit may scan disjoint ranges from two
+ * threads at once. */
+sv_status sv_view_scan_compact_range(sv_view *v, const char *survey,
+                                     const char *from, const char *to,
+                                     sv_compact_fn fn, void *ctx,
+                                     sv_error *err);
 
 /* The current revision, within the view; as sv_store_current. */
 sv_status sv_view_current(sv_view *v, const char *survey,

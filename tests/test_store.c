@@ -1156,6 +1156,29 @@ static void test_compact(void **state)
     assert_status(sv_view_scan_compact(v, "", scan, &c, &err), SV_ERR_INVALID);
     assert_status(sv_view_scan_compact(v, SURVEY, NULL, &c, &err),
                   SV_ERR_INVALID);
+    /* ranges: from included, to excluded, a prefix of a code sorts first */
+    memset(&c, 0, sizeof c);
+    assert_status(
+        sv_view_scan_compact_range(v, SURVEY, NULL, "011002", scan, &c, &err),
+        SV_OK);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.respondent[0], "0110");
+    memset(&c, 0, sizeof c);
+    assert_status(
+        sv_view_scan_compact_range(v, SURVEY, "011002", "02", scan, &c, &err),
+        SV_OK);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.respondent[0], "011002");
+    assert_string_equal(c.respondent[1], "012025");
+    memset(&c, 0, sizeof c);
+    assert_status(
+        sv_view_scan_compact_range(v, SURVEY, "0111", NULL, scan, &c, &err),
+        SV_OK);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.respondent[0], "012025");
+    assert_string_equal(c.respondent[1], "020001");
+    assert_status(sv_store_drop_pages(s, &err), SV_OK);
+    assert_compact(s, SURVEY, "011002", "A-011002"); /* read again */
     sv_view_end(&v);
     sv_view_end(&v); /* NULL-safe */
 

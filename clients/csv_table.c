@@ -4,6 +4,8 @@
  * progress. */
 #include "csv_table.h"
 
+#include "lines.h"
+
 #include <csv.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -170,50 +172,25 @@ static sv_status feed(reader *rd, struct csv_parser *p, const char *name,
     return SV_OK;
 }
 
-/* True when s[0..n) holds a CR that is not part of a CRLF: the line ends of
- * old Mac files, which would put many rows on one numbered line. */
-static bool has_bare_cr(const char *s, size_t n)
+typedef struct {
+    reader *rd;
+    struct csv_parser *p;
+    const char *name;
+} line_ctx;
+
+static sv_status on_line(void *ctx, unsigned long line, const char *s, size_t n,
+                         sv_error *err)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\r' && (i + 1 == n || s[i + 1] != '\n'))
-            return true;
-    }
-    return false;
+    (void)line; /* feed counts the same lines */
+    line_ctx *c = ctx;
+    return feed(c->rd, c->p, c->name, s, n, err);
 }
 
 static sv_status read_lines(reader *rd, struct csv_parser *p, FILE *fp,
                             const char *name, sv_error *err)
 {
-    char *buf = NULL; /* owned, grown by getline() */
-    size_t cap = 0;
-    sv_status st = SV_OK;
-    for (;;) {
-        errno = 0;
-        ssize_t got = getline(&buf, &cap, fp);
-        if (got < 0)
-            break;
-        const char *s = buf;
-        size_t n = (size_t)got;
-        if (rd->line == 0 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
-            s += 3;
-            n -= 3;
-        }
-        if (has_bare_cr(s, n)) {
-            st = sv_fail(err, SV_ERR_PARSE,
-                         "%s:%lu: a bare CR line end (old Mac format): save "
-                         "the file with LF or CRLF line ends",
-                         name, (unsigned long)rd->line + 1);
-            break;
-        }
-        st = feed(rd, p, name, s, n, err);
-        if (st != SV_OK)
-            break;
-    }
-    if (st == SV_OK && ferror(fp))
-        st = sv_fail(err, errno == ENOMEM ? SV_ERR_NOMEM : SV_ERR_IO,
-                     "read %s: %s", name, strerror(errno));
-    free(buf);
-    return st;
+    line_ctx c = {.rd = rd, .p = p, .name = name};
+    return sv_lines_read(fp, name, on_line, &c, err);
 }
 
 static sv_status finish(reader *rd, struct csv_parser *p, const char *name,

@@ -5,6 +5,8 @@
  * fed while no row is in progress, and a row is in progress from then until
  * libcsv reports its end. */
 #include "sheet.h"
+
+#include "lines.h"
 #include "utf8.h"
 
 #include <csv.h>
@@ -184,51 +186,24 @@ static sv_status feed_line(struct reader *r, struct csv_parser *p,
     return SV_OK;
 }
 
-/* True when s[0..n) holds a CR that is not part of a CRLF: the line ends of
- * old Mac files, which would put many rows on one numbered line. */
-static bool has_bare_cr(const char *s, size_t n)
+typedef struct {
+    struct reader *r;
+    struct csv_parser *p;
+} line_ctx;
+
+static sv_status on_line(void *ctx, unsigned long line, const char *s, size_t n,
+                         sv_error *err)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\r' && (i + 1 == n || s[i + 1] != '\n'))
-            return true;
-    }
-    return false;
+    (void)line; /* feed_line counts the same lines */
+    (void)err;  /* feed_line reports into r->err, the same buffer */
+    line_ctx *c = ctx;
+    return feed_line(c->r, c->p, s, n);
 }
 
-static sv_status read_lines(struct reader *r, struct csv_parser *p, FILE *fp,
-                            const char *path)
+static sv_status read_lines(struct reader *r, struct csv_parser *p, FILE *fp)
 {
-    char *buf = NULL; /* owned, grown by getline() */
-    size_t cap = 0;
-    sv_status st = SV_OK;
-
-    for (;;) {
-        errno = 0;
-        ssize_t got = getline(&buf, &cap, fp);
-        if (got < 0)
-            break;
-        const char *s = buf;
-        size_t n = (size_t)got;
-        if (r->line == 0 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
-            s += 3;
-            n -= 3;
-        }
-        if (has_bare_cr(s, n)) {
-            st = sv_fail(r->err, SV_ERR_PARSE,
-                         "%s:%lu: a bare CR line end (old Mac format): save "
-                         "the file with LF or CRLF line ends",
-                         r->sheet->name, (unsigned long)r->line + 1);
-            break;
-        }
-        st = feed_line(r, p, s, n);
-        if (st != SV_OK)
-            break;
-    }
-    if (st == SV_OK && ferror(fp))
-        st = sv_fail(r->err, errno == ENOMEM ? SV_ERR_NOMEM : SV_ERR_IO,
-                     "read %s: %s", path, strerror(errno));
-    free(buf);
-    return st;
+    line_ctx c = {.r = r, .p = p};
+    return sv_lines_read(fp, r->sheet->name, on_line, &c, r->err);
 }
 
 static sv_status finish(struct reader *r, struct csv_parser *p)
@@ -280,7 +255,7 @@ sv_status sv_sheet_load(sv_sheet **out, const char *path, const char *name,
         goto fail;
     }
     parser_ready = true;
-    st = read_lines(&r, &parser, fp, path);
+    st = read_lines(&r, &parser, fp);
     if (st != SV_OK)
         goto fail;
     st = finish(&r, &parser);

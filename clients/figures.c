@@ -2,6 +2,7 @@
 #include "figures.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -108,4 +109,48 @@ sv_fig_find_completeness(const Survey__V1__Completeness *c,
 const char *sv_fig_type_name(const char *respondent_type)
 {
     return strcmp(respondent_type, "all") == 0 ? "全体" : respondent_type;
+}
+
+const Survey__V1__MatrixTotal *sv_fig_find_total(const Survey__V1__Matrix *m,
+                                                 const char *question,
+                                                 const char *respondent_type)
+{
+    for (size_t i = 0; i < m->n_totals; i++) {
+        const Survey__V1__MatrixTotal *t = m->totals[i];
+        if (strcmp(t->question, question) == 0 &&
+            strcmp(t->respondent_type, respondent_type) == 0)
+            return t;
+    }
+    return NULL;
+}
+
+static bool listed(const char *const *types, size_t n, const char *type)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(types[i], type) == 0)
+            return true;
+    }
+    return false;
+}
+
+sv_status sv_fig_matrix_types(const Survey__V1__Snapshot *s,
+                              const char ***types, size_t *n, sv_error *err)
+{
+    const Survey__V1__Matrix *m = s->matrix;
+    size_t count = 0;
+    const char **v =
+        malloc((s->n_respondent_types + m->n_rows + 1) * sizeof *v);
+    if (v == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < s->n_respondent_types; i++) {
+        if (!listed(v, count, s->respondent_types[i]))
+            v[count++] = s->respondent_types[i];
+    }
+    for (size_t i = 0; i < m->n_rows; i++) {
+        if (!listed(v, count, m->rows[i]->respondent_type))
+            v[count++] = m->rows[i]->respondent_type;
+    }
+    *types = v;
+    *n = count;
+    return SV_OK;
 }

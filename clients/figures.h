@@ -7,6 +7,7 @@
 #ifndef SV_FIGURES_H
 #define SV_FIGURES_H
 
+#include "status.h"
 #include "survey.pb-c.h"
 
 #include <stddef.h>
@@ -47,5 +48,17 @@ sv_fig_find_completeness(const Survey__V1__Completeness *c,
 /* The Japanese name of a respondent type for reports: "全体" for "all",
  * else the type itself. */
 const char *sv_fig_type_name(const char *respondent_type);
+
+/* The matrix total of question for respondent_type, or NULL. */
+const Survey__V1__MatrixTotal *sv_fig_find_total(const Survey__V1__Matrix *m,
+                                                 const char *question,
+                                                 const char *respondent_type);
+
+/* The respondent types a matrix is grouped by: the snapshot's, then any
+ * type a row names that they do not list (so that no row is left out).
+ * *types (malloc'd; the strings are borrowed from s) holds *n of them.
+ * s->matrix must be set. */
+sv_status sv_fig_matrix_types(const Survey__V1__Snapshot *s,
+                              const char ***types, size_t *n, sv_error *err);
 
 #endif

@@ -425,52 +425,6 @@ static sv_status write_rates(FILE *out, const Survey__V1__Snapshot *s,
 
 /* ---- 2. the matrix ------------------------------------------------------- */
 
-typedef struct {
-    const char **v; /* borrowed from the snapshot */
-    size_t n;
-} type_list;
-
-static bool has_type(const type_list *l, const char *type)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        if (strcmp(l->v[i], type) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* The snapshot's respondent types, then any type a row names that they do
- * not list (so that no row is left out). l->v is malloc'd. */
-static sv_status collect_types(const Survey__V1__Snapshot *s, type_list *l,
-                               sv_error *err)
-{
-    const Survey__V1__Matrix *m = s->matrix;
-    l->n = 0;
-    l->v = malloc((s->n_respondent_types + m->n_rows + 1) * sizeof *l->v);
-    if (l->v == NULL)
-        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < s->n_respondent_types; i++) {
-        if (!has_type(l, s->respondent_types[i]))
-            l->v[l->n++] = s->respondent_types[i];
-    }
-    for (size_t i = 0; i < m->n_rows; i++) {
-        if (!has_type(l, m->rows[i]->respondent_type))
-            l->v[l->n++] = m->rows[i]->respondent_type;
-    }
-    return SV_OK;
-}
-
-static const Survey__V1__MatrixTotal *
-find_total(const Survey__V1__Matrix *m, const char *question, const char *type)
-{
-    for (size_t i = 0; i < m->n_totals; i++) {
-        if (strcmp(m->totals[i]->question, question) == 0 &&
-            strcmp(m->totals[i]->respondent_type, type) == 0)
-            return m->totals[i];
-    }
-    return NULL;
-}
-
 static size_t rows_of_type(const Survey__V1__Matrix *m, const char *type)
 {
     size_t n = 0;
@@ -531,8 +485,9 @@ static void matrix_type(FILE *out, const Survey__V1__Matrix *m,
     fputs("<tr class=\"total\"><td></td><th scope=\"row\">計</th>", out);
     for (size_t c = 0; c < m->n_columns; c++) {
         const Survey__V1__MatrixTotal *tot =
-            m->columns[c]->sum ? find_total(m, m->columns[c]->question, type)
-                               : NULL;
+            m->columns[c]->sum
+                ? sv_fig_find_total(m, m->columns[c]->question, type)
+                : NULL;
         char buf[32];
         if (tot != NULL)
             fprintf(out, "<td class=\"num\">%s</td>",
@@ -545,7 +500,7 @@ static void matrix_type(FILE *out, const Survey__V1__Matrix *m,
 
 /* The totals of summed columns per type and for all: sum (n=answered). */
 static void matrix_totals(FILE *out, const Survey__V1__Matrix *m,
-                          const type_list *types)
+                          const char *const *types, size_t n_types)
 {
     bool any = false;
     for (size_t c = 0; c < m->n_columns; c++)
@@ -562,17 +517,17 @@ static void matrix_totals(FILE *out, const Survey__V1__Matrix *m,
                     "</th>");
     }
     fputs("</tr>\n</thead>\n<tbody>\n", out);
-    for (size_t k = 0; k <= types->n; k++) {
-        const char *type = k < types->n ? types->v[k] : "all";
+    for (size_t k = 0; k <= n_types; k++) {
+        const char *type = k < n_types ? types[k] : "all";
         element(out,
-                k < types->n ? "<tr><th scope=\"row\">"
-                             : "<tr class=\"total\"><th scope=\"row\">",
+                k < n_types ? "<tr><th scope=\"row\">"
+                            : "<tr class=\"total\"><th scope=\"row\">",
                 sv_fig_type_name(type), "</th>");
         for (size_t c = 0; c < m->n_columns; c++) {
             if (!m->columns[c]->sum)
                 continue;
             const Survey__V1__MatrixTotal *tot =
-                find_total(m, m->columns[c]->question, type);
+                sv_fig_find_total(m, m->columns[c]->question, type);
             char buf[32];
             if (tot != NULL)
                 fprintf(out, "<td class=\"num\">%s (n=%u)</td>",
@@ -592,8 +547,9 @@ static sv_status write_matrix(FILE *out, const Survey__V1__Snapshot *s,
     if (!has_matrix(s))
         return SV_OK;
     const Survey__V1__Matrix *m = s->matrix;
-    type_list types;
-    sv_status st = collect_types(s, &types, err);
+    const char **types = NULL;
+    size_t n_types = 0;
+    sv_status st = sv_fig_matrix_types(s, &types, &n_types, err);
     if (st != SV_OK)
         return st;
     fputs("<section class=\"major\" id=\"matrix\">\n"
@@ -603,13 +559,13 @@ static sv_status write_matrix(FILE *out, const Survey__V1__Snapshot *s,
           "<li>空欄：未回答</li></ul>\n",
           out);
     size_t number = 0;
-    for (size_t k = 0; k < types.n; k++) {
-        if (rows_of_type(m, types.v[k]) > 0)
-            matrix_type(out, m, types.v[k], &number);
+    for (size_t k = 0; k < n_types; k++) {
+        if (rows_of_type(m, types[k]) > 0)
+            matrix_type(out, m, types[k], &number);
     }
-    matrix_totals(out, m, &types);
+    matrix_totals(out, m, types, n_types);
     fputs("</section>\n", out);
-    free(types.v);
+    free(types);
     return SV_OK;
 }
 

@@ -134,52 +134,6 @@ static sv_status write_rates(FILE *out, const Survey__V1__Snapshot *s,
 
 /* ---- 2. the matrix ------------------------------------------------------ */
 
-typedef struct {
-    const char **v; /* borrowed from the snapshot */
-    size_t n;
-} type_list;
-
-static bool has_type(const type_list *l, const char *type)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        if (strcmp(l->v[i], type) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* The snapshot's respondent types, then any type a row names that they do
- * not list (so that no row is left out). l->v is malloc'd. */
-static sv_status collect_types(const Survey__V1__Snapshot *s, type_list *l,
-                               sv_error *err)
-{
-    const Survey__V1__Matrix *m = s->matrix;
-    l->n = 0;
-    l->v = malloc((s->n_respondent_types + m->n_rows + 1) * sizeof *l->v);
-    if (l->v == NULL)
-        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < s->n_respondent_types; i++) {
-        if (!has_type(l, s->respondent_types[i]))
-            l->v[l->n++] = s->respondent_types[i];
-    }
-    for (size_t i = 0; i < m->n_rows; i++) {
-        if (!has_type(l, m->rows[i]->respondent_type))
-            l->v[l->n++] = m->rows[i]->respondent_type;
-    }
-    return SV_OK;
-}
-
-static const Survey__V1__MatrixTotal *
-find_total(const Survey__V1__Matrix *m, const char *question, const char *type)
-{
-    for (size_t i = 0; i < m->n_totals; i++) {
-        if (strcmp(m->totals[i]->question, question) == 0 &&
-            strcmp(m->totals[i]->respondent_type, type) == 0)
-            return m->totals[i];
-    }
-    return NULL;
-}
-
 static bool any_sum(const Survey__V1__Matrix *m)
 {
     for (size_t c = 0; c < m->n_columns; c++) {
@@ -232,7 +186,7 @@ static sv_status write_matrix_type(FILE *out, const Survey__V1__Matrix *m,
         for (size_t c = 0; c < m->n_columns; c++) {
             const Survey__V1__MatrixTotal *tot =
                 m->columns[c]->sum
-                    ? find_total(m, m->columns[c]->question, type)
+                    ? sv_fig_find_total(m, m->columns[c]->question, type)
                     : NULL;
             char buf[32];
             sv_table_cell(t, tot != NULL
@@ -245,7 +199,7 @@ static sv_status write_matrix_type(FILE *out, const Survey__V1__Matrix *m,
 
 /* The totals of summed columns per type and for all: sum (n=answered). */
 static sv_status write_matrix_totals(FILE *out, const Survey__V1__Matrix *m,
-                                     const type_list *types,
+                                     const char *const *types, size_t n_types,
                                      sv_table_style style, sv_error *err)
 {
     size_t nsum = 0;
@@ -264,15 +218,15 @@ static sv_status write_matrix_totals(FILE *out, const Survey__V1__Matrix *m,
     }
     for (size_t i = 1; i <= nsum; i++)
         sv_table_align(t, i, SV_ALIGN_RIGHT);
-    for (size_t k = 0; k <= types->n; k++) {
-        const char *type = k < types->n ? types->v[k] : "all";
+    for (size_t k = 0; k <= n_types; k++) {
+        const char *type = k < n_types ? types[k] : "all";
         sv_table_row(t);
         sv_table_cell(t, sv_fig_type_name(type));
         for (size_t c = 0; c < m->n_columns; c++) {
             if (!m->columns[c]->sum)
                 continue;
             const Survey__V1__MatrixTotal *tot =
-                find_total(m, m->columns[c]->question, type);
+                sv_fig_find_total(m, m->columns[c]->question, type);
             char buf[32];
             if (tot == NULL)
                 sv_table_cell(t, "");
@@ -291,17 +245,18 @@ static sv_status write_matrix(FILE *out, const Survey__V1__Snapshot *s,
     const Survey__V1__Matrix *m = s->matrix;
     if (m == NULL || (m->n_columns == 0 && m->n_rows == 0))
         return SV_OK;
-    type_list types;
-    sv_status st = collect_types(s, &types, err);
+    const char **types = NULL;
+    size_t n_types = 0;
+    sv_status st = sv_fig_matrix_types(s, &types, &n_types, err);
     if (st != SV_OK)
         return st;
     heading(out, style, 2, "2. 各自治体の事業実施状況", NULL, NULL);
     size_t number = 0;
-    for (size_t k = 0; k < types.n && st == SV_OK; k++)
-        st = write_matrix_type(out, m, types.v[k], &number, style, err);
+    for (size_t k = 0; k < n_types && st == SV_OK; k++)
+        st = write_matrix_type(out, m, types[k], &number, style, err);
     if (st == SV_OK)
-        st = write_matrix_totals(out, m, &types, style, err);
-    free(types.v);
+        st = write_matrix_totals(out, m, types, n_types, style, err);
+    free(types);
     return st;
 }
 

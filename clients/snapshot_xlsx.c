@@ -476,18 +476,6 @@ static int integer_column(const Survey__V1__Matrix *m, size_t c)
     return any;
 }
 
-static const Survey__V1__MatrixTotal *
-find_total(const Survey__V1__Matrix *m, const char *question, const char *type)
-{
-    for (size_t i = 0; i < m->n_totals; i++) {
-        const Survey__V1__MatrixTotal *t = m->totals[i];
-        if (strcmp(t->question, question) == 0 &&
-            strcmp(t->respondent_type, type) == 0)
-            return t;
-    }
-    return NULL;
-}
-
 /* 合計 and 回答数 rows of type t from row; returns the next row. */
 static size_t put_totals(sheet *s, const Survey__V1__Matrix *m, size_t row,
                          const char *type)
@@ -500,7 +488,7 @@ static size_t put_totals(sheet *s, const Survey__V1__Matrix *m, size_t row,
         const Survey__V1__MatrixTotal *t;
         if (!m->columns[c]->sum)
             continue;
-        t = find_total(m, m->columns[c]->question, type);
+        t = sv_fig_find_total(m, m->columns[c]->question, type);
         if (t == NULL)
             continue;
         put_int(s, row, 4 + c, t->sum);

@@ -98,8 +98,9 @@ static void usage(FILE *out)
         "                     programs, completeness per respondent) and "
         "keep every\n"
         "                     aggregate table (default %d).\n"
-        "  --map-size BYTES   LMDB map size if this process creates the "
-        "environment.\n"
+        "  --map-size BYTES   LMDB map size (K, M, G suffixes) when this "
+        "process\n"
+        "                     creates the environment.\n"
         "  --config FILE      read these options from the INI section\n"
         "                     [survey-aggregator] of FILE (key = option "
         "name);\n"
@@ -184,11 +185,12 @@ static int parse_args(int argc, char **argv, options *o)
             o->respondent_detail = v;
             break;
         case 'm':
-            if (parse_long(optarg, 1 << 16, 0x7fffffffL, &v) != 0) {
-                fprintf(stderr, PROGRAM ": --map-size: bytes: %s\n", optarg);
+            if (sv_config_size(optarg, &o->map_size) != 0) {
+                fprintf(stderr,
+                        PROGRAM ": --map-size: not a size (K, M, G): %s\n",
+                        optarg);
                 return 2;
             }
-            o->map_size = (size_t)v;
             break;
         case 'h':
             usage(stdout);
@@ -473,14 +475,5 @@ done:
 
 int main(int argc, char **argv)
 {
-    int n = 0;
-    char **args = NULL;
-    sv_error err = {{0}};
-    if (sv_config_args(argc, argv, PROGRAM, &n, &args, &err) != SV_OK) {
-        fprintf(stderr, PROGRAM ": %s\n", err.msg);
-        return 2;
-    }
-    int status = run(n, args);
-    sv_config_free(n, args);
-    return status;
+    return sv_config_main(argc, argv, PROGRAM, run);
 }

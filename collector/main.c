@@ -108,31 +108,6 @@ static void usage(FILE *out)
         SV_DEFAULT_BATCH, SV_DEFAULT_MAX_REQUEST, SV_DEFAULT_IN_FLIGHT);
 }
 
-/* Parses "123", "64K", "512M", "2G". Returns 0 on success. */
-static int parse_size(const char *text, size_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno != 0 || end == text)
-        return -1;
-    unsigned long long mult = 1;
-    if (*end == 'K' || *end == 'k')
-        mult = 1ULL << 10;
-    else if (*end == 'M' || *end == 'm')
-        mult = 1ULL << 20;
-    else if (*end == 'G' || *end == 'g')
-        mult = 1ULL << 30;
-    else if (*end != '\0')
-        return -1;
-    if (mult > 1 && end[1] != '\0')
-        return -1;
-    if (v > SIZE_MAX / mult)
-        return -1;
-    *out = (size_t)(v * mult);
-    return 0;
-}
-
 static int run(int argc, char **argv)
 {
     const char *env_data = getenv("SURVEY_DATA");
@@ -188,7 +163,7 @@ static int run(int argc, char **argv)
             notify = optarg;
             break;
         case 'm':
-            if (parse_size(optarg, &opt.map_size) != 0) {
+            if (sv_config_size(optarg, &opt.map_size) != 0) {
                 fprintf(stderr, PROGRAM ": --map-size: not a size: %s\n",
                         optarg);
                 return 2;
@@ -198,7 +173,7 @@ static int run(int argc, char **argv)
         case 'i':
         case 'r': {
             size_t v = 0;
-            if (parse_size(optarg, &v) != 0 || v == 0) {
+            if (sv_config_size(optarg, &v) != 0 || v == 0) {
                 fprintf(stderr, PROGRAM ": --%s: not a positive number: %s\n",
                         c == 'b'   ? "batch"
                         : c == 'i' ? "max-in-flight"
@@ -290,14 +265,5 @@ done:
 
 int main(int argc, char **argv)
 {
-    int n = 0;
-    char **args = NULL;
-    sv_error err = {{0}};
-    if (sv_config_args(argc, argv, PROGRAM, &n, &args, &err) != SV_OK) {
-        fprintf(stderr, PROGRAM ": %s\n", err.msg);
-        return 2;
-    }
-    int status = run(n, args);
-    sv_config_free(n, args);
-    return status;
+    return sv_config_main(argc, argv, PROGRAM, run);
 }

@@ -1,6 +1,8 @@
 /* config.c: see config.h. INI parsing by libinih. */
 #include "config.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,4 +122,43 @@ fail:
         sv_fail(err, st, "out of memory");
     sv_config_free(c.n, c.args);
     return st;
+}
+
+int sv_config_main(int argc, char **argv, const char *program,
+                   int (*run)(int argc, char **argv))
+{
+    int n = 0;
+    char **args = NULL;
+    sv_error err = {{0}};
+    if (sv_config_args(argc, argv, program, &n, &args, &err) != SV_OK) {
+        fprintf(stderr, "%s: %s\n", program, err.msg);
+        return 2;
+    }
+    int status = run(n, args);
+    sv_config_free(n, args);
+    return status;
+}
+
+int sv_config_size(const char *text, size_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0 || end == text)
+        return -1;
+    unsigned long long mult = 1;
+    if (*end == 'K' || *end == 'k')
+        mult = 1ULL << 10;
+    else if (*end == 'M' || *end == 'm')
+        mult = 1ULL << 20;
+    else if (*end == 'G' || *end == 'g')
+        mult = 1ULL << 30;
+    else if (*end != '\0')
+        return -1;
+    if (mult > 1 && end[1] != '\0')
+        return -1;
+    if (v > SIZE_MAX / mult)
+        return -1;
+    *out = (size_t)(v * mult);
+    return 0;
 }

@@ -12,6 +12,8 @@
 
 #include "status.h"
 
+#include <stddef.h>
+
 /* If argv holds "--config FILE" or "--config=FILE", reads FILE's section
  * `section` and builds in *out_argv (*out_argc) a new argument vector:
  * argv[0], the file's settings, then the rest of argv without the --config
@@ -21,5 +23,15 @@ sv_status sv_config_args(int argc, char **argv, const char *section,
                          int *out_argc, char ***out_argv, sv_error *err);
 
 void sv_config_free(int argc, char **argv);
+
+/* A program's main(): builds the argument vector with sv_config_args for
+ * the section `program`, calls run with it, frees it, and returns run's
+ * status (2, with a line on stderr, when the configuration file fails). */
+int sv_config_main(int argc, char **argv, const char *program,
+                   int (*run)(int argc, char **argv));
+
+/* Parses a byte count: "123", "64K", "512M", "2G". Returns 0 on success,
+ * -1 for anything else (or an overflow). */
+int sv_config_size(const char *text, size_t *out);
 
 #endif

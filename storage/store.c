@@ -1,9 +1,9 @@
 /* store.c: the LMDB storage layer. One environment holds the current
  * answer set of every respondent (and its compact record), every revision,
  * the change log, the idempotency receipts, and the aggregator's snapshots
- * and watermarks; a submission writes its records in one nested
- * transaction of a batch. Record layout: storage/README.md. Contract:
- * store.h. */
+ * and watermarks; a submission writes its records in the transaction of a
+ * batch (in a nested one near a full map). Record layout: storage/README.md.
+ * Contract: store.h. */
 #include "store.h"
 #include "store_key.h"
 
@@ -72,19 +72,6 @@ struct sv_view {
     MDB_txn *txn;
 };
 
-struct sv_batch {
-    sv_store *s;
-    MDB_txn *txn;
-    size_t headroom;       /* bytes of the headroom probe record */
-    size_t headroom_pages; /* pages of that record */
-    size_t map_pages;      /* pages of the map */
-    size_t psize;          /* bytes of a page */
-    size_t base_pages;     /* pages in use at the batch's start: last
-                              committed page number + 1 */
-    size_t used_pages;     /* upper bound of pages the batch's committed
-                              nested transactions took from the map's end */
-};
-
 /* What sv_batch_put works out before and while writing. */
 typedef struct {
     store_key current; /* survey \0 respondent */
@@ -94,6 +81,39 @@ typedef struct {
     uint64_t sequence; /* its change-log sequence */
     size_t bytes;      /* bytes of the values written */
 } put_ctx;
+
+struct sv_batch {
+    sv_store *s;
+    MDB_txn *txn;
+    size_t headroom;       /* bytes of the headroom probe record */
+    size_t headroom_pages; /* pages of that record */
+    size_t map_pages;      /* pages of the map */
+    size_t psize;          /* bytes of a page */
+    size_t base_pages;     /* pages in use at the batch's start: last
+                              committed page number + 1 */
+    size_t used_pages;     /* upper bound of pages the batch's puts took
+                              from the map's end */
+    bool careful;          /* every put in a nested transaction */
+    bool broken;           /* a write failed outside a nested transaction:
+                              the batch can only be aborted */
+};
+
+/* A put worked out before its batch: keys, digest, the revision packed but
+ * for the two numbers the batch assigns (fields 1 and 2, which protobuf-c
+ * writes first: packing them and appending the body gives exactly the
+ * bytes of packing the whole Revision), and copies of the missing list and
+ * of the compact record. One allocation. */
+struct sv_prepared {
+    const Survey__V1__Submission *sub; /* borrowed */
+    int64_t time_ms;
+    put_ctx c;     /* keys and digest; numbers unset */
+    uint8_t *body; /* Revision fields 3..9, packed */
+    size_t body_len;
+    char **missing;
+    size_t n_missing;
+    uint8_t *compact; /* NULL: no compact record */
+    size_t compact_len;
+};
 
 /* A protobuf-c output buffer that feeds a BLAKE2b state through a buffer
  * of its own: protobuf-c appends field by field, a few bytes at a time,
@@ -686,13 +706,13 @@ static sv_status copy_missing(sv_put_result *res, char *const *missing,
     return SV_OK;
 }
 
-/* Looks up the receipt of the submission_id. SV_OK with res->duplicate set
- * for a retry with the same digest, SV_OK alone for a new id. */
-static sv_status check_receipt(sv_store *s, MDB_txn *txn, const sv_put *put,
-                               const put_ctx *c, sv_put_result *res,
-                               sv_error *err)
+/* Looks up the receipt of the put's submission_id. SV_OK with
+ * res->duplicate set for a retry with the same digest, SV_OK alone for a
+ * new id. */
+static sv_status check_receipt(sv_store *s, MDB_txn *txn, const sv_prepared *p,
+                               sv_put_result *res, sv_error *err)
 {
-    MDB_val key = key_val(&c->receipt);
+    MDB_val key = key_val(&p->c.receipt);
     MDB_val val;
     Survey__Store__V1__Receipt *r;
     sv_status st;
@@ -706,11 +726,11 @@ static sv_status check_receipt(sv_store *s, MDB_txn *txn, const sv_put *put,
     if (r == NULL)
         return corrupt(err, &s->receipts, &key);
     if (r->digest.len != DIGEST_BYTES ||
-        memcmp(r->digest.data, c->digest, DIGEST_BYTES) != 0) {
+        memcmp(r->digest.data, p->c.digest, DIGEST_BYTES) != 0) {
         st = sv_fail(err, SV_ERR_CONFLICT,
                      "submission_id %s already created revision %" PRIu64
                      " of %s/%s with other content or another submitter",
-                     put->sub->submission_id, r->revision, r->survey,
+                     p->sub->submission_id, r->revision, r->survey,
                      r->respondent);
     } else {
         st = copy_missing(res, r->missing, r->n_missing, err);
@@ -756,59 +776,66 @@ static sv_status put_message(sv_store *s, MDB_txn *txn, const store_db *db,
     return SV_OK;
 }
 
-static sv_status put_change(sv_store *s, MDB_txn *txn, const sv_put *put,
-                            put_ctx *c, sv_error *err)
+/* The records of a put whose numbers are set in c: the head of the
+ * revision (fields 1 and 2, packed into head), the change and the
+ * receipt. Everything is borrowed from p. */
+typedef struct {
+    uint8_t head[24];
+    size_t head_len;
+    Survey__Store__V1__Change change;
+    Survey__Store__V1__Receipt receipt;
+    size_t bytes; /* of every value the put writes */
+} put_records;
+
+static void records_init(const sv_prepared *p, const put_ctx *c, put_records *r)
 {
+    Survey__V1__Revision head = SURVEY__V1__REVISION__INIT;
     Survey__Store__V1__Change ch = SURVEY__STORE__V1__CHANGE__INIT;
-    store_key k;
+    Survey__Store__V1__Receipt re = SURVEY__STORE__V1__RECEIPT__INIT;
 
-    ch.survey = put->sub->survey;
-    ch.respondent = put->sub->respondent;
+    head.revision = c->revision;
+    head.sequence = c->sequence;
+    r->head_len = survey__v1__revision__pack(&head, r->head);
+    ch.survey = p->sub->survey;
+    ch.respondent = p->sub->respondent;
     ch.revision = c->revision;
-    ch.time_ms = put->time_ms;
+    ch.time_ms = p->time_ms;
     ch.kind = SURVEY__STORE__V1__CHANGE__KIND__ANSWERS;
-    store_key_sequence(&k, c->sequence);
-    return put_message(s, txn, &s->changes, &k, &ch.base, MDB_APPEND, &c->bytes,
-                       err);
-}
-
-static sv_status put_receipt(sv_store *s, MDB_txn *txn, const sv_put *put,
-                             put_ctx *c, sv_error *err)
-{
-    Survey__Store__V1__Receipt r = SURVEY__STORE__V1__RECEIPT__INIT;
-
-    r.digest.len = DIGEST_BYTES;
-    r.digest.data = (uint8_t *)c->digest;
-    r.survey = put->sub->survey;
-    r.respondent = put->sub->respondent;
-    r.revision = c->revision;
-    r.sequence = c->sequence;
-    r.n_missing = put->n_missing;
-    r.missing = (char **)put->missing;
-    return put_message(s, txn, &s->receipts, &c->receipt, &r.base,
-                       MDB_NOOVERWRITE, &c->bytes, err);
+    r->change = ch;
+    re.digest.len = DIGEST_BYTES;
+    re.digest.data = (uint8_t *)c->digest;
+    re.survey = p->sub->survey;
+    re.respondent = p->sub->respondent;
+    re.revision = c->revision;
+    re.sequence = c->sequence;
+    re.n_missing = p->n_missing;
+    re.missing = p->missing;
+    r->receipt = re;
+    r->bytes = 2 * (r->head_len + p->body_len) +
+               survey__store__v1__change__get_packed_size(&r->change) +
+               survey__store__v1__receipt__get_packed_size(&r->receipt) +
+               (p->compact != NULL ? p->compact_len + COMPACT_PREFIX : 0);
 }
 
 /* Puts the compact record beside the current revision or, for a put
  * without one, deletes a stale record of an earlier revision: a compact
  * record, when present, is always that of the current revision. */
-static sv_status put_compact(sv_store *s, MDB_txn *txn, const sv_put *put,
-                             put_ctx *c, sv_error *err)
+static sv_status put_compact(sv_store *s, MDB_txn *txn, const sv_prepared *p,
+                             const put_ctx *c, sv_error *err)
 {
     MDB_val key = key_val(&c->current);
-    MDB_val val = {put->compact_len + COMPACT_PREFIX, NULL};
+    MDB_val val = {p->compact_len + COMPACT_PREFIX, NULL};
     sv_status st;
     int rc;
 
-    if (put->compact != NULL) {
+    if (p->compact != NULL) {
         st = put_val(s, txn, &s->compact, &c->current, &val, MDB_RESERVE, err);
         if (st != SV_OK)
             return st;
         store_be64_put(val.mv_data, c->revision);
-        c->bytes += val.mv_size;
-        if (put->compact_len > 0)
-            memcpy((uint8_t *)val.mv_data + COMPACT_PREFIX, put->compact,
-                   put->compact_len);
+        if (p->compact_len > 0)
+            memcpy((uint8_t *)val.mv_data + COMPACT_PREFIX, p->compact,
+                   p->compact_len);
         return SV_OK;
     }
     rc = mdb_del(txn, s->compact.dbi, &key, NULL);
@@ -817,53 +844,48 @@ static sv_status put_compact(sv_store *s, MDB_txn *txn, const sv_put *put,
     return SV_OK;
 }
 
-/* Writes the revision (history and current), the compact record, the
- * change and the receipt. Everything in the Revision is borrowed from the
- * put. */
-static sv_status write_put(sv_store *s, MDB_txn *txn, const sv_put *put,
-                           put_ctx *c, sv_error *err)
+/* Puts the revision (head r->head, then p->body) under key k. */
+static sv_status put_revision(sv_store *s, MDB_txn *txn, const store_db *db,
+                              const store_key *k, const sv_prepared *p,
+                              const put_records *r, unsigned flags,
+                              sv_error *err)
 {
-    const Survey__V1__Submission *sub = put->sub;
-    Survey__V1__Revision rev = SURVEY__V1__REVISION__INIT;
+    MDB_val val = {r->head_len + p->body_len, NULL};
+    sv_status st = put_val(s, txn, db, k, &val, flags | MDB_RESERVE, err);
+
+    if (st != SV_OK)
+        return st;
+    memcpy(val.mv_data, r->head, r->head_len);
+    if (p->body_len > 0)
+        memcpy((uint8_t *)val.mv_data + r->head_len, p->body, p->body_len);
+    return SV_OK;
+}
+
+/* Writes the revision (history and current), the compact record, the
+ * change and the receipt. */
+static sv_status write_put(sv_store *s, MDB_txn *txn, const sv_prepared *p,
+                           const put_ctx *c, const put_records *r,
+                           sv_error *err)
+{
+    const Survey__V1__Submission *sub = p->sub;
     store_key rk;
-    MDB_val val;
-    uint8_t *buf;
-    size_t len;
+    store_key sk;
     sv_status st;
 
-    rev.revision = c->revision;
-    rev.sequence = c->sequence;
-    rev.time_ms = put->time_ms;
-    rev.submitter = (char *)submitter_of(put);
-    rev.note = sub->note;
-    rev.submission_id = sub->submission_id;
-    rev.base_revision = sub->base_revision;
-    rev.n_answers = sub->n_answers;
-    rev.answers = sub->answers;
-    rev.n_missing = put->n_missing;
-    rev.missing = (char **)put->missing;
     if (!store_key_revision(&rk, sub->survey, sub->respondent, c->revision))
         return key_too_long(err, sub->survey, sub->respondent);
-    len = survey__v1__revision__get_packed_size(&rev);
-    buf = malloc(len > 0 ? len : 1);
-    if (buf == NULL)
-        return sv_fail(err, SV_ERR_NOMEM, "out of memory (%zu bytes)", len);
-    val.mv_size = len;
-    val.mv_data = buf;
-    c->bytes += 2 * len; /* revisions and current */
-    if (survey__v1__revision__pack(&rev, buf) != len)
-        st = sv_fail(err, SV_ERR_STORE, "packing a revision failed");
-    else
-        st = put_val(s, txn, &s->revisions, &rk, &val, MDB_NOOVERWRITE, err);
+    store_key_sequence(&sk, c->sequence);
+    st = put_revision(s, txn, &s->revisions, &rk, p, r, MDB_NOOVERWRITE, err);
     if (st == SV_OK)
-        st = put_val(s, txn, &s->current, &c->current, &val, 0, err);
-    free(buf);
+        st = put_revision(s, txn, &s->current, &c->current, p, r, 0, err);
     if (st == SV_OK)
-        st = put_compact(s, txn, put, c, err);
+        st = put_compact(s, txn, p, c, err);
     if (st == SV_OK)
-        st = put_change(s, txn, put, c, err);
+        st = put_message(s, txn, &s->changes, &sk, &r->change.base, MDB_APPEND,
+                         NULL, err);
     if (st == SV_OK)
-        st = put_receipt(s, txn, put, c, err);
+        st = put_message(s, txn, &s->receipts, &c->receipt, &r->receipt.base,
+                         MDB_NOOVERWRITE, NULL, err);
     return st;
 }
 
@@ -956,36 +978,32 @@ static void count_pages(sv_batch *b, size_t pages)
         b->used_pages += pages;
 }
 
-/* Everything a put does inside its nested transaction. */
-static sv_status apply_put(sv_store *s, MDB_txn *txn, const sv_put *put,
+/* Everything a put checks before writing: a duplicate (res->duplicate), a
+ * stale base revision, and the numbers of the new revision (into c). */
+static sv_status check_put(sv_store *s, MDB_txn *txn, const sv_prepared *p,
                            put_ctx *c, sv_put_result *res, sv_error *err)
 {
     uint64_t current;
     uint64_t last;
-    sv_status st = check_receipt(s, txn, put, c, res, err);
+    sv_status st = check_receipt(s, txn, p, res, err);
 
     if (st != SV_OK || res->duplicate)
         return st;
     st = current_number(s, txn, &c->current, &current, err);
     if (st != SV_OK)
         return st;
-    if (put->sub->base_revision != current) {
+    if (p->sub->base_revision != current) {
         res->current_revision = current;
         return sv_fail(err, SV_ERR_CONFLICT,
                        "base_revision %" PRIu64
                        " is stale: current revision is %" PRIu64,
-                       put->sub->base_revision, current);
+                       p->sub->base_revision, current);
     }
     st = last_sequence(s, txn, &last, err);
     if (st != SV_OK)
         return st;
     c->revision = current + 1;
     c->sequence = last + 1;
-    st = write_put(s, txn, put, c, err);
-    if (st != SV_OK)
-        return st;
-    res->revision = c->revision;
-    res->sequence = c->sequence;
     return SV_OK;
 }
 
@@ -999,7 +1017,8 @@ void sv_put_result_clear(sv_put_result *res)
     memset(res, 0, sizeof *res);
 }
 
-sv_status sv_batch_begin(sv_store *s, sv_batch **out, sv_error *err)
+static sv_status batch_begin(sv_store *s, bool careful, sv_batch **out,
+                             sv_error *err)
 {
     sv_batch *b;
     sv_status st;
@@ -1020,6 +1039,7 @@ sv_status sv_batch_begin(sv_store *s, sv_batch **out, sv_error *err)
     st = batch_limits(b, err); /* after a map resize */
     if (st != SV_OK)
         goto fail;
+    b->careful = careful;
     s->in_batch = true;
     *out = b;
     return SV_OK;
@@ -1030,51 +1050,220 @@ fail:
     return st;
 }
 
+sv_status sv_batch_begin(sv_store *s, sv_batch **out, sv_error *err)
+{
+    return batch_begin(s, false, out, err);
+}
+
+sv_status sv_batch_begin_careful(sv_store *s, sv_batch **out, sv_error *err)
+{
+    return batch_begin(s, true, out, err);
+}
+
+sv_status sv_put_prepare(const sv_put *put, sv_prepared **out, sv_error *err)
+{
+    Survey__V1__Revision rev = SURVEY__V1__REVISION__INIT;
+    const Survey__V1__Submission *sub;
+    sv_prepared *p;
+    put_ctx c;
+    size_t body_len;
+    size_t strings = 0;
+    size_t size;
+    uint8_t *at;
+    sv_status st;
+
+    *out = NULL;
+    st = prepare_put(put, &c, err);
+    if (st != SV_OK)
+        return st;
+    sub = put->sub;
+    rev.time_ms = put->time_ms;
+    rev.submitter = (char *)submitter_of(put);
+    rev.note = sub->note;
+    rev.submission_id = sub->submission_id;
+    rev.base_revision = sub->base_revision;
+    rev.n_answers = sub->n_answers;
+    rev.answers = sub->answers;
+    rev.n_missing = put->n_missing;
+    rev.missing = (char **)put->missing;
+    body_len = survey__v1__revision__get_packed_size(&rev);
+    for (size_t i = 0; i < put->n_missing; i++)
+        strings += strlen(put->missing[i]) + 1;
+    size = sizeof *p + put->n_missing * sizeof(char *) + body_len +
+           (put->compact != NULL ? put->compact_len : 0) + strings;
+    p = malloc(size);
+    if (p == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory (%zu bytes)", size);
+    p->sub = sub;
+    p->time_ms = put->time_ms;
+    p->c = c;
+    at = (uint8_t *)(p + 1);
+    p->missing = (char **)at;
+    p->n_missing = put->n_missing;
+    at += put->n_missing * sizeof(char *);
+    p->body = at;
+    p->body_len = body_len;
+    if (survey__v1__revision__pack(&rev, p->body) != body_len) {
+        free(p);
+        return sv_fail(err, SV_ERR_STORE, "packing a revision failed");
+    }
+    at += body_len;
+    p->compact = NULL;
+    p->compact_len = 0;
+    if (put->compact != NULL) {
+        p->compact = at;
+        p->compact_len = put->compact_len;
+        if (put->compact_len > 0)
+            memcpy(at, put->compact, put->compact_len);
+        at += put->compact_len;
+    }
+    for (size_t i = 0; i < put->n_missing; i++) {
+        size_t len = strlen(put->missing[i]) + 1;
+        memcpy(at, put->missing[i], len);
+        p->missing[i] = (char *)at;
+        at += len;
+    }
+    *out = p;
+    return SV_OK;
+}
+
+void sv_prepared_free(sv_prepared **p)
+{
+    if (p == NULL)
+        return;
+    free(*p);
+    *p = NULL;
+}
+
+/* The put in a nested transaction: a failure leaves the batch as it was.
+ * Needed near a full map, where only a trial write proves that the batch
+ * can still commit. */
+static sv_status put_nested(sv_batch *b, const sv_prepared *p, const put_ctx *c,
+                            const put_records *r, sv_error *err)
+{
+    const store_db *const dbs[] = {&b->s->revisions, &b->s->current,
+                                   &b->s->compact, &b->s->changes,
+                                   &b->s->receipts};
+    MDB_txn *child;
+    size_t pages;
+    sv_status st;
+    int rc = mdb_txn_begin(b->s->env, b->txn, 0, &child);
+
+    if (rc != 0)
+        return mdb_status(b->s, rc, "begin nested transaction", err);
+    st = write_put(b->s, child, p, c, r, err);
+    pages = write_pages(b, child, dbs, 5, r->bytes);
+    if (st == SV_OK)
+        st = check_headroom(b, child, pages, err);
+    if (st != SV_OK) {
+        mdb_txn_abort(child);
+        return st;
+    }
+    rc = mdb_txn_commit(child); /* frees child, also on failure */
+    if (rc != 0)
+        return mdb_status(b->s, rc, "commit nested transaction", err);
+    count_pages(b, pages);
+    return SV_OK;
+}
+
+/* The put straight in the batch's transaction, when arithmetic proves it
+ * leaves the headroom (see check_headroom): the common case, and much
+ * cheaper than a nested transaction, which copies every page it touches
+ * that the batch has already made dirty. A failed write (corruption, I/O,
+ * memory) then breaks the batch. */
+static sv_status put_direct(sv_batch *b, const sv_prepared *p, const put_ctx *c,
+                            const put_records *r, size_t pages, sv_error *err)
+{
+    sv_status st = write_put(b->s, b->txn, p, c, r, err);
+
+    if (st != SV_OK) {
+        b->broken = true;
+        return st;
+    }
+    count_pages(b, pages);
+    return SV_OK;
+}
+
+/* Whether a put of `pages` at most fits in the map with the headroom,
+ * by arithmetic alone. */
+static bool fits(const sv_batch *b, size_t pages)
+{
+    return pages < SIZE_MAX / 4 && b->used_pages < SIZE_MAX / 4 &&
+           b->base_pages + b->used_pages + pages + b->headroom_pages +
+                   COMMIT_SLACK <=
+               b->map_pages;
+}
+
+sv_status sv_batch_put_prepared(sv_batch *b, const sv_prepared *p,
+                                sv_put_result *res, sv_error *err)
+{
+    put_ctx c;
+    put_records r;
+    size_t pages;
+    sv_status st;
+
+    memset(res, 0, sizeof *res);
+    if (b == NULL || p == NULL)
+        return sv_fail(err, SV_ERR_INVALID, "no batch or no put");
+    if (b->broken)
+        return sv_fail(err, SV_ERR_STORE,
+                       "the batch was broken by a failed write: abort it");
+    c = p->c;
+    st = check_put(b->s, b->txn, p, &c, res, err);
+    if (st != SV_OK) {
+        uint64_t current = res->current_revision;
+        sv_put_result_clear(res);
+        res->current_revision = current; /* set by a stale base only */
+        return st;
+    }
+    if (res->duplicate)
+        return SV_OK;
+    st = copy_missing(res, p->missing, p->n_missing, err);
+    if (st != SV_OK)
+        return st;
+    records_init(p, &c, &r);
+    if (!b->careful) {
+        const store_db *const dbs[] = {&b->s->revisions, &b->s->current,
+                                       &b->s->compact, &b->s->changes,
+                                       &b->s->receipts};
+        /* the depth before the writes: a split adds a level, which the
+           bound's split per level covers */
+        pages = write_pages(b, b->txn, dbs, 5, r.bytes);
+        if (fits(b, pages))
+            st = put_direct(b, p, &c, &r, pages, err);
+        else
+            st = put_nested(b, p, &c, &r, err);
+    } else {
+        st = put_nested(b, p, &c, &r, err);
+    }
+    if (st != SV_OK) {
+        sv_put_result_clear(res);
+        return st;
+    }
+    res->revision = c.revision;
+    res->sequence = c.sequence;
+    return SV_OK;
+}
+
 sv_status sv_batch_put(sv_batch *b, const sv_put *put, sv_put_result *res,
                        sv_error *err)
 {
-    put_ctx c;
-    MDB_txn *child;
-    size_t pages = 0;
+    sv_prepared *p = NULL;
     sv_status st;
-    int rc;
 
     memset(res, 0, sizeof *res);
     if (b == NULL)
         return sv_fail(err, SV_ERR_INVALID, "no batch");
-    st = prepare_put(put, &c, err);
-    if (st != SV_OK)
-        return st;
-    rc = mdb_txn_begin(b->s->env, b->txn, 0, &child);
-    if (rc != 0)
-        return mdb_status(b->s, rc, "begin nested transaction", err);
-    c.bytes = 0;
-    st = apply_put(b->s, child, put, &c, res, err);
-    if (st == SV_OK && !res->duplicate) {
-        const store_db *const dbs[] = {&b->s->revisions, &b->s->current,
-                                       &b->s->compact, &b->s->changes,
-                                       &b->s->receipts};
-        pages = write_pages(b, child, dbs, 5, c.bytes);
-        st = check_headroom(b, child, pages, err);
-    }
-    if (st == SV_OK && !res->duplicate)
-        st =
-            copy_missing(res, (char *const *)put->missing, put->n_missing, err);
-    if (st != SV_OK || res->duplicate) {
-        mdb_txn_abort(child); /* a duplicate wrote nothing either */
-        if (st != SV_OK) {
-            res->revision = 0;
-            res->sequence = 0;
-        }
-        return st;
-    }
-    rc = mdb_txn_commit(child); /* frees child, also on failure */
-    if (rc != 0) {
-        sv_put_result_clear(res);
-        return mdb_status(b->s, rc, "commit nested transaction", err);
-    }
-    count_pages(b, pages);
-    return SV_OK;
+    st = sv_put_prepare(put, &p, err);
+    if (st == SV_OK)
+        st = sv_batch_put_prepared(b, p, res, err);
+    sv_prepared_free(&p);
+    return st;
+}
+
+bool sv_batch_broken(const sv_batch *b)
+{
+    return b != NULL && b->broken;
 }
 
 /* Appends the control entry as sequence last + 1 inside txn. */
@@ -1123,6 +1312,9 @@ sv_status sv_batch_control(sv_batch *b, const char *survey, sv_change_kind kind,
     *sequence = 0;
     if (b == NULL)
         return sv_fail(err, SV_ERR_INVALID, "no batch");
+    if (b->broken)
+        return sv_fail(err, SV_ERR_STORE,
+                       "the batch was broken by a failed write: abort it");
     if (survey == NULL || survey[0] == '\0')
         return sv_fail(err, SV_ERR_INVALID, "empty survey");
     if (kind != SV_CHANGE_RERUN && kind != SV_CHANGE_SNAPSHOT)
@@ -1155,6 +1347,12 @@ sv_status sv_batch_commit(sv_batch **bp, sv_error *err)
         return sv_fail(err, SV_ERR_INVALID, "no batch to commit");
     b = *bp;
     s = b->s;
+    if (b->broken) {
+        sv_batch_abort(bp);
+        return sv_fail(err, SV_ERR_STORE,
+                       "nothing of the batch was written: a failed write "
+                       "broke it");
+    }
     rc = mdb_txn_commit(b->txn); /* frees the transaction either way */
     s->in_batch = false;
     free(b);

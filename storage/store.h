@@ -89,7 +89,12 @@ void sv_put_result_clear(sv_put_result *res);
  * makes this wait until that batch ends (LMDB has one writer). */
 sv_status sv_batch_begin(sv_store *s, sv_batch **out, sv_error *err);
 
-/* Applies one submission in a nested transaction of the batch.
+/* Like sv_batch_begin, but every put and control entry of the batch goes
+ * in a nested transaction, so that no failure can break the batch (see
+ * sv_batch_broken): slower, for redoing a batch that broke. */
+sv_status sv_batch_begin_careful(sv_store *s, sv_batch **out, sv_error *err);
+
+/* Applies one submission to the batch.
  * SV_OK: stored (res->duplicate false) or a retry of a stored one with the
  *        same content (res->duplicate true, nothing written).
  * SV_ERR_CONFLICT: base_revision != current revision (res->current_revision
@@ -97,21 +102,47 @@ sv_status sv_batch_begin(sv_store *s, sv_batch **out, sv_error *err);
  * SV_ERR_FULL: the map is full; nothing of this submission was written.
  *        Each put leaves some free pages (up to 1 MiB) for the commit of
  *        the batch, so the earlier puts of the batch can still commit
- *        (proven by arithmetic far from full, by a trial write near it).
+ *        (proven by arithmetic far from full, by a trial write in a nested
+ *        transaction near it).
  * SV_ERR_INVALID: empty survey, respondent or submission_id (nothing
  *        written). SV_ERR_TOO_LARGE: survey + respondent or survey +
  *        submission_id over the LMDB key limit (about 500 bytes).
  * SV_ERR_STORE / SV_ERR_NOMEM: nothing of this submission was written.
- * After any of these the batch stays usable. *res is overwritten without
- * being freed: clear a result before reusing it. A NULL submitter is "".
- * The submission_id is scoped to the survey. */
+ * After any of these the batch stays usable, with one exception: where
+ * arithmetic proves the put fits (the common case), it writes straight in
+ * the batch's transaction, and a write that fails there (a corrupt store,
+ * an I/O or memory failure) breaks the batch: sv_batch_broken() is then
+ * true, every later put fails, and the batch can only be aborted (commit
+ * aborts it too): nothing of it is written. Redo its puts in a batch from
+ * sv_batch_begin_careful() to keep the good ones.
+ * *res is overwritten without being freed: clear a result before reusing
+ * it. A NULL submitter is "". The submission_id is scoped to the survey. */
 sv_status sv_batch_put(sv_batch *b, const sv_put *put, sv_put_result *res,
                        sv_error *err);
 
-/* Commits and frees *b. Durable on SV_OK (LMDB's default sync), except
- * with deferred_sync: then the batch's data pages are durable and the
- * commit is visible, but it becomes durable only with the next
- * sv_store_sync() begun after this returned (or the next commit of the
+/* Whether a failed put broke the batch (see sv_batch_put). */
+bool sv_batch_broken(const sv_batch *b);
+
+/* A put worked out ahead of its batch: checked, keyed, digested, the
+ * revision packed, the missing list and compact record copied; only the
+ * reads and writes that need the batch are left. Lets one thread prepare
+ * puts while another writes batches. It borrows put->sub (and its
+ * strings) until freed; nothing else. Errors as sv_batch_put's
+ * SV_ERR_INVALID / SV_ERR_TOO_LARGE / SV_ERR_NOMEM. */
+typedef struct sv_prepared sv_prepared;
+sv_status sv_put_prepare(const sv_put *put, sv_prepared **out, sv_error *err);
+
+/* sv_batch_put of a prepared put (which stays the caller's). */
+sv_status sv_batch_put_prepared(sv_batch *b, const sv_prepared *p,
+                                sv_put_result *res, sv_error *err);
+
+/* Frees *p and sets it NULL. NULL-safe. */
+void sv_prepared_free(sv_prepared **p);
+
+/* Commits and frees *b (a broken batch is aborted: SV_ERR_STORE). Durable on
+ * SV_OK (LMDB's default sync), except with deferred_sync: then the batch's data
+ * pages are durable and the commit is visible, but it becomes durable only with
+ * the next sv_store_sync() begun after this returned (or the next commit of the
  * handle). On failure nothing of the batch was written (SV_ERR_FULL or
  * SV_ERR_STORE). */
 sv_status sv_batch_commit(sv_batch **b, sv_error *err);

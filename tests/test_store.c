@@ -1022,6 +1022,127 @@ static void test_schema_and_corruption(void **state)
     assert_non_null(strstr(err.msg, "schema '9'"));
 }
 
+/* Reads one raw record of a named database; returns its size (0: none). */
+static size_t raw_get(const char *dir, const char *db, const void *key,
+                      size_t klen, void *out, size_t cap)
+{
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    MDB_val k = {klen, (void *)key};
+    MDB_val v = {0, NULL};
+    size_t len = 0;
+
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+    assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
+    if (mdb_get(txn, dbi, &k, &v) == 0) {
+        assert_true(v.mv_size <= cap);
+        memcpy(out, v.mv_data, v.mv_size);
+        len = v.mv_size;
+    }
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    return len;
+}
+
+/* A put is written straight in the batch's transaction; a write that fails
+ * there breaks the batch (nothing of it is written), and the same puts in
+ * a careful batch keep the good ones. A revision record in the way of
+ * 011003's first revision (a store whose history is out of step) makes
+ * the write fail. */
+static void test_broken_batch(void **state)
+{
+    fixture *f = *state;
+    static const unsigned char junk[] = {0x08, 0x07};
+    sv_store *s = open_store(f->dir, 0, false);
+    Survey__V1__Revision *rev = NULL;
+    sv_batch *b = NULL;
+    sv_error err = {{0}};
+    const char *who[] = {"011004", "011003", "011005"};
+    test_sub t[3];
+    sv_put p[3];
+    sv_put_result res;
+    char key[64];
+    size_t klen = strlen(SURVEY) + 1 + 6 + 1 + 8;
+    uint8_t raw[4096];
+    uint8_t packed[4096];
+    size_t len;
+
+    sv_store_destroy(&s);
+    memset(key, 0, sizeof key);
+    memcpy(key, SURVEY, strlen(SURVEY) + 1);
+    memcpy(key + strlen(SURVEY) + 1, "011003", 6);
+    key[klen - 1] = 1; /* be64(1) */
+    raw_put(f->dir, "revisions", key, klen, junk, sizeof junk);
+    s = open_store(f->dir, 0, false);
+    for (int i = 0; i < 3; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "b-%d", i);
+        make_sub(&t[i], who[i], id, 0, "text");
+        t[i].sub.submission_id = strdup(id);
+        assert_non_null(t[i].sub.submission_id);
+        p[i] = make_put(&t[i], "u", 10 + i, NULL, 0);
+    }
+
+    assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+    assert_status(sv_batch_put(b, &p[0], &res, &err), SV_OK);
+    assert_false(sv_batch_broken(b));
+    assert_status(sv_batch_put(b, &p[1], &res, &err), SV_ERR_STORE);
+    assert_non_null(strstr(err.msg, "corrupt record in revisions"));
+    assert_int_equal(res.revision, 0);
+    assert_true(sv_batch_broken(b));
+    assert_status(sv_batch_put(b, &p[2], &res, &err), SV_ERR_STORE);
+    assert_non_null(strstr(err.msg, "broken"));
+    assert_status(sv_batch_commit(&b, &err), SV_ERR_STORE);
+    assert_non_null(strstr(err.msg, "nothing of the batch was written"));
+    assert_null(b);
+    assert_int_equal(last_seq(s), 0);
+    assert_status(sv_store_current(s, SURVEY, "011004", &rev, &err),
+                  SV_ERR_NOT_FOUND);
+
+    /* the same puts, careful: the bad one alone fails */
+    assert_status(sv_batch_begin_careful(s, &b, &err), SV_OK);
+    assert_status(sv_batch_put(b, &p[0], &res, &err), SV_OK);
+    assert_int_equal(res.sequence, 1);
+    assert_status(sv_batch_put(b, &p[1], &res, &err), SV_ERR_STORE);
+    assert_false(sv_batch_broken(b));
+    assert_status(sv_batch_put(b, &p[2], &res, &err), SV_OK);
+    assert_int_equal(res.sequence, 2);
+    assert_status(sv_batch_commit(&b, &err), SV_OK);
+    assert_int_equal(last_seq(s), 2);
+    for (int i = 0; i < 3; i += 2) {
+        assert_status(sv_store_current(s, SURVEY, who[i], &rev, &err), SV_OK);
+        assert_int_equal(rev->revision, 1);
+        assert_int_equal(rev->time_ms, 10 + i);
+        assert_string_equal(rev->submission_id, t[i].sub.submission_id);
+        assert_answers(rev, &t[i]);
+        survey__v1__revision__free_unpacked(rev, NULL);
+        rev = NULL;
+    }
+    assert_status(sv_store_current(s, SURVEY, "011003", &rev, &err),
+                  SV_ERR_NOT_FOUND);
+    sv_store_destroy(&s);
+
+    /* the stored bytes (numbers packed ahead of the prepared body) are
+       those of packing the whole Revision */
+    memcpy(key + strlen(SURVEY) + 1, "011005", 6);
+    len = raw_get(f->dir, "current", key, strlen(SURVEY) + 1 + 6, raw,
+                  sizeof raw);
+    assert_true(len > 0);
+    rev = survey__v1__revision__unpack(NULL, len, raw);
+    assert_non_null(rev);
+    assert_int_equal(rev->sequence, 2);
+    assert_int_equal(survey__v1__revision__get_packed_size(rev), len);
+    assert_int_equal(survey__v1__revision__pack(rev, packed), len);
+    assert_memory_equal(raw, packed, len);
+    survey__v1__revision__free_unpacked(rev, NULL);
+    for (int i = 0; i < 3; i++)
+        free(t[i].sub.submission_id);
+}
+
 /* ---- compact records ---------------------------------------------------- */
 
 #define SURVEY_B SURVEY "-b" /* sorts right after SURVEY's keys */
@@ -1807,6 +1928,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_and_corruption, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_broken_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_control_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_view_consistency, setup, teardown),

@@ -115,17 +115,6 @@ struct sv_prepared {
     size_t compact_len;
 };
 
-/* A protobuf-c output buffer that feeds a BLAKE2b state through a buffer
- * of its own: protobuf-c appends field by field, a few bytes at a time,
- * and one hash update per field would cost more than the hashing. */
-typedef struct {
-    ProtobufCBuffer base;
-    crypto_generichash_state *state;
-    bool failed;
-    size_t used;
-    uint8_t buf[4096];
-} hash_sink;
-
 static MDB_val key_val(const store_key *k)
 {
     MDB_val v = {k->len, (void *)k->buf};
@@ -606,58 +595,34 @@ static sv_status last_sequence(sv_store *s, MDB_txn *txn, uint64_t *seq,
 
 /* ---- writing ---------------------------------------------------------- */
 
-static void hash_flush(hash_sink *sink)
-{
-    if (sink->used > 0 &&
-        crypto_generichash_update(sink->state, sink->buf, sink->used) != 0)
-        sink->failed = true;
-    sink->used = 0;
-}
-
-static void hash_append(ProtobufCBuffer *buffer, size_t len,
-                        const uint8_t *data)
-{
-    hash_sink *sink = (hash_sink *)buffer;
-
-    if (len > sizeof sink->buf - sink->used)
-        hash_flush(sink);
-    if (len >= sizeof sink->buf) {
-        if (crypto_generichash_update(sink->state, data, len) != 0)
-            sink->failed = true;
-        return;
-    }
-    memcpy(sink->buf + sink->used, data, len);
-    sink->used += len;
-}
-
 static const char *submitter_of(const sv_put *put)
 {
     return put->submitter != NULL ? put->submitter : "";
 }
 
-/* BLAKE2b-256 of the packed submission, a 0 byte and the submitter. */
-static sv_status digest(const sv_put *put, uint8_t out[DIGEST_BYTES],
-                        sv_error *err)
+/* The digest of a submission packed into packed[0..len): BLAKE2b-256 of
+ * those bytes, a 0 byte and the submitter; the digest a receipt keeps. */
+static sv_status digest_packed(const sv_put *put, const uint8_t *packed,
+                               size_t len, uint8_t out[DIGEST_BYTES],
+                               sv_error *err)
 {
     static const uint8_t zero = 0;
     const char *submitter = submitter_of(put);
     crypto_generichash_state state;
-    hash_sink sink = {{hash_append}, &state, false, 0, {0}};
 
-    if (crypto_generichash_init(&state, NULL, 0, DIGEST_BYTES) != 0)
-        return sv_fail(err, SV_ERR_STORE, "digest: init failed");
-    survey__v1__submission__pack_to_buffer(put->sub, &sink.base);
-    hash_append(&sink.base, 1, &zero);
-    hash_append(&sink.base, strlen(submitter), (const uint8_t *)submitter);
-    hash_flush(&sink);
-    if (sink.failed || crypto_generichash_final(&state, out, DIGEST_BYTES))
+    if (crypto_generichash_init(&state, NULL, 0, DIGEST_BYTES) != 0 ||
+        crypto_generichash_update(&state, packed, len) != 0 ||
+        crypto_generichash_update(&state, &zero, 1) != 0 ||
+        crypto_generichash_update(&state, (const uint8_t *)submitter,
+                                  strlen(submitter)) != 0 ||
+        crypto_generichash_final(&state, out, DIGEST_BYTES) != 0)
         return sv_fail(err, SV_ERR_STORE, "digest of submission %s failed",
                        put->sub->submission_id);
     return SV_OK;
 }
 
-/* Checks the put and computes its keys and digest. */
-static sv_status prepare_put(const sv_put *put, put_ctx *c, sv_error *err)
+/* Checks the put and computes its keys. */
+static sv_status check_put_args(const sv_put *put, put_ctx *c, sv_error *err)
 {
     const Survey__V1__Submission *sub;
     store_key rk;
@@ -683,7 +648,57 @@ static sv_status prepare_put(const sv_put *put, put_ctx *c, sv_error *err)
         return key_too_long(err, sub->survey, sub->respondent);
     if (!store_key_pair(&c->receipt, sub->survey, sub->submission_id))
         return key_too_long(err, sub->survey, sub->submission_id);
-    return digest(put, c->digest, err);
+    return SV_OK;
+}
+
+/* Copies the answers (field 5) of the packed Submission sub[0..len) as
+ * the answers of a Revision (field 8) into out, or only counts their
+ * bytes when out is NULL. Both tags are one byte, so the bytes are as
+ * many. SIZE_MAX when sub is malformed. */
+static size_t copy_answers(const uint8_t *sub, size_t len, uint8_t *out)
+{
+    const uint8_t *p = sub;
+    const uint8_t *end = sub + len;
+    size_t n = 0;
+
+    while (p < end) {
+        const uint8_t *field = p;
+        uint64_t tag;
+        uint64_t v;
+        if (!read_varint(&p, end, &tag))
+            return SIZE_MAX;
+        switch (tag & 7) {
+        case 0:
+            if (!read_varint(&p, end, &v))
+                return SIZE_MAX;
+            break;
+        case 1:
+            if (end - p < 8)
+                return SIZE_MAX;
+            p += 8;
+            break;
+        case 2:
+            if (!read_varint(&p, end, &v) || v > (uint64_t)(end - p))
+                return SIZE_MAX;
+            p += v;
+            break;
+        case 5:
+            if (end - p < 4)
+                return SIZE_MAX;
+            p += 4;
+            break;
+        default:
+            return SIZE_MAX;
+        }
+        if (tag != (5 << 3 | 2))
+            continue;
+        if (out != NULL) {
+            memcpy(out + n, field, (size_t)(p - field));
+            out[n] = 8 << 3 | 2;
+        }
+        n += (size_t)(p - field);
+    }
+    return n;
 }
 
 /* Copies n strings into res->missing. */
@@ -1063,6 +1078,11 @@ sv_status sv_batch_begin_careful(sv_store *s, sv_batch **out, sv_error *err)
 sv_status sv_put_prepare(const sv_put *put, sv_prepared **out, sv_error *err)
 {
     Survey__V1__Revision rev = SURVEY__V1__REVISION__INIT;
+    Survey__V1__Revision tail = SURVEY__V1__REVISION__INIT;
+    uint8_t *packed;
+    size_t packed_len;
+    size_t answers_len;
+    size_t head_len;
     const Survey__V1__Submission *sub;
     sv_prepared *p;
     put_ctx c;
@@ -1073,27 +1093,48 @@ sv_status sv_put_prepare(const sv_put *put, sv_prepared **out, sv_error *err)
     sv_status st;
 
     *out = NULL;
-    st = prepare_put(put, &c, err);
+    st = check_put_args(put, &c, err);
     if (st != SV_OK)
         return st;
     sub = put->sub;
+    /* the submission packed once: hashed, and its answers copied */
+    packed_len = survey__v1__submission__get_packed_size(sub);
+    packed = malloc(packed_len > 0 ? packed_len : 1);
+    if (packed == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory (%zu bytes)",
+                       packed_len);
+    if (survey__v1__submission__pack(sub, packed) != packed_len) {
+        free(packed);
+        return sv_fail(err, SV_ERR_STORE, "packing a submission failed");
+    }
+    st = digest_packed(put, packed, packed_len, c.digest, err);
+    answers_len = copy_answers(packed, packed_len, NULL);
+    if (st == SV_OK && answers_len == SIZE_MAX)
+        st = sv_fail(err, SV_ERR_STORE, "packing a submission failed");
+    if (st != SV_OK) {
+        free(packed);
+        return st;
+    }
+    /* fields 3..7, then the answers (8), then the missing list (9) */
     rev.time_ms = put->time_ms;
     rev.submitter = (char *)submitter_of(put);
     rev.note = sub->note;
     rev.submission_id = sub->submission_id;
     rev.base_revision = sub->base_revision;
-    rev.n_answers = sub->n_answers;
-    rev.answers = sub->answers;
-    rev.n_missing = put->n_missing;
-    rev.missing = (char **)put->missing;
-    body_len = survey__v1__revision__get_packed_size(&rev);
+    tail.n_missing = put->n_missing;
+    tail.missing = (char **)put->missing;
+    head_len = survey__v1__revision__get_packed_size(&rev);
+    body_len =
+        head_len + answers_len + survey__v1__revision__get_packed_size(&tail);
     for (size_t i = 0; i < put->n_missing; i++)
         strings += strlen(put->missing[i]) + 1;
     size = sizeof *p + put->n_missing * sizeof(char *) + body_len +
            (put->compact != NULL ? put->compact_len : 0) + strings;
     p = malloc(size);
-    if (p == NULL)
+    if (p == NULL) {
+        free(packed);
         return sv_fail(err, SV_ERR_NOMEM, "out of memory (%zu bytes)", size);
+    }
     p->sub = sub;
     p->time_ms = put->time_ms;
     p->c = c;
@@ -1103,10 +1144,10 @@ sv_status sv_put_prepare(const sv_put *put, sv_prepared **out, sv_error *err)
     at += put->n_missing * sizeof(char *);
     p->body = at;
     p->body_len = body_len;
-    if (survey__v1__revision__pack(&rev, p->body) != body_len) {
-        free(p);
-        return sv_fail(err, SV_ERR_STORE, "packing a revision failed");
-    }
+    survey__v1__revision__pack(&rev, p->body);
+    copy_answers(packed, packed_len, p->body + head_len);
+    survey__v1__revision__pack(&tail, p->body + head_len + answers_len);
+    free(packed);
     at += body_len;
     p->compact = NULL;
     p->compact_len = 0;

@@ -25,17 +25,20 @@
 #define MAX_ID_BYTES 256
 #define MAX_SUBMISSION_ID 128
 #define POLL_MS 500
-/* Batches in hand: one being received and committed while up to
- * SLOTS - 1 committed ones wait for the flush that makes them durable. */
-#define SLOTS 4
+/* Batches in hand: one being received while the others wait for the
+ * writing thread, or for the flush that makes their commit durable. */
+#define SLOTS 8
 
 struct pending;
 
-/* One batch: its requests, and the commit they wait for. */
+/* One batch: its requests, and the commit they wait for. The main thread
+ * receives it, then hands it to the writing thread (writer.queued), which
+ * hands it back once written (writer.written). */
 struct slot {
     struct pending *pending; /* owned, max_batch entries */
     size_t n;
     sv_arena *arena;     /* owned: the requests' decoded messages */
+    long long now_ms;    /* time recorded for the batch's writes */
     uint64_t generation; /* replies go out once this commit is durable */
     sv_status commit_st; /* of the batch's commit */
     sv_error commit_err;
@@ -51,12 +54,27 @@ struct syncer {
     bool started;
     pthread_mutex_t mu;
     pthread_cond_t cv;  /* work for the thread, or its progress */
-    uint64_t committed; /* highest generation committed (main thread) */
+    uint64_t committed; /* highest generation committed (writing thread) */
     uint64_t durable;   /* highest generation flushed (sync thread) */
     bool stop;
     bool failed;  /* a flush failed: nothing more is durable */
     sv_error err; /* of the failed flush */
     int wake[2];  /* pipe: the thread writes a byte per flush */
+};
+
+/* The writing thread: it takes the batches the main thread has received,
+ * decoded and validated, and writes all those waiting in one LMDB
+ * transaction (group commit), while the main thread receives the next.
+ * Batches are numbered from 0 in the order received; batch n is in slot
+ * n % SLOTS. All store access but the flush is on this thread. */
+struct writer {
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint64_t queued;  /* batches handed over (main thread) */
+    uint64_t written; /* batches written and answered (writing thread) */
+    bool stop;
 };
 
 struct sv_server {
@@ -68,9 +86,10 @@ struct sv_server {
     size_t max_request;
     char endpoint[512];
     struct slot slots[SLOTS];
-    size_t head;         /* oldest batch in hand */
-    size_t busy;         /* batches in hand */
-    uint64_t generation; /* of the last commit */
+    uint64_t received;   /* batches received (main thread) */
+    uint64_t completed;  /* batches whose replies went out (main thread) */
+    uint64_t generation; /* of the last commit (writing thread) */
+    struct writer writer;
     struct syncer sync;
     void *notify;      /* owned PUB socket: commit notices */
     sv_auth *auth;     /* owned; NULL when authentication is off */
@@ -82,7 +101,7 @@ struct sv_server {
 
 typedef enum {
     P_READY, /* reply packed in out */
-    P_PUT,   /* stored in the open batch: ack after commit */
+    P_PUT,   /* to write (then, acked after the commit) */
     P_READ   /* a read: answered after the commit */
 } pending_state;
 
@@ -97,9 +116,13 @@ struct pending {
     Survey__V1__Request *req; /* owned; NULL if undecodable */
     const sv_questionnaire *q;
     pending_state state;
+    sv_prepared *prep; /* owned: the submission to write (P_PUT) */
     sv_packed out;     /* owned when state == P_READY */
     sv_put_result res; /* owned when state == P_PUT */
 };
+
+static sv_status writer_start(sv_server *s, sv_error *err);
+static void writer_stop(sv_server *s);
 
 static sv_status zmq_fail(sv_error *err, const char *what)
 {
@@ -345,6 +368,8 @@ sv_status sv_server_new(sv_server **out, const sv_server_options *opt,
     if (st != SV_OK)
         goto fail;
     st = sync_start(s, err);
+    if (st == SV_OK)
+        st = writer_start(s, err);
     if (st != SV_OK)
         goto fail;
 
@@ -415,7 +440,8 @@ void sv_server_destroy(sv_server **self)
     sv_auth_destroy(&s->auth);
     if (s->ctx != NULL && zmq_ctx_term(s->ctx) != 0)
         sv_log(PROGRAM, "zmq_ctx_term: %s", zmq_strerror(zmq_errno()));
-    sync_stop(s); /* flushes what is committed */
+    writer_stop(s); /* writes what was handed over */
+    sync_stop(s);   /* flushes what is committed */
     sv_store_destroy(&s->store);
     for (size_t i = 0; i < SLOTS; i++) {
         free(s->slots[i].pending);
@@ -626,10 +652,9 @@ static bool resolve(sv_server *s, struct pending *p, const char *survey,
     return true;
 }
 
-/* Validates a submission and, if acceptable, applies it to the batch
- * (beginning the batch on first use). */
-static void handle_submit(sv_server *s, struct pending *p, sv_batch **batch,
-                          long long now_ms)
+/* Validates a submission and, if acceptable, prepares it for the writing
+ * thread. */
+static void handle_submit(sv_server *s, struct pending *p, long long now_ms)
 {
     Survey__V1__Submission *sub = p->req->submit;
     if (sub->survey[0] == '\0') {
@@ -673,54 +698,30 @@ static void handle_submit(sv_server *s, struct pending *p, sv_batch **batch,
     }
 
     sv_error err = {{0}};
-    sv_status st = SV_OK;
-    if (*batch == NULL)
-        st = sv_batch_begin(s->store, batch, &err);
-    if (st == SV_OK) {
-        const char *submitter = p->identity;
-        /* relevant[] as validation computed it (no problems) */
-        sv_compact_encode(p->q, s->values, s->relevant, s->compact);
-        sv_put put = {.sub = sub,
-                      .submitter = submitter,
-                      .time_ms = now_ms,
-                      .missing = verdict.missing,
-                      .n_missing = verdict.n_missing,
-                      .compact = s->compact,
-                      .compact_len = sv_compact_size(p->q)};
-        st = sv_batch_put(*batch, &put, &p->res, &err);
-    }
+    /* relevant[] as validation computed it (no problems) */
+    sv_compact_encode(p->q, s->values, s->relevant, s->compact);
+    sv_put put = {.sub = sub,
+                  .submitter = p->identity,
+                  .time_ms = now_ms,
+                  .missing = verdict.missing,
+                  .n_missing = verdict.n_missing,
+                  .compact = s->compact,
+                  .compact_len = sv_compact_size(p->q)};
+    sv_status st = sv_put_prepare(&put, &p->prep, &err);
     sv_verdict_clear(&verdict);
-    if (st == SV_OK) {
+    if (st == SV_OK)
         p->state = P_PUT;
-        return;
-    }
-    set_store_error(p, st, &err);
-    sv_put_result_clear(&p->res);
+    else
+        set_store_error(p, st, &err);
 }
 
 /* A rerun (or snapshot-now) request goes into the change log, so that the
- * aggregator sees it even if it is down now. */
-static void handle_rerun(sv_server *s, struct pending *p, sv_batch **batch,
-                         long long now_ms)
+ * aggregator sees it even if it is down now: the writing thread writes
+ * it. */
+static void handle_rerun(sv_server *s, struct pending *p)
 {
-    const Survey__V1__RerunRequest *r = p->req->rerun;
-    if (!resolve(s, p, r->survey, NULL))
-        return;
-    sv_error err = {{0}};
-    sv_status st = SV_OK;
-    if (*batch == NULL)
-        st = sv_batch_begin(s->store, batch, &err);
-    if (st == SV_OK) {
-        const char *requester = p->identity;
-        st = sv_batch_control(*batch, sv_questionnaire_id(p->q),
-                              r->full ? SV_CHANGE_RERUN : SV_CHANGE_SNAPSHOT,
-                              requester, now_ms, &p->res.sequence, &err);
-    }
-    if (st == SV_OK) {
+    if (resolve(s, p, p->req->rerun->survey, NULL))
         p->state = P_PUT;
-        return;
-    }
-    set_store_error(p, st, &err);
 }
 
 /* The respondent a request is about, or NULL for survey-wide requests. */
@@ -782,10 +783,10 @@ static bool authorize(sv_server *s, struct pending *p)
     return true;
 }
 
-/* First pass over a received request: everything that needs no read of the
- * store. Submissions go into the batch; reads wait for the commit. */
-static void dispatch(sv_server *s, struct pending *p, sv_batch **batch,
-                     long long now_ms)
+/* First pass over a received request, on the main thread: everything that
+ * needs no store. Submissions are validated and prepared for the writing
+ * thread; reads wait for the commit. */
+static void dispatch(sv_server *s, struct pending *p, long long now_ms)
 {
     if (p->state != P_READ)
         return; /* already an error reply */
@@ -794,7 +795,7 @@ static void dispatch(sv_server *s, struct pending *p, sv_batch **batch,
         return;
     switch (req->body_case) {
     case SURVEY__V1__REQUEST__BODY_SUBMIT:
-        handle_submit(s, p, batch, now_ms);
+        handle_submit(s, p, now_ms);
         break;
     case SURVEY__V1__REQUEST__BODY_GET:
         resolve(s, p, req->get->survey, req->get->respondent);
@@ -809,7 +810,7 @@ static void dispatch(sv_server *s, struct pending *p, sv_batch **batch,
         resolve(s, p, req->status->survey, NULL);
         break;
     case SURVEY__V1__REQUEST__BODY_RERUN:
-        handle_rerun(s, p, batch, now_ms);
+        handle_rerun(s, p);
         break;
     case SURVEY__V1__REQUEST__BODY_QUESTIONNAIRE:
         if (resolve(s, p, req->questionnaire->survey, NULL)) {
@@ -828,50 +829,36 @@ static void dispatch(sv_server *s, struct pending *p, sv_batch **batch,
     }
 }
 
-/* Second pass, after the commit: acks and reads. */
-static void finish(sv_server *s, struct pending *p, sv_status commit_st,
+/* Second pass, on the main thread once the commit is durable: acks. */
+static void finish(struct pending *p, sv_status commit_st,
                    const sv_error *commit_err)
 {
-    if (p->state == P_PUT &&
-        p->req->body_case == SURVEY__V1__REQUEST__BODY_RERUN) {
-        if (commit_st != SV_OK) {
-            set_store_error(p, commit_st, commit_err);
-            return;
-        }
+    if (p->state != P_PUT)
+        return; /* replies of reads and refusals are ready */
+    if (commit_st != SV_OK) {
+        set_store_error(p, commit_st, commit_err);
+        sv_put_result_clear(&p->res);
+        return;
+    }
+    p->state = P_READY;
+    if (p->req->body_case == SURVEY__V1__REQUEST__BODY_RERUN) {
         Survey__V1__Queued queued = SURVEY__V1__QUEUED__INIT;
         Survey__V1__Reply reply = SURVEY__V1__REPLY__INIT;
         queued.survey = (char *)sv_questionnaire_id(p->q);
         queued.sequence = p->res.sequence;
         reply.body_case = SURVEY__V1__REPLY__BODY_QUEUED;
         reply.queued = &queued;
-        p->state = P_READY;
         if (sv_reply_pack(&reply, p->request_id, &p->out) != SV_OK)
             sv_log(PROGRAM, "out of memory: reply to %s dropped", p->peer);
         return;
     }
-    if (p->state == P_PUT) {
-        if (commit_st != SV_OK) {
-            set_store_error(p, commit_st, commit_err);
-        } else {
-            p->state = P_READY;
-            Survey__V1__Submission *sub = p->req->submit;
-            if (sv_reply_ack(p->request_id, sv_questionnaire_id(p->q), sub,
-                             &p->res, &p->out) != SV_OK)
-                sv_log(PROGRAM,
-                       "out of memory: ack for %s revision %llu (stored) "
-                       "dropped",
-                       sub->respondent, (unsigned long long)p->res.revision);
-        }
-        sv_put_result_clear(&p->res);
-        return;
-    }
-    if (p->state != P_READ)
-        return;
-    sv_read_error e = {0};
-    if (sv_read_answer(s->store, p->q, p->req, &p->out, &e) == SV_OK)
-        p->state = P_READY;
-    else
-        set_error(p, e.code, 0, NULL, 0, "%s", e.message);
+    Survey__V1__Submission *sub = p->req->submit;
+    if (sv_reply_ack(p->request_id, sv_questionnaire_id(p->q), sub, &p->res,
+                     &p->out) != SV_OK)
+        sv_log(PROGRAM,
+               "out of memory: ack for %s revision %llu (stored) dropped",
+               sub->respondent, (unsigned long long)p->res.revision);
+    sv_put_result_clear(&p->res);
 }
 
 static void send_reply(sv_server *s, struct pending *p)
@@ -893,49 +880,224 @@ static void release(struct pending *p)
 {
     free(p->out.data);
     p->out.data = NULL;
+    sv_prepared_free(&p->prep);
     p->req = NULL; /* in the slot's arena */
 }
 
-/* Receives, decodes, validates and commits one batch into slot sl: the
- * first request (the poll said one is waiting) and whatever else is ready,
- * up to max_batch. The replies wait for the commit to be durable. */
+/* ---- the writing thread ----------------------------------------------- */
+
+/* Writes one submission or control entry of the batch into p->res. */
+static sv_status write_one(sv_server *s, const struct slot *sl,
+                           struct pending *p, sv_batch *batch, sv_error *err)
+{
+    if (p->req->body_case == SURVEY__V1__REQUEST__BODY_RERUN)
+        return sv_batch_control(batch, sv_questionnaire_id(p->q),
+                                p->req->rerun->full ? SV_CHANGE_RERUN
+                                                    : SV_CHANGE_SNAPSHOT,
+                                p->identity, sl->now_ms, &p->res.sequence, err);
+    (void)s;
+    return sv_batch_put_prepared(batch, p->prep, &p->res, err);
+}
+
+/* Applies the writes of batches first..last-1 to *batch (begun on first
+ * use, careful or not). A write that fails gets its error reply; one that
+ * breaks the batch aborts it and returns false (nothing applied stays). */
+static bool apply_writes(sv_server *s, uint64_t first, uint64_t last,
+                         bool careful, sv_batch **batch)
+{
+    for (uint64_t n = first; n < last; n++) {
+        struct slot *sl = &s->slots[n % SLOTS];
+        for (size_t i = 0; i < sl->n; i++) {
+            struct pending *p = &sl->pending[i];
+            sv_error err = {{0}};
+            sv_status st = SV_OK;
+            if (p->state != P_PUT)
+                continue;
+            if (*batch == NULL)
+                st = careful ? sv_batch_begin_careful(s->store, batch, &err)
+                             : sv_batch_begin(s->store, batch, &err);
+            if (st == SV_OK)
+                st = write_one(s, sl, p, *batch, &err);
+            if (st == SV_OK)
+                continue;
+            if (sv_batch_broken(*batch)) {
+                sv_log(PROGRAM,
+                       "a failed write broke the batch (%s): writing it "
+                       "again, each request on its own",
+                       err.msg);
+                sv_batch_abort(batch);
+                return false;
+            }
+            set_store_error(p, st, &err);
+            sv_put_result_clear(&p->res);
+        }
+    }
+    return true;
+}
+
+/* Writes batches first..last-1 in one transaction and commits it, then
+ * answers their reads (which so see the writes). Their replies wait for
+ * the flush of generation sl->generation. */
+static void write_batches(sv_server *s, uint64_t first, uint64_t last)
+{
+    sv_batch *batch = NULL;
+    sv_error err = {{0}};
+    sv_status st = SV_OK;
+
+    if (!apply_writes(s, first, last, false, &batch)) {
+        for (uint64_t n = first; n < last; n++) {
+            struct slot *sl = &s->slots[n % SLOTS];
+            for (size_t i = 0; i < sl->n; i++)
+                if (sl->pending[i].state == P_PUT)
+                    sv_put_result_clear(&sl->pending[i].res);
+        }
+        if (!apply_writes(s, first, last, true, &batch))
+            sv_log(PROGRAM, "a careful batch broke: nothing written");
+    }
+    if (batch != NULL) {
+        st = sv_batch_commit(&batch, &err);
+        if (st != SV_OK)
+            sv_log(PROGRAM, "commit of batches %llu to %llu failed: %s",
+                   (unsigned long long)first, (unsigned long long)last - 1,
+                   err.msg);
+        else
+            sync_request(s, ++s->generation);
+    }
+    for (uint64_t n = first; n < last; n++) {
+        struct slot *sl = &s->slots[n % SLOTS];
+        sl->commit_st = st;
+        sl->commit_err = err;
+        /* also reads and refusals wait for what was committed before */
+        sl->generation = s->generation;
+        for (size_t i = 0; i < sl->n; i++) {
+            struct pending *p = &sl->pending[i];
+            sv_read_error e = {0};
+            if (p->state != P_READ)
+                continue;
+            if (sv_read_answer(s->store, p->q, p->req, &p->out, &e) == SV_OK)
+                p->state = P_READY;
+            else
+                set_error(p, e.code, 0, NULL, 0, "%s", e.message);
+        }
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    sv_server *s = arg;
+    struct writer *w = &s->writer;
+
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->stop && w->written == w->queued)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (w->written == w->queued)
+            break; /* stop, and nothing left */
+        uint64_t first = w->written, last = w->queued;
+        pthread_mutex_unlock(&w->mu);
+        write_batches(s, first, last);
+        pthread_mutex_lock(&w->mu);
+        w->written = last;
+        pthread_cond_broadcast(&w->cv);
+        /* a full pipe already holds a wake-up: EAGAIN is fine */
+        if (write(s->sync.wake[1], "", 1) < 0 && errno != EAGAIN)
+            sv_log(PROGRAM, "writer wake-up: %s", strerror(errno));
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+static sv_status writer_start(sv_server *s, sv_error *err)
+{
+    struct writer *w = &s->writer;
+
+    if (pthread_mutex_init(&w->mu, NULL) != 0)
+        return sv_fail(err, SV_ERR_NOMEM, "pthread_mutex_init failed");
+    if (pthread_cond_init(&w->cv, NULL) != 0) {
+        pthread_mutex_destroy(&w->mu);
+        return sv_fail(err, SV_ERR_NOMEM, "pthread_cond_init failed");
+    }
+    if (pthread_create(&w->thread, NULL, writer_main, s) != 0) {
+        pthread_cond_destroy(&w->cv);
+        pthread_mutex_destroy(&w->mu);
+        return sv_fail(err, SV_ERR_NOMEM, "cannot start the writing thread");
+    }
+    w->started = true;
+    return SV_OK;
+}
+
+/* Lets the thread write what was handed over, then ends it. */
+static void writer_stop(sv_server *s)
+{
+    struct writer *w = &s->writer;
+
+    if (!w->started)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stop = true;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    if (pthread_join(w->thread, NULL) != 0)
+        sv_log(PROGRAM, "pthread_join of the writing thread failed");
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    w->started = false;
+}
+
+/* Hands the batches received so far to the writing thread. */
+static void writer_hand(sv_server *s)
+{
+    struct writer *w = &s->writer;
+
+    pthread_mutex_lock(&w->mu);
+    w->queued = s->received;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* Batches written so far; with wait, first waits until all handed over
+ * are. */
+static uint64_t writer_written(sv_server *s, bool wait)
+{
+    struct writer *w = &s->writer;
+
+    pthread_mutex_lock(&w->mu);
+    while (wait && w->written < w->queued)
+        pthread_cond_wait(&w->cv, &w->mu);
+    uint64_t written = w->written;
+    pthread_mutex_unlock(&w->mu);
+    return written;
+}
+
+/* ---- the main thread -------------------------------------------------- */
+
+/* Receives, decodes and validates one batch into slot sl: the first
+ * request (the poll said one is waiting) and whatever else is ready, up to
+ * max_batch. Then hands it to the writing thread. */
 static sv_status serve_batch(sv_server *s, struct slot *sl, sv_error *err)
 {
     ProtobufCAllocator *alloc = sv_arena_allocator(sl->arena);
     size_t n = 0;
+    sv_status st = SV_OK;
 
     sl->n = 0;
-    sl->generation = s->generation;
-    sl->commit_st = SV_OK;
     while (n < s->max_batch) {
         int got = receive(s, &sl->pending[n], ZMQ_DONTWAIT, alloc);
         if (got < 0) {
-            sl->n = n;
-            return zmq_fail(err, "zmq_msg_recv");
+            st = zmq_fail(err, "zmq_msg_recv");
+            break;
         }
         if (got == 0)
             break;
         n++;
     }
     sl->n = n;
-    long long now_ms = sv_now_ms();
-    sv_batch *batch = NULL;
+    sl->now_ms = sv_now_ms();
     for (size_t i = 0; i < n; i++)
-        dispatch(s, &sl->pending[i], &batch, now_ms);
-
-    sl->commit_st = SV_OK;
-    memset(&sl->commit_err, 0, sizeof sl->commit_err);
-    if (batch != NULL) {
-        sl->commit_st = sv_batch_commit(&batch, &sl->commit_err);
-        if (sl->commit_st != SV_OK)
-            sv_log(PROGRAM, "commit of %zu requests failed: %s", n,
-                   sl->commit_err.msg);
-        else
-            sync_request(s, ++s->generation);
-    }
-    /* also reads and refusals wait for what was committed before them */
-    sl->generation = s->generation;
-    return SV_OK;
+        dispatch(s, &sl->pending[i], sl->now_ms);
+    s->received++;
+    writer_hand(s);
+    return st;
 }
 
 /* Sends the replies of slot sl, whose commit is durable (or failed to
@@ -954,7 +1116,7 @@ static void complete(sv_server *s, struct slot *sl, bool failed,
     }
     announce(s, highest);
     for (size_t i = 0; i < sl->n; i++) {
-        finish(s, &sl->pending[i], st, err);
+        finish(&sl->pending[i], st, err);
         send_reply(s, &sl->pending[i]);
         release(&sl->pending[i]);
     }
@@ -962,23 +1124,26 @@ static void complete(sv_server *s, struct slot *sl, bool failed,
     sv_arena_reset(sl->arena);
 }
 
-/* Replies to every batch in hand that is durable; with wait, first waits
- * for all of them. A failed flush answers the waiting batches with an
- * error and is returned. */
+/* Replies to every batch in hand that is written and durable; with wait,
+ * first waits for all of them. A failed flush answers the waiting batches
+ * with an error and is returned. */
 static sv_status complete_durable(sv_server *s, bool wait, sv_error *err)
 {
     bool failed = false;
     sv_error flush_err = {{0}};
-    uint64_t durable =
-        sync_durable(s, s->generation, wait, &failed, &flush_err);
+    uint64_t written = writer_written(s, wait);
+    uint64_t target = 0;
 
-    while (s->busy > 0) {
-        struct slot *sl = &s->slots[s->head];
+    if (wait && written > s->completed)
+        target = s->slots[(written - 1) % SLOTS].generation;
+    uint64_t durable = sync_durable(s, target, wait, &failed, &flush_err);
+
+    while (s->completed < written) {
+        struct slot *sl = &s->slots[s->completed % SLOTS];
         if (!failed && sl->generation > durable)
             break;
         complete(s, sl, failed && sl->generation > durable, &flush_err);
-        s->head = (s->head + 1) % SLOTS;
-        s->busy--;
+        s->completed++;
     }
     if (failed)
         return sv_fail(err, SV_ERR_IO, "%s", flush_err.msg);
@@ -1008,8 +1173,9 @@ sv_status sv_server_run(sv_server *s, sv_server_signals *sig, sv_error *err)
                        "%s",
                        rerr.msg);
         }
+        bool room = s->received - s->completed < SLOTS;
         zmq_pollitem_t items[2] = {
-            {.socket = s->router, .events = s->busy < SLOTS ? ZMQ_POLLIN : 0},
+            {.socket = s->router, .events = room ? ZMQ_POLLIN : 0},
             {.fd = s->sync.wake[0], .events = ZMQ_POLLIN}};
         int rc = zmq_poll(items, 2, POLL_MS);
         if (rc < 0) {
@@ -1021,13 +1187,10 @@ sv_status sv_server_run(sv_server *s, sv_server_signals *sig, sv_error *err)
         if (items[1].revents & ZMQ_POLLIN)
             drain_wake(s);
         st = complete_durable(s, false, err);
-        if (st != SV_OK || !(items[0].revents & ZMQ_POLLIN) || s->busy >= SLOTS)
+        if (st != SV_OK || !(items[0].revents & ZMQ_POLLIN) ||
+            s->received - s->completed >= SLOTS)
             continue;
-        struct slot *sl = &s->slots[(s->head + s->busy) % SLOTS];
-        s->busy++;
-        st = serve_batch(s, sl, err);
-        if (st == SV_OK) /* a batch that committed nothing may go now */
-            st = complete_durable(s, false, err);
+        st = serve_batch(s, &s->slots[s->received % SLOTS], err);
     }
     /* the batches in hand are answered before returning */
     sv_error werr = {{0}};

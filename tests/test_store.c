@@ -1062,6 +1062,7 @@ static void test_broken_batch(void **state)
     sv_batch *b = NULL;
     sv_error err = {{0}};
     const char *who[] = {"011004", "011003", "011005"};
+    const char *const missing[] = {"supporter_count", "consult_method"};
     test_sub t[3];
     sv_put p[3];
     sv_put_result res;
@@ -1084,7 +1085,8 @@ static void test_broken_batch(void **state)
         make_sub(&t[i], who[i], id, 0, "text");
         t[i].sub.submission_id = strdup(id);
         assert_non_null(t[i].sub.submission_id);
-        p[i] = make_put(&t[i], "u", 10 + i, NULL, 0);
+        p[i] = make_put(&t[i], "u", 10 + i, i == 2 ? missing : NULL,
+                        i == 2 ? 2 : 0);
     }
 
     assert_status(sv_batch_begin(s, &b, &err), SV_OK);
@@ -1111,6 +1113,8 @@ static void test_broken_batch(void **state)
     assert_false(sv_batch_broken(b));
     assert_status(sv_batch_put(b, &p[2], &res, &err), SV_OK);
     assert_int_equal(res.sequence, 2);
+    assert_int_equal(res.n_missing, 2);
+    sv_put_result_clear(&res);
     assert_status(sv_batch_commit(&b, &err), SV_OK);
     assert_int_equal(last_seq(s), 2);
     for (int i = 0; i < 3; i += 2) {
@@ -1135,6 +1139,9 @@ static void test_broken_batch(void **state)
     rev = survey__v1__revision__unpack(NULL, len, raw);
     assert_non_null(rev);
     assert_int_equal(rev->sequence, 2);
+    assert_int_equal(rev->n_missing, 2);
+    assert_string_equal(rev->missing[1], "consult_method");
+    assert_answers(rev, &t[2]);
     assert_int_equal(survey__v1__revision__get_packed_size(rev), len);
     assert_int_equal(survey__v1__revision__pack(rev, packed), len);
     assert_memory_equal(raw, packed, len);

@@ -20,9 +20,10 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#define STORE_SCHEMA "3"
+#define STORE_SCHEMA "4"
 #define STORE_SCHEMA_V1 "1" /* upgraded in place at a read-write open */
 #define STORE_SCHEMA_V2 "2" /* likewise */
+#define STORE_SCHEMA_V3 "3" /* likewise */
 #define STORE_MAXDBS 16
 /* A compact value: be64(revision) and then the record (schema 3). */
 #define COMPACT_PREFIX 8
@@ -48,7 +49,7 @@ typedef struct {
 
 struct sv_store {
     MDB_env *env;
-    store_db current;    /* survey \0 respondent -> Revision (latest) */
+    store_db current;    /* survey \0 respondent -> be64 latest revision */
     store_db revisions;  /* survey \0 respondent \0 be64 -> Revision */
     store_db changes;    /* be64 sequence -> Change */
     store_db receipts;   /* survey \0 submission_id -> Receipt */
@@ -264,10 +265,11 @@ static bool schema_is(const MDB_val *val, const char *schema)
 }
 
 /* Refuses a store written with another record layout; stamps a new one.
- * Schemas 1 and 2 are upgraded in place by a read-write open: *upgrade is
- * set to the old schema's number (0 when none is needed) and open_dbs
- * creates the databases schema 2 added and rewrites the compact records of
- * schema 2 (upgrade_compact) in the same transaction. */
+ * Schemas 1 to 3 are upgraded in place by a read-write open: *upgrade is
+ * set to the old schema's number (0 when none is needed) and open_dbs, in
+ * the same transaction, creates the databases schema 2 added, turns the
+ * current records into revision numbers (upgrade_current, schema 4) and
+ * prefixes the compact records of schema 2 (upgrade_compact, schema 3). */
 static sv_status check_schema(sv_store *s, MDB_txn *txn, const char *dir,
                               int *upgrade, sv_error *err)
 {
@@ -285,13 +287,14 @@ static sv_status check_schema(sv_store *s, MDB_txn *txn, const char *dir,
         return mdb_status(s, rc, "read schema", err);
     if (schema_is(&val, STORE_SCHEMA))
         return SV_OK;
-    if (schema_is(&val, STORE_SCHEMA_V1) || schema_is(&val, STORE_SCHEMA_V2)) {
+    if (schema_is(&val, STORE_SCHEMA_V1) || schema_is(&val, STORE_SCHEMA_V2) ||
+        schema_is(&val, STORE_SCHEMA_V3)) {
         if (s->read_only)
             return sv_fail(err, SV_ERR_STORE,
                            "store in %s has schema %.*s: open it read-write "
                            "once to upgrade it to schema " STORE_SCHEMA,
                            dir, (int)val.mv_size, (const char *)val.mv_data);
-        *upgrade = schema_is(&val, STORE_SCHEMA_V1) ? 1 : 2;
+        *upgrade = ((const char *)val.mv_data)[0] - '0';
         return write_schema(s, txn, err);
     }
     return sv_fail(err, SV_ERR_STORE,
@@ -316,6 +319,7 @@ static sv_status open_db(sv_store *s, MDB_txn *txn, store_db *db,
 }
 
 static sv_status upgrade_compact(sv_store *s, MDB_txn *txn, sv_error *err);
+static sv_status upgrade_current(sv_store *s, MDB_txn *txn, sv_error *err);
 
 /* Opens meta and checks the schema first, so that a read-only open of an
  * older layout is refused by its schema, not by a missing database. */
@@ -336,6 +340,8 @@ static sv_status open_dbs(sv_store *s, const char *dir, sv_error *err)
         st = check_schema(s, txn, dir, &upgrade, err);
     for (size_t i = 0; st == SV_OK && i < sizeof dbs / sizeof dbs[0]; i++)
         st = open_db(s, txn, dbs[i], dir, err);
+    if (st == SV_OK && upgrade != 0) /* first: upgrade_compact reads it */
+        st = upgrade_current(s, txn, err);
     if (st == SV_OK && upgrade == 2)
         st = upgrade_compact(s, txn, err);
     if (st != SV_OK)
@@ -507,9 +513,55 @@ static sv_status current_number(sv_store *s, MDB_txn *txn, const store_key *k,
         return SV_OK;
     if (rc != 0)
         return mdb_status(s, rc, "read revision", err);
-    if (!revision_number(&val, out))
+    if (val.mv_size != 8 || store_be64_get(val.mv_data) == 0)
         return corrupt(err, &s->current, &key);
+    *out = store_be64_get(val.mv_data);
     return SV_OK;
+}
+
+/* Schema 3 to 4: every current record, a whole Revision until then,
+ * becomes the number of that revision (the Revision itself is in
+ * revisions). */
+static sv_status upgrade_current(sv_store *s, MDB_txn *txn, sv_error *err)
+{
+    MDB_cursor *cur = NULL;
+    MDB_val key;
+    MDB_val val;
+    store_key k;
+    uint64_t revision;
+    uint8_t num[8];
+    sv_status st = SV_OK;
+    int rc = mdb_cursor_open(txn, s->current.dbi, &cur);
+
+    if (rc != 0)
+        return mdb_status(s, rc, "open current cursor", err);
+    rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
+    while (rc == 0) {
+        MDB_val small = {8, num};
+        if (key.mv_size > STORE_KEY_MAX || !revision_number(&val, &revision) ||
+            revision == 0) {
+            st = corrupt(err, &s->current, &key);
+            break;
+        }
+        memcpy(k.buf, key.mv_data, key.mv_size);
+        k.len = key.mv_size;
+        store_be64_put(num, revision);
+        key = key_val(&k);
+        rc = mdb_put(txn, s->current.dbi, &key, &small, 0);
+        if (rc != 0) {
+            st = mdb_status(s, rc, "upgrade current record", err);
+            break;
+        }
+        /* a put may move pages under the cursor: find the key again */
+        key = key_val(&k);
+        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_KEY);
+        if (rc == 0)
+            rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+    }
+    if (st == SV_OK && rc != MDB_NOTFOUND)
+        st = mdb_status(s, rc, "read current records", err);
+    mdb_cursor_close(cur);
+    return st;
 }
 
 /* Schema 2 to 3: every compact record gets its revision (that of the
@@ -826,7 +878,7 @@ static void records_init(const sv_prepared *p, const put_ctx *c, put_records *r)
     re.n_missing = p->n_missing;
     re.missing = p->missing;
     r->receipt = re;
-    r->bytes = 2 * (r->head_len + p->body_len) +
+    r->bytes = r->head_len + p->body_len + 8 +
                survey__store__v1__change__get_packed_size(&r->change) +
                survey__store__v1__receipt__get_packed_size(&r->receipt) +
                (p->compact != NULL ? p->compact_len + COMPACT_PREFIX : 0);
@@ -876,8 +928,8 @@ static sv_status put_revision(sv_store *s, MDB_txn *txn, const store_db *db,
     return SV_OK;
 }
 
-/* Writes the revision (history and current), the compact record, the
- * change and the receipt. */
+/* Writes the revision (into the history, and its number as the current
+ * one), the compact record, the change and the receipt. */
 static sv_status write_put(sv_store *s, MDB_txn *txn, const sv_prepared *p,
                            const put_ctx *c, const put_records *r,
                            sv_error *err)
@@ -891,8 +943,12 @@ static sv_status write_put(sv_store *s, MDB_txn *txn, const sv_prepared *p,
         return key_too_long(err, sub->survey, sub->respondent);
     store_key_sequence(&sk, c->sequence);
     st = put_revision(s, txn, &s->revisions, &rk, p, r, MDB_NOOVERWRITE, err);
-    if (st == SV_OK)
-        st = put_revision(s, txn, &s->current, &c->current, p, r, 0, err);
+    if (st == SV_OK) {
+        MDB_val num = {8, NULL};
+        st = put_val(s, txn, &s->current, &c->current, &num, MDB_RESERVE, err);
+        if (st == SV_OK)
+            store_be64_put(num.mv_data, c->revision);
+    }
     if (st == SV_OK)
         st = put_compact(s, txn, p, c, err);
     if (st == SV_OK)
@@ -1478,6 +1534,7 @@ sv_status sv_view_current(sv_view *v, const char *survey,
                           sv_error *err)
 {
     store_key k;
+    uint64_t revision;
     sv_status st;
 
     *out = NULL;
@@ -1486,9 +1543,20 @@ sv_status sv_view_current(sv_view *v, const char *survey,
         return st;
     if (!store_key_pair(&k, survey, respondent))
         return key_too_long(err, survey, respondent);
-    st = get_revision(v->s, v->txn, &v->s->current, &k, out, err);
-    if (st == SV_ERR_NOT_FOUND)
-        return sv_fail(err, st, "nothing stored for %s/%s", survey, respondent);
+    st = current_number(v->s, v->txn, &k, &revision, err);
+    if (st == SV_OK && revision == 0)
+        return sv_fail(err, SV_ERR_NOT_FOUND, "nothing stored for %s/%s",
+                       survey, respondent);
+    if (st != SV_OK)
+        return st;
+    if (!store_key_revision(&k, survey, respondent, revision))
+        return key_too_long(err, survey, respondent);
+    st = get_revision(v->s, v->txn, &v->s->revisions, &k, out, err);
+    if (st == SV_ERR_NOT_FOUND) /* current and history out of step */
+        return sv_fail(err, SV_ERR_STORE,
+                       "corrupt store: current revision %" PRIu64
+                       " of %s/%s is not in revisions",
+                       revision, survey, respondent);
     return st;
 }
 

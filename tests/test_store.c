@@ -1133,8 +1133,7 @@ static void test_broken_batch(void **state)
     /* the stored bytes (numbers packed ahead of the prepared body) are
        those of packing the whole Revision */
     memcpy(key + strlen(SURVEY) + 1, "011005", 6);
-    len = raw_get(f->dir, "current", key, strlen(SURVEY) + 1 + 6, raw,
-                  sizeof raw);
+    len = raw_get(f->dir, "revisions", key, klen, raw, sizeof raw);
     assert_true(len > 0);
     rev = survey__v1__revision__unpack(NULL, len, raw);
     assert_non_null(rev);
@@ -1723,6 +1722,54 @@ static void test_snapshot_map_full(void **state)
 
 /* Turns the store in dir back into a schema-1 environment: without the
  * databases schema 2 added, meta/schema = "1". */
+/* Schemas 1 to 3 kept a whole Revision in current: puts back the one whose
+ * number a schema-4 current record holds, inside txn. */
+static void current_as_revisions(MDB_txn *txn)
+{
+    enum { MAX = 8, KEY = 64, VAL = 4096 };
+    static char keys[MAX][KEY];
+    static char vals[MAX][VAL];
+    size_t klen[MAX];
+    size_t vlen[MAX];
+    size_t n = 0;
+    MDB_dbi cur_db;
+    MDB_dbi rev_db;
+    MDB_cursor *cur = NULL;
+    MDB_val key;
+    MDB_val val;
+    int rc;
+
+    assert_int_equal(mdb_dbi_open(txn, "current", 0, &cur_db), 0);
+    assert_int_equal(mdb_dbi_open(txn, "revisions", 0, &rev_db), 0);
+    assert_int_equal(mdb_cursor_open(txn, cur_db, &cur), 0);
+    rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
+    while (rc == 0) {
+        char rk[KEY + 9];
+        MDB_val rkey = {key.mv_size + 9, rk};
+        MDB_val rval;
+        assert_true(n < MAX && key.mv_size < KEY);
+        assert_int_equal(val.mv_size, 8);
+        memcpy(rk, key.mv_data, key.mv_size);
+        rk[key.mv_size] = '\0';
+        memcpy(rk + key.mv_size + 1, val.mv_data, 8);
+        assert_int_equal(mdb_get(txn, rev_db, &rkey, &rval), 0);
+        assert_true(rval.mv_size < VAL);
+        memcpy(keys[n], key.mv_data, key.mv_size);
+        klen[n] = key.mv_size;
+        memcpy(vals[n], rval.mv_data, rval.mv_size);
+        vlen[n] = rval.mv_size;
+        n++;
+        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+    }
+    assert_int_equal(rc, MDB_NOTFOUND);
+    mdb_cursor_close(cur);
+    for (size_t i = 0; i < n; i++) {
+        MDB_val pk = {klen[i], keys[i]};
+        MDB_val pv = {vlen[i], vals[i]};
+        assert_int_equal(mdb_put(txn, cur_db, &pk, &pv, 0), 0);
+    }
+}
+
 static void make_schema_1(const char *dir)
 {
     static const char *const added[] = {"compact", "snapshots", "watermarks"};
@@ -1736,6 +1783,7 @@ static void make_schema_1(const char *dir)
     assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
     assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
     assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    current_as_revisions(txn);
     for (size_t i = 0; i < 3; i++) {
         assert_int_equal(mdb_dbi_open(txn, added[i], 0, &dbi), 0);
         assert_int_equal(mdb_drop(txn, dbi, 1), 0);
@@ -1814,7 +1862,7 @@ static void test_schema_upgrade(void **state)
     put_snap(s, SURVEY, 1, 2, "first snapshot");
     sv_store_destroy(&s);
     raw_schema(f->dir, schema, sizeof schema, "watermarks", &exists);
-    assert_string_equal(schema, "3");
+    assert_string_equal(schema, "4");
     assert_true(exists);
 
     /* now a read-only open is fine */
@@ -1847,6 +1895,7 @@ static void make_schema_2(const char *dir)
     assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
     assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
     assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    current_as_revisions(txn);
     assert_int_equal(mdb_dbi_open(txn, "compact", 0, &dbi), 0);
     assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
     rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
@@ -1914,7 +1963,69 @@ static void test_schema_upgrade_2(void **state)
     sv_view_end(&v);
     sv_store_destroy(&s);
     raw_schema(f->dir, schema, sizeof schema, "compact", &exists);
-    assert_string_equal(schema, "3");
+    assert_string_equal(schema, "4");
+}
+
+/* Schema 3 kept a whole Revision in current; schema 4 its number. */
+static void test_schema_upgrade_3(void **state)
+{
+    fixture *f = *state;
+    sv_store *s = open_store(f->dir, 0, false);
+    sv_store_options ro_opt = {.read_only = true};
+    Survey__V1__Revision *rev = NULL;
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    MDB_val k = {6, (void *)"schema"};
+    MDB_val v = {1, (void *)"3"};
+    sv_error err = {{0}};
+    sv_put_result res;
+    char schema[8];
+    char key[64];
+    uint8_t raw[4096];
+    size_t klen = strlen(SURVEY) + 1 + 6;
+    bool exists = false;
+
+    put_compact(s, SURVEY, "011002", "x-1", 0, "one");
+    put_compact(s, SURVEY, "011002", "x-2", 1, "two");
+    put_compact(s, SURVEY, "012025", "x-3", 0, NULL);
+    sv_store_destroy(&s);
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+    assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    current_as_revisions(txn);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    memcpy(key, SURVEY, strlen(SURVEY) + 1);
+    memcpy(key + strlen(SURVEY) + 1, "011002", 6);
+    assert_true(raw_get(f->dir, "current", key, klen, raw, sizeof raw) > 8);
+
+    assert_status(sv_store_open(&s, f->dir, &ro_opt, &err), SV_ERR_STORE);
+    assert_non_null(strstr(err.msg, "schema 3"));
+    assert_non_null(strstr(err.msg, "read-write"));
+
+    s = open_store(f->dir, 0, false);
+    assert_status(sv_store_current(s, SURVEY, "011002", &rev, &err), SV_OK);
+    assert_int_equal(rev->revision, 2);
+    assert_string_equal(rev->submission_id, "x-2");
+    survey__v1__revision__free_unpacked(rev, NULL);
+    rev = NULL;
+    assert_status(sv_store_current(s, SURVEY, "012025", &rev, &err), SV_OK);
+    assert_int_equal(rev->revision, 1);
+    survey__v1__revision__free_unpacked(rev, NULL);
+    assert_compact(s, SURVEY, "011002", "two");
+    /* and writes go on from the upgraded numbers */
+    res = put_compact(s, SURVEY, "011002", "x-4", 2, "three");
+    assert_int_equal(res.revision, 3);
+    assert_int_equal(history_len(s, "011002"), 3);
+    sv_store_destroy(&s);
+    assert_int_equal(raw_get(f->dir, "current", key, klen, raw, sizeof raw), 8);
+    assert_int_equal(raw[7], 3);
+    raw_schema(f->dir, schema, sizeof schema, "compact", &exists);
+    assert_string_equal(schema, "4");
 }
 
 int main(void)
@@ -1944,6 +2055,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_schema_upgrade, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_upgrade_2, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_upgrade_3, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,8 +40,6 @@ struct slot {
     sv_arena *arena;     /* owned: the requests' decoded messages */
     long long now_ms;    /* time recorded for the batch's writes */
     uint64_t generation; /* replies go out once this commit is durable */
-    sv_status commit_st; /* of the batch's commit */
-    sv_error commit_err;
 };
 
 /* The flushing thread. A commit (MDB_NOMETASYNC: data pages flushed, meta
@@ -96,12 +94,12 @@ struct sv_server {
     uint64_t notified; /* last sequence announced */
     sv_value *values;  /* owned scratch: one per question */
     bool *relevant;    /* owned scratch: one per question */
-    uint8_t *compact;  /* owned scratch: one compact record */
 };
 
 typedef enum {
     P_READY, /* reply packed in out */
-    P_PUT,   /* to write (then, acked after the commit) */
+    P_PUT,   /* to write (then acked) */
+    P_ACKED, /* written and committed, its ack packed in out */
     P_READ   /* a read: answered after the commit */
 } pending_state;
 
@@ -116,9 +114,16 @@ struct pending {
     Survey__V1__Request *req; /* owned; NULL if undecodable */
     const sv_questionnaire *q;
     pending_state state;
-    sv_prepared *prep; /* owned: the submission to write (P_PUT) */
-    sv_packed out;     /* owned when state == P_READY */
+    /* a submission to write (P_PUT), as validation left it */
+    long long time_ms;
+    const char **missing; /* owned array of the questionnaire's names */
+    size_t n_missing;
+    uint8_t *compact; /* in the slot's arena */
+    size_t compact_len;
+    sv_prepared *prep; /* owned: prepared by the writing thread */
+    sv_packed out;     /* owned when state == P_READY or P_ACKED */
     sv_put_result res; /* owned when state == P_PUT */
+    uint64_t sequence; /* change-log sequence of a P_ACKED write */
 };
 
 static sv_status writer_start(sv_server *s, sv_error *err);
@@ -129,22 +134,19 @@ static sv_status zmq_fail(sv_error *err, const char *what)
     return sv_fail(err, SV_ERR_ZMQ, "%s: %s", what, zmq_strerror(zmq_errno()));
 }
 
-/* Scratch space for validation and the compact record, sized for the
- * largest questionnaire served. */
+/* Scratch space for validation, sized for the largest questionnaire
+ * served. */
 static sv_status alloc_scratch(sv_server *s, sv_error *err)
 {
-    size_t questions = 1, record = 1;
+    size_t questions = 1;
     for (size_t i = 0; i < sv_registry_count(s->reg); i++) {
         const sv_questionnaire *q = sv_registry_at(s->reg, i);
         if (sv_questionnaire_count(q) > questions)
             questions = sv_questionnaire_count(q);
-        if (sv_compact_size(q) > record)
-            record = sv_compact_size(q);
     }
     s->values = calloc(questions, sizeof *s->values);
     s->relevant = calloc(questions, sizeof *s->relevant);
-    s->compact = calloc(record, 1);
-    if (s->values == NULL || s->relevant == NULL || s->compact == NULL)
+    if (s->values == NULL || s->relevant == NULL)
         return sv_fail(err, SV_ERR_NOMEM, "out of memory");
     return SV_OK;
 }
@@ -449,7 +451,6 @@ void sv_server_destroy(sv_server **self)
     }
     free(s->values);
     free(s->relevant);
-    free(s->compact);
     free(s);
     *self = NULL;
 }
@@ -652,9 +653,10 @@ static bool resolve(sv_server *s, struct pending *p, const char *survey,
     return true;
 }
 
-/* Validates a submission and, if acceptable, prepares it for the writing
- * thread. */
-static void handle_submit(sv_server *s, struct pending *p, long long now_ms)
+/* Validates a submission and, if acceptable, keeps what the writing thread
+ * needs to write it: the missing list and the compact record. */
+static void handle_submit(sv_server *s, struct pending *p, long long now_ms,
+                          ProtobufCAllocator *alloc)
 {
     Survey__V1__Submission *sub = p->req->submit;
     if (sub->survey[0] == '\0') {
@@ -697,22 +699,23 @@ static void handle_submit(sv_server *s, struct pending *p, long long now_ms)
         return;
     }
 
-    sv_error err = {{0}};
+    p->compact_len = sv_compact_size(p->q);
+    p->compact = alloc->alloc(alloc->allocator_data, p->compact_len);
+    if (p->compact == NULL) {
+        sv_verdict_clear(&verdict);
+        set_error(p, SURVEY__V1__ERROR__CODE__INTERNAL, 0, NULL, 0,
+                  "out of memory; nothing was written");
+        return;
+    }
     /* relevant[] as validation computed it (no problems) */
-    sv_compact_encode(p->q, s->values, s->relevant, s->compact);
-    sv_put put = {.sub = sub,
-                  .submitter = p->identity,
-                  .time_ms = now_ms,
-                  .missing = verdict.missing,
-                  .n_missing = verdict.n_missing,
-                  .compact = s->compact,
-                  .compact_len = sv_compact_size(p->q)};
-    sv_status st = sv_put_prepare(&put, &p->prep, &err);
+    sv_compact_encode(p->q, s->values, s->relevant, p->compact);
+    p->time_ms = now_ms;
+    p->missing = verdict.missing; /* taken over */
+    p->n_missing = verdict.n_missing;
+    verdict.missing = NULL;
+    verdict.n_missing = 0;
     sv_verdict_clear(&verdict);
-    if (st == SV_OK)
-        p->state = P_PUT;
-    else
-        set_store_error(p, st, &err);
+    p->state = P_PUT;
 }
 
 /* A rerun (or snapshot-now) request goes into the change log, so that the
@@ -786,7 +789,8 @@ static bool authorize(sv_server *s, struct pending *p)
 /* First pass over a received request, on the main thread: everything that
  * needs no store. Submissions are validated and prepared for the writing
  * thread; reads wait for the commit. */
-static void dispatch(sv_server *s, struct pending *p, long long now_ms)
+static void dispatch(sv_server *s, struct pending *p, long long now_ms,
+                     ProtobufCAllocator *alloc)
 {
     if (p->state != P_READ)
         return; /* already an error reply */
@@ -795,7 +799,7 @@ static void dispatch(sv_server *s, struct pending *p, long long now_ms)
         return;
     switch (req->body_case) {
     case SURVEY__V1__REQUEST__BODY_SUBMIT:
-        handle_submit(s, p, now_ms);
+        handle_submit(s, p, now_ms, alloc);
         break;
     case SURVEY__V1__REQUEST__BODY_GET:
         resolve(s, p, req->get->survey, req->get->respondent);
@@ -829,18 +833,20 @@ static void dispatch(sv_server *s, struct pending *p, long long now_ms)
     }
 }
 
-/* Second pass, on the main thread once the commit is durable: acks. */
-static void finish(struct pending *p, sv_status commit_st,
-                   const sv_error *commit_err)
+/* After the commit (writing thread): the ack of a write, or the commit's
+ * error. A P_ACKED ack goes out once the commit is durable. */
+static void acknowledge(struct pending *p, sv_status commit_st,
+                        const sv_error *commit_err)
 {
     if (p->state != P_PUT)
-        return; /* replies of reads and refusals are ready */
+        return; /* replies of reads and refusals are made elsewhere */
     if (commit_st != SV_OK) {
         set_store_error(p, commit_st, commit_err);
         sv_put_result_clear(&p->res);
         return;
     }
-    p->state = P_READY;
+    p->state = P_ACKED;
+    p->sequence = p->res.sequence;
     if (p->req->body_case == SURVEY__V1__REQUEST__BODY_RERUN) {
         Survey__V1__Queued queued = SURVEY__V1__QUEUED__INIT;
         Survey__V1__Reply reply = SURVEY__V1__REPLY__INIT;
@@ -859,6 +865,17 @@ static void finish(struct pending *p, sv_status commit_st,
                "out of memory: ack for %s revision %llu (stored) dropped",
                sub->respondent, (unsigned long long)p->res.revision);
     sv_put_result_clear(&p->res);
+}
+
+/* A write whose commit could not be made durable: its ack becomes the
+ * flush's error. */
+static void unack(struct pending *p, const sv_error *flush_err)
+{
+    if (p->state != P_ACKED)
+        return;
+    free(p->out.data);
+    p->out.data = NULL;
+    set_store_error(p, SV_ERR_IO, flush_err);
 }
 
 static void send_reply(sv_server *s, struct pending *p)
@@ -881,21 +898,34 @@ static void release(struct pending *p)
     free(p->out.data);
     p->out.data = NULL;
     sv_prepared_free(&p->prep);
+    free((void *)p->missing);
+    p->missing = NULL;
     p->req = NULL; /* in the slot's arena */
 }
 
 /* ---- the writing thread ----------------------------------------------- */
 
 /* Writes one submission or control entry of the batch into p->res. */
-static sv_status write_one(sv_server *s, const struct slot *sl,
-                           struct pending *p, sv_batch *batch, sv_error *err)
+static sv_status write_one(const struct slot *sl, struct pending *p,
+                           sv_batch *batch, sv_error *err)
 {
     if (p->req->body_case == SURVEY__V1__REQUEST__BODY_RERUN)
         return sv_batch_control(batch, sv_questionnaire_id(p->q),
                                 p->req->rerun->full ? SV_CHANGE_RERUN
                                                     : SV_CHANGE_SNAPSHOT,
                                 p->identity, sl->now_ms, &p->res.sequence, err);
-    (void)s;
+    if (p->prep == NULL) {
+        sv_put put = {.sub = p->req->submit,
+                      .submitter = p->identity,
+                      .time_ms = p->time_ms,
+                      .missing = p->missing,
+                      .n_missing = p->n_missing,
+                      .compact = p->compact,
+                      .compact_len = p->compact_len};
+        sv_status st = sv_put_prepare(&put, &p->prep, err);
+        if (st != SV_OK)
+            return st;
+    }
     return sv_batch_put_prepared(batch, p->prep, &p->res, err);
 }
 
@@ -917,7 +947,7 @@ static bool apply_writes(sv_server *s, uint64_t first, uint64_t last,
                 st = careful ? sv_batch_begin_careful(s->store, batch, &err)
                              : sv_batch_begin(s->store, batch, &err);
             if (st == SV_OK)
-                st = write_one(s, sl, p, *batch, &err);
+                st = write_one(sl, p, *batch, &err);
             if (st == SV_OK)
                 continue;
             if (sv_batch_broken(*batch)) {
@@ -965,13 +995,12 @@ static void write_batches(sv_server *s, uint64_t first, uint64_t last)
     }
     for (uint64_t n = first; n < last; n++) {
         struct slot *sl = &s->slots[n % SLOTS];
-        sl->commit_st = st;
-        sl->commit_err = err;
         /* also reads and refusals wait for what was committed before */
         sl->generation = s->generation;
         for (size_t i = 0; i < sl->n; i++) {
             struct pending *p = &sl->pending[i];
             sv_read_error e = {0};
+            acknowledge(p, st, &err);
             if (p->state != P_READ)
                 continue;
             if (sv_read_answer(s->store, p->q, p->req, &p->out, &e) == SV_OK)
@@ -1071,33 +1100,34 @@ static uint64_t writer_written(sv_server *s, bool wait)
 
 /* ---- the main thread -------------------------------------------------- */
 
-/* Receives, decodes and validates one batch into slot sl: the first
- * request (the poll said one is waiting) and whatever else is ready, up to
- * max_batch. Then hands it to the writing thread. */
-static sv_status serve_batch(sv_server *s, struct slot *sl, sv_error *err)
+/* Receives, decodes and validates what is ready into the open slot sl,
+ * up to max_batch requests in all. */
+static sv_status receive_more(sv_server *s, struct slot *sl, sv_error *err)
 {
     ProtobufCAllocator *alloc = sv_arena_allocator(sl->arena);
-    size_t n = 0;
-    sv_status st = SV_OK;
+    long long now_ms = sv_now_ms();
 
-    sl->n = 0;
-    while (n < s->max_batch) {
-        int got = receive(s, &sl->pending[n], ZMQ_DONTWAIT, alloc);
-        if (got < 0) {
-            st = zmq_fail(err, "zmq_msg_recv");
-            break;
-        }
+    while (sl->n < s->max_batch) {
+        struct pending *p = &sl->pending[sl->n];
+        int got = receive(s, p, ZMQ_DONTWAIT, alloc);
+        if (got < 0)
+            return zmq_fail(err, "zmq_msg_recv");
         if (got == 0)
             break;
-        n++;
+        sl->n++;
+        dispatch(s, p, now_ms, alloc);
     }
-    sl->n = n;
+    return SV_OK;
+}
+
+/* Hands the open slot to the writing thread. */
+static void hand_over(sv_server *s)
+{
+    struct slot *sl = &s->slots[s->received % SLOTS];
+
     sl->now_ms = sv_now_ms();
-    for (size_t i = 0; i < n; i++)
-        dispatch(s, &sl->pending[i], sl->now_ms);
     s->received++;
     writer_hand(s);
-    return st;
 }
 
 /* Sends the replies of slot sl, whose commit is durable (or failed to
@@ -1105,18 +1135,17 @@ static sv_status serve_batch(sv_server *s, struct slot *sl, sv_error *err)
 static void complete(sv_server *s, struct slot *sl, bool failed,
                      const sv_error *flush_err)
 {
-    sv_status st = failed ? SV_ERR_IO : sl->commit_st;
-    const sv_error *err = failed ? flush_err : &sl->commit_err;
     uint64_t highest = 0;
 
-    for (size_t i = 0; i < sl->n && st == SV_OK; i++) {
-        if (sl->pending[i].state == P_PUT &&
-            sl->pending[i].res.sequence > highest)
-            highest = sl->pending[i].res.sequence;
+    for (size_t i = 0; i < sl->n && !failed; i++) {
+        if (sl->pending[i].state == P_ACKED &&
+            sl->pending[i].sequence > highest)
+            highest = sl->pending[i].sequence;
     }
     announce(s, highest);
     for (size_t i = 0; i < sl->n; i++) {
-        finish(&sl->pending[i], st, err);
+        if (failed)
+            unack(&sl->pending[i], flush_err);
         send_reply(s, &sl->pending[i]);
         release(&sl->pending[i]);
     }
@@ -1159,6 +1188,10 @@ static void drain_wake(sv_server *s)
         ;
 }
 
+/* The main loop. Requests are received into the open slot (the next free
+ * one) while the writing thread is busy, and the slot is handed over as
+ * soon as the thread is idle (or the slot full): the batches grow with
+ * the load (group commit), and an idle service answers at once. */
 sv_status sv_server_run(sv_server *s, sv_server_signals *sig, sv_error *err)
 {
     sv_status st = SV_OK;
@@ -1174,8 +1207,10 @@ sv_status sv_server_run(sv_server *s, sv_server_signals *sig, sv_error *err)
                        rerr.msg);
         }
         bool room = s->received - s->completed < SLOTS;
+        struct slot *open = &s->slots[s->received % SLOTS];
+        bool more = room && open->n < s->max_batch;
         zmq_pollitem_t items[2] = {
-            {.socket = s->router, .events = room ? ZMQ_POLLIN : 0},
+            {.socket = s->router, .events = more ? ZMQ_POLLIN : 0},
             {.fd = s->sync.wake[0], .events = ZMQ_POLLIN}};
         int rc = zmq_poll(items, 2, POLL_MS);
         if (rc < 0) {
@@ -1187,12 +1222,17 @@ sv_status sv_server_run(sv_server *s, sv_server_signals *sig, sv_error *err)
         if (items[1].revents & ZMQ_POLLIN)
             drain_wake(s);
         st = complete_durable(s, false, err);
-        if (st != SV_OK || !(items[0].revents & ZMQ_POLLIN) ||
-            s->received - s->completed >= SLOTS)
-            continue;
-        st = serve_batch(s, &s->slots[s->received % SLOTS], err);
+        if (st == SV_OK && more && (items[0].revents & ZMQ_POLLIN))
+            st = receive_more(s, open, err);
+        if (room && open->n > 0 &&
+            (open->n >= s->max_batch ||
+             writer_written(s, false) == s->received))
+            hand_over(s);
     }
     /* the batches in hand are answered before returning */
+    bool room = s->received - s->completed < SLOTS;
+    if (room && s->slots[s->received % SLOTS].n > 0)
+        hand_over(s);
     sv_error werr = {{0}};
     sv_status wst = complete_durable(s, true, &werr);
     if (st == SV_OK && wst != SV_OK) {

@@ -82,9 +82,12 @@ static bool blank(const char *s)
 }
 
 /* Compares the NUL-terminated a with b[0..blen), as strcmp() would. */
-static int compare_len(const char *a, const char *b, size_t blen)
+/* Compares the indexed name e with b[0..blen), as strcmp would. */
+static int compare_len(const struct sv_name_index *e, const char *b,
+                       size_t blen)
 {
-    size_t alen = strlen(a);
+    const char *a = e->name;
+    size_t alen = e->len;
     int c = memcmp(a, b, alen < blen ? alen : blen);
 
     if (c != 0)
@@ -111,7 +114,7 @@ static int index_find(const struct sv_name_index *ix, size_t n,
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = compare_len(ix[mid].name, name, len);
+        int c = compare_len(&ix[mid], name, len);
         if (c == 0)
             return (int)ix[mid].index;
         if (c < 0)
@@ -663,6 +666,7 @@ static sv_status index_questions(sv_questionnaire *q, sv_error *err)
         return sv_fail(err, SV_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < q->n_questions; i++) {
         q->question_index[i].name = q->questions[i].name;
+        q->question_index[i].len = strlen(q->questions[i].name);
         q->question_index[i].index = i;
     }
     qsort(q->question_index, q->n_questions, sizeof *q->question_index,
@@ -729,6 +733,7 @@ static sv_status index_roster(sv_questionnaire *q, const size_t *row_of,
         return sv_fail(err, SV_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < q->n_roster; i++) {
         ix[i].name = q->roster[i].code;
+        ix[i].len = strlen(q->roster[i].code);
         ix[i].index = i;
     }
     qsort(ix, q->n_roster, sizeof *ix, index_order);
@@ -957,7 +962,7 @@ static size_t index_lower(const struct sv_name_index *ix, size_t n,
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (compare_len(ix[mid].name, code, len) < 0)
+        if (compare_len(&ix[mid], code, len) < 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -980,11 +985,9 @@ int sv_questionnaire_walk_respondent(const sv_questionnaire *q,
         return -1;
     len = strlen(code);
     k = *pos;
-    if (k >= q->n_roster ||
-        compare_len(q->roster_index[k].name, code, len) != 0)
+    if (k >= q->n_roster || compare_len(&q->roster_index[k], code, len) != 0)
         k = index_lower(q->roster_index, q->n_roster, code, len);
-    if (k >= q->n_roster ||
-        compare_len(q->roster_index[k].name, code, len) != 0) {
+    if (k >= q->n_roster || compare_len(&q->roster_index[k], code, len) != 0) {
         *pos = k;
         return -1;
     }

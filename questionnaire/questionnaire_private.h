@@ -36,6 +36,7 @@ struct sv_list {
 /* A name and what it names, for binary search. */
 struct sv_name_index {
     const char *name; /* owned by a sheet */
+    size_t len;       /* strlen(name) */
     size_t index;
 };
 

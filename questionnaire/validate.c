@@ -229,6 +229,8 @@ struct run {
     int *answer_of;   /* per question: first answer naming it, or -1 */
     bool *relevant;   /* per question */
     sv_problem *slot; /* per answer: at most one problem */
+    size_t next;      /* the question after the last one found: answers
+                         mostly come in sheet order */
 };
 
 static const char *type_name(sv_qtype t)
@@ -431,7 +433,14 @@ static sv_status check_answer(struct run *r, size_t k)
     sv_value v = {0};
     sv_status st;
 
-    int qi = sv_questionnaire_find(r->q, name);
+    int qi = -1;
+    if (r->next < r->q->n_questions &&
+        strcmp(r->q->questions[r->next].name, name) == 0)
+        qi = (int)r->next; /* names are unique (questionnaire.c) */
+    else
+        qi = sv_questionnaire_find(r->q, name);
+    if (qi >= 0)
+        r->next = (size_t)qi + 1;
     if (qi < 0)
         return set_problem(slot, a, SURVEY__V1__PROBLEM__RULE__UNKNOWN_QUESTION,
                            name[0] == '\0' ? "no question name"

@@ -39,6 +39,7 @@ struct slot {
     size_t n;
     sv_arena *arena;     /* owned: the requests' decoded messages */
     long long now_ms;    /* time recorded for the batch's writes */
+    size_t prepared;     /* requests looked at by prepare_open */
     uint64_t generation; /* replies go out once this commit is durable */
 };
 
@@ -905,6 +906,22 @@ static void release(struct pending *p)
 
 /* ---- the writing thread ----------------------------------------------- */
 
+/* Prepares the submission of p (sv_put_prepare) unless done already: on
+ * the writing thread, or on the main thread while it waits for input. */
+static sv_status prepare(struct pending *p, sv_error *err)
+{
+    if (p->prep != NULL)
+        return SV_OK;
+    sv_put put = {.sub = p->req->submit,
+                  .submitter = p->identity,
+                  .time_ms = p->time_ms,
+                  .missing = p->missing,
+                  .n_missing = p->n_missing,
+                  .compact = p->compact,
+                  .compact_len = p->compact_len};
+    return sv_put_prepare(&put, &p->prep, err);
+}
+
 /* Writes one submission or control entry of the batch into p->res. */
 static sv_status write_one(const struct slot *sl, struct pending *p,
                            sv_batch *batch, sv_error *err)
@@ -914,18 +931,9 @@ static sv_status write_one(const struct slot *sl, struct pending *p,
                                 p->req->rerun->full ? SV_CHANGE_RERUN
                                                     : SV_CHANGE_SNAPSHOT,
                                 p->identity, sl->now_ms, &p->res.sequence, err);
-    if (p->prep == NULL) {
-        sv_put put = {.sub = p->req->submit,
-                      .submitter = p->identity,
-                      .time_ms = p->time_ms,
-                      .missing = p->missing,
-                      .n_missing = p->n_missing,
-                      .compact = p->compact,
-                      .compact_len = p->compact_len};
-        sv_status st = sv_put_prepare(&put, &p->prep, err);
-        if (st != SV_OK)
-            return st;
-    }
+    sv_status st = prepare(p, err);
+    if (st != SV_OK)
+        return st;
     return sv_batch_put_prepared(batch, p->prep, &p->res, err);
 }
 
@@ -1120,6 +1128,22 @@ static sv_status receive_more(sv_server *s, struct slot *sl, sv_error *err)
     return SV_OK;
 }
 
+/* Nothing to receive and the writing thread busy: takes work off it by
+ * preparing the open slot's submissions. */
+static void prepare_open(struct slot *sl)
+{
+    for (; sl->prepared < sl->n; sl->prepared++) {
+        struct pending *p = &sl->pending[sl->prepared];
+        sv_error err = {{0}};
+        if (p->state != P_PUT ||
+            p->req->body_case != SURVEY__V1__REQUEST__BODY_SUBMIT)
+            continue;
+        sv_status st = prepare(p, &err);
+        if (st != SV_OK)
+            set_store_error(p, st, &err);
+    }
+}
+
 /* Hands the open slot to the writing thread. */
 static void hand_over(sv_server *s)
 {
@@ -1150,6 +1174,7 @@ static void complete(sv_server *s, struct slot *sl, bool failed,
         release(&sl->pending[i]);
     }
     sl->n = 0;
+    sl->prepared = 0;
     sv_arena_reset(sl->arena);
 }
 
@@ -1228,6 +1253,8 @@ sv_status sv_server_run(sv_server *s, sv_server_signals *sig, sv_error *err)
             (open->n >= s->max_batch ||
              writer_written(s, false) == s->received))
             hand_over(s);
+        else if (room)
+            prepare_open(open);
     }
     /* the batches in hand are answered before returning */
     bool room = s->received - s->completed < SLOTS;

@@ -50,10 +50,10 @@ static void usage(FILE *out)
                  "  --intake M          submissions of the intake benchmark "
                  "(300000)\n"
                  "  --clients K         DEALER client threads (4)\n"
-                 "  --window W          requests in flight per client (64)\n"
+                 "  --window W          requests in flight per client (128)\n"
                  "  --batch N           the collector's --batch (requests per "
                  "group commit;\n"
-                 "                      default: clients x window)\n"
+                 "                      default: the collector's own)\n"
                  "  --corrections C     incremental measurements (21)\n"
                  "  --sqlite-intake S   submissions of the SQLite intake "
                  "baseline (5000)\n"
@@ -215,7 +215,7 @@ int main(int argc, char **argv)
     options o = {.size = 1000000,
                  .intake = 300000,
                  .clients = 4,
-                 .window = 64,
+                 .window = 128,
                  .corrections = 21,
                  .sqlite_intake = 5000,
                  .seed = 2024,
@@ -267,7 +267,7 @@ int main(int argc, char **argv)
                           .m = o.intake,
                           .clients = o.clients,
                           .window = o.window,
-                          .batch = o.batch > 0 ? o.batch : o.clients * o.window,
+                          .batch = o.batch,
                           .seed = o.seed,
                           .sqlite_n = o.sqlite ? o.sqlite_intake : 0};
         snprintf(sub, sizeof sub, "%s/intake", o.work);
@@ -315,11 +315,14 @@ int main(int argc, char **argv)
     printf("\n== survey-bench (seed %" PRIu64 ", %ld cores) ==\n", o.seed,
            sysconf(_SC_NPROCESSORS_ONLN));
     if (have_plain) {
+        char batch[48] = "its default --batch";
+        if (o.batch > 0)
+            snprintf(batch, sizeof batch, "--batch %d", o.batch);
         printf("intake: %zu submissions (%.1f answers, %.0f bytes each), "
-               "%d DEALER clients x %d in flight, collector --batch %d, "
+               "%d DEALER clients x %d in flight, collector with %s, "
                "loopback TCP, durable group commits\n",
                o.intake, plain.answers_mean, plain.bytes_mean, o.clients,
-               o.window, o.batch > 0 ? o.batch : o.clients * o.window);
+               o.window, batch);
         print_intake("  plain (no CURVE)", &plain);
         if (!have_curve)
             printf("  CURVE: not available yet (survey-collector --help does "

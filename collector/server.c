@@ -9,6 +9,7 @@
 #include "reads.h"
 #include "reply.h"
 #include "store.h"
+#include "worker.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,16 +50,12 @@ struct slot {
  * generation committed, so every commit up to it is durable when the
  * flush returns. */
 struct syncer {
-    pthread_t thread;
-    bool started;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;  /* work for the thread, or its progress */
+    sv_worker t;        /* cv: work for the thread, or its progress */
     uint64_t committed; /* highest generation committed (writing thread) */
     uint64_t durable;   /* highest generation flushed (sync thread) */
-    bool stop;
-    bool failed;  /* a flush failed: nothing more is durable */
-    sv_error err; /* of the failed flush */
-    int wake[2];  /* pipe: the thread writes a byte per flush */
+    bool failed;        /* a flush failed: nothing more is durable */
+    sv_error err;       /* of the failed flush */
+    int wake[2];        /* pipe: the thread writes a byte per flush */
 };
 
 /* The writing thread: it takes the batches the main thread has received,
@@ -67,13 +64,9 @@ struct syncer {
  * Batches are numbered from 0 in the order received; batch n is in slot
  * n % SLOTS. All store access but the flush is on this thread. */
 struct writer {
-    pthread_t thread;
-    bool started;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
+    sv_worker t;
     uint64_t queued;  /* batches handed over (main thread) */
     uint64_t written; /* batches written and answered (writing thread) */
-    bool stop;
 };
 
 struct sv_server {
@@ -215,30 +208,30 @@ static void *sync_main(void *arg)
     sv_server *s = arg;
     struct syncer *y = &s->sync;
 
-    pthread_mutex_lock(&y->mu);
+    pthread_mutex_lock(&y->t.mu);
     for (;;) {
-        while (!y->stop && !y->failed && y->committed == y->durable)
-            pthread_cond_wait(&y->cv, &y->mu);
-        if (y->failed || (y->stop && y->committed == y->durable))
+        while (!y->t.stop && !y->failed && y->committed == y->durable)
+            pthread_cond_wait(&y->t.cv, &y->t.mu);
+        if (y->failed || (y->t.stop && y->committed == y->durable))
             break;
         /* every commit up to target returned before this flush begins */
         uint64_t target = y->committed;
         sv_error err = {{0}};
-        pthread_mutex_unlock(&y->mu);
+        pthread_mutex_unlock(&y->t.mu);
         sv_status st = sv_store_sync(s->store, &err);
-        pthread_mutex_lock(&y->mu);
+        pthread_mutex_lock(&y->t.mu);
         if (st == SV_OK) {
             y->durable = target;
         } else {
             y->failed = true;
             y->err = err;
         }
-        pthread_cond_broadcast(&y->cv);
+        pthread_cond_broadcast(&y->t.cv);
         /* a full pipe already holds a wake-up: EAGAIN is fine */
         if (write(y->wake[1], "", 1) < 0 && errno != EAGAIN)
             sv_log(PROGRAM, "flush wake-up: %s", strerror(errno));
     }
-    pthread_mutex_unlock(&y->mu);
+    pthread_mutex_unlock(&y->t.mu);
     return NULL;
 }
 
@@ -256,19 +249,7 @@ static sv_status sync_start(sv_server *s, sv_error *err)
             fcntl(y->wake[i], F_SETFD, FD_CLOEXEC) != 0)
             return sv_fail(err, SV_ERR_IO, "fcntl: %s", strerror(errno));
     }
-    if (pthread_mutex_init(&y->mu, NULL) != 0)
-        return sv_fail(err, SV_ERR_NOMEM, "pthread_mutex_init failed");
-    if (pthread_cond_init(&y->cv, NULL) != 0) {
-        pthread_mutex_destroy(&y->mu);
-        return sv_fail(err, SV_ERR_NOMEM, "pthread_cond_init failed");
-    }
-    if (pthread_create(&y->thread, NULL, sync_main, s) != 0) {
-        pthread_cond_destroy(&y->cv);
-        pthread_mutex_destroy(&y->mu);
-        return sv_fail(err, SV_ERR_NOMEM, "cannot start the flush thread");
-    }
-    y->started = true;
-    return SV_OK;
+    return sv_worker_start(&y->t, sync_main, s, "flush thread", err);
 }
 
 /* Lets the thread flush what is committed, then ends it. */
@@ -276,17 +257,7 @@ static void sync_stop(sv_server *s)
 {
     struct syncer *y = &s->sync;
 
-    if (y->started) {
-        pthread_mutex_lock(&y->mu);
-        y->stop = true;
-        pthread_cond_broadcast(&y->cv);
-        pthread_mutex_unlock(&y->mu);
-        if (pthread_join(y->thread, NULL) != 0)
-            sv_log(PROGRAM, "pthread_join of the flush thread failed");
-        pthread_cond_destroy(&y->cv);
-        pthread_mutex_destroy(&y->mu);
-        y->started = false;
-    }
+    sv_worker_stop(&y->t, "flush thread");
     for (int i = 0; i < 2; i++) {
         if (y->wake[i] >= 0)
             close(y->wake[i]);
@@ -299,10 +270,10 @@ static void sync_request(sv_server *s, uint64_t gen)
 {
     struct syncer *y = &s->sync;
 
-    pthread_mutex_lock(&y->mu);
+    pthread_mutex_lock(&y->t.mu);
     y->committed = gen;
-    pthread_cond_broadcast(&y->cv);
-    pthread_mutex_unlock(&y->mu);
+    pthread_cond_broadcast(&y->t.cv);
+    pthread_mutex_unlock(&y->t.mu);
 }
 
 /* The highest durable generation; *failed when a flush failed (err then
@@ -312,14 +283,14 @@ static uint64_t sync_durable(sv_server *s, uint64_t gen, bool wait,
 {
     struct syncer *y = &s->sync;
 
-    pthread_mutex_lock(&y->mu);
+    pthread_mutex_lock(&y->t.mu);
     while (wait && !y->failed && y->durable < gen)
-        pthread_cond_wait(&y->cv, &y->mu);
+        pthread_cond_wait(&y->t.cv, &y->t.mu);
     uint64_t durable = y->durable;
     *failed = y->failed;
     if (y->failed)
         *err = y->err;
-    pthread_mutex_unlock(&y->mu);
+    pthread_mutex_unlock(&y->t.mu);
     return durable;
 }
 
@@ -1024,61 +995,35 @@ static void *writer_main(void *arg)
     sv_server *s = arg;
     struct writer *w = &s->writer;
 
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->t.mu);
     for (;;) {
-        while (!w->stop && w->written == w->queued)
-            pthread_cond_wait(&w->cv, &w->mu);
+        while (!w->t.stop && w->written == w->queued)
+            pthread_cond_wait(&w->t.cv, &w->t.mu);
         if (w->written == w->queued)
             break; /* stop, and nothing left */
         uint64_t first = w->written, last = w->queued;
-        pthread_mutex_unlock(&w->mu);
+        pthread_mutex_unlock(&w->t.mu);
         write_batches(s, first, last);
-        pthread_mutex_lock(&w->mu);
+        pthread_mutex_lock(&w->t.mu);
         w->written = last;
-        pthread_cond_broadcast(&w->cv);
+        pthread_cond_broadcast(&w->t.cv);
         /* a full pipe already holds a wake-up: EAGAIN is fine */
         if (write(s->sync.wake[1], "", 1) < 0 && errno != EAGAIN)
             sv_log(PROGRAM, "writer wake-up: %s", strerror(errno));
     }
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->t.mu);
     return NULL;
 }
 
 static sv_status writer_start(sv_server *s, sv_error *err)
 {
-    struct writer *w = &s->writer;
-
-    if (pthread_mutex_init(&w->mu, NULL) != 0)
-        return sv_fail(err, SV_ERR_NOMEM, "pthread_mutex_init failed");
-    if (pthread_cond_init(&w->cv, NULL) != 0) {
-        pthread_mutex_destroy(&w->mu);
-        return sv_fail(err, SV_ERR_NOMEM, "pthread_cond_init failed");
-    }
-    if (pthread_create(&w->thread, NULL, writer_main, s) != 0) {
-        pthread_cond_destroy(&w->cv);
-        pthread_mutex_destroy(&w->mu);
-        return sv_fail(err, SV_ERR_NOMEM, "cannot start the writing thread");
-    }
-    w->started = true;
-    return SV_OK;
+    return sv_worker_start(&s->writer.t, writer_main, s, "writing thread", err);
 }
 
 /* Lets the thread write what was handed over, then ends it. */
 static void writer_stop(sv_server *s)
 {
-    struct writer *w = &s->writer;
-
-    if (!w->started)
-        return;
-    pthread_mutex_lock(&w->mu);
-    w->stop = true;
-    pthread_cond_broadcast(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-    if (pthread_join(w->thread, NULL) != 0)
-        sv_log(PROGRAM, "pthread_join of the writing thread failed");
-    pthread_cond_destroy(&w->cv);
-    pthread_mutex_destroy(&w->mu);
-    w->started = false;
+    sv_worker_stop(&s->writer.t, "writing thread");
 }
 
 /* Hands the batches received so far to the writing thread. */
@@ -1086,10 +1031,10 @@ static void writer_hand(sv_server *s)
 {
     struct writer *w = &s->writer;
 
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->t.mu);
     w->queued = s->received;
-    pthread_cond_broadcast(&w->cv);
-    pthread_mutex_unlock(&w->mu);
+    pthread_cond_broadcast(&w->t.cv);
+    pthread_mutex_unlock(&w->t.mu);
 }
 
 /* Batches written so far; with wait, first waits until all handed over
@@ -1098,11 +1043,11 @@ static uint64_t writer_written(sv_server *s, bool wait)
 {
     struct writer *w = &s->writer;
 
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->t.mu);
     while (wait && w->written < w->queued)
-        pthread_cond_wait(&w->cv, &w->mu);
+        pthread_cond_wait(&w->t.cv, &w->t.mu);
     uint64_t written = w->written;
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->t.mu);
     return written;
 }
 

@@ -1,10 +1,10 @@
-/* server.h: the collector's request loop. One ROUTER socket; requests that
- * are ready are drained into a bounded batch, their submissions applied in
- * one LMDB write transaction (group commit), and every reply sent only after
- * that transaction is durable. A flush thread makes commits durable while
- * the next batch is being worked on (storage/README.md, Durability). Reads
- * in the same batch are answered after the commit, so they see the batch's
- * writes. */
+/* server.h: the collector's request loop. One ROUTER socket; the main
+ * thread receives, decodes and validates requests into a batch that grows
+ * while a writing thread applies the previous batches in one LMDB write
+ * transaction (group commit); every reply is sent only after that
+ * transaction is durable. A flush thread makes commits durable while the
+ * next batch is being written (storage/README.md, Durability). Reads in a
+ * batch are answered after its commit, so they see the batch's writes. */
 #ifndef SV_SERVER_H
 #define SV_SERVER_H
 

@@ -519,37 +519,41 @@ static sv_status current_number(sv_store *s, MDB_txn *txn, const store_key *k,
     return SV_OK;
 }
 
-/* Schema 3 to 4: every current record, a whole Revision until then,
- * becomes the number of that revision (the Revision itself is in
- * revisions). */
-static sv_status upgrade_current(sv_store *s, MDB_txn *txn, sv_error *err)
+/* The new value of one record of an upgrade: *out, malloc'd. */
+typedef sv_status (*rewrite_fn)(sv_store *s, MDB_txn *txn, const store_key *k,
+                                const MDB_val *val, MDB_val *out,
+                                sv_error *err);
+
+/* Rewrites every record of db with fn, inside txn. */
+static sv_status rewrite_all(sv_store *s, MDB_txn *txn, const store_db *db,
+                             rewrite_fn fn, sv_error *err)
 {
     MDB_cursor *cur = NULL;
     MDB_val key;
     MDB_val val;
+    MDB_val out;
     store_key k;
-    uint64_t revision;
-    uint8_t num[8];
     sv_status st = SV_OK;
-    int rc = mdb_cursor_open(txn, s->current.dbi, &cur);
+    int rc = mdb_cursor_open(txn, db->dbi, &cur);
 
     if (rc != 0)
-        return mdb_status(s, rc, "open current cursor", err);
+        return mdb_status(s, rc, "open cursor", err);
     rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
     while (rc == 0) {
-        MDB_val small = {8, num};
-        if (key.mv_size > STORE_KEY_MAX || !revision_number(&val, &revision) ||
-            revision == 0) {
-            st = corrupt(err, &s->current, &key);
+        if (key.mv_size > STORE_KEY_MAX) {
+            st = corrupt(err, db, &key);
             break;
         }
         memcpy(k.buf, key.mv_data, key.mv_size);
         k.len = key.mv_size;
-        store_be64_put(num, revision);
+        st = fn(s, txn, &k, &val, &out, err);
+        if (st != SV_OK)
+            break;
         key = key_val(&k);
-        rc = mdb_put(txn, s->current.dbi, &key, &small, 0);
+        rc = mdb_put(txn, db->dbi, &key, &out, 0);
+        free(out.mv_data);
         if (rc != 0) {
-            st = mdb_status(s, rc, "upgrade current record", err);
+            st = mdb_status(s, rc, db->name, err);
             break;
         }
         /* a put may move pages under the cursor: find the key again */
@@ -559,66 +563,64 @@ static sv_status upgrade_current(sv_store *s, MDB_txn *txn, sv_error *err)
             rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
     }
     if (st == SV_OK && rc != MDB_NOTFOUND)
-        st = mdb_status(s, rc, "read current records", err);
+        st = mdb_status(s, rc, db->name, err);
     mdb_cursor_close(cur);
     return st;
 }
 
+/* Schema 3 to 4: every current record, a whole Revision until then,
+ * becomes the number of that revision (the Revision itself is in
+ * revisions). */
+static sv_status current_as_number(sv_store *s, MDB_txn *txn,
+                                   const store_key *k, const MDB_val *val,
+                                   MDB_val *out, sv_error *err)
+{
+    uint64_t revision;
+    MDB_val key = key_val(k);
+
+    (void)txn;
+    if (!revision_number(val, &revision) || revision == 0)
+        return corrupt(err, &s->current, &key);
+    out->mv_size = 8;
+    out->mv_data = malloc(8);
+    if (out->mv_data == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory (upgrade)");
+    store_be64_put(out->mv_data, revision);
+    return SV_OK;
+}
+
+static sv_status upgrade_current(sv_store *s, MDB_txn *txn, sv_error *err)
+{
+    return rewrite_all(s, txn, &s->current, current_as_number, err);
+}
+
 /* Schema 2 to 3: every compact record gets its revision (that of the
  * current revision beside it) as an 8-byte prefix. */
+static sv_status compact_with_revision(sv_store *s, MDB_txn *txn,
+                                       const store_key *k, const MDB_val *val,
+                                       MDB_val *out, sv_error *err)
+{
+    uint64_t revision;
+    MDB_val key = key_val(k);
+    sv_status st = current_number(s, txn, k, &revision, err);
+
+    if (st == SV_OK && revision == 0)
+        st = corrupt(err, &s->compact, &key); /* no current revision */
+    if (st != SV_OK)
+        return st;
+    out->mv_size = val->mv_size + COMPACT_PREFIX;
+    out->mv_data = malloc(out->mv_size);
+    if (out->mv_data == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory (upgrade)");
+    store_be64_put(out->mv_data, revision);
+    memcpy((uint8_t *)out->mv_data + COMPACT_PREFIX, val->mv_data,
+           val->mv_size);
+    return SV_OK;
+}
+
 static sv_status upgrade_compact(sv_store *s, MDB_txn *txn, sv_error *err)
 {
-    MDB_cursor *cur = NULL;
-    MDB_val key;
-    MDB_val val;
-    MDB_val grown;
-    store_key k;
-    uint64_t revision;
-    uint8_t *buf;
-    sv_status st = SV_OK;
-    int rc = mdb_cursor_open(txn, s->compact.dbi, &cur);
-
-    if (rc != 0)
-        return mdb_status(s, rc, "open compact cursor", err);
-    rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
-    while (rc == 0) {
-        if (key.mv_size > STORE_KEY_MAX) {
-            st = corrupt(err, &s->compact, &key);
-            break;
-        }
-        memcpy(k.buf, key.mv_data, key.mv_size);
-        k.len = key.mv_size;
-        st = current_number(s, txn, &k, &revision, err);
-        if (st == SV_OK && revision == 0)
-            st = corrupt(err, &s->compact, &key); /* no current revision */
-        if (st != SV_OK)
-            break;
-        buf = malloc(val.mv_size + COMPACT_PREFIX);
-        if (buf == NULL) {
-            st = sv_fail(err, SV_ERR_NOMEM, "out of memory (upgrade)");
-            break;
-        }
-        store_be64_put(buf, revision);
-        memcpy(buf + COMPACT_PREFIX, val.mv_data, val.mv_size);
-        grown.mv_size = val.mv_size + COMPACT_PREFIX;
-        grown.mv_data = buf;
-        key = key_val(&k);
-        rc = mdb_put(txn, s->compact.dbi, &key, &grown, 0);
-        free(buf);
-        if (rc != 0) {
-            st = mdb_status(s, rc, "upgrade compact record", err);
-            break;
-        }
-        /* a put may move pages under the cursor: find the key again */
-        key = key_val(&k);
-        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_KEY);
-        if (rc == 0)
-            rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
-    }
-    if (st == SV_OK && rc != MDB_NOTFOUND)
-        st = mdb_status(s, rc, "read compact records", err);
-    mdb_cursor_close(cur);
-    return st;
+    return rewrite_all(s, txn, &s->compact, compact_with_revision, err);
 }
 
 /* The highest sequence in the change log as txn sees it, 0 when empty. */

@@ -40,6 +40,7 @@ struct slot {
     size_t n;
     sv_arena *arena;     /* owned: the requests' decoded messages */
     long long now_ms;    /* time recorded for the batch's writes */
+    size_t prepared;     /* requests looked at by prepare_open */
     uint64_t generation; /* replies go out once this commit is durable */
 };
 
@@ -92,7 +93,7 @@ struct sv_server {
 typedef enum {
     P_READY, /* reply packed in out */
     P_PUT,   /* to write (then acked) */
-    P_ACKED, /* written and committed: acked once durable */
+    P_ACKED, /* written and committed, its ack packed in out */
     P_READ   /* a read: answered after the commit */
 } pending_state;
 
@@ -114,8 +115,9 @@ struct pending {
     uint8_t *compact; /* in the slot's arena */
     size_t compact_len;
     sv_prepared *prep; /* owned: prepared by the writing thread */
-    sv_packed out;     /* owned when state == P_READY */
-    sv_put_result res; /* owned when state == P_PUT or P_ACKED */
+    sv_packed out;     /* owned when state == P_READY or P_ACKED */
+    sv_put_result res; /* owned when state == P_PUT */
+    uint64_t sequence; /* change-log sequence of a P_ACKED write */
 };
 
 static sv_status writer_start(sv_server *s, sv_error *err);
@@ -623,22 +625,6 @@ static bool resolve(sv_server *s, struct pending *p, const char *survey,
     return true;
 }
 
-/* Prepares the submission of p (sv_put_prepare) unless done already, so
- * that the writing thread is left only the LMDB work. */
-static sv_status prepare(struct pending *p, sv_error *err)
-{
-    if (p->prep != NULL)
-        return SV_OK;
-    sv_put put = {.sub = p->req->submit,
-                  .submitter = p->identity,
-                  .time_ms = p->time_ms,
-                  .missing = p->missing,
-                  .n_missing = p->n_missing,
-                  .compact = p->compact,
-                  .compact_len = p->compact_len};
-    return sv_put_prepare(&put, &p->prep, err);
-}
-
 /* Validates a submission and, if acceptable, keeps what the writing thread
  * needs to write it: the missing list and the compact record. */
 static void handle_submit(sv_server *s, struct pending *p, long long now_ms,
@@ -701,12 +687,7 @@ static void handle_submit(sv_server *s, struct pending *p, long long now_ms,
     verdict.missing = NULL;
     verdict.n_missing = 0;
     sv_verdict_clear(&verdict);
-    sv_error err = {{0}};
-    sv_status st = prepare(p, &err);
-    if (st == SV_OK)
-        p->state = P_PUT;
-    else
-        set_store_error(p, st, &err);
+    p->state = P_PUT;
 }
 
 /* A rerun (or snapshot-now) request goes into the change log, so that the
@@ -824,10 +805,10 @@ static void dispatch(sv_server *s, struct pending *p, long long now_ms,
     }
 }
 
-/* After the commit (writing thread): a write is P_ACKED, or gets the
- * commit's error. */
-static void committed(struct pending *p, sv_status commit_st,
-                      const sv_error *commit_err)
+/* After the commit (writing thread): the ack of a write, or the commit's
+ * error. A P_ACKED ack goes out once the commit is durable. */
+static void acknowledge(struct pending *p, sv_status commit_st,
+                        const sv_error *commit_err)
 {
     if (p->state != P_PUT)
         return; /* replies of reads and refusals are made elsewhere */
@@ -837,20 +818,7 @@ static void committed(struct pending *p, sv_status commit_st,
         return;
     }
     p->state = P_ACKED;
-}
-
-/* Once the commit is durable (main thread): the ack of a P_ACKED write or,
- * when the flush failed (flush_err not NULL), the flush's error. */
-static void acknowledge(struct pending *p, const sv_error *flush_err)
-{
-    if (p->state != P_ACKED)
-        return;
-    if (flush_err != NULL) {
-        set_store_error(p, SV_ERR_IO, flush_err);
-        sv_put_result_clear(&p->res);
-        return;
-    }
-    p->state = P_READY;
+    p->sequence = p->res.sequence;
     if (p->req->body_case == SURVEY__V1__REQUEST__BODY_RERUN) {
         Survey__V1__Queued queued = SURVEY__V1__QUEUED__INIT;
         Survey__V1__Reply reply = SURVEY__V1__REPLY__INIT;
@@ -860,16 +828,26 @@ static void acknowledge(struct pending *p, const sv_error *flush_err)
         reply.queued = &queued;
         if (sv_reply_pack(&reply, p->request_id, &p->out) != SV_OK)
             sv_log(PROGRAM, "out of memory: reply to %s dropped", p->peer);
-    } else {
-        Survey__V1__Submission *sub = p->req->submit;
-        if (sv_reply_ack(p->request_id, sv_questionnaire_id(p->q), sub, &p->res,
-                         &p->out) != SV_OK)
-            sv_log(PROGRAM,
-                   "out of memory: ack for %s revision %llu (stored) "
-                   "dropped",
-                   sub->respondent, (unsigned long long)p->res.revision);
+        return;
     }
+    Survey__V1__Submission *sub = p->req->submit;
+    if (sv_reply_ack(p->request_id, sv_questionnaire_id(p->q), sub, &p->res,
+                     &p->out) != SV_OK)
+        sv_log(PROGRAM,
+               "out of memory: ack for %s revision %llu (stored) dropped",
+               sub->respondent, (unsigned long long)p->res.revision);
     sv_put_result_clear(&p->res);
+}
+
+/* A write whose commit could not be made durable: its ack becomes the
+ * flush's error. */
+static void unack(struct pending *p, const sv_error *flush_err)
+{
+    if (p->state != P_ACKED)
+        return;
+    free(p->out.data);
+    p->out.data = NULL;
+    set_store_error(p, SV_ERR_IO, flush_err);
 }
 
 static void send_reply(sv_server *s, struct pending *p)
@@ -898,6 +876,22 @@ static void release(struct pending *p)
 }
 
 /* ---- the writing thread ----------------------------------------------- */
+
+/* Prepares the submission of p (sv_put_prepare) unless done already: on
+ * the writing thread, or on the main thread while it waits for input. */
+static sv_status prepare(struct pending *p, sv_error *err)
+{
+    if (p->prep != NULL)
+        return SV_OK;
+    sv_put put = {.sub = p->req->submit,
+                  .submitter = p->identity,
+                  .time_ms = p->time_ms,
+                  .missing = p->missing,
+                  .n_missing = p->n_missing,
+                  .compact = p->compact,
+                  .compact_len = p->compact_len};
+    return sv_put_prepare(&put, &p->prep, err);
+}
 
 /* Writes one submission or control entry of the batch into p->res. */
 static sv_status write_one(const struct slot *sl, struct pending *p,
@@ -985,7 +979,7 @@ static void write_batches(sv_server *s, uint64_t first, uint64_t last)
         for (size_t i = 0; i < sl->n; i++) {
             struct pending *p = &sl->pending[i];
             sv_read_error e = {0};
-            committed(p, st, &err);
+            acknowledge(p, st, &err);
             if (p->state != P_READ)
                 continue;
             if (sv_read_answer(s->store, p->q, p->req, &p->out, &e) == SV_OK)
@@ -1079,6 +1073,22 @@ static sv_status receive_more(sv_server *s, struct slot *sl, sv_error *err)
     return SV_OK;
 }
 
+/* Nothing to receive and the writing thread busy: takes work off it by
+ * preparing the open slot's submissions. */
+static void prepare_open(struct slot *sl)
+{
+    for (; sl->prepared < sl->n; sl->prepared++) {
+        struct pending *p = &sl->pending[sl->prepared];
+        sv_error err = {{0}};
+        if (p->state != P_PUT ||
+            p->req->body_case != SURVEY__V1__REQUEST__BODY_SUBMIT)
+            continue;
+        sv_status st = prepare(p, &err);
+        if (st != SV_OK)
+            set_store_error(p, st, &err);
+    }
+}
+
 /* Hands the open slot to the writing thread. */
 static void hand_over(sv_server *s)
 {
@@ -1098,16 +1108,18 @@ static void complete(sv_server *s, struct slot *sl, bool failed,
 
     for (size_t i = 0; i < sl->n && !failed; i++) {
         if (sl->pending[i].state == P_ACKED &&
-            sl->pending[i].res.sequence > highest)
-            highest = sl->pending[i].res.sequence;
+            sl->pending[i].sequence > highest)
+            highest = sl->pending[i].sequence;
     }
     announce(s, highest);
     for (size_t i = 0; i < sl->n; i++) {
-        acknowledge(&sl->pending[i], failed ? flush_err : NULL);
+        if (failed)
+            unack(&sl->pending[i], flush_err);
         send_reply(s, &sl->pending[i]);
         release(&sl->pending[i]);
     }
     sl->n = 0;
+    sl->prepared = 0;
     sv_arena_reset(sl->arena);
 }
 
@@ -1186,6 +1198,8 @@ sv_status sv_server_run(sv_server *s, sv_server_signals *sig, sv_error *err)
             (open->n >= s->max_batch ||
              writer_written(s, false) == s->received))
             hand_over(s);
+        else if (room)
+            prepare_open(open);
     }
     /* the batches in hand are answered before returning */
     bool room = s->received - s->completed < SLOTS;

@@ -81,17 +81,21 @@ static bool blank(const char *s)
     return s[strspn(s, " \t\r\n")] == '\0';
 }
 
-/* Compares the NUL-terminated a with b[0..blen), as strcmp() would. */
-/* Compares the indexed name e with b[0..blen), as strcmp would. */
+/* Compares the indexed name e with b[0..blen), as strcmp would. Names and
+ * codes are short: a loop, not a call of memcmp (a rerun walks the roster
+ * once per record). */
 static int compare_len(const struct sv_name_index *e, const char *b,
                        size_t blen)
 {
-    const char *a = e->name;
+    const unsigned char *a = (const unsigned char *)e->name;
+    const unsigned char *c = (const unsigned char *)b;
     size_t alen = e->len;
-    int c = memcmp(a, b, alen < blen ? alen : blen);
+    size_t n = alen < blen ? alen : blen;
 
-    if (c != 0)
-        return c;
+    for (size_t k = 0; k < n; k++) {
+        if (a[k] != c[k])
+            return a[k] < c[k] ? -1 : 1;
+    }
     return alen < blen ? -1 : alen > blen;
 }
 
@@ -985,8 +989,11 @@ int sv_questionnaire_walk_respondent(const sv_questionnaire *q,
         return -1;
     len = strlen(code);
     k = *pos;
-    if (k >= q->n_roster || compare_len(&q->roster_index[k], code, len) != 0)
-        k = index_lower(q->roster_index, q->n_roster, code, len);
+    if (k < q->n_roster && compare_len(&q->roster_index[k], code, len) == 0) {
+        *pos = k + 1; /* the usual case: codes come in order */
+        return (int)q->roster_index[k].index;
+    }
+    k = index_lower(q->roster_index, q->n_roster, code, len);
     if (k >= q->n_roster || compare_len(&q->roster_index[k], code, len) != 0) {
         *pos = k;
         return -1;

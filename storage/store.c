@@ -1727,6 +1727,19 @@ sv_status sv_store_drop_pages(sv_store *s, sv_error *err)
     return SV_OK;
 }
 
+/* memcmp of the short keys of a scan, without a call per record. */
+static int key_cmp(const void *a, const void *b, size_t n)
+{
+    const unsigned char *x = a;
+    const unsigned char *y = b;
+
+    for (size_t k = 0; k < n; k++) {
+        if (x[k] != y[k])
+            return x[k] < y[k] ? -1 : 1;
+    }
+    return 0;
+}
+
 /* Calls fn for each compact record under prefix (survey NUL), from key
  * start on (MDB_SET_RANGE), up to but not including the respondent `to`
  * (NULL: to the end). Every SCAN_DROP_EVERY records, between two calls
@@ -1749,11 +1762,11 @@ static sv_status walk_compact(sv_store *s, MDB_cursor *cur,
     int rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
 
     while (rc == 0 && key.mv_size >= prefix->len &&
-           memcmp(key.mv_data, prefix->buf, prefix->len) == 0) {
+           key_cmp(key.mv_data, prefix->buf, prefix->len) == 0) {
         n = key.mv_size - prefix->len;
         name = (const char *)key.mv_data + prefix->len;
         if (to != NULL) {
-            int c = memcmp(name, to, n < to_len ? n : to_len);
+            int c = key_cmp(name, to, n < to_len ? n : to_len);
             if (c > 0 || (c == 0 && n >= to_len))
                 break;
         }

@@ -114,7 +114,7 @@ struct pending {
     size_t n_missing;
     uint8_t *compact; /* in the slot's arena */
     size_t compact_len;
-    sv_prepared *prep; /* owned: prepared by the writing thread */
+    sv_prepared *prep; /* owned: prepared by either thread (prepare()) */
     sv_packed out;     /* owned when state == P_READY or P_ACKED */
     sv_put_result res; /* owned when state == P_PUT */
     uint64_t sequence; /* change-log sequence of a P_ACKED write */
@@ -759,8 +759,8 @@ static bool authorize(sv_server *s, struct pending *p)
 }
 
 /* First pass over a received request, on the main thread: everything that
- * needs no store. Submissions are validated and prepared for the writing
- * thread; reads wait for the commit. */
+ * needs no store. Submissions are validated for the writing thread; reads
+ * wait for the commit. */
 static void dispatch(sv_server *s, struct pending *p, long long now_ms,
                      ProtobufCAllocator *alloc)
 {

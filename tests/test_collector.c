@@ -153,6 +153,49 @@ static Survey__V1__Error *expect_error(Survey__V1__Reply *reply,
     return reply->error;
 }
 
+/* A DEALER socket connected to endpoint, with a receive timeout. */
+static void *open_dealer(void *ctx, const char *endpoint)
+{
+    void *dealer = zmq_socket(ctx, ZMQ_DEALER);
+    int linger = 0, timeout = TIMEOUT;
+    assert_non_null(dealer);
+    assert_int_equal(zmq_setsockopt(dealer, ZMQ_LINGER, &linger, sizeof linger),
+                     0);
+    assert_int_equal(
+        zmq_setsockopt(dealer, ZMQ_RCVTIMEO, &timeout, sizeof timeout), 0);
+    assert_int_equal(zmq_connect(dealer, endpoint), 0);
+    return dealer;
+}
+
+/* Sends the submission of respondent (submission id prefix-i, request id
+ * base + i) on dealer without waiting for the reply. */
+static void send_submission(void *dealer, const char *respondent,
+                            const char *prefix, int i, uint64_t base)
+{
+    char id[32];
+    uint8_t buf[4096];
+    form f;
+
+    snprintf(id, sizeof id, "%s-%d", prefix, i);
+    init_form(&f, respondent, id, 0);
+    f.req.request_id = base + (uint64_t)i;
+    size_t len = survey__v1__request__get_packed_size(&f.req);
+    assert_true(len <= sizeof buf);
+    survey__v1__request__pack(&f.req, buf);
+    assert_int_equal(zmq_send(dealer, buf, len, 0), (int)len);
+}
+
+/* The next reply on dealer (free with free_reply). */
+static Survey__V1__Reply *receive_reply(void *dealer)
+{
+    uint8_t buf[65536];
+    int n = zmq_recv(dealer, buf, sizeof buf, 0);
+    assert_true(n > 0);
+    Survey__V1__Reply *reply = survey__v1__reply__unpack(NULL, (size_t)n, buf);
+    assert_non_null(reply);
+    return reply;
+}
+
 static Survey__V1__Reply *get(const char *endpoint, const char *respondent)
 {
     Survey__V1__GetRequest g = SURVEY__V1__GET_REQUEST__INIT;
@@ -512,13 +555,7 @@ static void test_dealer_pipeline(void **state)
     sv_harness *h = *state;
     enum { N = 40 };
     void *ctx = zmq_ctx_new();
-    void *dealer = zmq_socket(ctx, ZMQ_DEALER);
-    int linger = 0, timeout = TIMEOUT;
-    assert_int_equal(zmq_setsockopt(dealer, ZMQ_LINGER, &linger, sizeof linger),
-                     0);
-    assert_int_equal(
-        zmq_setsockopt(dealer, ZMQ_RCVTIMEO, &timeout, sizeof timeout), 0);
-    assert_int_equal(zmq_connect(dealer, h->endpoint), 0);
+    void *dealer = open_dealer(ctx, h->endpoint);
 
     /* the roster's first codes after the ones other tests use */
     static const char *const codes[N] = {
@@ -528,26 +565,11 @@ static void test_dealer_pipeline(void **state)
         "270008", "280003", "290009", "300004", "310000", "320005", "330001",
         "340006", "350001", "360007", "370002", "380008", "390003", "400009",
         "410004", "420000", "430005", "440001", "450006"};
-    for (int i = 0; i < N; i++) {
-        char id[32];
-        snprintf(id, sizeof id, "dealer-%d", i);
-        form f;
-        init_form(&f, codes[i], id, 0);
-        f.req.request_id = 1000 + (uint64_t)i;
-        size_t len = survey__v1__request__get_packed_size(&f.req);
-        uint8_t buf[4096];
-        assert_true(len <= sizeof buf);
-        survey__v1__request__pack(&f.req, buf);
-        assert_int_equal(zmq_send(dealer, buf, len, 0), (int)len);
-    }
+    for (int i = 0; i < N; i++)
+        send_submission(dealer, codes[i], "dealer", i, 1000);
     int seen[N] = {0};
     for (int i = 0; i < N; i++) {
-        uint8_t buf[65536];
-        int n = zmq_recv(dealer, buf, sizeof buf, 0);
-        assert_true(n > 0);
-        Survey__V1__Reply *reply =
-            survey__v1__reply__unpack(NULL, (size_t)n, buf);
-        assert_non_null(reply);
+        Survey__V1__Reply *reply = receive_reply(dealer);
         Survey__V1__Ack *ack = expect_ack(reply);
         uint64_t k = reply->request_id - 1000;
         assert_true(k < N);
@@ -666,33 +688,12 @@ static void test_broken_batch_is_redone(void **state)
     assert_int_equal(sv_harness_start(&h, NULL), 0);
 
     void *ctx = zmq_ctx_new();
-    void *dealer = zmq_socket(ctx, ZMQ_DEALER);
-    int linger = 0, timeout = TIMEOUT;
-    assert_int_equal(zmq_setsockopt(dealer, ZMQ_LINGER, &linger, sizeof linger),
-                     0);
-    assert_int_equal(
-        zmq_setsockopt(dealer, ZMQ_RCVTIMEO, &timeout, sizeof timeout), 0);
-    assert_int_equal(zmq_connect(dealer, h.endpoint), 0);
-    for (int i = 0; i < N; i++) {
-        char id[32];
-        snprintf(id, sizeof id, "broken-%d", i);
-        form f;
-        init_form(&f, codes[i], id, 0);
-        f.req.request_id = 2000 + (uint64_t)i;
-        uint8_t buf[4096];
-        size_t len = survey__v1__request__get_packed_size(&f.req);
-        assert_true(len <= sizeof buf);
-        survey__v1__request__pack(&f.req, buf);
-        assert_int_equal(zmq_send(dealer, buf, len, 0), (int)len);
-    }
+    void *dealer = open_dealer(ctx, h.endpoint);
+    for (int i = 0; i < N; i++)
+        send_submission(dealer, codes[i], "broken", i, 2000);
     int acked = 0, failed = 0;
     for (int i = 0; i < N; i++) {
-        uint8_t buf[65536];
-        int n = zmq_recv(dealer, buf, sizeof buf, 0);
-        assert_true(n > 0);
-        Survey__V1__Reply *reply =
-            survey__v1__reply__unpack(NULL, (size_t)n, buf);
-        assert_non_null(reply);
+        Survey__V1__Reply *reply = receive_reply(dealer);
         uint64_t at = reply->request_id - 2000;
         assert_true(at < N);
         if (at == BAD) {

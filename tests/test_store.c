@@ -1722,9 +1722,13 @@ static void test_snapshot_map_full(void **state)
 
 /* Turns the store in dir back into a schema-1 environment: without the
  * databases schema 2 added, meta/schema = "1". */
-/* Schemas 1 to 3 kept a whole Revision in current: puts back the one whose
- * number a schema-4 current record holds, inside txn. */
-static void current_as_revisions(MDB_txn *txn)
+/* The old value of a record of an older schema, made from the current one
+ * (key, val) into out (at most cap bytes); returns its length. */
+typedef size_t (*old_value_fn)(MDB_txn *txn, const MDB_val *key,
+                               const MDB_val *val, char *out, size_t cap);
+
+/* Rewrites every record of database name inside txn with fn. */
+static void rewrite_raw(MDB_txn *txn, const char *name, old_value_fn fn)
 {
     enum { MAX = 8, KEY = 64, VAL = 4096 };
     static char keys[MAX][KEY];
@@ -1732,32 +1736,20 @@ static void current_as_revisions(MDB_txn *txn)
     size_t klen[MAX];
     size_t vlen[MAX];
     size_t n = 0;
-    MDB_dbi cur_db;
-    MDB_dbi rev_db;
+    MDB_dbi dbi;
     MDB_cursor *cur = NULL;
     MDB_val key;
     MDB_val val;
     int rc;
 
-    assert_int_equal(mdb_dbi_open(txn, "current", 0, &cur_db), 0);
-    assert_int_equal(mdb_dbi_open(txn, "revisions", 0, &rev_db), 0);
-    assert_int_equal(mdb_cursor_open(txn, cur_db, &cur), 0);
+    assert_int_equal(mdb_dbi_open(txn, name, 0, &dbi), 0);
+    assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
     rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
     while (rc == 0) {
-        char rk[KEY + 9];
-        MDB_val rkey = {key.mv_size + 9, rk};
-        MDB_val rval;
         assert_true(n < MAX && key.mv_size < KEY);
-        assert_int_equal(val.mv_size, 8);
-        memcpy(rk, key.mv_data, key.mv_size);
-        rk[key.mv_size] = '\0';
-        memcpy(rk + key.mv_size + 1, val.mv_data, 8);
-        assert_int_equal(mdb_get(txn, rev_db, &rkey, &rval), 0);
-        assert_true(rval.mv_size < VAL);
         memcpy(keys[n], key.mv_data, key.mv_size);
         klen[n] = key.mv_size;
-        memcpy(vals[n], rval.mv_data, rval.mv_size);
-        vlen[n] = rval.mv_size;
+        vlen[n] = fn(txn, &key, &val, vals[n], VAL);
         n++;
         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
     }
@@ -1766,8 +1758,35 @@ static void current_as_revisions(MDB_txn *txn)
     for (size_t i = 0; i < n; i++) {
         MDB_val pk = {klen[i], keys[i]};
         MDB_val pv = {vlen[i], vals[i]};
-        assert_int_equal(mdb_put(txn, cur_db, &pk, &pv, 0), 0);
+        assert_int_equal(mdb_put(txn, dbi, &pk, &pv, 0), 0);
     }
+}
+
+/* Schemas 1 to 3 kept a whole Revision in current: the one whose number a
+ * schema-4 current record holds. */
+static size_t whole_revision(MDB_txn *txn, const MDB_val *key,
+                             const MDB_val *val, char *out, size_t cap)
+{
+    char rk[512 + 9]; /* LMDB's key limit, and NUL be64 */
+    MDB_val rkey = {key->mv_size + 9, rk};
+    MDB_val rval;
+    MDB_dbi rev_db;
+
+    assert_int_equal(val->mv_size, 8);
+    assert_true(key->mv_size < 512);
+    memcpy(rk, key->mv_data, key->mv_size);
+    rk[key->mv_size] = '\0';
+    memcpy(rk + key->mv_size + 1, val->mv_data, 8);
+    assert_int_equal(mdb_dbi_open(txn, "revisions", 0, &rev_db), 0);
+    assert_int_equal(mdb_get(txn, rev_db, &rkey, &rval), 0);
+    assert_true(rval.mv_size < cap);
+    memcpy(out, rval.mv_data, rval.mv_size);
+    return rval.mv_size;
+}
+
+static void current_as_revisions(MDB_txn *txn)
+{
+    rewrite_raw(txn, "current", whole_revision);
 }
 
 static void make_schema_1(const char *dir)
@@ -1872,50 +1891,33 @@ static void test_schema_upgrade(void **state)
     sv_store_destroy(&s);
 }
 
+/* Schema 2's compact records had no revision prefix. */
+static size_t without_prefix(MDB_txn *txn, const MDB_val *key,
+                             const MDB_val *val, char *out, size_t cap)
+{
+    (void)txn;
+    (void)key;
+    assert_true(val->mv_size >= 8 && val->mv_size - 8 < cap);
+    memcpy(out, (const char *)val->mv_data + 8, val->mv_size - 8);
+    return val->mv_size - 8;
+}
+
 /* Turns the store in dir back into a schema-2 environment: compact
  * records without their revision prefix, meta/schema = "2". */
 static void make_schema_2(const char *dir)
 {
     MDB_env *env = NULL;
     MDB_txn *txn = NULL;
-    MDB_cursor *cur = NULL;
     MDB_dbi dbi;
     MDB_val k = {6, (void *)"schema"};
     MDB_val v = {1, (void *)"2"};
-    MDB_val key;
-    MDB_val val;
-    char keys[8][64];
-    char vals[8][64];
-    size_t klen[8];
-    size_t vlen[8];
-    size_t n = 0;
-    int rc;
 
     assert_int_equal(mdb_env_create(&env), 0);
     assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
     assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
     assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
     current_as_revisions(txn);
-    assert_int_equal(mdb_dbi_open(txn, "compact", 0, &dbi), 0);
-    assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
-    rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
-    while (rc == 0) {
-        assert_true(n < 8 && key.mv_size < 64);
-        assert_true(val.mv_size >= 8 && val.mv_size - 8 < 64);
-        memcpy(keys[n], key.mv_data, key.mv_size);
-        klen[n] = key.mv_size;
-        memcpy(vals[n], (char *)val.mv_data + 8, val.mv_size - 8);
-        vlen[n] = val.mv_size - 8;
-        n++;
-        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
-    }
-    assert_int_equal(rc, MDB_NOTFOUND);
-    mdb_cursor_close(cur);
-    for (size_t i = 0; i < n; i++) {
-        MDB_val pk = {klen[i], keys[i]};
-        MDB_val pv = {vlen[i], vals[i]};
-        assert_int_equal(mdb_put(txn, dbi, &pk, &pv, 0), 0);
-    }
+    rewrite_raw(txn, "compact", without_prefix);
     assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
     assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
     assert_int_equal(mdb_txn_commit(txn), 0);

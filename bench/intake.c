@@ -95,25 +95,66 @@ typedef struct {
     size_t answers; /* in all */
 } packed_set;
 
+/* A bijection of 64-bit numbers (splitmix64's finaliser): distinct
+ * indexes give distinct, scattered submission ids. */
+static uint64_t scatter(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= UINT64_C(0xbf58476d1ce4e5b9);
+    x ^= x >> 27;
+    x *= UINT64_C(0x94d049bb133111eb);
+    return x ^ (x >> 31);
+}
+
+/* The respondent of request i: i, or with random_order a permutation of
+ * 0..m-1 drawn from the seed (Fisher-Yates). NULL when out of memory. */
+static size_t *respondent_order(size_t m, uint64_t seed, bool random_order)
+{
+    size_t *order = malloc((m + 1) * sizeof *order);
+    gen_rng rng;
+
+    if (order == NULL)
+        return NULL;
+    for (size_t i = 0; i < m; i++)
+        order[i] = i;
+    if (!random_order)
+        return order;
+    gen_rng_seed(&rng, seed ^ UINT64_C(0x4f72646572));
+    for (size_t i = m; i > 1; i--) {
+        size_t j = (size_t)(gen_rng_next(&rng) % i);
+        size_t t = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = t;
+    }
+    return order;
+}
+
 static sv_status pack_all(const sv_questionnaire *q, size_t m, uint64_t seed,
-                          packed_set *ps, sv_error *err)
+                          bool random_order, packed_set *ps, sv_error *err)
 {
     size_t cap = m * 1024 + 4096;
     gen_rng rng;
     char code[32];
+    size_t *order = respondent_order(m, seed, random_order);
 
     memset(ps, 0, sizeof *ps);
     ps->buf = malloc(cap);
     ps->off = calloc(m + 1, sizeof *ps->off);
-    if (ps->buf == NULL || ps->off == NULL)
+    if (ps->buf == NULL || ps->off == NULL || order == NULL) {
+        free(order);
         return sv_fail(err, SV_ERR_NOMEM, "out of memory (requests)");
+    }
     gen_rng_seed(&rng, seed);
     for (size_t i = 0; i < m; i++) {
         Survey__V1__Request req = SURVEY__V1__REQUEST__INIT;
-        snprintf(code, sizeof code, "%06zu", i);
-        gen_sub *g = gen_submission(q, &rng, code, 0, seed, i);
-        if (g == NULL)
+        snprintf(code, sizeof code, "%06zu", order[i]);
+        /* field clients send UUIDs: scattered ids, not bench-SEED-1, -2.. */
+        gen_sub *g = gen_submission(q, &rng, code, 0, seed,
+                                    random_order ? (size_t)scatter(i) : i);
+        if (g == NULL) {
+            free(order);
             return sv_fail(err, SV_ERR_NOMEM, "out of memory (generate)");
+        }
         req.body_case = SURVEY__V1__REQUEST__BODY_SUBMIT;
         req.submit = gen_sub_msg(g);
         req.request_id = i;
@@ -123,6 +164,7 @@ static sv_status pack_all(const sv_questionnaire *q, size_t m, uint64_t seed,
             uint8_t *grown = realloc(ps->buf, cap);
             if (grown == NULL) {
                 gen_sub_free(g);
+                free(order);
                 return sv_fail(err, SV_ERR_NOMEM, "out of memory (pack)");
             }
             ps->buf = grown;
@@ -132,6 +174,7 @@ static sv_status pack_all(const sv_questionnaire *q, size_t m, uint64_t seed,
         ps->answers += req.submit->n_answers;
         gen_sub_free(g);
     }
+    free(order);
     ps->m = m;
     return SV_OK;
 }
@@ -600,7 +643,7 @@ sv_status bench_intake(const intake_opts *o, intake_result *res, sv_error *err)
     if (st != SV_OK)
         return st;
     t0 = bench_now();
-    st = pack_all(q, o->m, o->seed, &ps, err);
+    st = pack_all(q, o->m, o->seed, o->random_order, &ps, err);
     res->setup_s = bench_now() - t0;
     if (st != SV_OK)
         goto done;

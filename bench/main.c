@@ -37,6 +37,7 @@ typedef struct {
     bool keep;
     bool skip_intake;
     bool skip_agg;
+    bool random_order; /* intake: respondents in random order */
     const char *work;
     const char *collector;
     const char *sheets;
@@ -67,7 +68,11 @@ static void usage(FILE *out)
                  "  --work DIR          scratch directory (default "
                  "/tmp/survey-bench-PID)\n"
                  "  --keep              keep the scratch directory\n"
-                 "  --skip-intake, --skip-agg\n");
+                 "  --skip-intake, --skip-agg\n"
+                 "  --random-order      intake: respondents and submission "
+                 "ids in\n"
+                 "                      random order (as in the field), not "
+                 "in code order\n");
 }
 
 static int parse_size(const char *s, size_t *out)
@@ -101,6 +106,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"keep", no_argument, NULL, 'K'},
         {"skip-intake", no_argument, NULL, 'I'},
         {"skip-agg", no_argument, NULL, 'A'},
+        {"random-order", no_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     size_t v = 0;
@@ -147,6 +153,9 @@ static int parse_args(int argc, char **argv, options *o)
             break;
         case 'W':
             o->work = optarg;
+            break;
+        case 'R':
+            o->random_order = true;
             break;
         case 'K':
             o->keep = true;
@@ -222,6 +231,8 @@ int main(int argc, char **argv)
                  .sqlite = true,
                  .sheets = SV_SOURCE_DIR "/data/r6"};
     intake_result plain = {0};
+    intake_result shuffled = {0};
+    bool have_shuffled = false;
     intake_result curve = {0};
     agg_result agg = {0};
     sv_error err = {{0}};
@@ -268,6 +279,7 @@ int main(int argc, char **argv)
                           .clients = o.clients,
                           .window = o.window,
                           .batch = o.batch,
+                          .random_order = o.random_order,
                           .seed = o.seed,
                           .sqlite_n = o.sqlite ? o.sqlite_intake : 0};
         snprintf(sub, sizeof sub, "%s/intake", o.work);
@@ -290,6 +302,21 @@ int main(int argc, char **argv)
                          err.msg);
             } else {
                 curve_ok = true;
+            }
+        }
+        if (!o.random_order) {
+            /* the same, plain, with respondents and ids as from the field */
+            io.curve = false;
+            io.sqlite_n = 0;
+            io.random_order = true;
+            snprintf(sub, sizeof sub, "%s/intake-random", o.work);
+            fprintf(stderr, "survey-bench: intake in random order...\n");
+            if (bench_intake(&io, &shuffled, &err) != SV_OK) {
+                fprintf(stderr, "survey-bench: intake (random order): %s\n",
+                        err.msg);
+                status = 1;
+            } else {
+                have_shuffled = true;
             }
         }
     }
@@ -320,9 +347,11 @@ int main(int argc, char **argv)
             snprintf(batch, sizeof batch, "--batch %d", o.batch);
         printf("intake: %zu submissions (%.1f answers, %.0f bytes each), "
                "%d DEALER clients x %d in flight, collector with %s, "
-               "loopback TCP, durable group commits\n",
+               "loopback TCP, durable group commits%s\n",
                o.intake, plain.answers_mean, plain.bytes_mean, o.clients,
-               o.window, batch);
+               o.window, batch,
+               o.random_order ? ", respondents in random order"
+                              : ", respondents in code order");
         print_intake("  plain (no CURVE)", &plain);
         if (!have_curve)
             printf("  CURVE: not available yet (survey-collector --help does "
@@ -331,6 +360,9 @@ int main(int argc, char **argv)
             printf("  CURVE: failed: %s\n", curve.first_error);
         else
             print_intake("  CURVE", &curve);
+        if (have_shuffled)
+            print_intake("  plain, respondents and ids in random order",
+                         &shuffled);
         if (plain.sqlite_n > 0)
             printf("%-44s %12.0f submissions/s (%zu in %.2f s, one writer, "
                    "one transaction each)\n",

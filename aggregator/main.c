@@ -116,17 +116,6 @@ static void usage(FILE *out)
         DEFAULT_DEBOUNCE_MS, DEFAULT_POLL_MS, SV_REPORT_DETAIL_DEFAULT);
 }
 
-static int parse_long(const char *text, long lo, long hi, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, options *o)
 {
     static const struct option longopts[] = {
@@ -159,7 +148,7 @@ static int parse_args(int argc, char **argv, options *o)
             break;
         case 'b':
         case 'l':
-            if (parse_long(optarg, 0, 3600000, &v) != 0) {
+            if (sv_config_long(optarg, 0, 3600000, &v) != 0) {
                 fprintf(stderr, PROGRAM ": --%s: not a number of ms: %s\n",
                         c == 'b' ? "debounce" : "poll", optarg);
                 return 2;
@@ -170,14 +159,14 @@ static int parse_args(int argc, char **argv, options *o)
                 o->poll_ms = v > 0 ? v : 1;
             break;
         case 'x':
-            if (parse_long(optarg, 0, 6, &v) != 0) {
+            if (sv_config_long(optarg, 0, 6, &v) != 0) {
                 fprintf(stderr, PROGRAM ": --decimals: 0 to 6: %s\n", optarg);
                 return 2;
             }
             o->decimals = (unsigned)v;
             break;
         case 'r':
-            if (parse_long(optarg, 0, 0x7fffffffL, &v) != 0) {
+            if (sv_config_long(optarg, 0, 0x7fffffffL, &v) != 0) {
                 fprintf(stderr, PROGRAM ": --respondent-detail: a number: %s\n",
                         optarg);
                 return 2;

@@ -8,6 +8,7 @@
  * A target line says FAIL with the measured value when the must is not
  * met; nothing is adjusted to pass. */
 #include "bench.h"
+#include "config.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -75,19 +76,6 @@ static void usage(FILE *out)
                  "in code order\n");
 }
 
-static int parse_size(const char *s, size_t *out)
-{
-    char *end = NULL;
-    unsigned long long v;
-
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0')
-        return -1;
-    *out = (size_t)v;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, options *o)
 {
     static const struct option longopts[] = {
@@ -113,7 +101,7 @@ static int parse_args(int argc, char **argv, options *o)
     int c;
 
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (strchr("nmkwbcqs", c) != NULL && parse_size(optarg, &v) != 0) {
+        if (strchr("nmkwbcqs", c) != NULL && sv_config_size(optarg, &v) != 0) {
             fprintf(stderr, "survey-bench: not a number: %s\n", optarg);
             return 2;
         }

@@ -2,6 +2,7 @@
  * signals, and dispatch to the commands (commands.h, load.h,
  * snapshot_cmd.h, watch.h, correct.h, diff.h, import_matrix.h, keygen.h). */
 #include "commands.h"
+#include "config.h"
 #include "correct.h"
 #include "diff.h"
 #include "import_matrix.h"
@@ -590,18 +591,6 @@ static int usage_error(const char *fmt, ...)
     return SV_EXIT_USAGE;
 }
 
-/* Parses a decimal integer in [min, max]. */
-static bool parse_int(const char *s, long min, long max, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 static const command_info *find_command(const char *name)
 {
     for (size_t i = 0; i < N_COMMANDS; i++) {
@@ -822,20 +811,20 @@ static int parse_and_run(int argc, char **argv, const char **sets,
             o.survey = optarg;
             break;
         case 't':
-            if (!parse_int(optarg, 1, INT_MAX, &v))
+            if (sv_config_long(optarg, 1, INT_MAX, &v) != 0)
                 return usage_error("--timeout wants milliseconds > 0, not "
                                    "'%s'",
                                    optarg);
             o.timeout_ms = (int)v;
             break;
         case 'r':
-            if (!parse_int(optarg, 0, 1000000, &v))
+            if (sv_config_long(optarg, 0, 1000000, &v) != 0)
                 return usage_error("--retries wants a count >= 0, not '%s'",
                                    optarg);
             o.retries = (int)v;
             break;
         case 'w':
-            if (!parse_int(optarg, 1, 100000, &v))
+            if (sv_config_long(optarg, 1, 100000, &v) != 0)
                 return usage_error("--window wants a count >= 1, not '%s'",
                                    optarg);
             o.window = (size_t)v;
@@ -868,7 +857,7 @@ static int parse_and_run(int argc, char **argv, const char **sets,
             set |= OPT_NEW;
             break;
         case LONG_WAIT:
-            if (!parse_int(optarg, 1, INT_MAX, &v))
+            if (sv_config_long(optarg, 1, INT_MAX, &v) != 0)
                 return usage_error("--wait-timeout wants milliseconds > 0, "
                                    "not '%s'",
                                    optarg);

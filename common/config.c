@@ -142,6 +142,8 @@ int sv_config_main(int argc, char **argv, const char *program,
 int sv_config_size(const char *text, size_t *out)
 {
     char *end = NULL;
+    if (text[0] < '0' || text[0] > '9')
+        return -1; /* strtoull would take "-1" as a huge count */
     errno = 0;
     unsigned long long v = strtoull(text, &end, 10);
     if (errno != 0 || end == text)
@@ -160,5 +162,16 @@ int sv_config_size(const char *text, size_t *out)
     if (v > SIZE_MAX / mult)
         return -1;
     *out = (size_t)(v * mult);
+    return 0;
+}
+
+int sv_config_long(const char *text, long lo, long hi, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi)
+        return -1;
+    *out = v;
     return 0;
 }

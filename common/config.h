@@ -31,7 +31,11 @@ int sv_config_main(int argc, char **argv, const char *program,
                    int (*run)(int argc, char **argv));
 
 /* Parses a byte count: "123", "64K", "512M", "2G". Returns 0 on success,
- * -1 for anything else (or an overflow). */
+ * -1 for anything else (a sign, an overflow). */
 int sv_config_size(const char *text, size_t *out);
+
+/* Parses a decimal integer in [lo, hi]. Returns 0 on success, -1 for
+ * anything else. */
+int sv_config_long(const char *text, long lo, long hi, long *out);
 
 #endif

@@ -33,14 +33,12 @@ static void test_file_settings_come_first(void **state)
                      "endpoint = tcp://127.0.0.1:6000\n"
                      "[survey-aggregator]\n"
                      "poll = 50\n");
-    char *argv[] = {"prog", "--config", path, "--endpoint", "ipc:///x",
-                    NULL};
+    char *argv[] = {"prog", "--config", path, "--endpoint", "ipc:///x", NULL};
     int n = 0;
     char **args = NULL;
     sv_error err = {{0}};
-    assert_int_equal(sv_config_args(5, argv, "survey-collector", &n, &args,
-                                    &err),
-                     SV_OK);
+    assert_int_equal(
+        sv_config_args(5, argv, "survey-collector", &n, &args, &err), SV_OK);
     assert_int_equal(n, 5);
     assert_string_equal(args[0], "prog");
     assert_string_equal(args[1], "--data=/srv/survey");
@@ -92,12 +90,43 @@ static void test_errors_name_file_and_line(void **state)
     unlink(path);
 }
 
+/* Sizes and bounded integers of the command lines. */
+static void test_numbers(void **state)
+{
+    (void)state;
+    size_t sz = 0;
+    long v = 0;
+
+    assert_int_equal(sv_config_size("123", &sz), 0);
+    assert_int_equal(sz, 123);
+    assert_int_equal(sv_config_size("64K", &sz), 0);
+    assert_int_equal(sz, 64 * 1024);
+    assert_int_equal(sv_config_size("2g", &sz), 0);
+    assert_int_equal(sz, (size_t)2 << 30);
+    sz = 7;
+    assert_int_equal(sv_config_size("-1", &sz), -1);
+    assert_int_equal(sv_config_size(" 5", &sz), -1);
+    assert_int_equal(sv_config_size("5KB", &sz), -1);
+    assert_int_equal(sv_config_size("", &sz), -1);
+    assert_int_equal(sz, 7); /* untouched on failure */
+
+    assert_int_equal(sv_config_long("6", 0, 6, &v), 0);
+    assert_int_equal(v, 6);
+    assert_int_equal(sv_config_long("-3", -5, 5, &v), 0);
+    assert_int_equal(v, -3);
+    assert_int_equal(sv_config_long("7", 0, 6, &v), -1);
+    assert_int_equal(sv_config_long("1x", 0, 6, &v), -1);
+    assert_int_equal(sv_config_long("", 0, 6, &v), -1);
+    assert_int_equal(v, -3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_settings_come_first),
         cmocka_unit_test(test_without_config_copies_argv),
         cmocka_unit_test(test_errors_name_file_and_line),
+        cmocka_unit_test(test_numbers),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -110,23 +110,30 @@ static int index_order(const void *pa, const void *pb)
     return a->index < b->index ? -1 : a->index > b->index;
 }
 
-static int index_find(const struct sv_name_index *ix, size_t n,
-                      const char *name, size_t len)
+/* Position in name order of the first name >= code[0..len). */
+static size_t index_lower(const struct sv_name_index *ix, size_t n,
+                          const char *code, size_t len)
 {
     size_t lo = 0;
     size_t hi = n;
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = compare_len(&ix[mid], name, len);
-        if (c == 0)
-            return (int)ix[mid].index;
-        if (c < 0)
+        if (compare_len(&ix[mid], code, len) < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return -1;
+    return lo;
+}
+
+/* The index of name[0..len) (names are unique), or -1. */
+static int index_find(const struct sv_name_index *ix, size_t n,
+                      const char *name, size_t len)
+{
+    size_t k = index_lower(ix, n, name, len);
+
+    return k < n && compare_len(&ix[k], name, len) == 0 ? (int)ix[k].index : -1;
 }
 
 /* ---- settings.csv ----------------------------------------------------- */
@@ -955,23 +962,6 @@ int sv_questionnaire_find_respondent(const sv_questionnaire *q,
     if (code == NULL)
         return -1;
     return index_find(q->roster_index, q->n_roster, code, strlen(code));
-}
-
-/* Position in code order of the first code >= code[0..len). */
-static size_t index_lower(const struct sv_name_index *ix, size_t n,
-                          const char *code, size_t len)
-{
-    size_t lo = 0;
-    size_t hi = n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (compare_len(&ix[mid], code, len) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
 }
 
 const char *sv_questionnaire_code_at(const sv_questionnaire *q, size_t k)

@@ -960,10 +960,13 @@ static void write_batches(sv_server *s, uint64_t first, uint64_t last)
                 if (sl->pending[i].state == P_PUT)
                     sv_put_result_clear(&sl->pending[i].res);
         }
+        /* cannot break (every write nested); if it did, nothing of it is
+           written and every write of it gets this error, never an ack */
         if (!apply_writes(s, first, last, true, &batch))
-            sv_log(PROGRAM, "a careful batch broke: nothing written");
+            st = sv_fail(&err, SV_ERR_STORE,
+                         "a careful batch broke: nothing was written");
     }
-    if (batch != NULL) {
+    if (batch != NULL && st == SV_OK) {
         st = sv_batch_commit(&batch, &err);
         if (st != SV_OK)
             sv_log(PROGRAM, "commit of batches %llu to %llu failed: %s",

@@ -1,0 +1,40 @@
+/* revision_codec.h: how a Revision is stored in `revisions` (schema 5):
+ * a RevisionRecord (proto/store.proto), that is the revision's two numbers,
+ * then its other fields packed and compressed into one zstd frame against a
+ * built-in dictionary (storage/revision_dict.h). Submissions repeat the
+ * questionnaire's names and codes, so a record is about a third of the
+ * packed Revision.
+ *
+ * Safe to call from any thread: each thread gets its own zstd contexts,
+ * freed when it ends. */
+#ifndef SV_REVISION_CODEC_H
+#define SV_REVISION_CODEC_H
+
+#include "status.h"
+#include "survey.pb-c.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The most bytes sv_revision_tail_encode writes for plain_len bytes. */
+size_t sv_revision_tail_bound(size_t plain_len);
+
+/* Writes the tail of a record (fields 14 and 15: the dictionary's number
+ * and the compressed frame of plain, which holds Revision fields 3..9
+ * packed) at out, which has room for sv_revision_tail_bound(plain_len)
+ * bytes; *len is set to the bytes written. The packed fields 1 and 2, then
+ * this tail, make the whole record. */
+sv_status sv_revision_tail_encode(const uint8_t *plain, size_t plain_len,
+                                  uint8_t *out, size_t *len, sv_error *err);
+
+/* The whole record of rev, malloc'd into *out (the caller frees it). */
+sv_status sv_revision_encode(const Survey__V1__Revision *rev, uint8_t **out,
+                             size_t *len, sv_error *err);
+
+/* Decodes a record into *out (free with survey__v1__revision__free_unpacked
+ * and a NULL allocator). SV_ERR_STORE, saying what is wrong with it, when
+ * it is not a valid record; SV_ERR_NOMEM. */
+sv_status sv_revision_decode(const uint8_t *val, size_t len,
+                             Survey__V1__Revision **out, sv_error *err);
+
+#endif

@@ -5,6 +5,7 @@
  * batch (in a nested one near a full map). Record layout: storage/README.md.
  * Contract: store.h. */
 #include "store.h"
+#include "revision_codec.h"
 #include "store_key.h"
 
 #include <lmdb.h>
@@ -20,10 +21,11 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#define STORE_SCHEMA "4"
+#define STORE_SCHEMA "5"
 #define STORE_SCHEMA_V1 "1" /* upgraded in place at a read-write open */
 #define STORE_SCHEMA_V2 "2" /* likewise */
 #define STORE_SCHEMA_V3 "3" /* likewise */
+#define STORE_SCHEMA_V4 "4" /* likewise */
 #define STORE_MAXDBS 16
 /* A compact value: be64(revision) and then the record (schema 3). */
 #define COMPACT_PREFIX 8
@@ -99,16 +101,16 @@ struct sv_batch {
                               the batch can only be aborted */
 };
 
-/* A put worked out before its batch: keys, digest, the revision packed but
- * for the two numbers the batch assigns (fields 1 and 2, which protobuf-c
- * writes first: packing them and appending the body gives exactly the
- * bytes of packing the whole Revision), and copies of the missing list and
- * of the compact record. One allocation. */
+/* A put worked out before its batch: keys, digest, the revision's record
+ * but for the two numbers the batch assigns (fields 1 and 2, which come
+ * first: packing them and appending the body gives exactly the record
+ * sv_revision_encode makes of the whole Revision), and copies of the
+ * missing list and of the compact record. One allocation. */
 struct sv_prepared {
     const Survey__V1__Submission *sub; /* borrowed */
     int64_t time_ms;
     put_ctx c;     /* keys and digest; numbers unset */
-    uint8_t *body; /* Revision fields 3..9, packed */
+    uint8_t *body; /* record tail: fields 3..9 compressed (revision_codec) */
     size_t body_len;
     char **missing;
     size_t n_missing;
@@ -288,7 +290,7 @@ static sv_status check_schema(sv_store *s, MDB_txn *txn, const char *dir,
     if (schema_is(&val, STORE_SCHEMA))
         return SV_OK;
     if (schema_is(&val, STORE_SCHEMA_V1) || schema_is(&val, STORE_SCHEMA_V2) ||
-        schema_is(&val, STORE_SCHEMA_V3)) {
+        schema_is(&val, STORE_SCHEMA_V3) || schema_is(&val, STORE_SCHEMA_V4)) {
         if (s->read_only)
             return sv_fail(err, SV_ERR_STORE,
                            "store in %s has schema %.*s: open it read-write "
@@ -320,6 +322,7 @@ static sv_status open_db(sv_store *s, MDB_txn *txn, store_db *db,
 
 static sv_status upgrade_compact(sv_store *s, MDB_txn *txn, sv_error *err);
 static sv_status upgrade_current(sv_store *s, MDB_txn *txn, sv_error *err);
+static sv_status upgrade_revisions(sv_store *s, MDB_txn *txn, sv_error *err);
 
 /* Opens meta and checks the schema first, so that a read-only open of an
  * older layout is refused by its schema, not by a missing database. */
@@ -340,10 +343,12 @@ static sv_status open_dbs(sv_store *s, const char *dir, sv_error *err)
         st = check_schema(s, txn, dir, &upgrade, err);
     for (size_t i = 0; st == SV_OK && i < sizeof dbs / sizeof dbs[0]; i++)
         st = open_db(s, txn, dbs[i], dir, err);
-    if (st == SV_OK && upgrade != 0) /* first: upgrade_compact reads it */
+    if (st == SV_OK && upgrade != 0 && upgrade <= 3) /* before compact */
         st = upgrade_current(s, txn, err);
     if (st == SV_OK && upgrade == 2)
         st = upgrade_compact(s, txn, err);
+    if (st == SV_OK && upgrade != 0)
+        st = upgrade_revisions(s, txn, err);
     if (st != SV_OK)
         goto fail;
     rc = mdb_txn_commit(txn); /* also for read-only: keeps the handles */
@@ -420,10 +425,17 @@ static sv_status unpack_revision(const store_db *db, const MDB_val *key,
                                  const MDB_val *val, Survey__V1__Revision **out,
                                  sv_error *err)
 {
-    *out = survey__v1__revision__unpack(NULL, val->mv_size, val->mv_data);
-    if (*out == NULL)
-        return corrupt(err, db, key);
-    return SV_OK;
+    sv_error why = {{0}};
+    sv_status st = sv_revision_decode(val->mv_data, val->mv_size, out, &why);
+
+    if (st == SV_ERR_STORE) {
+        corrupt(err, db, key);
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof err->msg - n, ": %s", why.msg);
+    } else if (st != SV_OK) {
+        *err = why;
+    }
+    return st;
 }
 
 /* Reads the revision at k in db. SV_ERR_NOT_FOUND (no message) when
@@ -621,6 +633,33 @@ static sv_status compact_with_revision(sv_store *s, MDB_txn *txn,
 static sv_status upgrade_compact(sv_store *s, MDB_txn *txn, sv_error *err)
 {
     return rewrite_all(s, txn, &s->compact, compact_with_revision, err);
+}
+
+/* Schema 4 to 5: every revision, a packed Revision until then, becomes a
+ * compressed record (revision_codec.h). */
+static sv_status revision_compressed(sv_store *s, MDB_txn *txn,
+                                     const store_key *k, const MDB_val *val,
+                                     MDB_val *out, sv_error *err)
+{
+    MDB_val key = key_val(k);
+    Survey__V1__Revision *rev =
+        survey__v1__revision__unpack(NULL, val->mv_size, val->mv_data);
+    uint8_t *rec;
+    size_t len;
+
+    (void)txn;
+    if (rev == NULL)
+        return corrupt(err, &s->revisions, &key);
+    sv_status st = sv_revision_encode(rev, &rec, &len, err);
+    survey__v1__revision__free_unpacked(rev, NULL);
+    out->mv_data = rec;
+    out->mv_size = len;
+    return st;
+}
+
+static sv_status upgrade_revisions(sv_store *s, MDB_txn *txn, sv_error *err)
+{
+    return rewrite_all(s, txn, &s->revisions, revision_compressed, err);
 }
 
 /* The highest sequence in the change log as txn sees it, 0 when empty. */
@@ -1144,7 +1183,9 @@ sv_status sv_put_prepare(const sv_put *put, sv_prepared **out, sv_error *err)
     const Survey__V1__Submission *sub;
     sv_prepared *p;
     put_ctx c;
-    size_t body_len;
+    uint8_t *plain;
+    size_t plain_len;
+    size_t body_cap;
     size_t strings = 0;
     size_t size;
     uint8_t *at;
@@ -1182,15 +1223,19 @@ sv_status sv_put_prepare(const sv_put *put, sv_prepared **out, sv_error *err)
     tail.n_missing = put->n_missing;
     tail.missing = (char **)put->missing;
     head_len = survey__v1__revision__get_packed_size(&rev);
-    body_len =
+    plain_len =
         head_len + answers_len + survey__v1__revision__get_packed_size(&tail);
     for (size_t i = 0; i < put->n_missing; i++)
         strings += strlen(put->missing[i]) + 1;
-    size = sizeof *p + put->n_missing * sizeof(char *) + body_len +
+    body_cap = sv_revision_tail_bound(plain_len);
+    size = sizeof *p + put->n_missing * sizeof(char *) + body_cap +
            (put->compact != NULL ? put->compact_len : 0) + strings;
     p = malloc(size);
-    if (p == NULL) {
+    plain = malloc(plain_len > 0 ? plain_len : 1);
+    if (p == NULL || plain == NULL) {
         free(packed);
+        free(plain);
+        free(p);
         return sv_fail(err, SV_ERR_NOMEM, "out of memory (%zu bytes)", size);
     }
     p->sub = sub;
@@ -1200,13 +1245,18 @@ sv_status sv_put_prepare(const sv_put *put, sv_prepared **out, sv_error *err)
     p->missing = (char **)at;
     p->n_missing = put->n_missing;
     at += put->n_missing * sizeof(char *);
-    p->body = at;
-    p->body_len = body_len;
-    survey__v1__revision__pack(&rev, p->body);
-    copy_answers(packed, packed_len, p->body + head_len);
-    survey__v1__revision__pack(&tail, p->body + head_len + answers_len);
+    survey__v1__revision__pack(&rev, plain);
+    copy_answers(packed, packed_len, plain + head_len);
+    survey__v1__revision__pack(&tail, plain + head_len + answers_len);
     free(packed);
-    at += body_len;
+    p->body = at;
+    st = sv_revision_tail_encode(plain, plain_len, p->body, &p->body_len, err);
+    free(plain);
+    if (st != SV_OK) {
+        free(p);
+        return st;
+    }
+    at += body_cap;
     p->compact = NULL;
     p->compact_len = 0;
     if (put->compact != NULL) {

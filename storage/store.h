@@ -124,11 +124,12 @@ sv_status sv_batch_put(sv_batch *b, const sv_put *put, sv_put_result *res,
 bool sv_batch_broken(const sv_batch *b);
 
 /* A put worked out ahead of its batch: checked, keyed, digested, the
- * revision packed, the missing list and compact record copied; only the
- * reads and writes that need the batch are left. Lets one thread prepare
- * puts while another writes batches. It borrows put->sub (and its
- * strings) until freed; nothing else. Errors as sv_batch_put's
- * SV_ERR_INVALID / SV_ERR_TOO_LARGE / SV_ERR_NOMEM. */
+ * revision packed and compressed (storage/revision_codec.h), the missing
+ * list and compact record copied; only the reads and writes that need the
+ * batch are left. Lets one thread prepare puts while another writes
+ * batches. It borrows put->sub (and its strings) until freed; nothing
+ * else. Errors as sv_batch_put's SV_ERR_INVALID / SV_ERR_TOO_LARGE /
+ * SV_ERR_NOMEM, and SV_ERR_STORE when zstd fails to compress. */
 typedef struct sv_prepared sv_prepared;
 sv_status sv_put_prepare(const sv_put *put, sv_prepared **out, sv_error *err);
 

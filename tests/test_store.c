@@ -1,5 +1,6 @@
 /* test_store.c: tests of the LMDB storage layer (storage/store.h) on real
  * LMDB environments, each in a private mkdtemp directory. */
+#include "revision_codec.h"
 #include "store.h"
 
 #include <lmdb.h>
@@ -905,10 +906,15 @@ static void test_reader_follows_growth(void **state)
      * beyond the reader's mapping */
     sv_store_destroy(&s);
     s = open_store(f->dir, LARGE, false);
-    memset(text, 'g', 3000);
+    /* texts that do not compress (revisions are stored compressed) */
+    uint32_t x = 2024;
     text[3000] = '\0';
     assert_status(sv_batch_begin(s, &b, &err), SV_OK);
     for (int i = 0; i < 100; i++) {
+        for (int j = 0; j < 3000; j++) {
+            x = x * 1664525u + 1013904223u;
+            text[j] = (char)('a' + (x >> 24) % 26);
+        }
         snprintf(id, sizeof id, "g-%d", i + 1);
         snprintf(who, sizeof who, "%06d", 100000 + i);
         make_sub(&t, who, id, 0, text);
@@ -1069,7 +1075,6 @@ static void test_broken_batch(void **state)
     char key[64];
     size_t klen = strlen(SURVEY) + 1 + 6 + 1 + 8;
     uint8_t raw[4096];
-    uint8_t packed[4096];
     size_t len;
 
     sv_store_destroy(&s);
@@ -1130,20 +1135,29 @@ static void test_broken_batch(void **state)
                   SV_ERR_NOT_FOUND);
     sv_store_destroy(&s);
 
-    /* the stored bytes (numbers packed ahead of the prepared body) are
-       those of packing the whole Revision */
+    /* the stored bytes (numbers packed ahead of the prepared, compressed
+       body) are a RevisionRecord, the same as encoding the whole Revision */
     memcpy(key + strlen(SURVEY) + 1, "011005", 6);
     len = raw_get(f->dir, "revisions", key, klen, raw, sizeof raw);
     assert_true(len > 0);
-    rev = survey__v1__revision__unpack(NULL, len, raw);
-    assert_non_null(rev);
+    Survey__Store__V1__RevisionRecord *record =
+        survey__store__v1__revision_record__unpack(NULL, len, raw);
+    assert_non_null(record);
+    assert_int_equal(record->revision, 1);
+    assert_int_equal(record->sequence, 2);
+    assert_int_equal(record->dictionary, 1);
+    survey__store__v1__revision_record__free_unpacked(record, NULL);
+    assert_status(sv_revision_decode(raw, len, &rev, &err), SV_OK);
     assert_int_equal(rev->sequence, 2);
     assert_int_equal(rev->n_missing, 2);
     assert_string_equal(rev->missing[1], "consult_method");
     assert_answers(rev, &t[2]);
-    assert_int_equal(survey__v1__revision__get_packed_size(rev), len);
-    assert_int_equal(survey__v1__revision__pack(rev, packed), len);
-    assert_memory_equal(raw, packed, len);
+    uint8_t *encoded = NULL;
+    size_t encoded_len = 0;
+    assert_status(sv_revision_encode(rev, &encoded, &encoded_len, &err), SV_OK);
+    assert_int_equal(encoded_len, len);
+    assert_memory_equal(raw, encoded, len);
+    free(encoded);
     survey__v1__revision__free_unpacked(rev, NULL);
     for (int i = 0; i < 3; i++)
         free(t[i].sub.submission_id);
@@ -1789,6 +1803,32 @@ static void current_as_revisions(MDB_txn *txn)
     rewrite_raw(txn, "current", whole_revision);
 }
 
+/* Schemas 1 to 4 kept each revision as a packed Revision, uncompressed. */
+static size_t packed_revision(MDB_txn *txn, const MDB_val *key,
+                              const MDB_val *val, char *out, size_t cap)
+{
+    Survey__V1__Revision *rev = NULL;
+    sv_error err = {{0}};
+    size_t len;
+
+    (void)txn;
+    (void)key;
+    assert_int_equal(sv_revision_decode(val->mv_data, val->mv_size, &rev, &err),
+                     SV_OK);
+    len = survey__v1__revision__get_packed_size(rev);
+    assert_true(len < cap);
+    assert_int_equal(survey__v1__revision__pack(rev, (uint8_t *)out), len);
+    survey__v1__revision__free_unpacked(rev, NULL);
+    return len;
+}
+
+/* Turns the revisions in txn back into those of schema 4; first, since
+ * the older current records are copies of them. */
+static void revisions_as_packed(MDB_txn *txn)
+{
+    rewrite_raw(txn, "revisions", packed_revision);
+}
+
 static void make_schema_1(const char *dir)
 {
     static const char *const added[] = {"compact", "snapshots", "watermarks"};
@@ -1802,6 +1842,7 @@ static void make_schema_1(const char *dir)
     assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
     assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
     assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    revisions_as_packed(txn);
     current_as_revisions(txn);
     for (size_t i = 0; i < 3; i++) {
         assert_int_equal(mdb_dbi_open(txn, added[i], 0, &dbi), 0);
@@ -1840,11 +1881,26 @@ static void raw_schema(const char *dir, char *schema, size_t n,
     mdb_env_close(env);
 }
 
+/* A read-only open of the store in dir, of an older schema, is refused
+ * and says how to upgrade it. */
+static void refused_read_only(const char *dir, const char *schema)
+{
+    sv_store_options ro_opt = {.read_only = true};
+    sv_store *s = NULL;
+    sv_error err = {{0}};
+    char want[16];
+
+    assert_status(sv_store_open(&s, dir, &ro_opt, &err), SV_ERR_STORE);
+    assert_null(s);
+    snprintf(want, sizeof want, "schema %s", schema);
+    assert_non_null(strstr(err.msg, want));
+    assert_non_null(strstr(err.msg, "read-write"));
+}
+
 static void test_schema_upgrade(void **state)
 {
     fixture *f = *state;
     sv_store *s = open_store(f->dir, 0, false);
-    sv_store_options ro_opt = {.read_only = true};
     Survey__V1__Revision *rev = NULL;
     sv_error err = {{0}};
     sv_put_result res;
@@ -1860,10 +1916,7 @@ static void test_schema_upgrade(void **state)
     assert_false(exists);
 
     /* read-only cannot upgrade: refused, nothing changed */
-    assert_status(sv_store_open(&s, f->dir, &ro_opt, &err), SV_ERR_STORE);
-    assert_null(s);
-    assert_non_null(strstr(err.msg, "schema 1"));
-    assert_non_null(strstr(err.msg, "read-write"));
+    refused_read_only(f->dir, "1");
     raw_schema(f->dir, schema, sizeof schema, "snapshots", &exists);
     assert_string_equal(schema, "1");
     assert_false(exists);
@@ -1881,7 +1934,7 @@ static void test_schema_upgrade(void **state)
     put_snap(s, SURVEY, 1, 2, "first snapshot");
     sv_store_destroy(&s);
     raw_schema(f->dir, schema, sizeof schema, "watermarks", &exists);
-    assert_string_equal(schema, "4");
+    assert_string_equal(schema, "5");
     assert_true(exists);
 
     /* now a read-only open is fine */
@@ -1902,22 +1955,27 @@ static size_t without_prefix(MDB_txn *txn, const MDB_val *key,
     return val->mv_size - 8;
 }
 
-/* Turns the store in dir back into a schema-2 environment: compact
- * records without their revision prefix, meta/schema = "2". */
-static void make_schema_2(const char *dir)
+/* Turns the store in dir back into the given schema (2, 3 or 4): the
+ * revisions packed as they were until schema 4; from schema 3 down, whole
+ * revisions in current; for schema 2, compact records without their
+ * revision prefix. */
+static void make_schema(const char *dir, const char *schema)
 {
     MDB_env *env = NULL;
     MDB_txn *txn = NULL;
     MDB_dbi dbi;
     MDB_val k = {6, (void *)"schema"};
-    MDB_val v = {1, (void *)"2"};
+    MDB_val v = {strlen(schema), (void *)schema};
 
     assert_int_equal(mdb_env_create(&env), 0);
     assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
     assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
     assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    current_as_revisions(txn);
-    rewrite_raw(txn, "compact", without_prefix);
+    revisions_as_packed(txn);
+    if (strcmp(schema, "3") <= 0)
+        current_as_revisions(txn);
+    if (strcmp(schema, "2") == 0)
+        rewrite_raw(txn, "compact", without_prefix);
     assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
     assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
     assert_int_equal(mdb_txn_commit(txn), 0);
@@ -1930,7 +1988,6 @@ static void test_schema_upgrade_2(void **state)
 {
     fixture *f = *state;
     sv_store *s = open_store(f->dir, 0, false);
-    sv_store_options ro_opt = {.read_only = true};
     sv_view *v = NULL;
     sv_error err = {{0}};
     scanned c;
@@ -1942,13 +1999,11 @@ static void test_schema_upgrade_2(void **state)
     put_compact(s, SURVEY, "012025", "w-3", 0, "three");
     put_compact(s, SURVEY, "020001", "w-4", 0, NULL);
     sv_store_destroy(&s);
-    make_schema_2(f->dir);
+    make_schema(f->dir, "2");
     raw_schema(f->dir, schema, sizeof schema, "compact", &exists);
     assert_string_equal(schema, "2");
 
-    assert_status(sv_store_open(&s, f->dir, &ro_opt, &err), SV_ERR_STORE);
-    assert_non_null(strstr(err.msg, "schema 2"));
-    assert_non_null(strstr(err.msg, "read-write"));
+    refused_read_only(f->dir, "2");
 
     s = open_store(f->dir, 0, false);
     assert_compact(s, SURVEY, "011002", "two");
@@ -1965,7 +2020,7 @@ static void test_schema_upgrade_2(void **state)
     sv_view_end(&v);
     sv_store_destroy(&s);
     raw_schema(f->dir, schema, sizeof schema, "compact", &exists);
-    assert_string_equal(schema, "4");
+    assert_string_equal(schema, "5");
 }
 
 /* Schema 3 kept a whole Revision in current; schema 4 its number. */
@@ -1973,13 +2028,7 @@ static void test_schema_upgrade_3(void **state)
 {
     fixture *f = *state;
     sv_store *s = open_store(f->dir, 0, false);
-    sv_store_options ro_opt = {.read_only = true};
     Survey__V1__Revision *rev = NULL;
-    MDB_env *env = NULL;
-    MDB_txn *txn = NULL;
-    MDB_dbi dbi;
-    MDB_val k = {6, (void *)"schema"};
-    MDB_val v = {1, (void *)"3"};
     sv_error err = {{0}};
     sv_put_result res;
     char schema[8];
@@ -1992,22 +2041,12 @@ static void test_schema_upgrade_3(void **state)
     put_compact(s, SURVEY, "011002", "x-2", 1, "two");
     put_compact(s, SURVEY, "012025", "x-3", 0, NULL);
     sv_store_destroy(&s);
-    assert_int_equal(mdb_env_create(&env), 0);
-    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
-    assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    current_as_revisions(txn);
-    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-    assert_int_equal(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
+    make_schema(f->dir, "3");
     memcpy(key, SURVEY, strlen(SURVEY) + 1);
     memcpy(key + strlen(SURVEY) + 1, "011002", 6);
     assert_true(raw_get(f->dir, "current", key, klen, raw, sizeof raw) > 8);
 
-    assert_status(sv_store_open(&s, f->dir, &ro_opt, &err), SV_ERR_STORE);
-    assert_non_null(strstr(err.msg, "schema 3"));
-    assert_non_null(strstr(err.msg, "read-write"));
+    refused_read_only(f->dir, "3");
 
     s = open_store(f->dir, 0, false);
     assert_status(sv_store_current(s, SURVEY, "011002", &rev, &err), SV_OK);
@@ -2027,7 +2066,69 @@ static void test_schema_upgrade_3(void **state)
     assert_int_equal(raw_get(f->dir, "current", key, klen, raw, sizeof raw), 8);
     assert_int_equal(raw[7], 3);
     raw_schema(f->dir, schema, sizeof schema, "compact", &exists);
-    assert_string_equal(schema, "4");
+    assert_string_equal(schema, "5");
+}
+
+/* Schema 4 kept each revision as a packed Revision; schema 5 compresses
+ * them (revision_codec.h). */
+static void test_schema_upgrade_4(void **state)
+{
+    fixture *f = *state;
+    sv_store *s = open_store(f->dir, 0, false);
+    Survey__V1__Revision *rev = NULL;
+    sv_error err = {{0}};
+    sv_put_result res;
+    char schema[8];
+    char key[64];
+    uint8_t raw[4096];
+    size_t klen = strlen(SURVEY) + 1 + 6 + 1 + 8;
+    size_t len;
+    bool exists = false;
+
+    put_compact(s, SURVEY, "011002", "y-1", 0, "one");
+    put_compact(s, SURVEY, "011002", "y-2", 1, "two");
+    put_compact(s, SURVEY, "012025", "y-3", 0, NULL);
+    sv_store_destroy(&s);
+    make_schema(f->dir, "4");
+    /* revisions = survey NUL respondent NUL be64(revision) */
+    memset(key, 0, sizeof key);
+    memcpy(key, SURVEY, strlen(SURVEY) + 1);
+    memcpy(key + strlen(SURVEY) + 1, "011002", 6);
+    key[klen - 1] = 2;
+    len = raw_get(f->dir, "revisions", key, klen, raw, sizeof raw);
+    rev = survey__v1__revision__unpack(NULL, len, raw);
+    assert_non_null(rev);
+    assert_string_equal(rev->submission_id, "y-2");
+    survey__v1__revision__free_unpacked(rev, NULL);
+    rev = NULL;
+
+    refused_read_only(f->dir, "4");
+
+    s = open_store(f->dir, 0, false);
+    assert_status(sv_store_current(s, SURVEY, "011002", &rev, &err), SV_OK);
+    assert_int_equal(rev->revision, 2);
+    assert_string_equal(rev->submission_id, "y-2");
+    survey__v1__revision__free_unpacked(rev, NULL);
+    rev = NULL;
+    assert_int_equal(history_len(s, "011002"), 2);
+    assert_compact(s, SURVEY, "011002", "two");
+    res = put_compact(s, SURVEY, "011002", "y-4", 2, "three");
+    assert_int_equal(res.revision, 3);
+    assert_int_equal(history_len(s, "011002"), 3);
+    sv_store_destroy(&s);
+    /* the old revision is now a compressed record of the same Revision */
+    len = raw_get(f->dir, "revisions", key, klen, raw, sizeof raw);
+    Survey__Store__V1__RevisionRecord *record =
+        survey__store__v1__revision_record__unpack(NULL, len, raw);
+    assert_non_null(record);
+    assert_int_equal(record->revision, 2);
+    assert_int_equal(record->dictionary, 1);
+    survey__store__v1__revision_record__free_unpacked(record, NULL);
+    assert_status(sv_revision_decode(raw, len, &rev, &err), SV_OK);
+    assert_string_equal(rev->submission_id, "y-2");
+    survey__v1__revision__free_unpacked(rev, NULL);
+    raw_schema(f->dir, schema, sizeof schema, "compact", &exists);
+    assert_string_equal(schema, "5");
 }
 
 int main(void)
@@ -2058,6 +2159,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_upgrade, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_upgrade_2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_upgrade_3, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_upgrade_4, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -69,6 +71,23 @@ struct writer {
     uint64_t written; /* batches written and answered (writing thread) */
 };
 
+/* The preparing thread: while the writing thread writes batches, it
+ * prepares their submissions from the last one backwards, and the writing
+ * thread goes forwards; each submission is claimed by whichever comes
+ * first (struct pending, claim), so they meet in the middle. It uses the
+ * writer's mutex and condition variable (a hand-over wakes both). */
+struct preparer {
+    pthread_t thread;
+    bool started;
+    bool stop;     /* under the writer's mu */
+    uint64_t seen; /* batches before this one were scanned (likewise) */
+    bool busy;     /* scanning batches from.. (likewise) */
+    uint64_t from;
+};
+
+/* Who prepares a submission handed to the writing thread. */
+enum { CLAIM_FREE, CLAIM_TAKEN, CLAIM_DONE };
+
 struct sv_server {
     void *ctx;              /* owned */
     void *router;           /* owned */
@@ -82,6 +101,7 @@ struct sv_server {
     uint64_t completed;  /* batches whose replies went out (main thread) */
     uint64_t generation; /* of the last commit (writing thread) */
     struct writer writer;
+    struct preparer preparer;
     struct syncer sync;
     void *notify;      /* owned PUB socket: commit notices */
     sv_auth *auth;     /* owned; NULL when authentication is off */
@@ -114,7 +134,9 @@ struct pending {
     size_t n_missing;
     uint8_t *compact; /* in the slot's arena */
     size_t compact_len;
-    sv_prepared *prep; /* owned: prepared by either thread (prepare()) */
+    sv_prepared *prep; /* owned: prepared by one thread (prepare()) */
+    atomic_int claim;  /* CLAIM_*: once handed over, the thread that sets it
+                          from FREE prepares; DONE (release) when it has */
     sv_packed out;     /* owned when state == P_READY or P_ACKED */
     sv_put_result res; /* owned when state == P_PUT */
     uint64_t sequence; /* change-log sequence of a P_ACKED write */
@@ -526,6 +548,7 @@ static int receive(sv_server *s, struct pending *p, int flags,
     size_t total = 0;
     int more = 1;
     memset(p, 0, sizeof *p);
+    atomic_store_explicit(&p->claim, CLAIM_FREE, memory_order_relaxed);
     if (zmq_msg_init(&last) != 0)
         return -1;
     while (more) {
@@ -878,7 +901,8 @@ static void release(struct pending *p)
 /* ---- the writing thread ----------------------------------------------- */
 
 /* Prepares the submission of p (sv_put_prepare) unless done already: on
- * the writing thread, or on the main thread while it waits for input. */
+ * the main thread while it waits for input (open batch), or, once handed
+ * over, on the writing or the preparing thread, whichever claimed p. */
 static sv_status prepare(struct pending *p, sv_error *err)
 {
     if (p->prep != NULL)
@@ -908,6 +932,23 @@ static sv_status write_one(const struct slot *sl, struct pending *p,
     return sv_batch_put_prepared(batch, p->prep, &p->res, err);
 }
 
+/* On the writing thread, before it looks at p: claims p (the writing
+ * thread then prepares it itself, in write_one) or, when the preparing
+ * thread has, waits until that thread is done with it. */
+static void settle(struct pending *p)
+{
+    int expected = CLAIM_FREE;
+
+    if (atomic_compare_exchange_strong_explicit(
+            &p->claim, &expected, CLAIM_DONE, memory_order_acq_rel,
+            memory_order_acquire))
+        return;
+    while (expected != CLAIM_DONE) {
+        sched_yield(); /* the other thread prepares one submission */
+        expected = atomic_load_explicit(&p->claim, memory_order_acquire);
+    }
+}
+
 /* Applies the writes of batches first..last-1 to *batch (begun on first
  * use, careful or not). A write that fails gets its error reply; one that
  * breaks the batch aborts it and returns false (nothing applied stays). */
@@ -920,6 +961,7 @@ static bool apply_writes(sv_server *s, uint64_t first, uint64_t last,
             struct pending *p = &sl->pending[i];
             sv_error err = {{0}};
             sv_status st = SV_OK;
+            settle(p);
             if (p->state != P_PUT)
                 continue;
             if (*batch == NULL)
@@ -1008,6 +1050,10 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&w->t.mu);
         write_batches(s, first, last);
         pthread_mutex_lock(&w->t.mu);
+        /* the batches go back to the main thread: not while the preparing
+           thread is in them (it stops at the first claimed submission) */
+        while (s->preparer.busy && s->preparer.from < last)
+            pthread_cond_wait(&w->t.cv, &w->t.mu);
         w->written = last;
         pthread_cond_broadcast(&w->t.cv);
         /* a full pipe already holds a wake-up: EAGAIN is fine */
@@ -1018,14 +1064,91 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-static sv_status writer_start(sv_server *s, sv_error *err)
+/* Prepares the submissions of batches first..last-1 from the last one
+ * backwards, until it meets one claimed by the writing thread. */
+static void help(sv_server *s, uint64_t first, uint64_t last)
 {
-    return sv_worker_start(&s->writer.t, writer_main, s, "writing thread", err);
+    for (uint64_t n = last; n-- > first;) {
+        struct slot *sl = &s->slots[n % SLOTS];
+        for (size_t i = sl->n; i-- > 0;) {
+            struct pending *p = &sl->pending[i];
+            int expected = CLAIM_FREE;
+            if (!atomic_compare_exchange_strong_explicit(
+                    &p->claim, &expected, CLAIM_TAKEN, memory_order_acq_rel,
+                    memory_order_acquire))
+                return; /* met the writing thread */
+            if (p->state == P_PUT &&
+                p->req->body_case == SURVEY__V1__REQUEST__BODY_SUBMIT) {
+                sv_error err = {{0}};
+                sv_status st = prepare(p, &err);
+                if (st != SV_OK)
+                    set_store_error(p, st, &err);
+            }
+            atomic_store_explicit(&p->claim, CLAIM_DONE, memory_order_release);
+        }
+    }
 }
 
-/* Lets the thread write what was handed over, then ends it. */
+static void *preparer_main(void *arg)
+{
+    sv_server *s = arg;
+    struct writer *w = &s->writer;
+    struct preparer *h = &s->preparer;
+
+    pthread_mutex_lock(&w->t.mu);
+    for (;;) {
+        /* a batch handed over, not yet written, not yet scanned */
+        while (!h->stop && !(w->queued > w->written && w->queued > h->seen))
+            pthread_cond_wait(&w->t.cv, &w->t.mu);
+        if (h->stop)
+            break;
+        uint64_t first = w->written > h->seen ? w->written : h->seen;
+        uint64_t last = w->queued;
+        h->seen = last;
+        h->busy = true;
+        h->from = first;
+        pthread_mutex_unlock(&w->t.mu);
+        help(s, first, last);
+        pthread_mutex_lock(&w->t.mu);
+        h->busy = false;
+        pthread_cond_broadcast(&w->t.cv);
+    }
+    pthread_mutex_unlock(&w->t.mu);
+    return NULL;
+}
+
+/* Starts the writing thread, then the preparing thread. */
+static sv_status writer_start(sv_server *s, sv_error *err)
+{
+    struct preparer *h = &s->preparer;
+    sv_status st =
+        sv_worker_start(&s->writer.t, writer_main, s, "writing thread", err);
+
+    if (st != SV_OK)
+        return st;
+    h->stop = false;
+    h->seen = 0;
+    if (pthread_create(&h->thread, NULL, preparer_main, s) != 0)
+        return sv_fail(err, SV_ERR_NOMEM, "cannot start the preparing thread");
+    h->started = true;
+    return SV_OK;
+}
+
+/* Lets the preparing thread end, then the writing thread write what was
+ * handed over, and ends it. */
 static void writer_stop(sv_server *s)
 {
+    struct preparer *h = &s->preparer;
+
+    if (h->started) {
+        pthread_mutex_lock(&s->writer.t.mu);
+        h->stop = true;
+        pthread_cond_broadcast(&s->writer.t.cv);
+        pthread_mutex_unlock(&s->writer.t.mu);
+        if (pthread_join(h->thread, NULL) != 0)
+            sv_log(PROGRAM, "pthread_join of the preparing thread failed");
+        h->started = false;
+    }
     sv_worker_stop(&s->writer.t, "writing thread");
 }
 

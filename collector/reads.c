@@ -41,6 +41,17 @@ static sv_status pack(Survey__V1__Reply *reply, uint64_t request_id,
     return SV_OK;
 }
 
+/* A failed read of a respondent's answers: NOT_FOUND names whose. */
+static sv_status answers_fail(sv_read_error *e, sv_status st,
+                              const sv_error *err, const char *respondent,
+                              const char *survey)
+{
+    if (st == SV_ERR_NOT_FOUND)
+        return read_fail(e, SURVEY__V1__ERROR__CODE__NOT_FOUND,
+                         "no answers stored for %s in %s", respondent, survey);
+    return store_fail(e, st, err);
+}
+
 static sv_status answer_get(sv_store *store, const char *survey,
                             const Survey__V1__Request *req, sv_packed *out,
                             sv_read_error *e)
@@ -49,11 +60,8 @@ static sv_status answer_get(sv_store *store, const char *survey,
     Survey__V1__Revision *rev = NULL;
     sv_error err = {{0}};
     sv_status st = sv_store_current(store, survey, respondent, &rev, &err);
-    if (st == SV_ERR_NOT_FOUND)
-        return read_fail(e, SURVEY__V1__ERROR__CODE__NOT_FOUND,
-                         "no answers stored for %s in %s", respondent, survey);
     if (st != SV_OK)
-        return store_fail(e, st, &err);
+        return answers_fail(e, st, &err, respondent, survey);
     Survey__V1__Response resp = SURVEY__V1__RESPONSE__INIT;
     Survey__V1__Reply reply = SURVEY__V1__REPLY__INIT;
     resp.survey = (char *)survey;
@@ -75,11 +83,8 @@ static sv_status answer_history(sv_store *store, const char *survey,
     size_t n = 0;
     sv_error err = {{0}};
     sv_status st = sv_store_history(store, survey, respondent, &revs, &n, &err);
-    if (st == SV_ERR_NOT_FOUND)
-        return read_fail(e, SURVEY__V1__ERROR__CODE__NOT_FOUND,
-                         "no answers stored for %s in %s", respondent, survey);
     if (st != SV_OK)
-        return store_fail(e, st, &err);
+        return answers_fail(e, st, &err, respondent, survey);
     Survey__V1__History hist = SURVEY__V1__HISTORY__INIT;
     Survey__V1__Reply reply = SURVEY__V1__REPLY__INIT;
     hist.survey = (char *)survey;

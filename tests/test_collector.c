@@ -636,7 +636,15 @@ static void test_map_full(void **state)
 
     /* nothing of the failed one; the stored ones are intact */
     Survey__V1__Reply *reply = get(h.endpoint, first_failed);
-    expect_error(reply, SURVEY__V1__ERROR__CODE__NOT_FOUND);
+    assert_non_null(
+        strstr(expect_error(reply, SURVEY__V1__ERROR__CODE__NOT_FOUND)->message,
+               "no answers stored for"));
+    assert_non_null(strstr(reply->error->message, first_failed));
+    free_reply(reply);
+    reply = history(h.endpoint, first_failed);
+    assert_non_null(
+        strstr(expect_error(reply, SURVEY__V1__ERROR__CODE__NOT_FOUND)->message,
+               first_failed));
     free_reply(reply);
     reply = get(h.endpoint, "010006");
     assert_int_equal(reply->body_case, SURVEY__V1__REPLY__BODY_RESPONSE);

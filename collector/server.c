@@ -998,9 +998,11 @@ static void write_batches(sv_server *s, uint64_t first, uint64_t last)
     if (!apply_writes(s, first, last, false, &batch)) {
         for (uint64_t n = first; n < last; n++) {
             struct slot *sl = &s->slots[n % SLOTS];
-            for (size_t i = 0; i < sl->n; i++)
+            for (size_t i = 0; i < sl->n; i++) {
+                settle(&sl->pending[i]); /* those after the broken write */
                 if (sl->pending[i].state == P_PUT)
                     sv_put_result_clear(&sl->pending[i].res);
+            }
         }
         /* cannot break (every write nested); if it did, nothing of it is
            written and every write of it gets this error, never an ack */
@@ -1024,6 +1026,7 @@ static void write_batches(sv_server *s, uint64_t first, uint64_t last)
         for (size_t i = 0; i < sl->n; i++) {
             struct pending *p = &sl->pending[i];
             sv_read_error e = {0};
+            settle(p); /* all are, unless a careful batch broke */
             acknowledge(p, st, &err);
             if (p->state != P_READ)
                 continue;

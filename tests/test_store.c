@@ -1881,6 +1881,16 @@ static void raw_schema(const char *dir, char *schema, size_t n,
     mdb_env_close(env);
 }
 
+/* The schema record of the store in dir is want. */
+static void assert_schema(const char *dir, const char *want)
+{
+    char schema[8];
+    bool exists = false;
+
+    raw_schema(dir, schema, sizeof schema, "compact", &exists);
+    assert_string_equal(schema, want);
+}
+
 /* A read-only open of the store in dir, of an older schema, is refused
  * and says how to upgrade it. */
 static void refused_read_only(const char *dir, const char *schema)
@@ -1991,8 +2001,6 @@ static void test_schema_upgrade_2(void **state)
     sv_view *v = NULL;
     sv_error err = {{0}};
     scanned c;
-    char schema[8];
-    bool exists = false;
 
     put_compact(s, SURVEY, "011002", "w-1", 0, "one");
     put_compact(s, SURVEY, "011002", "w-2", 1, "two");
@@ -2000,8 +2008,7 @@ static void test_schema_upgrade_2(void **state)
     put_compact(s, SURVEY, "020001", "w-4", 0, NULL);
     sv_store_destroy(&s);
     make_schema(f->dir, "2");
-    raw_schema(f->dir, schema, sizeof schema, "compact", &exists);
-    assert_string_equal(schema, "2");
+    assert_schema(f->dir, "2");
 
     refused_read_only(f->dir, "2");
 
@@ -2019,8 +2026,7 @@ static void test_schema_upgrade_2(void **state)
     assert_int_equal(c.revision[1], 1);
     sv_view_end(&v);
     sv_store_destroy(&s);
-    raw_schema(f->dir, schema, sizeof schema, "compact", &exists);
-    assert_string_equal(schema, "5");
+    assert_schema(f->dir, "5");
 }
 
 /* Schema 3 kept a whole Revision in current; schema 4 its number. */
@@ -2031,11 +2037,9 @@ static void test_schema_upgrade_3(void **state)
     Survey__V1__Revision *rev = NULL;
     sv_error err = {{0}};
     sv_put_result res;
-    char schema[8];
     char key[64];
     uint8_t raw[4096];
     size_t klen = strlen(SURVEY) + 1 + 6;
-    bool exists = false;
 
     put_compact(s, SURVEY, "011002", "x-1", 0, "one");
     put_compact(s, SURVEY, "011002", "x-2", 1, "two");
@@ -2065,8 +2069,7 @@ static void test_schema_upgrade_3(void **state)
     sv_store_destroy(&s);
     assert_int_equal(raw_get(f->dir, "current", key, klen, raw, sizeof raw), 8);
     assert_int_equal(raw[7], 3);
-    raw_schema(f->dir, schema, sizeof schema, "compact", &exists);
-    assert_string_equal(schema, "5");
+    assert_schema(f->dir, "5");
 }
 
 /* Schema 4 kept each revision as a packed Revision; schema 5 compresses
@@ -2078,12 +2081,10 @@ static void test_schema_upgrade_4(void **state)
     Survey__V1__Revision *rev = NULL;
     sv_error err = {{0}};
     sv_put_result res;
-    char schema[8];
     char key[64];
     uint8_t raw[4096];
     size_t klen = strlen(SURVEY) + 1 + 6 + 1 + 8;
     size_t len;
-    bool exists = false;
 
     put_compact(s, SURVEY, "011002", "y-1", 0, "one");
     put_compact(s, SURVEY, "011002", "y-2", 1, "two");
@@ -2127,8 +2128,7 @@ static void test_schema_upgrade_4(void **state)
     assert_status(sv_revision_decode(raw, len, &rev, &err), SV_OK);
     assert_string_equal(rev->submission_id, "y-2");
     survey__v1__revision__free_unpacked(rev, NULL);
-    raw_schema(f->dir, schema, sizeof schema, "compact", &exists);
-    assert_string_equal(schema, "5");
+    assert_schema(f->dir, "5");
 }
 
 int main(void)

@@ -267,11 +267,12 @@ static bool schema_is(const MDB_val *val, const char *schema)
 }
 
 /* Refuses a store written with another record layout; stamps a new one.
- * Schemas 1 to 3 are upgraded in place by a read-write open: *upgrade is
+ * Schemas 1 to 4 are upgraded in place by a read-write open: *upgrade is
  * set to the old schema's number (0 when none is needed) and open_dbs, in
  * the same transaction, creates the databases schema 2 added, turns the
- * current records into revision numbers (upgrade_current, schema 4) and
- * prefixes the compact records of schema 2 (upgrade_compact, schema 3). */
+ * current records into revision numbers (upgrade_current, schema 4),
+ * prefixes the compact records of schema 2 (upgrade_compact, schema 3) and
+ * compresses every revision (upgrade_revisions, schema 5). */
 static sv_status check_schema(sv_store *s, MDB_txn *txn, const char *dir,
                               int *upgrade, sv_error *err)
 {
@@ -650,8 +651,16 @@ static sv_status revision_compressed(sv_store *s, MDB_txn *txn,
     (void)txn;
     if (rev == NULL)
         return corrupt(err, &s->revisions, &key);
-    sv_status st = sv_revision_encode(rev, &rec, &len, err);
+    sv_error why = {{0}};
+    sv_status st = sv_revision_encode(rev, &rec, &len, &why);
     survey__v1__revision__free_unpacked(rev, NULL);
+    if (st != SV_OK) {
+        char text[STORE_KEY_MAX * 4 + 32];
+        store_key_text(text, sizeof text, key.mv_data, key.mv_size,
+                       s->revisions.numbered);
+        return sv_fail(err, st, "upgrading the revision at key %s: %s", text,
+                       why.msg);
+    }
     out->mv_data = rec;
     out->mv_size = len;
     return st;

@@ -45,8 +45,8 @@ typedef struct {
  * SV_ERR_FULL: map_size too small to create the databases (they need
  *        20 KiB; submissions need far more).
  * SV_ERR_STORE: unknown record layout (schema) or any LMDB failure. A
- *        schema-1 store is upgraded in place by a read-write open and
- *        refused by a read-only one.
+ *        store of an older schema (1 to 4) is upgraded in place by a
+ *        read-write open and refused by a read-only one.
  * SV_ERR_IO: dir cannot be created or opened. */
 sv_status sv_store_open(sv_store **out, const char *dir,
                         const sv_store_options *opt, sv_error *err);

@@ -734,6 +734,14 @@ static int compare_bytes(const struct val *a, const struct val *b)
     struct cursor ca = {.v = a};
     struct cursor cb = {.v = b};
 
+    if (a->kind == V_STR && b->kind == V_STR) {
+        /* the common case, without the cursors: bytes, then length */
+        int c = memcmp(a->s, b->s, a->len < b->len ? a->len : b->len);
+        if (c != 0)
+            return c < 0 ? -1 : 1;
+        return a->len < b->len ? -1 : a->len > b->len;
+    }
+
     for (;;) {
         int x = cursor_next(&ca);
         int y = cursor_next(&cb);

@@ -228,7 +228,8 @@ struct run {
     sv_value *vals;   /* per question: decoded valid answers */
     int *answer_of;   /* per question: first answer naming it, or -1 */
     bool *relevant;   /* per question */
-    sv_problem *slot; /* per answer: at most one problem */
+    sv_problem *slot; /* per answer: at most one problem; NULL until the
+                         first problem */
     size_t next;      /* the question after the last one found: answers
                          mostly come in sheet order */
 };
@@ -363,6 +364,19 @@ static sv_status unknown_option(const sv_question *qu,
     return st;
 }
 
+/* The index of option opt of qu, or -1: sv_question_option() with the
+ * first byte compared before the rest (option names are short and mostly
+ * differ there). */
+static int find_option(const sv_question *qu, const char *opt)
+{
+    for (size_t i = 0; i < qu->n_options; i++) {
+        const char *name = qu->options[i].name;
+        if (name[0] == opt[0] && strcmp(name, opt) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
 /* Step 6: options exist and none repeats. Decodes into *v when valid. */
 static sv_status check_options(const sv_question *qu,
                                const Survey__V1__Answer *a, sv_value *v,
@@ -373,26 +387,29 @@ static sv_status check_options(const sv_question *qu,
         const char *opt = a->value_case == SURVEY__V1__ANSWER__VALUE_CHOICE
                               ? str_or_empty(a->choice)
                               : choice_at(a, 0);
-        int i = sv_question_option(qu, opt);
+        int i = find_option(qu, opt);
         if (i < 0)
             return unknown_option(qu, a, opt, slot);
         v->kind = SV_V_CHOICE;
         v->choice = (uint32_t)i;
         return SV_OK;
     }
-    for (size_t k = 0; k < n_choices(a); k++) {
-        if (sv_question_option(qu, choice_at(a, k)) < 0)
-            return unknown_option(qu, a, choice_at(a, k), slot);
-    }
+    /* an unknown option is reported before a repeated one, wherever each
+       is in the list */
     uint64_t set = 0;
+    size_t repeated = SIZE_MAX;
     for (size_t k = 0; k < n_choices(a); k++) {
-        uint64_t bit = UINT64_C(1) << sv_question_option(qu, choice_at(a, k));
-        if (set & bit)
-            return set_problem(slot, a,
-                               SURVEY__V1__PROBLEM__RULE__DUPLICATE_OPTION,
-                               "option %s is given twice", choice_at(a, k));
+        int i = find_option(qu, choice_at(a, k));
+        if (i < 0)
+            return unknown_option(qu, a, choice_at(a, k), slot);
+        uint64_t bit = UINT64_C(1) << i;
+        if ((set & bit) && repeated == SIZE_MAX)
+            repeated = k;
         set |= bit;
     }
+    if (repeated != SIZE_MAX)
+        return set_problem(slot, a, SURVEY__V1__PROBLEM__RULE__DUPLICATE_OPTION,
+                           "option %s is given twice", choice_at(a, repeated));
     v->kind = SV_V_CHOICES;
     v->choices = set;
     return SV_OK;
@@ -423,13 +440,34 @@ static sv_status check_size(const Survey__V1__Answer *a, sv_value *v,
     return SV_OK;
 }
 
-/* Steps 2 to 7 for answer k. A valid answer is decoded into r->vals. */
-static sv_status check_answer(struct run *r, size_t k)
+/* Keeps the problem found (if any) about answer k in its slot; the slots
+ * are made on the first problem. st is what finding it returned; out of
+ * memory for the slots, the problem is freed and SV_ERR_NOMEM returned. */
+static sv_status keep_problem(struct run *r, size_t k, sv_problem *found,
+                              sv_status st)
+{
+    if (found->rule == 0 && found->question == NULL && found->value == NULL &&
+        found->message == NULL)
+        return st;
+    if (r->slot == NULL)
+        r->slot = calloc(r->n + 1, sizeof *r->slot);
+    if (r->slot == NULL) {
+        free(found->question);
+        free(found->value);
+        free(found->message);
+        return SV_ERR_NOMEM;
+    }
+    r->slot[k] = *found;
+    return st;
+}
+
+/* Steps 2 to 7 for answer k, its problem (if any) put in *slot. A valid
+ * answer is decoded into r->vals. */
+static sv_status check_answer_into(struct run *r, size_t k, sv_problem *slot)
 {
     static const Survey__V1__Answer none = SURVEY__V1__ANSWER__INIT;
     const Survey__V1__Answer *a = r->answers[k] ? r->answers[k] : &none;
     const char *name = str_or_empty(a->question);
-    sv_problem *slot = &r->slot[k];
     sv_value v = {0};
     sv_status st;
 
@@ -466,7 +504,41 @@ static sv_status check_answer(struct run *r, size_t k)
     return st;
 }
 
+static sv_status check_answer(struct run *r, size_t k)
+{
+    sv_problem found = {0};
+
+    return keep_problem(r, k, &found, check_answer_into(r, k, &found));
+}
+
 /* ---- relevance, constraints, missing ---------------------------------- */
+
+/* Steps 8 and 9 for question i, answered with a valid value: its problem
+ * (if any) put in *slot. */
+static sv_status check_rules_at(struct run *r, size_t i, sv_problem *slot)
+{
+    const sv_questionnaire *q = r->q;
+    const Survey__V1__Answer *a = r->answers[r->answer_of[i]];
+    const struct sv_qinfo *info = &q->qinfo[i];
+
+    if (!r->relevant[i])
+        return set_problem(slot, a, SURVEY__V1__PROBLEM__RULE__NOT_RELEVANT,
+                           "answered, but relevant only when %s",
+                           info->relevant_text);
+    sv_expr_env env = {.questions = q->questions,
+                       .values = r->vals,
+                       .relevant = r->relevant,
+                       .n_known = q->n_questions,
+                       .self = (int)i};
+    if (info->constraint == NULL || sv_expr_eval(info->constraint, &env))
+        return SV_OK;
+    if (info->constraint_message[0] != '\0')
+        return set_problem(slot, a, SURVEY__V1__PROBLEM__RULE__CONSTRAINT, "%s",
+                           info->constraint_message);
+    return set_problem(slot, a, SURVEY__V1__PROBLEM__RULE__CONSTRAINT,
+                       "answer must satisfy %s",
+                       sv_expr_source(info->constraint));
+}
 
 /* Steps 8 and 9, in sheet order. */
 static sv_status check_rules(struct run *r)
@@ -478,29 +550,9 @@ static sv_status check_rules(struct run *r)
     for (size_t i = 0; i < q->n_questions && st == SV_OK; i++) {
         if (r->vals[i].kind == SV_V_NONE)
             continue;
-        const Survey__V1__Answer *a = r->answers[r->answer_of[i]];
-        sv_problem *slot = &r->slot[r->answer_of[i]];
-        const struct sv_qinfo *info = &q->qinfo[i];
-        if (!r->relevant[i]) {
-            st = set_problem(slot, a, SURVEY__V1__PROBLEM__RULE__NOT_RELEVANT,
-                             "answered, but relevant only when %s",
-                             info->relevant_text);
-            continue;
-        }
-        sv_expr_env env = {.questions = q->questions,
-                           .values = r->vals,
-                           .relevant = r->relevant,
-                           .n_known = q->n_questions,
-                           .self = (int)i};
-        if (info->constraint == NULL || sv_expr_eval(info->constraint, &env))
-            continue;
-        if (info->constraint_message[0] != '\0')
-            st = set_problem(slot, a, SURVEY__V1__PROBLEM__RULE__CONSTRAINT,
-                             "%s", info->constraint_message);
-        else
-            st = set_problem(slot, a, SURVEY__V1__PROBLEM__RULE__CONSTRAINT,
-                             "answer must satisfy %s",
-                             sv_expr_source(info->constraint));
+        sv_problem found = {0};
+        st = keep_problem(r, (size_t)r->answer_of[i], &found,
+                          check_rules_at(r, i, &found));
     }
     return st;
 }
@@ -563,12 +615,20 @@ sv_status sv_questionnaire_validate(const sv_questionnaire *q,
                                                verdict);
 }
 
+/* Questionnaires up to this many questions are validated in scratch space
+ * on the stack; larger ones allocate it. */
+#define SMALL_QUESTIONNAIRE 128
+
 sv_status sv_questionnaire_validate_relevance(
     const sv_questionnaire *q, const Survey__V1__Answer *const *answers,
     size_t n, sv_value *values, bool *relevant, sv_verdict *verdict)
 {
     size_t count = q->n_questions;
     struct run r = {.q = q, .answers = answers, .n = n};
+    sv_value small_vals[SMALL_QUESTIONNAIRE];
+    int small_answer_of[SMALL_QUESTIONNAIRE];
+    bool small_relevant[SMALL_QUESTIONNAIRE];
+    bool small = count <= SMALL_QUESTIONNAIRE;
     sv_status st = SV_ERR_NOMEM;
 
     memset(verdict, 0, sizeof *verdict);
@@ -576,17 +636,19 @@ sv_status sv_questionnaire_validate_relevance(
         memset(values, 0, count * sizeof *values);
     if (n > SV_MAX_ANSWERS)
         return too_many(n, verdict);
-    r.vals = calloc(count + 1, sizeof *r.vals);
-    r.answer_of = malloc((count + 1) * sizeof *r.answer_of);
-    r.relevant = calloc(count + 1, sizeof *r.relevant);
-    r.slot = calloc(n + 1, sizeof *r.slot);
-    if (r.vals == NULL || r.answer_of == NULL || r.relevant == NULL ||
-        r.slot == NULL)
-        goto fail;
-    /* The verdict owns the slots from here, so that it can always be
-     * cleared; empty slots are dropped at the end. */
-    verdict->problems = r.slot;
-    verdict->n_problems = n;
+    if (small) {
+        r.vals = small_vals;
+        r.answer_of = small_answer_of;
+        r.relevant = small_relevant;
+        memset(r.vals, 0, count * sizeof *r.vals);
+        memset(r.relevant, 0, count * sizeof *r.relevant);
+    } else {
+        r.vals = calloc(count, sizeof *r.vals);
+        r.answer_of = malloc(count * sizeof *r.answer_of);
+        r.relevant = calloc(count, sizeof *r.relevant);
+        if (r.vals == NULL || r.answer_of == NULL || r.relevant == NULL)
+            goto done;
+    }
     for (size_t i = 0; i < count; i++)
         r.answer_of[i] = -1;
     st = SV_OK;
@@ -596,26 +658,24 @@ sv_status sv_questionnaire_validate_relevance(
         st = check_rules(&r);
     if (st == SV_OK)
         st = list_missing(&r, verdict);
-    if (st != SV_OK)
-        goto fail;
-    for (size_t i = 0; i < count && values != NULL; i++) {
-        if (r.answer_of[i] >= 0 && r.slot[r.answer_of[i]].rule == 0)
+    for (size_t i = 0; i < count && values != NULL && st == SV_OK; i++) {
+        if (r.answer_of[i] >= 0 &&
+            (r.slot == NULL || r.slot[r.answer_of[i]].rule == 0))
             values[i] = r.vals[i];
     }
-    if (relevant != NULL)
+    if (relevant != NULL && st == SV_OK)
         memcpy(relevant, r.relevant, count * sizeof *relevant);
+done:
+    /* the verdict owns the slots (so that it can always be cleared); the
+       empty ones are dropped */
+    verdict->problems = r.slot;
+    verdict->n_problems = r.slot != NULL ? n : 0;
     compact_problems(verdict);
-    free(r.vals);
-    free(r.answer_of);
-    free(r.relevant);
-    return SV_OK;
-
-fail:
-    if (verdict->problems == NULL)
-        free(r.slot);
-    free(r.vals);
-    free(r.answer_of);
-    free(r.relevant);
+    if (!small) {
+        free(r.vals);
+        free(r.answer_of);
+        free(r.relevant);
+    }
     return st;
 }
 

@@ -101,6 +101,29 @@ typedef struct {
 
 sv_status bench_agg(const agg_opts *opt, agg_result *res, sv_error *err);
 
+/* The collector's stages of a submission (stages.c), in one thread. */
+enum { STAGE_DECODE, STAGE_VALIDATE, STAGE_PREPARE, STAGE_ACK, STAGE_COUNT };
+
+typedef struct {
+    const char *sheets; /* the 2024 sheets */
+    const char *work;   /* scratch directory (created) */
+    size_t n;           /* submissions */
+    uint64_t seed;
+} stages_opts;
+
+typedef struct {
+    size_t n;
+    /* microseconds per submission, the fastest of the rounds:
+       STAGE_DECODE: the request (arena allocator, as the collector);
+       STAGE_VALIDATE: validation and the compact record;
+       STAGE_PREPARE: packing, digest and compression (sv_put_prepare);
+       STAGE_ACK: packing the ack */
+    double us[STAGE_COUNT];
+} stages_result;
+
+sv_status bench_stages(const stages_opts *opt, stages_result *res,
+                       sv_error *err);
+
 /* The child of bench_agg: argv after "measure-agg". Prints its figures
  * as "key value" lines on stdout. Returns the exit status. */
 int bench_agg_child(int argc, char **argv);

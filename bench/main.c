@@ -24,6 +24,8 @@
 #ifndef SV_SOURCE_DIR
 #define SV_SOURCE_DIR "."
 #endif
+/* submissions the stage measurement runs over, at most */
+#define STAGES_MAX 20000
 
 typedef struct {
     size_t size;   /* aggregation: responses */
@@ -195,8 +197,10 @@ static void print_intake(const char *label, const intake_result *r)
            r->rate, r->acked, r->errors, r->secs);
     printf("%-44s %8.2f / %.2f / %.2f ms\n", "  ack latency p50 / p99 / max",
            r->p50_ms, r->p99_ms, r->max_ms);
-    printf("%-44s %8.2f s (%.0f%% of one core)\n", "  collector CPU (user+sys)",
-           r->cpu_s, r->secs > 0 ? 100.0 * r->cpu_s / r->secs : 0);
+    printf("%-44s %8.2f s (%.0f%% of one core, %.1f us per ack)\n",
+           "  collector CPU (user+sys)", r->cpu_s,
+           r->secs > 0 ? 100.0 * r->cpu_s / r->secs : 0,
+           r->acked > 0 ? 1e6 * r->cpu_s / (double)r->acked : 0);
     printf("%-44s %8.1f MiB\n", "  collector peak RSS (VmHWM)",
            (double)r->hwm_kb / 1024.0);
     if (r->errors > 0)
@@ -221,6 +225,8 @@ int main(int argc, char **argv)
     intake_result plain = {0};
     intake_result shuffled = {0};
     bool have_shuffled = false;
+    stages_result stages = {0};
+    bool have_stages = false;
     intake_result curve = {0};
     agg_result agg = {0};
     sv_error err = {{0}};
@@ -308,6 +314,20 @@ int main(int argc, char **argv)
             }
         }
     }
+    if (!o.skip_intake) {
+        stages_opts so = {.sheets = o.sheets,
+                          .work = sub,
+                          .n = o.intake < STAGES_MAX ? o.intake : STAGES_MAX,
+                          .seed = o.seed};
+        snprintf(sub, sizeof sub, "%s/stages", o.work);
+        fprintf(stderr, "survey-bench: the collector's stages...\n");
+        if (bench_stages(&so, &stages, &err) != SV_OK) {
+            fprintf(stderr, "survey-bench: stages: %s\n", err.msg);
+            status = 1;
+        } else {
+            have_stages = true;
+        }
+    }
     if (!o.skip_agg) {
         agg_opts ao = {.self = self,
                        .sheets = o.sheets,
@@ -356,6 +376,24 @@ int main(int argc, char **argv)
                    "one transaction each)\n",
                    "  SQLite baseline (WAL, synchronous=FULL)",
                    plain.sqlite_rate, plain.sqlite_n, plain.sqlite_secs);
+    }
+    if (have_stages) {
+        double total = 0;
+        for (int k = 0; k < STAGE_COUNT; k++)
+            total += stages.us[k];
+        printf("collector stages, one thread, no I/O (%zu submissions, "
+               "fastest of 3 rounds), us per submission:\n",
+               stages.n);
+        printf("%-44s %8.2f us\n", "  decode the request",
+               stages.us[STAGE_DECODE]);
+        printf("%-44s %8.2f us\n", "  validate, compact record",
+               stages.us[STAGE_VALIDATE]);
+        printf("%-44s %8.2f us\n", "  prepare (pack, digest, compress)",
+               stages.us[STAGE_PREPARE]);
+        printf("%-44s %8.2f us\n", "  pack the ack", stages.us[STAGE_ACK]);
+        printf("%-44s %8.2f us (the rest of the CPU per ack goes to "
+               "sockets, LMDB, commits and thread hand-offs)\n",
+               "  together", total);
     }
     if (have_agg) {
         printf("aggregation: %zu responses (%.1f answers each)\n", o.size,

@@ -2029,23 +2029,49 @@ static void test_schema_upgrade_2(void **state)
     assert_schema(f->dir, "5");
 }
 
+/* Writes two revisions of 011002 (ids PREFIX-1 and -2, compact records
+ * "one" and "two") and one of 012025 (PREFIX-3), then marks the store as
+ * of the older schema (its records stay as this build wrote them; the
+ * test rewrites what differs). */
+static void make_old_store(const char *dir, const char *prefix,
+                           const char *schema)
+{
+    sv_store *s = open_store(dir, 0, false);
+    char id[3][32];
+
+    for (int i = 0; i < 3; i++)
+        snprintf(id[i], sizeof id[i], "%s-%d", prefix, i + 1);
+    put_compact(s, SURVEY, "011002", id[0], 0, "one");
+    put_compact(s, SURVEY, "011002", id[1], 1, "two");
+    put_compact(s, SURVEY, "012025", id[2], 0, NULL);
+    sv_store_destroy(&s);
+    make_schema(dir, schema);
+}
+
+/* The current revision of respondent is number revision, submission id. */
+static void assert_current(sv_store *s, const char *respondent,
+                           uint64_t revision, const char *id)
+{
+    Survey__V1__Revision *rev = NULL;
+    sv_error err = {{0}};
+
+    assert_status(sv_store_current(s, SURVEY, respondent, &rev, &err), SV_OK);
+    assert_int_equal(rev->revision, revision);
+    assert_string_equal(rev->submission_id, id);
+    survey__v1__revision__free_unpacked(rev, NULL);
+}
+
 /* Schema 3 kept a whole Revision in current; schema 4 its number. */
 static void test_schema_upgrade_3(void **state)
 {
     fixture *f = *state;
-    sv_store *s = open_store(f->dir, 0, false);
-    Survey__V1__Revision *rev = NULL;
-    sv_error err = {{0}};
+    sv_store *s;
     sv_put_result res;
     char key[64];
     uint8_t raw[4096];
     size_t klen = strlen(SURVEY) + 1 + 6;
 
-    put_compact(s, SURVEY, "011002", "x-1", 0, "one");
-    put_compact(s, SURVEY, "011002", "x-2", 1, "two");
-    put_compact(s, SURVEY, "012025", "x-3", 0, NULL);
-    sv_store_destroy(&s);
-    make_schema(f->dir, "3");
+    make_old_store(f->dir, "x", "3");
     memcpy(key, SURVEY, strlen(SURVEY) + 1);
     memcpy(key + strlen(SURVEY) + 1, "011002", 6);
     assert_true(raw_get(f->dir, "current", key, klen, raw, sizeof raw) > 8);
@@ -2053,14 +2079,8 @@ static void test_schema_upgrade_3(void **state)
     refused_read_only(f->dir, "3");
 
     s = open_store(f->dir, 0, false);
-    assert_status(sv_store_current(s, SURVEY, "011002", &rev, &err), SV_OK);
-    assert_int_equal(rev->revision, 2);
-    assert_string_equal(rev->submission_id, "x-2");
-    survey__v1__revision__free_unpacked(rev, NULL);
-    rev = NULL;
-    assert_status(sv_store_current(s, SURVEY, "012025", &rev, &err), SV_OK);
-    assert_int_equal(rev->revision, 1);
-    survey__v1__revision__free_unpacked(rev, NULL);
+    assert_current(s, "011002", 2, "x-2");
+    assert_current(s, "012025", 1, "x-3");
     assert_compact(s, SURVEY, "011002", "two");
     /* and writes go on from the upgraded numbers */
     res = put_compact(s, SURVEY, "011002", "x-4", 2, "three");
@@ -2077,7 +2097,7 @@ static void test_schema_upgrade_3(void **state)
 static void test_schema_upgrade_4(void **state)
 {
     fixture *f = *state;
-    sv_store *s = open_store(f->dir, 0, false);
+    sv_store *s;
     Survey__V1__Revision *rev = NULL;
     sv_error err = {{0}};
     sv_put_result res;
@@ -2086,11 +2106,7 @@ static void test_schema_upgrade_4(void **state)
     size_t klen = strlen(SURVEY) + 1 + 6 + 1 + 8;
     size_t len;
 
-    put_compact(s, SURVEY, "011002", "y-1", 0, "one");
-    put_compact(s, SURVEY, "011002", "y-2", 1, "two");
-    put_compact(s, SURVEY, "012025", "y-3", 0, NULL);
-    sv_store_destroy(&s);
-    make_schema(f->dir, "4");
+    make_old_store(f->dir, "y", "4");
     /* revisions = survey NUL respondent NUL be64(revision) */
     memset(key, 0, sizeof key);
     memcpy(key, SURVEY, strlen(SURVEY) + 1);
@@ -2106,11 +2122,7 @@ static void test_schema_upgrade_4(void **state)
     refused_read_only(f->dir, "4");
 
     s = open_store(f->dir, 0, false);
-    assert_status(sv_store_current(s, SURVEY, "011002", &rev, &err), SV_OK);
-    assert_int_equal(rev->revision, 2);
-    assert_string_equal(rev->submission_id, "y-2");
-    survey__v1__revision__free_unpacked(rev, NULL);
-    rev = NULL;
+    assert_current(s, "011002", 2, "y-2");
     assert_int_equal(history_len(s, "011002"), 2);
     assert_compact(s, SURVEY, "011002", "two");
     res = put_compact(s, SURVEY, "011002", "y-4", 2, "three");

@@ -726,9 +726,25 @@ done:
 
 /* ---- roster.csv ------------------------------------------------------- */
 
+/* Respondent codes are 6 digits: 000000 to 999999. */
+#define ROSTER_CODES 1000000
+
 static bool six_digits(const char *code)
 {
     return strlen(code) == 6 && strspn(code, "0123456789") == 6;
+}
+
+/* The code as a number, or -1 if it is not 6 digits. */
+static long code_number(const char *code)
+{
+    long v = 0;
+
+    for (int i = 0; i < 6; i++) {
+        if (code[i] < '0' || code[i] > '9')
+            return -1;
+        v = v * 10 + (code[i] - '0');
+    }
+    return code[6] == '\0' ? v : -1;
 }
 
 /* Builds the sorted roster index and fails on the first repeated code in
@@ -755,6 +771,13 @@ static sv_status index_roster(sv_questionnaire *q, const size_t *row_of,
         }
     }
     q->roster_index = ix;
+    if (dup == SIZE_MAX && q->n_roster > 0) {
+        q->code_slot = calloc(ROSTER_CODES, sizeof *q->code_slot);
+        if (q->code_slot == NULL)
+            return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < q->n_roster; i++)
+            q->code_slot[code_number(q->roster[i].code)] = (uint32_t)i + 1;
+    }
     if (dup != SIZE_MAX)
         return fail_row(err, q->roster_sheet, row_of[dup], "code",
                         "duplicate code %s (first on line %lu)",
@@ -877,6 +900,7 @@ void sv_questionnaire_destroy(sv_questionnaire **self)
     free(q->lists);
     free(q->roster);
     free(q->roster_index);
+    free(q->code_slot);
     free(q->slot);
     sv_sheet_destroy(&q->settings);
     sv_sheet_destroy(&q->choices);
@@ -959,9 +983,9 @@ const sv_respondent *sv_questionnaire_respondent(const sv_questionnaire *q,
 int sv_questionnaire_find_respondent(const sv_questionnaire *q,
                                      const char *code)
 {
-    if (code == NULL)
-        return -1;
-    return index_find(q->roster_index, q->n_roster, code, strlen(code));
+    long v = code != NULL && q->code_slot != NULL ? code_number(code) : -1;
+
+    return v >= 0 ? (int)q->code_slot[v] - 1 : -1;
 }
 
 const char *sv_questionnaire_code_at(const sv_questionnaire *q, size_t k)

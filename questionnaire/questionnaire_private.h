@@ -69,6 +69,10 @@ struct sv_questionnaire {
     sv_respondent *roster;
     size_t n_roster;
     struct sv_name_index *roster_index; /* sorted by code */
+    /* by code: codes are 6 digits, so code_slot[code] is the respondent's
+       index + 1, or 0; ROSTER_CODES entries, made with calloc so that the
+       pages of codes not in the roster are never touched */
+    uint32_t *code_slot;
 
     /* Compact record layout (compact.c), set by sv_compact_layout(). */
     size_t *slot;        /* owned: byte offset of each question's slot */

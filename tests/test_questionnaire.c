@@ -127,6 +127,10 @@ static void test_r6_roster(void **state)
     assert_null(sv_questionnaire_respondent(q, 137));
     assert_int_equal(sv_questionnaire_find_respondent(q, "999999"), -1);
     assert_int_equal(sv_questionnaire_find_respondent(q, "01000"), -1);
+    /* a listed code with a byte more, or a letter in it */
+    assert_int_equal(sv_questionnaire_find_respondent(q, "0110020"), -1);
+    assert_int_equal(sv_questionnaire_find_respondent(q, "01100a"), -1);
+    assert_int_equal(sv_questionnaire_find_respondent(q, ""), -1);
     assert_int_equal(sv_questionnaire_find_respondent(q, NULL), -1);
 
     /* a walk in code order finds every respondent, and so does a jump */

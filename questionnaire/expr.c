@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 #define MAX_DEPTH 64   /* nested parentheses and calls */
@@ -602,6 +603,19 @@ const char *sv_expr_source(const sv_expr *e)
 bool sv_expr_is_or(const sv_expr *e)
 {
     return e->nodes[e->root].kind == N_OR;
+}
+
+int sv_expr_last_question(const sv_expr *e)
+{
+    int last = -1;
+
+    for (size_t i = 0; i < e->n; i++) {
+        if (e->nodes[i].kind == N_SELF)
+            return INT_MAX;
+        if (e->nodes[i].kind == N_REF && e->nodes[i].question > last)
+            last = e->nodes[i].question;
+    }
+    return last;
 }
 
 /* ---- evaluation ------------------------------------------------------- */

@@ -80,6 +80,10 @@ const char *sv_expr_source(const sv_expr *e);
  * parentheses when joined to another expression with " and ". */
 bool sv_expr_is_or(const sv_expr *e);
 
+/* The highest question index e reads (${name} references), -1 if none;
+ * INT_MAX if it reads the current question (.), whichever that is. */
+int sv_expr_last_question(const sv_expr *e);
+
 /* What an evaluation reads. */
 typedef struct {
     const sv_question *questions; /* indexed as the resolver answered */

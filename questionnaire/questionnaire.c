@@ -670,6 +670,30 @@ static sv_status survey_exprs(sv_questionnaire *q, const struct survey_cols *c,
     return st;
 }
 
+/* Marks the groups whose relevance reads only questions before the
+ * group's first question (struct sv_ginfo, settled). */
+static sv_status settle_groups(sv_questionnaire *q, sv_error *err)
+{
+    size_t *first = malloc((q->n_groups + 1) * sizeof *first);
+
+    if (first == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    for (size_t g = 0; g < q->n_groups; g++)
+        first[g] = SIZE_MAX;
+    for (size_t i = 0; i < q->n_questions; i++) {
+        for (int g = q->questions[i].group; g >= 0; g = q->groups[g].parent)
+            if (first[g] == SIZE_MAX)
+                first[g] = i;
+    }
+    for (size_t g = 0; g < q->n_groups; g++) {
+        const sv_expr *e = q->ginfo[g].relevant;
+        q->ginfo[g].settled = e != NULL && first[g] != SIZE_MAX &&
+                              sv_expr_last_question(e) < (long)first[g];
+    }
+    free(first);
+    return SV_OK;
+}
+
 static sv_status index_questions(sv_questionnaire *q, sv_error *err)
 {
     q->question_index = calloc(q->n_questions + 1, sizeof *q->question_index);
@@ -718,6 +742,8 @@ static sv_status load_survey(sv_questionnaire *q, sv_error *err)
         st = index_questions(q, err);
     if (st == SV_OK)
         st = survey_exprs(q, &c, err);
+    if (st == SV_OK)
+        st = settle_groups(q, err);
 
 done:
     free(stack);
@@ -1016,8 +1042,16 @@ int sv_questionnaire_walk_respondent(const sv_questionnaire *q,
     return (int)q->roster_index[k].index;
 }
 
-bool sv_questionnaire_relevant_at(const sv_questionnaire *q, size_t i,
-                                  const sv_value *values, const bool *relevant)
+/* Groups whose relevance a pass remembers; more groups than this are
+ * evaluated for each question. */
+#define GROUP_CACHE 64
+
+/* sv_questionnaire_relevant_at; known (NULL for none) remembers the
+ * relevance of settled groups during one pass in sheet order: 0 not yet
+ * evaluated, 1 relevant, -1 not. */
+static bool relevant_at(const sv_questionnaire *q, size_t i,
+                        const sv_value *values, const bool *relevant,
+                        signed char *known)
 {
     sv_expr_env env = {.questions = q->questions,
                        .values = values,
@@ -1029,16 +1063,36 @@ bool sv_questionnaire_relevant_at(const sv_questionnaire *q, size_t i,
         !sv_expr_eval(q->qinfo[i].relevant, &env))
         return false;
     for (int g = q->questions[i].group; g >= 0; g = q->groups[g].parent) {
-        if (q->ginfo[g].relevant != NULL &&
-            !sv_expr_eval(q->ginfo[g].relevant, &env))
+        const struct sv_ginfo *gi = &q->ginfo[g];
+        if (gi->relevant == NULL)
+            continue;
+        if (known == NULL || !gi->settled) {
+            if (!sv_expr_eval(gi->relevant, &env))
+                return false;
+            continue;
+        }
+        if (known[g] == 0)
+            known[g] = sv_expr_eval(gi->relevant, &env) ? 1 : -1;
+        if (known[g] < 0)
             return false;
     }
     return true;
 }
 
+bool sv_questionnaire_relevant_at(const sv_questionnaire *q, size_t i,
+                                  const sv_value *values, const bool *relevant)
+{
+    return relevant_at(q, i, values, relevant, NULL);
+}
+
 void sv_questionnaire_relevance(const sv_questionnaire *q,
                                 const sv_value *values, bool *relevant)
 {
+    signed char known[GROUP_CACHE];
+    bool cache = q->n_groups <= GROUP_CACHE;
+
+    if (cache)
+        memset(known, 0, q->n_groups);
     for (size_t i = 0; i < q->n_questions; i++)
-        relevant[i] = sv_questionnaire_relevant_at(q, i, values, relevant);
+        relevant[i] = relevant_at(q, i, values, relevant, cache ? known : NULL);
 }

@@ -24,6 +24,10 @@ struct sv_qinfo {
 struct sv_ginfo {
     size_t row;        /* data row in survey.csv */
     sv_expr *relevant; /* owned, or NULL */
+    /* relevant reads only questions before the group's first one, so it
+       has the same value for every question in the group: a relevance
+       pass evaluates it once */
+    bool settled;
 };
 
 /* A choice list: options[first .. first + n) of the questionnaire. */

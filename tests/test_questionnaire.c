@@ -5,6 +5,7 @@
  * sheet of the valid set in a scratch directory), and every validation
  * rule. */
 #include "questionnaire.h"
+#include "questionnaire_private.h" /* sv_questionnaire_relevant_at */
 
 #include <errno.h>
 #include <setjmp.h>
@@ -1180,6 +1181,84 @@ static void test_nested_groups(void **state)
                "> 60) and selected(${colours}, 'red')");
 }
 
+/* Random values for every question of q: unanswered, or a value of its
+ * type (options, integers around the thresholds the sheets use, texts). */
+static void random_values(const sv_questionnaire *q, uint64_t *rng,
+                          sv_value *values)
+{
+    for (size_t i = 0; i < sv_questionnaire_count(q); i++) {
+        const sv_question *qu = sv_questionnaire_question(q, i);
+        *rng = *rng * 6364136223846793005ULL + 1442695040888963407ULL;
+        uint64_t r = *rng >> 33;
+        memset(&values[i], 0, sizeof values[i]);
+        if (r % 3 == 0)
+            continue; /* unanswered */
+        switch (qu->type) {
+        case SV_Q_SELECT_ONE:
+            values[i].kind = SV_V_CHOICE;
+            values[i].choice = (uint32_t)((r / 3) % qu->n_options);
+            break;
+        case SV_Q_SELECT_MULTIPLE:
+            values[i].kind = SV_V_CHOICES;
+            values[i].choices = (r / 3) & ((UINT64_C(1) << qu->n_options) - 1);
+            break;
+        case SV_Q_INTEGER:
+            values[i].kind = SV_V_INTEGER;
+            values[i].integer = (int64_t)((r / 3) % 140) - 10;
+            break;
+        case SV_Q_TEXT:
+            values[i].kind = SV_V_TEXT;
+            values[i].text = (r / 3) % 2 ? "yes" : "x";
+            values[i].text_len = strlen(values[i].text);
+            break;
+        }
+    }
+}
+
+/* A relevance pass remembers the relevance of groups whose condition reads
+ * only questions before them; it must give what each question's own
+ * evaluation gives. */
+static void test_relevance_pass_equals_per_question(void **state)
+{
+    const struct loaded *l = *state;
+    const sv_questionnaire *const qs[] = {l->r6, l->fx};
+    uint64_t rng = 2024;
+
+    for (size_t k = 0; k < 2; k++) {
+        const sv_questionnaire *q = qs[k];
+        size_t n = sv_questionnaire_count(q);
+        sv_value *values = calloc(n, sizeof *values);
+        bool *pass = calloc(n, sizeof *pass);
+        bool *each = calloc(n, sizeof *each);
+        size_t relevant = 0;
+        size_t not_relevant = 0;
+        assert_non_null(values);
+        assert_non_null(pass);
+        assert_non_null(each);
+        for (int round = 0; round < 2000; round++) {
+            random_values(q, &rng, values);
+            sv_questionnaire_relevance(q, values, pass);
+            for (size_t i = 0; i < n; i++) {
+                each[i] = sv_questionnaire_relevant_at(q, i, values, each);
+                if (pass[i] != each[i])
+                    fail_msg("round %d, question %s: pass %d, alone %d", round,
+                             sv_questionnaire_question(q, i)->name, pass[i],
+                             each[i]);
+                if (each[i])
+                    relevant++;
+                else
+                    not_relevant++;
+            }
+        }
+        /* the values reached both outcomes */
+        assert_true(relevant > 0);
+        assert_true(not_relevant > 0);
+        free(values);
+        free(pass);
+        free(each);
+    }
+}
+
 static void test_constraint_message(void **state)
 {
     const struct loaded *l = *state;
@@ -1220,6 +1299,7 @@ int main(void)
         cmocka_unit_test(test_r6_roster),
         cmocka_unit_test(test_r6_questions),
         cmocka_unit_test(test_r6_relevance_text),
+        cmocka_unit_test(test_relevance_pass_equals_per_question),
         cmocka_unit_test(test_fixture_valid),
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_scratch_copy_loads),

@@ -973,8 +973,11 @@ int sv_question_option(const sv_question *question, const char *name)
 {
     if (name == NULL)
         return -1;
+    /* the first byte before the rest: option names are short and mostly
+       differ there (validation looks up every chosen option) */
     for (size_t i = 0; i < question->n_options; i++) {
-        if (strcmp(question->options[i].name, name) == 0)
+        const char *option = question->options[i].name;
+        if (option[0] == name[0] && strcmp(option, name) == 0)
             return (int)i;
     }
     return -1;

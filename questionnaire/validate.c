@@ -364,19 +364,6 @@ static sv_status unknown_option(const sv_question *qu,
     return st;
 }
 
-/* The index of option opt of qu, or -1: sv_question_option() with the
- * first byte compared before the rest (option names are short and mostly
- * differ there). */
-static int find_option(const sv_question *qu, const char *opt)
-{
-    for (size_t i = 0; i < qu->n_options; i++) {
-        const char *name = qu->options[i].name;
-        if (name[0] == opt[0] && strcmp(name, opt) == 0)
-            return (int)i;
-    }
-    return -1;
-}
-
 /* Step 6: options exist and none repeats. Decodes into *v when valid. */
 static sv_status check_options(const sv_question *qu,
                                const Survey__V1__Answer *a, sv_value *v,
@@ -387,7 +374,7 @@ static sv_status check_options(const sv_question *qu,
         const char *opt = a->value_case == SURVEY__V1__ANSWER__VALUE_CHOICE
                               ? str_or_empty(a->choice)
                               : choice_at(a, 0);
-        int i = find_option(qu, opt);
+        int i = sv_question_option(qu, opt);
         if (i < 0)
             return unknown_option(qu, a, opt, slot);
         v->kind = SV_V_CHOICE;
@@ -399,7 +386,7 @@ static sv_status check_options(const sv_question *qu,
     uint64_t set = 0;
     size_t repeated = SIZE_MAX;
     for (size_t k = 0; k < n_choices(a); k++) {
-        int i = find_option(qu, choice_at(a, k));
+        int i = sv_question_option(qu, choice_at(a, k));
         if (i < 0)
             return unknown_option(qu, a, choice_at(a, k), slot);
         uint64_t bit = UINT64_C(1) << i;

@@ -231,7 +231,7 @@ struct run {
     sv_problem *slot; /* per answer: at most one problem; NULL until the
                          first problem */
     size_t next;      /* the question after the last one found: answers
-                         mostly come in sheet order */
+                         mostly come in sheet order (find_question) */
 };
 
 static const char *type_name(sv_qtype t)
@@ -448,6 +448,26 @@ static sv_status keep_problem(struct run *r, size_t k, sv_problem *found,
     return st;
 }
 
+/* Questions looked at after the last one found before a search by name:
+ * answers come in sheet order, skipping the questions left unanswered. */
+#define LOOK_AHEAD 8
+
+/* The question named name, or -1. */
+static int find_question(const struct run *r, const char *name)
+{
+    const sv_questionnaire *q = r->q;
+    size_t end = r->next + LOOK_AHEAD < q->n_questions ? r->next + LOOK_AHEAD
+                                                       : q->n_questions;
+
+    for (size_t i = r->next; i < end; i++) {
+        const char *qname = q->questions[i].name;
+        /* names are unique (questionnaire.c) */
+        if (qname[0] == name[0] && strcmp(qname, name) == 0)
+            return (int)i;
+    }
+    return sv_questionnaire_find(q, name);
+}
+
 /* Steps 2 to 7 for answer k, its problem (if any) put in *slot. A valid
  * answer is decoded into r->vals. */
 static sv_status check_answer_into(struct run *r, size_t k, sv_problem *slot)
@@ -458,12 +478,7 @@ static sv_status check_answer_into(struct run *r, size_t k, sv_problem *slot)
     sv_value v = {0};
     sv_status st;
 
-    int qi = -1;
-    if (r->next < r->q->n_questions &&
-        strcmp(r->q->questions[r->next].name, name) == 0)
-        qi = (int)r->next; /* names are unique (questionnaire.c) */
-    else
-        qi = sv_questionnaire_find(r->q, name);
+    int qi = find_question(r, name);
     if (qi >= 0)
         r->next = (size_t)qi + 1;
     if (qi < 0)

@@ -7,6 +7,7 @@
 #include "store.h"
 #include "revision_codec.h"
 #include "store_key.h"
+#include "submission_pack.h"
 
 #include <lmdb.h>
 #include <sodium.h>
@@ -1205,13 +1206,17 @@ sv_status sv_put_prepare(const sv_put *put, sv_prepared **out, sv_error *err)
     if (st != SV_OK)
         return st;
     sub = put->sub;
-    /* the submission packed once: hashed, and its answers copied */
-    packed_len = survey__v1__submission__get_packed_size(sub);
+    /* the submission packed once: hashed, and its answers copied; by
+       submission_pack.c when it can, with the same bytes as protobuf-c */
+    bool own = sv_submission_packed_size(sub, &packed_len);
+    if (!own)
+        packed_len = survey__v1__submission__get_packed_size(sub);
     packed = malloc(packed_len > 0 ? packed_len : 1);
     if (packed == NULL)
         return sv_fail(err, SV_ERR_NOMEM, "out of memory (%zu bytes)",
                        packed_len);
-    if (survey__v1__submission__pack(sub, packed) != packed_len) {
+    if ((own ? sv_submission_pack(sub, packed)
+             : survey__v1__submission__pack(sub, packed)) != packed_len) {
         free(packed);
         return sv_fail(err, SV_ERR_STORE, "packing a submission failed");
     }

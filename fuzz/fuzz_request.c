@@ -6,7 +6,9 @@
  * collector/server.c handles a submit: the problems are packed into the
  * INVALID reply, and an acceptable answer set gets its relevance and its
  * compact record. The record is then read back and must agree with what
- * validation decoded, and every answered question must be relevant.
+ * validation decoded, and every answered question must be relevant. A
+ * submission the storage's own packer takes (storage/submission_pack.c)
+ * must pack to protobuf-c's bytes exactly.
  *
  * The questionnaire and the scratch arrays are file-level state: libFuzzer
  * offers no other place to keep what LLVMFuzzerInitialize loads. */
@@ -14,11 +16,13 @@
 #include "fuzz_util.h"
 #include "questionnaire.h"
 #include "reply.h"
+#include "submission_pack.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -101,11 +105,42 @@ static void encode_and_check(void)
     }
 }
 
+/* The storage's packer against protobuf-c, when it takes the submission. */
+static void check_packing(const Survey__V1__Submission *sub)
+{
+    size_t ours;
+
+    if (!sv_submission_packed_size(sub, &ours))
+        return;
+    size_t theirs = survey__v1__submission__get_packed_size(sub);
+    if (ours != theirs) {
+        fprintf(stderr, "submission_pack: size %zu, protobuf-c %zu\n", ours,
+                theirs);
+        abort();
+    }
+    uint8_t *a = malloc(ours + 1);
+    uint8_t *b = malloc(ours + 1);
+    if (a == NULL || b == NULL) {
+        free(a);
+        free(b);
+        return;
+    }
+    if (sv_submission_pack(sub, a) != ours ||
+        survey__v1__submission__pack(sub, b) != ours ||
+        memcmp(a, b, ours) != 0) {
+        fprintf(stderr, "submission_pack: bytes differ from protobuf-c's\n");
+        abort();
+    }
+    free(a);
+    free(b);
+}
+
 static void check_submission(const Survey__V1__Request *req)
 {
     const Survey__V1__Submission *sub = req->submit;
     sv_verdict verdict = {0};
 
+    check_packing(sub);
     /* the server looks the respondent up before validating */
     (void)sv_questionnaire_find_respondent(form, sub->respondent);
     sv_status st = sv_questionnaire_validate(

@@ -108,6 +108,26 @@ static void usage(FILE *out)
         SV_DEFAULT_BATCH, SV_DEFAULT_MAX_REQUEST, SV_DEFAULT_IN_FLIGHT);
 }
 
+/* One line on the group commits and what their steps took (the disk's
+ * share is in committing and flushing), for operators and the benchmark,
+ * which reads it (bench/intake.c). Nothing when nothing was committed. */
+static void log_stats(sv_server *server)
+{
+    sv_server_stats t;
+
+    sv_server_stats_get(server, &t);
+    if (t.commits == 0)
+        return;
+    double n = (double)t.commits;
+    sv_log(PROGRAM,
+           "commits: %llu of %llu requests (%.1f each), per commit %.3f ms "
+           "writing and %.3f ms committing; flushes: %llu, %.3f ms each",
+           (unsigned long long)t.commits, (unsigned long long)t.requests,
+           (double)t.requests / n, 1e3 * t.write_s / n, 1e3 * t.commit_s / n,
+           (unsigned long long)t.flushes,
+           t.flushes > 0 ? 1e3 * t.flush_s / (double)t.flushes : 0.0);
+}
+
 static int run(int argc, char **argv)
 {
     const char *env_data = getenv("SURVEY_DATA");
@@ -251,7 +271,9 @@ static int run(int argc, char **argv)
            opt.auth ? "CURVE, client keys from the registry" : "off (plain)");
     sv_log(PROGRAM, "ready on %s (surveys: %s)", sv_server_endpoint(server),
            ids);
-    if (sv_server_run(server, &signals, &err) != SV_OK) {
+    sv_status st = sv_server_run(server, &signals, &err);
+    log_stats(server);
+    if (st != SV_OK) {
         sv_log(PROGRAM, "stopped on error: %s", err.msg);
         goto done;
     }

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -58,6 +59,8 @@ struct syncer {
     bool failed;        /* a flush failed: nothing more is durable */
     sv_error err;       /* of the failed flush */
     int wake[2];        /* pipe: the thread writes a byte per flush */
+    uint64_t flushes;   /* flushes done (sync thread) */
+    double flush_s;     /* seconds in them */
 };
 
 /* The writing thread: it takes the batches the main thread has received,
@@ -67,8 +70,10 @@ struct syncer {
  * n % SLOTS. All store access but the flush is on this thread. */
 struct writer {
     sv_worker t;
-    uint64_t queued;  /* batches handed over (main thread) */
-    uint64_t written; /* batches written and answered (writing thread) */
+    uint64_t queued;       /* batches handed over (main thread) */
+    uint64_t written;      /* batches written and answered (writing thread) */
+    sv_server_stats stats; /* its commits; the flushes are under the
+                              flush thread's mutex */
 };
 
 /* The preparing thread: while the writing thread writes batches, it
@@ -144,6 +149,16 @@ struct pending {
 
 static sv_status writer_start(sv_server *s, sv_error *err);
 static void writer_stop(sv_server *s);
+
+/* Seconds on a monotonic clock, for the statistics. */
+static double clock_s(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return 0;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static sv_status zmq_fail(sv_error *err, const char *what)
 {
@@ -240,8 +255,12 @@ static void *sync_main(void *arg)
         uint64_t target = y->committed;
         sv_error err = {{0}};
         pthread_mutex_unlock(&y->t.mu);
+        double t0 = clock_s();
         sv_status st = sv_store_sync(s->store, &err);
+        double t1 = clock_s();
         pthread_mutex_lock(&y->t.mu);
+        y->flushes++;
+        y->flush_s += t1 - t0;
         if (st == SV_OK) {
             y->durable = target;
         } else {
@@ -989,11 +1008,13 @@ static bool apply_writes(sv_server *s, uint64_t first, uint64_t last,
 /* Writes batches first..last-1 in one transaction and commits it, then
  * answers their reads (which so see the writes). Their replies wait for
  * the flush of generation sl->generation. */
-static void write_batches(sv_server *s, uint64_t first, uint64_t last)
+static void write_batches(sv_server *s, uint64_t first, uint64_t last,
+                          sv_server_stats *stats)
 {
     sv_batch *batch = NULL;
     sv_error err = {{0}};
     sv_status st = SV_OK;
+    double t0 = clock_s();
 
     if (!apply_writes(s, first, last, false, &batch)) {
         for (uint64_t n = first; n < last; n++) {
@@ -1010,8 +1031,12 @@ static void write_batches(sv_server *s, uint64_t first, uint64_t last)
             st = sv_fail(&err, SV_ERR_STORE,
                          "a careful batch broke: nothing was written");
     }
+    double t1 = clock_s();
+    stats->write_s = t1 - t0;
     if (batch != NULL && st == SV_OK) {
         st = sv_batch_commit(&batch, &err);
+        stats->commit_s = clock_s() - t1;
+        stats->commits = st == SV_OK;
         if (st != SV_OK)
             sv_log(PROGRAM, "commit of batches %llu to %llu failed: %s",
                    (unsigned long long)first, (unsigned long long)last - 1,
@@ -1023,6 +1048,7 @@ static void write_batches(sv_server *s, uint64_t first, uint64_t last)
         struct slot *sl = &s->slots[n % SLOTS];
         /* also reads and refusals wait for what was committed before */
         sl->generation = s->generation;
+        stats->requests += sl->n;
         for (size_t i = 0; i < sl->n; i++) {
             struct pending *p = &sl->pending[i];
             sv_read_error e = {0};
@@ -1050,9 +1076,14 @@ static void *writer_main(void *arg)
         if (w->written == w->queued)
             break; /* stop, and nothing left */
         uint64_t first = w->written, last = w->queued;
+        sv_server_stats done = {0};
         pthread_mutex_unlock(&w->t.mu);
-        write_batches(s, first, last);
+        write_batches(s, first, last, &done);
         pthread_mutex_lock(&w->t.mu);
+        w->stats.commits += done.commits;
+        w->stats.requests += done.requests;
+        w->stats.write_s += done.write_s;
+        w->stats.commit_s += done.commit_s;
         /* the batches go back to the main thread: not while the preparing
            thread is in them (it stops at the first claimed submission) */
         while (s->preparer.busy && s->preparer.from < last)
@@ -1153,6 +1184,17 @@ static void writer_stop(sv_server *s)
         h->started = false;
     }
     sv_worker_stop(&s->writer.t, "writing thread");
+}
+
+void sv_server_stats_get(sv_server *s, sv_server_stats *out)
+{
+    pthread_mutex_lock(&s->writer.t.mu);
+    *out = s->writer.stats;
+    pthread_mutex_unlock(&s->writer.t.mu);
+    pthread_mutex_lock(&s->sync.t.mu);
+    out->flushes = s->sync.flushes;
+    out->flush_s = s->sync.flush_s;
+    pthread_mutex_unlock(&s->sync.t.mu);
 }
 
 /* Hands the batches received so far to the writing thread. */

@@ -62,6 +62,21 @@ sv_status sv_server_run(sv_server *s, sv_server_signals *sig, sv_error *err);
  * failure the old registry stays. */
 sv_status sv_server_reload(sv_server *s, sv_error *err);
 
+/* What the writing and the flush thread have done since the start: the
+ * group commits and how long their steps took (the disk's share shows in
+ * commit_s and flush_s). */
+typedef struct {
+    uint64_t commits;  /* transactions committed */
+    uint64_t requests; /* requests of the batches in them */
+    double write_s;    /* applying the writes to the transactions */
+    double commit_s;   /* committing them: pages written and flushed */
+    uint64_t flushes;  /* flushes that made commits durable */
+    double flush_s;    /* time in them */
+} sv_server_stats;
+
+/* Copies the counters into *out. From the thread that runs the server. */
+void sv_server_stats_get(sv_server *s, sv_server_stats *out);
+
 /* Keys in the registry (0 without authentication). */
 size_t sv_server_key_count(sv_server *s);
 

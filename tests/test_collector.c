@@ -749,12 +749,17 @@ static void test_sigterm_and_restart(void **state)
     sv_harness h = {0};
     assert_int_equal(sv_harness_start(&h, NULL), 0);
     form f;
+    init_form(&f, "140007", "id-before-restart", 0);
+    free_reply(submit(h.endpoint, &f));
     init_form(&f, "130001", "id-restart", 0);
     free_reply(submit(h.endpoint, &f));
     int status = sv_harness_stop(&h, 0);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
     assert_true(sv_harness_log_contains(&h, "stopped cleanly"));
+    /* one request at a time: each was a group commit of its own */
+    assert_true(
+        sv_harness_log_contains(&h, "commits: 2 of 2 requests (1.0 each)"));
 
     assert_int_equal(sv_harness_start(&h, NULL), 0);
     Survey__V1__Reply *reply = get(h.endpoint, "130001");

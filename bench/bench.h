@@ -19,6 +19,9 @@ long bench_hwm_kb(int pid);
 /* A "Field:" of /proc/PID/status in kB (e.g. "RssFile:"), -1 if absent. */
 long bench_status_kb(int pid, const char *field);
 
+/* A "field:" of /proc/PID/io in bytes (e.g. "wchar:"), -1 if absent. */
+long long bench_io_bytes(int pid, const char *field);
+
 /* Seconds of CPU (user + system) process pid has used, -1 if unreadable. */
 double bench_cpu_s(int pid);
 
@@ -42,8 +45,15 @@ typedef struct {
     double secs;    /* first send to last ack */
     double rate;    /* acks per second */
     double p50_ms, p99_ms, max_ms;
-    double cpu_s; /* the collector's user + system time */
-    long hwm_kb;  /* the collector's peak RSS */
+    double cpu_s;      /* the collector's user + system time */
+    long hwm_kb;       /* the collector's peak RSS */
+    long long wchar;   /* bytes the collector passed to write calls (its
+                          files: the store, the log, its wake-up pipes) */
+    size_t commits;    /* the collector's group commits (0: not logged) */
+    double per_commit; /* requests per commit */
+    double write_ms;   /* per commit: applying its writes */
+    double commit_ms;  /* committing (pages written and flushed) */
+    double flush_ms;   /* per flush that made commits durable */
     size_t acked;
     size_t errors;
     char first_error[256];

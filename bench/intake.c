@@ -34,26 +34,37 @@ double bench_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-long bench_status_kb(int pid, const char *field)
+/* The number after `field` on its line of /proc/PID/NAME; -1 if none. */
+static long long proc_number(int pid, const char *name, const char *field)
 {
     char path[64];
     char line[256];
     size_t len = strlen(field);
-    long kb = -1;
+    long long v = -1;
     FILE *f;
 
-    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    snprintf(path, sizeof path, "/proc/%d/%s", pid, name);
     f = fopen(path, "r");
     if (f == NULL)
         return -1;
     while (fgets(line, sizeof line, f) != NULL) {
         if (strncmp(line, field, len) == 0) {
-            kb = strtol(line + len, NULL, 10);
+            v = strtoll(line + len, NULL, 10);
             break;
         }
     }
     fclose(f);
-    return kb;
+    return v;
+}
+
+long bench_status_kb(int pid, const char *field)
+{
+    return (long)proc_number(pid, "status", field);
+}
+
+long long bench_io_bytes(int pid, const char *field)
+{
+    return proc_number(pid, "io", field);
 }
 
 long bench_hwm_kb(int pid)
@@ -242,6 +253,35 @@ static sv_status wait_ready(collector *c, sv_error *err)
     }
     return sv_fail(err, SV_ERR_IO, "survey-collector not ready after %d s",
                    READY_TIMEOUT_S);
+}
+
+/* Reads the collector's line on its group commits (collector/main.c,
+ * log_stats) into res; leaves res as it is when there is none. */
+static void read_commit_stats(const collector *c, intake_result *res)
+{
+    char line[1024];
+    FILE *f = fopen(c->log, "r");
+
+    while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+        const char *at = strstr(line, "commits: ");
+        unsigned long long commits, requests, flushes;
+        double each, write_ms, commit_ms, flush_ms;
+        if (at != NULL &&
+            sscanf(at,
+                   "commits: %llu of %llu requests (%lf each), per commit "
+                   "%lf ms writing and %lf ms committing; flushes: %llu, "
+                   "%lf ms each",
+                   &commits, &requests, &each, &write_ms, &commit_ms, &flushes,
+                   &flush_ms) == 7) {
+            res->commits = (size_t)commits;
+            res->per_commit = each;
+            res->write_ms = write_ms;
+            res->commit_ms = commit_ms;
+            res->flush_ms = flush_ms;
+        }
+    }
+    if (f != NULL)
+        fclose(f);
 }
 
 static sv_status start_collector(collector *c, const intake_opts *o,
@@ -627,6 +667,7 @@ sv_status bench_intake(const intake_opts *o, intake_result *res, sv_error *err)
     sv_status st;
     double t0;
     double cpu0;
+    long long wchar0;
 
     memset(res, 0, sizeof *res);
     if (o->clients < 1 || o->clients > MAX_CLIENTS || o->window < 1)
@@ -663,12 +704,15 @@ sv_status bench_intake(const intake_opts *o, intake_result *res, sv_error *err)
     if (st != SV_OK)
         goto done;
     cpu0 = bench_cpu_s(c.pid);
+    wchar0 = bench_io_bytes(c.pid, "wchar:");
     st = run_clients(o, c.endpoint, &ps, keys, res, err);
     res->cpu_s = bench_cpu_s(c.pid) - cpu0;
+    res->wchar = bench_io_bytes(c.pid, "wchar:") - wchar0;
     res->hwm_kb = bench_hwm_kb(c.pid);
     if (stop_collector(&c) != 0 && st == SV_OK)
         st = sv_fail(err, SV_ERR_IO, "survey-collector did not exit 0 (log %s)",
                      c.log);
+    read_commit_stats(&c, res);
     if (st == SV_OK && o->sqlite_n > 0)
         st = sqlite_intake(o, q, res, err);
 done:

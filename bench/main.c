@@ -41,6 +41,7 @@ typedef struct {
     bool skip_intake;
     bool skip_agg;
     bool random_order; /* intake: respondents in random order */
+    bool one_run;      /* intake: the first run only */
     const char *work;
     const char *collector;
     const char *sheets;
@@ -75,7 +76,11 @@ static void usage(FILE *out)
                  "  --random-order      intake: respondents and submission "
                  "ids in\n"
                  "                      random order (as in the field), not "
-                 "in code order\n");
+                 "in code order\n"
+                 "  --one-run           intake: the first run only (plain, "
+                 "no CURVE,\n"
+                 "                      no second order, no stages), for "
+                 "side-by-side runs\n");
 }
 
 static int parse_args(int argc, char **argv, options *o)
@@ -97,6 +102,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"skip-intake", no_argument, NULL, 'I'},
         {"skip-agg", no_argument, NULL, 'A'},
         {"random-order", no_argument, NULL, 'R'},
+        {"one-run", no_argument, NULL, 'O'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     size_t v = 0;
@@ -146,6 +152,9 @@ static int parse_args(int argc, char **argv, options *o)
             break;
         case 'R':
             o->random_order = true;
+            break;
+        case 'O':
+            o->one_run = true;
             break;
         case 'K':
             o->keep = true;
@@ -203,6 +212,15 @@ static void print_intake(const char *label, const intake_result *r)
            r->acked > 0 ? 1e6 * r->cpu_s / (double)r->acked : 0);
     printf("%-44s %8.1f MiB\n", "  collector peak RSS (VmHWM)",
            (double)r->hwm_kb / 1024.0);
+    if (r->commits > 0)
+        printf("%-44s %8zu (%.1f requests each: writing %.2f ms, "
+               "committing %.2f ms; flushes %.2f ms)\n",
+               "  group commits (the collector's log)", r->commits,
+               r->per_commit, r->write_ms, r->commit_ms, r->flush_ms);
+    if (r->acked > 0 && r->wchar >= 0)
+        printf("%-44s %8.2f KiB per ack\n",
+               "  collector writes (wchar: the store's pages)",
+               (double)r->wchar / 1024.0 / (double)r->acked);
     if (r->errors > 0)
         printf("  first error: %s\n", r->first_error);
 }
@@ -284,7 +302,7 @@ int main(int argc, char **argv)
         } else {
             have_plain = true;
         }
-        if (bench_curve_available(o.collector)) {
+        if (!o.one_run && bench_curve_available(o.collector)) {
             have_curve = true;
             io.curve = true;
             io.sqlite_n = 0;
@@ -298,7 +316,7 @@ int main(int argc, char **argv)
                 curve_ok = true;
             }
         }
-        if (!o.random_order) {
+        if (!o.one_run && !o.random_order) {
             /* the same, plain, with respondents and ids as from the field */
             io.curve = false;
             io.sqlite_n = 0;
@@ -314,7 +332,7 @@ int main(int argc, char **argv)
             }
         }
     }
-    if (!o.skip_intake) {
+    if (!o.skip_intake && !o.one_run) {
         stages_opts so = {.sheets = o.sheets,
                           .work = sub,
                           .n = o.intake < STAGES_MAX ? o.intake : STAGES_MAX,
@@ -361,7 +379,9 @@ int main(int argc, char **argv)
                o.random_order ? ", respondents in random order"
                               : ", respondents in code order");
         print_intake("  plain (no CURVE)", &plain);
-        if (!have_curve)
+        if (o.one_run)
+            ; /* asked for the first run only */
+        else if (!have_curve)
             printf("  CURVE: not available yet (survey-collector --help does "
                    "not list --server-secret)\n");
         else if (!curve_ok)

@@ -22,13 +22,15 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#define STORE_SCHEMA "5"
+#define STORE_SCHEMA "6"
 #define STORE_SCHEMA_V1 "1" /* upgraded in place at a read-write open */
 #define STORE_SCHEMA_V2 "2" /* likewise */
 #define STORE_SCHEMA_V3 "3" /* likewise */
 #define STORE_SCHEMA_V4 "4" /* likewise */
+#define STORE_SCHEMA_V5 "5" /* likewise */
 #define STORE_MAXDBS 16
-/* A compact value: be64(revision) and then the record (schema 3). */
+/* A compact value: be64(revision) and then the record (schema 3); the
+ * revision alone (schema 6) when the current revision has no record. */
 #define COMPACT_PREFIX 8
 /* Free pages each put must leave for the batch's commit (see
  * check_headroom): map pages / HEADROOM_DIV, within these bounds. */
@@ -52,12 +54,15 @@ typedef struct {
 
 struct sv_store {
     MDB_env *env;
-    store_db current;    /* survey \0 respondent -> be64 latest revision */
+    store_db current;    /* schemas 1 to 5 only, while upgrading: survey
+                            \0 respondent -> be64 latest revision (schema 6
+                            keeps it in compact) */
     store_db revisions;  /* survey \0 respondent \0 be64 -> Revision */
     store_db changes;    /* be64 sequence -> Change */
     store_db receipts;   /* survey \0 submission_id -> Receipt */
-    store_db meta;       /* "schema" -> "2" */
-    store_db compact;    /* survey \0 respondent -> compact record */
+    store_db meta;       /* "schema" -> STORE_SCHEMA */
+    store_db compact;    /* survey \0 respondent -> be64 latest revision,
+                            then its compact record (if any) */
     store_db snapshots;  /* survey \0 be64 version -> packed Snapshot */
     store_db watermarks; /* survey -> Watermark */
     bool read_only;
@@ -268,12 +273,13 @@ static bool schema_is(const MDB_val *val, const char *schema)
 }
 
 /* Refuses a store written with another record layout; stamps a new one.
- * Schemas 1 to 4 are upgraded in place by a read-write open: *upgrade is
+ * Schemas 1 to 5 are upgraded in place by a read-write open: *upgrade is
  * set to the old schema's number (0 when none is needed) and open_dbs, in
  * the same transaction, creates the databases schema 2 added, turns the
  * current records into revision numbers (upgrade_current, schema 4),
- * prefixes the compact records of schema 2 (upgrade_compact, schema 3) and
- * compresses every revision (upgrade_revisions, schema 5). */
+ * prefixes the compact records of schema 2 (upgrade_compact, schema 3),
+ * compresses every revision (upgrade_revisions, schema 5) and moves the
+ * current revision numbers into compact (fold_current, schema 6). */
 static sv_status check_schema(sv_store *s, MDB_txn *txn, const char *dir,
                               int *upgrade, sv_error *err)
 {
@@ -292,7 +298,8 @@ static sv_status check_schema(sv_store *s, MDB_txn *txn, const char *dir,
     if (schema_is(&val, STORE_SCHEMA))
         return SV_OK;
     if (schema_is(&val, STORE_SCHEMA_V1) || schema_is(&val, STORE_SCHEMA_V2) ||
-        schema_is(&val, STORE_SCHEMA_V3) || schema_is(&val, STORE_SCHEMA_V4)) {
+        schema_is(&val, STORE_SCHEMA_V3) || schema_is(&val, STORE_SCHEMA_V4) ||
+        schema_is(&val, STORE_SCHEMA_V5)) {
         if (s->read_only)
             return sv_fail(err, SV_ERR_STORE,
                            "store in %s has schema %.*s: open it read-write "
@@ -325,13 +332,14 @@ static sv_status open_db(sv_store *s, MDB_txn *txn, store_db *db,
 static sv_status upgrade_compact(sv_store *s, MDB_txn *txn, sv_error *err);
 static sv_status upgrade_current(sv_store *s, MDB_txn *txn, sv_error *err);
 static sv_status upgrade_revisions(sv_store *s, MDB_txn *txn, sv_error *err);
+static sv_status fold_current(sv_store *s, MDB_txn *txn, sv_error *err);
 
 /* Opens meta and checks the schema first, so that a read-only open of an
  * older layout is refused by its schema, not by a missing database. */
 static sv_status open_dbs(sv_store *s, const char *dir, sv_error *err)
 {
-    store_db *dbs[] = {&s->current, &s->revisions, &s->changes,   &s->receipts,
-                       &s->compact, &s->snapshots, &s->watermarks};
+    store_db *dbs[] = {&s->revisions, &s->changes,   &s->receipts,
+                       &s->compact,   &s->snapshots, &s->watermarks};
     MDB_txn *txn = NULL;
     int upgrade = 0;
     sv_status st;
@@ -345,12 +353,16 @@ static sv_status open_dbs(sv_store *s, const char *dir, sv_error *err)
         st = check_schema(s, txn, dir, &upgrade, err);
     for (size_t i = 0; st == SV_OK && i < sizeof dbs / sizeof dbs[0]; i++)
         st = open_db(s, txn, dbs[i], dir, err);
+    if (st == SV_OK && upgrade != 0) /* every older schema has current */
+        st = open_db(s, txn, &s->current, dir, err);
     if (st == SV_OK && upgrade != 0 && upgrade <= 3) /* before compact */
         st = upgrade_current(s, txn, err);
     if (st == SV_OK && upgrade == 2)
         st = upgrade_compact(s, txn, err);
-    if (st == SV_OK && upgrade != 0)
+    if (st == SV_OK && upgrade != 0 && upgrade <= 4)
         st = upgrade_revisions(s, txn, err);
+    if (st == SV_OK && upgrade != 0)
+        st = fold_current(s, txn, err);
     if (st != SV_OK)
         goto fail;
     rc = mdb_txn_commit(txn); /* also for read-only: keeps the handles */
@@ -514,23 +526,32 @@ static bool revision_number(const MDB_val *val, uint64_t *out)
     return true;
 }
 
-/* The revision number of the current revision at k, 0 when none. */
-static sv_status current_number(sv_store *s, MDB_txn *txn, const store_key *k,
-                                uint64_t *out, sv_error *err)
+/* The revision number at k in db (compact, or an older schema's current,
+ * whose records are the number alone), 0 when none. */
+static sv_status number_at(sv_store *s, MDB_txn *txn, const store_db *db,
+                           const store_key *k, uint64_t *out, sv_error *err)
 {
     MDB_val key = key_val(k);
     MDB_val val;
-    int rc = mdb_get(txn, s->current.dbi, &key, &val);
+    int rc = mdb_get(txn, db->dbi, &key, &val);
 
     *out = 0;
     if (rc == MDB_NOTFOUND)
         return SV_OK;
     if (rc != 0)
         return mdb_status(s, rc, "read revision", err);
-    if (val.mv_size != 8 || store_be64_get(val.mv_data) == 0)
-        return corrupt(err, &s->current, &key);
+    if (val.mv_size < COMPACT_PREFIX || store_be64_get(val.mv_data) == 0 ||
+        (db == &s->current && val.mv_size != COMPACT_PREFIX))
+        return corrupt(err, db, &key);
     *out = store_be64_get(val.mv_data);
     return SV_OK;
+}
+
+/* The revision number of the current revision at k, 0 when none. */
+static sv_status current_number(sv_store *s, MDB_txn *txn, const store_key *k,
+                                uint64_t *out, sv_error *err)
+{
+    return number_at(s, txn, &s->compact, k, out, err);
 }
 
 /* The new value of one record of an upgrade: *out, malloc'd. */
@@ -616,7 +637,7 @@ static sv_status compact_with_revision(sv_store *s, MDB_txn *txn,
 {
     uint64_t revision;
     MDB_val key = key_val(k);
-    sv_status st = current_number(s, txn, k, &revision, err);
+    sv_status st = number_at(s, txn, &s->current, k, &revision, err);
 
     if (st == SV_OK && revision == 0)
         st = corrupt(err, &s->compact, &key); /* no current revision */
@@ -670,6 +691,60 @@ static sv_status revision_compressed(sv_store *s, MDB_txn *txn,
 static sv_status upgrade_revisions(sv_store *s, MDB_txn *txn, sv_error *err)
 {
     return rewrite_all(s, txn, &s->revisions, revision_compressed, err);
+}
+
+/* Schema 5 to 6: the current revision's number, which compact already
+ * held beside each compact record, is the compact value's prefix for every
+ * respondent; one without a compact record gets the number alone. A
+ * compact record of another revision than current's is corrupt. Then
+ * current goes. */
+static sv_status fold_current(sv_store *s, MDB_txn *txn, sv_error *err)
+{
+    MDB_cursor *cur = NULL;
+    MDB_val key;
+    MDB_val val;
+    sv_status st = SV_OK;
+    int rc = mdb_cursor_open(txn, s->current.dbi, &cur);
+
+    if (rc != 0)
+        return mdb_status(s, rc, "open cursor", err);
+    rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
+    for (; rc == 0; rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+        store_key k;
+        uint64_t revision;
+        uint64_t in_compact;
+        if (key.mv_size > STORE_KEY_MAX || val.mv_size != COMPACT_PREFIX ||
+            store_be64_get(val.mv_data) == 0) {
+            st = corrupt(err, &s->current, &key);
+            break;
+        }
+        memcpy(k.buf, key.mv_data, key.mv_size);
+        k.len = key.mv_size;
+        revision = store_be64_get(val.mv_data);
+        st = number_at(s, txn, &s->compact, &k, &in_compact, err);
+        if (st == SV_OK && in_compact != 0 && in_compact != revision)
+            st = corrupt(err, &s->compact, &key); /* out of step */
+        if (st != SV_OK)
+            break;
+        if (in_compact != 0)
+            continue;
+        /* the compact database is not under the cursor: no moves */
+        MDB_val number = {COMPACT_PREFIX, val.mv_data};
+        rc = mdb_put(txn, s->compact.dbi, &key, &number, 0);
+        if (rc != 0) {
+            st = mdb_status(s, rc, "compact", err);
+            break;
+        }
+    }
+    mdb_cursor_close(cur);
+    if (st == SV_OK && rc != MDB_NOTFOUND)
+        st = mdb_status(s, rc, "current", err);
+    if (st != SV_OK)
+        return st;
+    rc = mdb_drop(txn, s->current.dbi, 1);
+    if (rc != 0)
+        return mdb_status(s, rc, "drop current", err);
+    return SV_OK;
 }
 
 /* The highest sequence in the change log as txn sees it, 0 when empty. */
@@ -929,36 +1004,28 @@ static void records_init(const sv_prepared *p, const put_ctx *c, put_records *r)
     re.n_missing = p->n_missing;
     re.missing = p->missing;
     r->receipt = re;
-    r->bytes = r->head_len + p->body_len + 8 +
+    r->bytes = r->head_len + p->body_len + COMPACT_PREFIX +
                survey__store__v1__change__get_packed_size(&r->change) +
                survey__store__v1__receipt__get_packed_size(&r->receipt) +
-               (p->compact != NULL ? p->compact_len + COMPACT_PREFIX : 0);
+               (p->compact != NULL ? p->compact_len : 0);
 }
 
-/* Puts the compact record beside the current revision or, for a put
- * without one, deletes a stale record of an earlier revision: a compact
- * record, when present, is always that of the current revision. */
+/* Puts the number of the new current revision and its compact record (or,
+ * for a put without one, the number alone, which replaces the record of an
+ * earlier revision: a compact record is always the current revision's). */
 static sv_status put_compact(sv_store *s, MDB_txn *txn, const sv_prepared *p,
                              const put_ctx *c, sv_error *err)
 {
-    MDB_val key = key_val(&c->current);
-    MDB_val val = {p->compact_len + COMPACT_PREFIX, NULL};
-    sv_status st;
-    int rc;
+    size_t len = p->compact != NULL ? p->compact_len : 0;
+    MDB_val val = {COMPACT_PREFIX + len, NULL};
+    sv_status st =
+        put_val(s, txn, &s->compact, &c->current, &val, MDB_RESERVE, err);
 
-    if (p->compact != NULL) {
-        st = put_val(s, txn, &s->compact, &c->current, &val, MDB_RESERVE, err);
-        if (st != SV_OK)
-            return st;
-        store_be64_put(val.mv_data, c->revision);
-        if (p->compact_len > 0)
-            memcpy((uint8_t *)val.mv_data + COMPACT_PREFIX, p->compact,
-                   p->compact_len);
-        return SV_OK;
-    }
-    rc = mdb_del(txn, s->compact.dbi, &key, NULL);
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        return mdb_status(s, rc, "delete compact record", err);
+    if (st != SV_OK)
+        return st;
+    store_be64_put(val.mv_data, c->revision);
+    if (len > 0)
+        memcpy((uint8_t *)val.mv_data + COMPACT_PREFIX, p->compact, len);
     return SV_OK;
 }
 
@@ -979,8 +1046,8 @@ static sv_status put_revision(sv_store *s, MDB_txn *txn, const store_db *db,
     return SV_OK;
 }
 
-/* Writes the revision (into the history, and its number as the current
- * one), the compact record, the change and the receipt. */
+/* Writes the revision (into the history), its number as the current one
+ * with its compact record, the change and the receipt. */
 static sv_status write_put(sv_store *s, MDB_txn *txn, const sv_prepared *p,
                            const put_ctx *c, const put_records *r,
                            sv_error *err)
@@ -994,12 +1061,6 @@ static sv_status write_put(sv_store *s, MDB_txn *txn, const sv_prepared *p,
         return key_too_long(err, sub->survey, sub->respondent);
     store_key_sequence(&sk, c->sequence);
     st = put_revision(s, txn, &s->revisions, &rk, p, r, MDB_NOOVERWRITE, err);
-    if (st == SV_OK) {
-        MDB_val num = {8, NULL};
-        st = put_val(s, txn, &s->current, &c->current, &num, MDB_RESERVE, err);
-        if (st == SV_OK)
-            store_be64_put(num.mv_data, c->revision);
-    }
     if (st == SV_OK)
         st = put_compact(s, txn, p, c, err);
     if (st == SV_OK)
@@ -1304,9 +1365,8 @@ void sv_prepared_free(sv_prepared **p)
 static sv_status put_nested(sv_batch *b, const sv_prepared *p, const put_ctx *c,
                             const put_records *r, sv_error *err)
 {
-    const store_db *const dbs[] = {&b->s->revisions, &b->s->current,
-                                   &b->s->compact, &b->s->changes,
-                                   &b->s->receipts};
+    const store_db *const dbs[] = {&b->s->revisions, &b->s->compact,
+                                   &b->s->changes, &b->s->receipts};
     MDB_txn *child;
     size_t pages;
     sv_status st;
@@ -1315,7 +1375,7 @@ static sv_status put_nested(sv_batch *b, const sv_prepared *p, const put_ctx *c,
     if (rc != 0)
         return mdb_status(b->s, rc, "begin nested transaction", err);
     st = write_put(b->s, child, p, c, r, err);
-    pages = write_pages(b, child, dbs, 5, r->bytes);
+    pages = write_pages(b, child, dbs, 4, r->bytes);
     if (st == SV_OK)
         st = check_headroom(b, child, pages, err);
     if (st != SV_OK) {
@@ -1386,12 +1446,11 @@ sv_status sv_batch_put_prepared(sv_batch *b, const sv_prepared *p,
         return st;
     records_init(p, &c, &r);
     if (!b->careful) {
-        const store_db *const dbs[] = {&b->s->revisions, &b->s->current,
-                                       &b->s->compact, &b->s->changes,
-                                       &b->s->receipts};
+        const store_db *const dbs[] = {&b->s->revisions, &b->s->compact,
+                                       &b->s->changes, &b->s->receipts};
         /* the depth before the writes: a split adds a level, which the
            bound's split per level covers */
-        pages = write_pages(b, b->txn, dbs, 5, r.bytes);
+        pages = write_pages(b, b->txn, dbs, 4, r.bytes);
         if (fits(b, pages))
             st = put_direct(b, p, &c, &r, pages, err);
         else
@@ -1710,6 +1769,9 @@ sv_status sv_view_compact(sv_view *v, const char *survey,
         return mdb_status(v->s, rc, "read compact record", err);
     if (val.mv_size < COMPACT_PREFIX)
         return corrupt(err, &v->s->compact, &key);
+    if (val.mv_size == COMPACT_PREFIX) /* a current revision, no record */
+        return sv_fail(err, SV_ERR_NOT_FOUND, "no compact record for %s/%s",
+                       survey, respondent);
     *revision = store_be64_get(val.mv_data);
     *data = (const uint8_t *)val.mv_data + COMPACT_PREFIX;
     *len = val.mv_size - COMPACT_PREFIX;
@@ -1839,7 +1901,9 @@ static sv_status walk_compact(sv_store *s, MDB_cursor *cur,
             return corrupt(err, &s->compact, &key);
         memcpy(respondent, name, n);
         respondent[n] = '\0';
-        if (fn(ctx, respondent, store_be64_get(val.mv_data),
+        /* the number alone: a current revision without a record */
+        if (val.mv_size > COMPACT_PREFIX &&
+            fn(ctx, respondent, store_be64_get(val.mv_data),
                (const uint8_t *)val.mv_data + COMPACT_PREFIX,
                val.mv_size - COMPACT_PREFIX) != 0)
             return sv_store_drop_pages(s, err);

@@ -45,7 +45,7 @@ typedef struct {
  * SV_ERR_FULL: map_size too small to create the databases (they need
  *        20 KiB; submissions need far more).
  * SV_ERR_STORE: unknown record layout (schema) or any LMDB failure. A
- *        store of an older schema (1 to 4) is upgraded in place by a
+ *        store of an older schema (1 to 5) is upgraded in place by a
  *        read-write open and refused by a read-only one.
  * SV_ERR_IO: dir cannot be created or opened. */
 sv_status sv_store_open(sv_store **out, const char *dir,
@@ -66,7 +66,8 @@ typedef struct {
     const uint8_t *compact; /* the compact record of the answer set (see
                                questionnaire/compact.h), stored beside the
                                current revision; may be NULL (then an
-                               earlier revision's record is removed) */
+                               earlier revision's record is removed), and
+                               a record of 0 bytes counts as none */
     size_t compact_len;
 } sv_put;
 

@@ -980,7 +980,7 @@ static void raw_put(const char *dir, const char *db, const void *key,
     MDB_val v = {vlen, (void *)val};
 
     assert_int_equal(mdb_env_create(&env), 0);
-    assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
     assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
     assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
     assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
@@ -1008,15 +1008,16 @@ static void test_schema_and_corruption(void **state)
     assert_int_equal(res.revision, 1);
     sv_store_destroy(&s);
 
-    /* current = survey NUL respondent (storage/README.md) */
+    /* compact = survey NUL respondent (storage/README.md): the current
+       revision's number first, so 3 bytes cannot be a value */
     memcpy(key, SURVEY, strlen(SURVEY) + 1);
     memcpy(key + strlen(SURVEY) + 1, "011002", 6);
-    raw_put(f->dir, "current", key, klen, junk, sizeof junk);
+    raw_put(f->dir, "compact", key, klen, junk, sizeof junk);
     s = open_store(f->dir, 0, false);
     assert_status(sv_store_current(s, SURVEY, "011002", &rev, &err),
                   SV_ERR_STORE);
     assert_null(rev);
-    assert_non_null(strstr(err.msg, "current"));
+    assert_non_null(strstr(err.msg, "corrupt record in compact"));
     assert_non_null(strstr(err.msg, SURVEY "/011002"));
     /* the history is intact */
     assert_int_equal(history_len(s, "011002"), 1);
@@ -1776,6 +1777,48 @@ static void rewrite_raw(MDB_txn *txn, const char *name, old_value_fn fn)
     }
 }
 
+/* Schemas 1 to 5 kept the current revision's number in a database of its
+ * own, current, and compact records only where there was one: makes
+ * current from the compact values (the number first) and removes those
+ * that are the number alone. */
+static void current_apart(MDB_txn *txn)
+{
+    enum { MAX = 8, KEY = 64 };
+    static char keys[MAX][KEY];
+    static unsigned char nums[MAX][8];
+    bool alone[MAX];
+    size_t klen[MAX];
+    size_t n = 0;
+    MDB_dbi compact;
+    MDB_dbi current;
+    MDB_cursor *cur = NULL;
+    MDB_val key;
+    MDB_val val;
+    int rc;
+
+    assert_int_equal(mdb_dbi_open(txn, "compact", 0, &compact), 0);
+    assert_int_equal(mdb_dbi_open(txn, "current", MDB_CREATE, &current), 0);
+    assert_int_equal(mdb_cursor_open(txn, compact, &cur), 0);
+    rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
+    for (; rc == 0; rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+        assert_true(n < MAX && key.mv_size < KEY && val.mv_size >= 8);
+        memcpy(keys[n], key.mv_data, key.mv_size);
+        klen[n] = key.mv_size;
+        memcpy(nums[n], val.mv_data, 8);
+        alone[n] = val.mv_size == 8;
+        n++;
+    }
+    assert_int_equal(rc, MDB_NOTFOUND);
+    mdb_cursor_close(cur);
+    for (size_t i = 0; i < n; i++) {
+        MDB_val k = {klen[i], keys[i]};
+        MDB_val v = {8, nums[i]};
+        assert_int_equal(mdb_put(txn, current, &k, &v, 0), 0);
+        if (alone[i])
+            assert_int_equal(mdb_del(txn, compact, &k, NULL), 0);
+    }
+}
+
 /* Schemas 1 to 3 kept a whole Revision in current: the one whose number a
  * schema-4 current record holds. */
 static size_t whole_revision(MDB_txn *txn, const MDB_val *key,
@@ -1839,9 +1882,10 @@ static void make_schema_1(const char *dir)
     MDB_val v = {1, (void *)"1"};
 
     assert_int_equal(mdb_env_create(&env), 0);
-    assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
     assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
     assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    current_apart(txn);
     revisions_as_packed(txn);
     current_as_revisions(txn);
     for (size_t i = 0; i < 3; i++) {
@@ -1944,8 +1988,10 @@ static void test_schema_upgrade(void **state)
     put_snap(s, SURVEY, 1, 2, "first snapshot");
     sv_store_destroy(&s);
     raw_schema(f->dir, schema, sizeof schema, "watermarks", &exists);
-    assert_string_equal(schema, "5");
+    assert_string_equal(schema, "6");
     assert_true(exists);
+    raw_schema(f->dir, schema, sizeof schema, "current", &exists);
+    assert_false(exists);
 
     /* now a read-only open is fine */
     s = open_store(f->dir, 0, true);
@@ -1965,10 +2011,10 @@ static size_t without_prefix(MDB_txn *txn, const MDB_val *key,
     return val->mv_size - 8;
 }
 
-/* Turns the store in dir back into the given schema (2, 3 or 4): the
- * revisions packed as they were until schema 4; from schema 3 down, whole
- * revisions in current; for schema 2, compact records without their
- * revision prefix. */
+/* Turns the store in dir back into the given schema (2 to 5): current
+ * apart from compact; up to schema 4, the revisions packed as they were;
+ * from schema 3 down, whole revisions in current; for schema 2, compact
+ * records without their revision prefix. */
 static void make_schema(const char *dir, const char *schema)
 {
     MDB_env *env = NULL;
@@ -1981,7 +2027,9 @@ static void make_schema(const char *dir, const char *schema)
     assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
     assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
     assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    revisions_as_packed(txn);
+    current_apart(txn);
+    if (strcmp(schema, "4") <= 0)
+        revisions_as_packed(txn);
     if (strcmp(schema, "3") <= 0)
         current_as_revisions(txn);
     if (strcmp(schema, "2") == 0)
@@ -2026,7 +2074,7 @@ static void test_schema_upgrade_2(void **state)
     assert_int_equal(c.revision[1], 1);
     sv_view_end(&v);
     sv_store_destroy(&s);
-    assert_schema(f->dir, "5");
+    assert_schema(f->dir, "6");
 }
 
 /* Writes two revisions of 011002 (ids PREFIX-1 and -2, compact records
@@ -2087,9 +2135,11 @@ static void test_schema_upgrade_3(void **state)
     assert_int_equal(res.revision, 3);
     assert_int_equal(history_len(s, "011002"), 3);
     sv_store_destroy(&s);
-    assert_int_equal(raw_get(f->dir, "current", key, klen, raw, sizeof raw), 8);
+    /* the number of the current revision now leads the compact value */
+    assert_int_equal(raw_get(f->dir, "compact", key, klen, raw, sizeof raw),
+                     8 + strlen("three"));
     assert_int_equal(raw[7], 3);
-    assert_schema(f->dir, "5");
+    assert_schema(f->dir, "6");
 }
 
 /* Schema 4 kept each revision as a packed Revision; schema 5 compresses
@@ -2140,7 +2190,72 @@ static void test_schema_upgrade_4(void **state)
     assert_status(sv_revision_decode(raw, len, &rev, &err), SV_OK);
     assert_string_equal(rev->submission_id, "y-2");
     survey__v1__revision__free_unpacked(rev, NULL);
-    assert_schema(f->dir, "5");
+    assert_schema(f->dir, "6");
+}
+
+/* Schema 5 kept the current revision's number in current; schema 6 in
+ * compact, before the compact record or alone. A compact record of
+ * another revision than current's stops the upgrade, which then changes
+ * nothing. */
+static void test_schema_upgrade_5(void **state)
+{
+    fixture *f = *state;
+    sv_store *s;
+    sv_view *v = NULL;
+    sv_error err = {{0}};
+    sv_put_result res;
+    scanned c;
+    char key[64];
+    uint8_t raw[4096];
+    size_t klen = strlen(SURVEY) + 1 + 6;
+    bool exists = false;
+    char schema[8];
+    static const unsigned char one[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+    static const unsigned char two[8] = {0, 0, 0, 0, 0, 0, 0, 2};
+
+    make_old_store(f->dir, "z", "5");
+    memcpy(key, SURVEY, strlen(SURVEY) + 1);
+    memcpy(key + strlen(SURVEY) + 1, "012025", 6);
+    assert_int_equal(raw_get(f->dir, "current", key, klen, raw, sizeof raw), 8);
+    assert_int_equal(raw[7], 1);
+    assert_int_equal(raw_get(f->dir, "compact", key, klen, raw, sizeof raw), 0);
+
+    refused_read_only(f->dir, "5");
+
+    /* out of step: current says 011002 is at 1, its compact record is 2's */
+    memcpy(key + strlen(SURVEY) + 1, "011002", 6);
+    raw_put(f->dir, "current", key, klen, one, sizeof one);
+    assert_status(sv_store_open(&s, f->dir, NULL, &err), SV_ERR_STORE);
+    assert_non_null(strstr(err.msg, "corrupt record in compact"));
+    assert_non_null(strstr(err.msg, SURVEY "/011002"));
+    raw_schema(f->dir, schema, sizeof schema, "current", &exists);
+    assert_string_equal(schema, "5");
+    assert_true(exists);
+    /* put right, the upgrade goes through */
+    raw_put(f->dir, "current", key, klen, two, sizeof two);
+
+    s = open_store(f->dir, 0, false);
+    assert_current(s, "011002", 2, "z-2");
+    assert_current(s, "012025", 1, "z-3");
+    assert_compact(s, SURVEY, "011002", "two");
+    assert_compact(s, SURVEY, "012025", NULL);
+    assert_status(sv_view_begin(s, &v, &err), SV_OK);
+    memset(&c, 0, sizeof c);
+    assert_status(sv_view_scan_compact(v, SURVEY, scan, &c, &err), SV_OK);
+    assert_int_equal(c.n, 1); /* 012025 has a number, no record */
+    assert_string_equal(c.respondent[0], "011002");
+    sv_view_end(&v);
+    res = put_compact(s, SURVEY, "012025", "z-4", 1, "four");
+    assert_int_equal(res.revision, 2);
+    assert_compact(s, SURVEY, "012025", "four");
+    sv_store_destroy(&s);
+    memcpy(key + strlen(SURVEY) + 1, "012025", 6);
+    assert_int_equal(raw_get(f->dir, "compact", key, klen, raw, sizeof raw),
+                     8 + strlen("four"));
+    assert_int_equal(raw[7], 2);
+    raw_schema(f->dir, schema, sizeof schema, "current", &exists);
+    assert_string_equal(schema, "6");
+    assert_false(exists);
 }
 
 int main(void)
@@ -2172,6 +2287,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_upgrade_2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_upgrade_3, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_upgrade_4, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_upgrade_5, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

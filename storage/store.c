@@ -728,9 +728,13 @@ static sv_status fold_current(sv_store *s, MDB_txn *txn, sv_error *err)
             break;
         if (in_compact != 0)
             continue;
-        /* the compact database is not under the cursor: no moves */
-        MDB_val number = {COMPACT_PREFIX, val.mv_data};
-        rc = mdb_put(txn, s->compact.dbi, &key, &number, 0);
+        /* copies: a put may spill the dirty page that key and val are in
+           (the compact database is not under the cursor: no moves) */
+        unsigned char num[COMPACT_PREFIX];
+        store_be64_put(num, revision);
+        MDB_val kv = key_val(&k);
+        MDB_val number = {COMPACT_PREFIX, num};
+        rc = mdb_put(txn, s->compact.dbi, &kv, &number, 0);
         if (rc != 0) {
             st = mdb_status(s, rc, "compact", err);
             break;

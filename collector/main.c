@@ -102,9 +102,13 @@ static void usage(FILE *out)
         "line for every\n"
         "rejected request with its reason. SIGINT or SIGTERM: the batch "
         "in hand is\n"
-        "committed and answered, then it exits 0. Exit status 1: "
-        "start-up failed\n"
-        "(message on stderr); 2: bad command line.\n",
+        "committed and answered, one line \"commits: ...\" says how many "
+        "group commits\n"
+        "it made and what their writing, committing and flushing took, "
+        "then it\n"
+        "exits 0. Exit status 1: start-up failed (message on stderr); 2: "
+        "bad command\n"
+        "line.\n",
         SV_DEFAULT_BATCH, SV_DEFAULT_MAX_REQUEST, SV_DEFAULT_IN_FLIGHT);
 }
 

@@ -379,14 +379,12 @@ int main(int argc, char **argv)
                o.random_order ? ", respondents in random order"
                               : ", respondents in code order");
         print_intake("  plain (no CURVE)", &plain);
-        if (o.one_run)
-            ; /* asked for the first run only */
-        else if (!have_curve)
+        if (!o.one_run && !have_curve)
             printf("  CURVE: not available yet (survey-collector --help does "
                    "not list --server-secret)\n");
-        else if (!curve_ok)
+        else if (!o.one_run && !curve_ok)
             printf("  CURVE: failed: %s\n", curve.first_error);
-        else
+        else if (!o.one_run)
             print_intake("  CURVE", &curve);
         if (have_shuffled)
             print_intake("  plain, respondents and ids in random order",

@@ -526,8 +526,20 @@ static bool revision_number(const MDB_val *val, uint64_t *out)
     return true;
 }
 
-/* The revision number at k in db (compact, or an older schema's current,
- * whose records are the number alone), 0 when none. */
+/* The revision number that the value val at key in db starts with (db:
+ * compact, or an older schema's current, whose values are the number
+ * alone); a value of neither shape is corrupt. */
+static sv_status number_in(sv_store *s, const store_db *db, const MDB_val *key,
+                           const MDB_val *val, uint64_t *out, sv_error *err)
+{
+    if (val->mv_size < COMPACT_PREFIX || store_be64_get(val->mv_data) == 0 ||
+        (db == &s->current && val->mv_size != COMPACT_PREFIX))
+        return corrupt(err, db, key);
+    *out = store_be64_get(val->mv_data);
+    return SV_OK;
+}
+
+/* The revision number at k in db (as number_in), 0 when none. */
 static sv_status number_at(sv_store *s, MDB_txn *txn, const store_db *db,
                            const store_key *k, uint64_t *out, sv_error *err)
 {
@@ -540,11 +552,7 @@ static sv_status number_at(sv_store *s, MDB_txn *txn, const store_db *db,
         return SV_OK;
     if (rc != 0)
         return mdb_status(s, rc, "read revision", err);
-    if (val.mv_size < COMPACT_PREFIX || store_be64_get(val.mv_data) == 0 ||
-        (db == &s->current && val.mv_size != COMPACT_PREFIX))
-        return corrupt(err, db, &key);
-    *out = store_be64_get(val.mv_data);
-    return SV_OK;
+    return number_in(s, db, &key, &val, out, err);
 }
 
 /* The revision number of the current revision at k, 0 when none. */
@@ -711,16 +719,17 @@ static sv_status fold_current(sv_store *s, MDB_txn *txn, sv_error *err)
     rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
     for (; rc == 0; rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
         store_key k;
-        uint64_t revision;
+        uint64_t revision = 0;
         uint64_t in_compact;
-        if (key.mv_size > STORE_KEY_MAX || val.mv_size != COMPACT_PREFIX ||
-            store_be64_get(val.mv_data) == 0) {
+        if (key.mv_size > STORE_KEY_MAX) {
             st = corrupt(err, &s->current, &key);
             break;
         }
+        st = number_in(s, &s->current, &key, &val, &revision, err);
+        if (st != SV_OK)
+            break;
         memcpy(k.buf, key.mv_data, key.mv_size);
         k.len = key.mv_size;
-        revision = store_be64_get(val.mv_data);
         st = number_at(s, txn, &s->compact, &k, &in_compact, err);
         if (st == SV_OK && in_compact != 0 && in_compact != revision)
             st = corrupt(err, &s->compact, &key); /* out of step */
@@ -728,7 +737,7 @@ static sv_status fold_current(sv_store *s, MDB_txn *txn, sv_error *err)
             break;
         if (in_compact != 0)
             continue;
-        /* copies: a put may spill the dirty page that key and val are in
+        /* the key and the number from copies, not from current's page
            (the compact database is not under the cursor: no moves) */
         unsigned char num[COMPACT_PREFIX];
         store_be64_put(num, revision);

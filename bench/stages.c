@@ -9,6 +9,7 @@
 #include "compact.h"
 #include "gen.h"
 #include "reply.h"
+#include "request_decode.h"
 #include "store.h"
 
 #include <sodium.h>
@@ -104,7 +105,7 @@ static sv_status decode(struct work *w, sv_error *err)
 
     sv_arena_reset(w->arena);
     for (size_t i = 0; i < w->n; i++) {
-        w->req[i] = survey__v1__request__unpack(alloc, w->len[i], w->packed[i]);
+        w->req[i] = sv_request_decode(alloc, w->packed[i], w->len[i]);
         if (w->req[i] == NULL || w->req[i]->submit == NULL)
             return sv_fail(err, SV_ERR_STORE, "request %zu does not decode", i);
     }

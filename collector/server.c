@@ -8,6 +8,7 @@
 #include "log.h"
 #include "reads.h"
 #include "reply.h"
+#include "request_decode.h"
 #include "store.h"
 #include "worker.h"
 
@@ -620,8 +621,8 @@ static int receive(sv_server *s, struct pending *p, int flags,
                   "request of %zu bytes is over the %zu-byte limit",
                   zmq_msg_size(payload), s->max_request);
     } else {
-        p->req = survey__v1__request__unpack(alloc, zmq_msg_size(payload),
-                                             zmq_msg_data(payload));
+        p->req = sv_request_decode(alloc, zmq_msg_data(payload),
+                                   zmq_msg_size(payload));
         if (p->req == NULL) {
             set_error(p, SURVEY__V1__ERROR__CODE__MALFORMED, 0, NULL, 0,
                       "not a survey.v1.Request protobuf message "

@@ -8,14 +8,18 @@
  * compact record. The record is then read back and must agree with what
  * validation decoded, and every answered question must be relevant. A
  * submission the storage's own packer takes (storage/submission_pack.c)
- * must pack to protobuf-c's bytes exactly.
+ * must pack to protobuf-c's bytes exactly, and a request the collector's
+ * own decoder takes (collector/request_decode.c) must decode to
+ * protobuf-c's message.
  *
  * The questionnaire and the scratch arrays are file-level state: libFuzzer
  * offers no other place to keep what LLVMFuzzerInitialize loads. */
+#include "arena.h"
 #include "compact.h"
 #include "fuzz_util.h"
 #include "questionnaire.h"
 #include "reply.h"
+#include "request_decode.h"
 #include "submission_pack.h"
 
 #include <stdbool.h>
@@ -31,6 +35,7 @@ static sv_questionnaire *form; /* the 2024 questionnaire */
 static sv_value *values;       /* one per question */
 static bool *relevant;         /* one per question */
 static uint8_t *record;        /* one compact record */
+static sv_arena *arena;        /* for the collector's decoder */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -41,7 +46,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     values = calloc(n, sizeof *values);
     relevant = calloc(n, sizeof *relevant);
     record = calloc(sv_compact_size(form), 1);
-    if (values == NULL || relevant == NULL || record == NULL) {
+    arena = sv_arena_new();
+    if (values == NULL || relevant == NULL || record == NULL || arena == NULL) {
         fprintf(stderr, "fuzz set-up: out of memory\n");
         abort();
     }
@@ -162,9 +168,48 @@ static void check_submission(const Survey__V1__Request *req)
     sv_verdict_clear(&verdict);
 }
 
+/* The bytes protobuf-c packs req into; NULL when out of memory. */
+static uint8_t *repack(const Survey__V1__Request *req, size_t *len)
+{
+    *len = survey__v1__request__get_packed_size(req);
+    uint8_t *out = malloc(*len + 1);
+    if (out != NULL && survey__v1__request__pack(req, out) != *len) {
+        fprintf(stderr, "request_decode: protobuf-c packs another size\n");
+        abort();
+    }
+    return out;
+}
+
+/* What the collector's decoder takes, protobuf-c decodes alike (req:
+ * protobuf-c's message, or NULL). */
+static void check_decoder(const uint8_t *data, size_t size,
+                          const Survey__V1__Request *req)
+{
+    Survey__V1__Request *ours;
+    size_t a_len, b_len;
+
+    sv_arena_reset(arena);
+    if (!sv_request_decode_submit(sv_arena_allocator(arena), data, size, &ours))
+        return;
+    if (req == NULL) {
+        fprintf(stderr, "request_decode: took what protobuf-c refuses\n");
+        abort();
+    }
+    uint8_t *a = repack(ours, &a_len);
+    uint8_t *b = repack(req, &b_len);
+    if (a != NULL && b != NULL &&
+        (a_len != b_len || memcmp(a, b, a_len) != 0)) {
+        fprintf(stderr, "request_decode: message differs from protobuf-c's\n");
+        abort();
+    }
+    free(a);
+    free(b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     Survey__V1__Request *req = survey__v1__request__unpack(NULL, size, data);
+    check_decoder(data, size, req);
     if (req == NULL)
         return 0;
     if (req->body_case == SURVEY__V1__REQUEST__BODY_SUBMIT &&

@@ -28,6 +28,7 @@ struct work {
     uint8_t **packed;
     size_t *len;
     Survey__V1__Request **req; /* in arena */
+    sv_request_wire *wire;     /* the submissions' bytes, in arena */
     sv_arena *arena;
     sv_verdict *verdict;
     uint8_t *compact; /* n records */
@@ -50,6 +51,7 @@ static void work_free(struct work *w)
     free(w->packed);
     free(w->len);
     free(w->req);
+    free(w->wire);
     free(w->verdict);
     free(w->compact);
     free(w->values);
@@ -68,6 +70,7 @@ static sv_status generate(struct work *w, uint64_t seed, sv_error *err)
     w->packed = calloc(w->n, sizeof *w->packed);
     w->len = calloc(w->n, sizeof *w->len);
     w->req = calloc(w->n, sizeof *w->req);
+    w->wire = calloc(w->n, sizeof *w->wire);
     w->verdict = calloc(w->n, sizeof *w->verdict);
     w->compact_len = sv_compact_size(w->q);
     w->compact = malloc(w->n * w->compact_len + 1);
@@ -76,8 +79,9 @@ static sv_status generate(struct work *w, uint64_t seed, sv_error *err)
     w->prep = calloc(w->n, sizeof *w->prep);
     w->arena = sv_arena_new();
     if (w->packed == NULL || w->len == NULL || w->req == NULL ||
-        w->verdict == NULL || w->compact == NULL || w->values == NULL ||
-        w->relevant == NULL || w->prep == NULL || w->arena == NULL)
+        w->wire == NULL || w->verdict == NULL || w->compact == NULL ||
+        w->values == NULL || w->relevant == NULL || w->prep == NULL ||
+        w->arena == NULL)
         return sv_fail(err, SV_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < w->n; i++) {
         Survey__V1__Request req = SURVEY__V1__REQUEST__INIT;
@@ -105,7 +109,8 @@ static sv_status decode(struct work *w, sv_error *err)
 
     sv_arena_reset(w->arena);
     for (size_t i = 0; i < w->n; i++) {
-        w->req[i] = sv_request_decode(alloc, w->packed[i], w->len[i]);
+        w->req[i] =
+            sv_request_decode(alloc, w->packed[i], w->len[i], &w->wire[i]);
         if (w->req[i] == NULL || w->req[i]->submit == NULL)
             return sv_fail(err, SV_ERR_STORE, "request %zu does not decode", i);
     }
@@ -145,7 +150,9 @@ static sv_status prepare(struct work *w, sv_error *err)
                       .missing = w->verdict[i].missing,
                       .n_missing = w->verdict[i].n_missing,
                       .compact = w->compact + i * w->compact_len,
-                      .compact_len = w->compact_len};
+                      .compact_len = w->compact_len,
+                      .packed = w->wire[i].submission,
+                      .packed_len = w->wire[i].submission_len};
         sv_prepared_free(&w->prep[i]);
         sv_status st = sv_put_prepare(&put, &w->prep[i], err);
         if (st != SV_OK)

@@ -20,8 +20,9 @@ typedef struct {
 } span;
 
 /* A varint of at most 64 bits (10 bytes, the last one 0 or 1); protobuf-c
- * also takes longer ones (it drops the high bits): declined. */
-static bool read_varint(span *s, uint64_t *out)
+ * also takes longer ones (it drops the high bits): declined. A varint
+ * padded with redundant bytes clears *canon. */
+static bool read_varint(span *s, uint64_t *out, bool *canon)
 {
     uint64_t v = 0;
 
@@ -31,6 +32,7 @@ static bool read_varint(span *s, uint64_t *out)
             return false;
         v |= (uint64_t)(b & 0x7f) << (7 * i);
         if ((b & 0x80) == 0) {
+            *canon = *canon && (i == 0 || b != 0);
             *out = v;
             return true;
         }
@@ -49,8 +51,9 @@ static bool read_tag(span *s, unsigned *tag)
 }
 
 /* The bytes of a length-delimited field, its length read as protobuf-c
- * reads it (at most 5 bytes, at most INT_MAX, within the message). */
-static bool read_len(span *s, span *out)
+ * reads it (at most 5 bytes, at most INT_MAX, within the message); a
+ * padded length clears *canon. */
+static bool read_len(span *s, span *out, bool *canon)
 {
     uint64_t n = 0;
     unsigned i = 0;
@@ -60,8 +63,10 @@ static bool read_len(span *s, span *out)
             return false;
         uint8_t b = *s->p++;
         n |= (uint64_t)(b & 0x7f) << (7 * i);
-        if ((b & 0x80) == 0)
+        if ((b & 0x80) == 0) {
+            *canon = *canon && (i == 0 || b != 0);
             break;
+        }
     }
     if (n > INT_MAX || n > (uint64_t)(s->end - s->p))
         return false;
@@ -77,21 +82,29 @@ static bool skip_value(span *s, unsigned tag)
 {
     uint64_t v;
     span inner;
+    bool canon = true; /* not asked here */
 
     if ((tag & 7) == VARINT)
-        return read_varint(s, &v);
+        return read_varint(s, &v, &canon);
     if ((tag & 7) == LEN)
-        return read_len(s, &inner);
+        return read_len(s, &inner, &canon);
     return false;
 }
 
-static bool read_string(ProtobufCAllocator *alloc, span *s, char **out)
+/* A string field. protobuf-c packs a string up to its first NUL: one with
+ * a NUL inside clears *canon, and so does an empty one when `plain` (a
+ * plain field is left out when empty; a oneof member or a repeated string
+ * is not). */
+static bool read_string(ProtobufCAllocator *alloc, span *s, char **out,
+                        bool plain, bool *canon)
 {
     span str;
 
-    if (!read_len(s, &str))
+    if (!read_len(s, &str, canon))
         return false;
     size_t n = (size_t)(str.end - str.p);
+    if ((plain && n == 0) || (n > 0 && memchr(str.p, 0, n) != NULL))
+        *canon = false;
     char *copy = alloc->alloc(alloc->allocator_data, n + 1);
     if (copy == NULL)
         return false;
@@ -128,8 +141,18 @@ static void *alloc_array(ProtobufCAllocator *alloc, size_t n, size_t size)
     return alloc->alloc(alloc->allocator_data, n * size);
 }
 
+/* Whether field `field` may follow field *last in protobuf-c's packing
+ * (field-number order; only `repeated` may come again); moves *last. */
+static bool in_order(unsigned *last, unsigned field, unsigned repeated)
+{
+    bool ok = field > *last || (field == *last && field == repeated);
+
+    *last = field;
+    return ok;
+}
+
 static bool decode_choices(ProtobufCAllocator *alloc, span msg,
-                           Survey__V1__Choices **out)
+                           Survey__V1__Choices **out, bool *canon)
 {
     static const unsigned known[] = {TAG(1, LEN)};
     Survey__V1__Choices init = SURVEY__V1__CHOICES__INIT;
@@ -147,7 +170,8 @@ static bool decode_choices(ProtobufCAllocator *alloc, span msg,
     while (msg.p < msg.end) {
         unsigned tag;
         if (!read_tag(&msg, &tag) ||
-            !read_string(alloc, &msg, &c->options[c->n_options++]))
+            !read_string(alloc, &msg, &c->options[c->n_options++], false,
+                         canon))
             return false;
     }
     *out = c;
@@ -155,12 +179,14 @@ static bool decode_choices(ProtobufCAllocator *alloc, span msg,
 }
 
 static bool decode_answer(ProtobufCAllocator *alloc, span msg,
-                          Survey__V1__Answer **out)
+                          Survey__V1__Answer **out, bool *canon)
 {
     Survey__V1__Answer init = SURVEY__V1__ANSWER__INIT;
     Survey__V1__Answer *a = alloc->alloc(alloc->allocator_data, sizeof *a);
     uint64_t v = 0;
     span inner;
+    unsigned last = 0;
+    unsigned members = 0; /* of the oneof: protobuf-c packs one */
 
     if (a == NULL)
         return false;
@@ -170,30 +196,32 @@ static bool decode_answer(ProtobufCAllocator *alloc, span msg,
         bool ok;
         if (!read_tag(&msg, &tag))
             return false;
+        *canon = *canon && in_order(&last, tag >> 3, 0);
+        members += tag >> 3 != 1;
         switch (tag) {
         case TAG(1, LEN):
-            ok = read_string(alloc, &msg, &a->question);
+            ok = read_string(alloc, &msg, &a->question, true, canon);
             break;
         case TAG(2, LEN):
-            ok = read_string(alloc, &msg, &a->choice);
+            ok = read_string(alloc, &msg, &a->choice, false, canon);
             a->value_case = SURVEY__V1__ANSWER__VALUE_CHOICE;
             break;
         case TAG(3, LEN):
             /* choices twice: whether protobuf-c merges them or keeps the
                last is its business */
             ok = a->value_case != SURVEY__V1__ANSWER__VALUE_CHOICES &&
-                 read_len(&msg, &inner) &&
-                 decode_choices(alloc, inner, &a->choices);
+                 read_len(&msg, &inner, canon) &&
+                 decode_choices(alloc, inner, &a->choices, canon);
             a->value_case = SURVEY__V1__ANSWER__VALUE_CHOICES;
             break;
         case TAG(4, VARINT):
-            ok = read_varint(&msg, &v);
+            ok = read_varint(&msg, &v, canon);
             /* sint64: zigzag */
             a->integer = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
             a->value_case = SURVEY__V1__ANSWER__VALUE_INTEGER;
             break;
         case TAG(5, LEN):
-            ok = read_string(alloc, &msg, &a->text);
+            ok = read_string(alloc, &msg, &a->text, false, canon);
             a->value_case = SURVEY__V1__ANSWER__VALUE_TEXT;
             break;
         default:
@@ -202,12 +230,13 @@ static bool decode_answer(ProtobufCAllocator *alloc, span msg,
         if (!ok)
             return false;
     }
+    *canon = *canon && members <= 1;
     *out = a;
     return true;
 }
 
 static bool decode_submission(ProtobufCAllocator *alloc, span msg,
-                              Survey__V1__Submission **out)
+                              Survey__V1__Submission **out, bool *canon)
 {
     static const unsigned known[] = {TAG(1, LEN),    TAG(2, LEN), TAG(3, LEN),
                                      TAG(4, VARINT), TAG(5, LEN), TAG(6, LEN)};
@@ -217,6 +246,7 @@ static bool decode_submission(ProtobufCAllocator *alloc, span msg,
     size_t n =
         count_fields(msg, TAG(5, LEN), known, sizeof known / sizeof known[0]);
     span inner;
+    unsigned last = 0;
 
     if (sub == NULL || n == SIZE_MAX)
         return false;
@@ -231,25 +261,29 @@ static bool decode_submission(ProtobufCAllocator *alloc, span msg,
         bool ok;
         if (!read_tag(&msg, &tag))
             return false;
+        *canon = *canon && in_order(&last, tag >> 3, 5);
         switch (tag) {
         case TAG(1, LEN):
-            ok = read_string(alloc, &msg, &sub->survey);
+            ok = read_string(alloc, &msg, &sub->survey, true, canon);
             break;
         case TAG(2, LEN):
-            ok = read_string(alloc, &msg, &sub->respondent);
+            ok = read_string(alloc, &msg, &sub->respondent, true, canon);
             break;
         case TAG(3, LEN):
-            ok = read_string(alloc, &msg, &sub->submission_id);
+            ok = read_string(alloc, &msg, &sub->submission_id, true, canon);
             break;
         case TAG(4, VARINT):
-            ok = read_varint(&msg, &sub->base_revision);
+            ok = read_varint(&msg, &sub->base_revision, canon);
+            /* a plain field: left out when 0 */
+            *canon = *canon && sub->base_revision != 0;
             break;
         case TAG(5, LEN):
-            ok = read_len(&msg, &inner) &&
-                 decode_answer(alloc, inner, &sub->answers[sub->n_answers++]);
+            ok = read_len(&msg, &inner, canon) &&
+                 decode_answer(alloc, inner, &sub->answers[sub->n_answers++],
+                               canon);
             break;
         case TAG(6, LEN):
-            ok = read_string(alloc, &msg, &sub->note);
+            ok = read_string(alloc, &msg, &sub->note, true, canon);
             break;
         default:
             ok = false;
@@ -262,14 +296,20 @@ static bool decode_submission(ProtobufCAllocator *alloc, span msg,
 }
 
 bool sv_request_decode_submit(ProtobufCAllocator *alloc, const uint8_t *data,
-                              size_t len, Survey__V1__Request **out)
+                              size_t len, Survey__V1__Request **out,
+                              sv_request_wire *wire)
 {
     Survey__V1__Request init = SURVEY__V1__REQUEST__INIT;
     Survey__V1__Request *req;
     span msg = {data, data + len};
-    span inner;
+    span inner = {NULL, NULL};
+    bool canon = true;
 
     *out = NULL;
+    if (wire != NULL) {
+        wire->submission = NULL;
+        wire->submission_len = 0;
+    }
     if (data == NULL)
         return false;
     req = alloc->alloc(alloc->allocator_data, sizeof *req);
@@ -285,12 +325,12 @@ bool sv_request_decode_submit(ProtobufCAllocator *alloc, const uint8_t *data,
         case TAG(1, LEN):
             /* a second submission: declined, like choices */
             ok = req->body_case != SURVEY__V1__REQUEST__BODY_SUBMIT &&
-                 read_len(&msg, &inner) &&
-                 decode_submission(alloc, inner, &req->submit);
+                 read_len(&msg, &inner, &canon) &&
+                 decode_submission(alloc, inner, &req->submit, &canon);
             req->body_case = SURVEY__V1__REQUEST__BODY_SUBMIT;
             break;
         case TAG(15, VARINT):
-            ok = read_varint(&msg, &req->request_id);
+            ok = read_varint(&msg, &req->request_id, &canon);
             break;
         default:
             ok = false; /* another body, or an unknown field */
@@ -300,16 +340,29 @@ bool sv_request_decode_submit(ProtobufCAllocator *alloc, const uint8_t *data,
     }
     if (req->body_case != SURVEY__V1__REQUEST__BODY_SUBMIT)
         return false;
+    /* the submission's bytes are protobuf-c's: kept (copied, as data goes
+       with the frame), so that they need not be packed again */
+    size_t n = (size_t)(inner.end - inner.p);
+    if (wire != NULL && canon) {
+        uint8_t *copy = alloc->alloc(alloc->allocator_data, n > 0 ? n : 1);
+        if (copy != NULL) {
+            if (n > 0)
+                memcpy(copy, inner.p, n);
+            wire->submission = copy;
+            wire->submission_len = n;
+        }
+    }
     *out = req;
     return true;
 }
 
 Survey__V1__Request *sv_request_decode(ProtobufCAllocator *alloc,
-                                       const uint8_t *data, size_t len)
+                                       const uint8_t *data, size_t len,
+                                       sv_request_wire *wire)
 {
     Survey__V1__Request *req;
 
-    if (sv_request_decode_submit(alloc, data, len, &req))
+    if (sv_request_decode_submit(alloc, data, len, &req, wire))
         return req;
     return survey__v1__request__unpack(alloc, len, data);
 }

@@ -132,6 +132,10 @@ struct pending {
     char identity[96]; /* who: the ZAP User-Id, or anonymous@peer */
     uint64_t request_id;
     Survey__V1__Request *req; /* owned; NULL if undecodable */
+    const uint8_t *packed;    /* its submission's bytes when they are
+                                 protobuf-c's (request_decode.h), or NULL;
+                                 in the slot's arena */
+    size_t packed_len;
     const sv_questionnaire *q;
     pending_state state;
     /* a submission to write (P_PUT), as validation left it */
@@ -621,8 +625,11 @@ static int receive(sv_server *s, struct pending *p, int flags,
                   "request of %zu bytes is over the %zu-byte limit",
                   zmq_msg_size(payload), s->max_request);
     } else {
+        sv_request_wire wire;
         p->req = sv_request_decode(alloc, zmq_msg_data(payload),
-                                   zmq_msg_size(payload));
+                                   zmq_msg_size(payload), &wire);
+        p->packed = wire.submission;
+        p->packed_len = wire.submission_len;
         if (p->req == NULL) {
             set_error(p, SURVEY__V1__ERROR__CODE__MALFORMED, 0, NULL, 0,
                       "not a survey.v1.Request protobuf message "
@@ -933,7 +940,9 @@ static sv_status prepare(struct pending *p, sv_error *err)
                   .missing = p->missing,
                   .n_missing = p->n_missing,
                   .compact = p->compact,
-                  .compact_len = p->compact_len};
+                  .compact_len = p->compact_len,
+                  .packed = p->packed,
+                  .packed_len = p->packed_len};
     return sv_put_prepare(&put, &p->prep, err);
 }
 

@@ -204,6 +204,19 @@ static void check_decoder(const uint8_t *data, size_t size,
     }
     free(a);
     free(b);
+    /* the bytes kept are protobuf-c's packing of the submission */
+    if (wire.submission != NULL) {
+        size_t n = survey__v1__submission__get_packed_size(ours->submit);
+        uint8_t *c = malloc(n + 1);
+        if (c != NULL &&
+            (survey__v1__submission__pack(ours->submit, c) != n ||
+             n != wire.submission_len || memcmp(c, wire.submission, n) != 0)) {
+            fprintf(stderr, "request_decode: kept bytes that protobuf-c "
+                            "packs otherwise\n");
+            abort();
+        }
+        free(c);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

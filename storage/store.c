@@ -1256,12 +1256,45 @@ sv_status sv_batch_begin_careful(sv_store *s, sv_batch **out, sv_error *err)
     return batch_begin(s, true, out, err);
 }
 
+/* The submission as protobuf-c packs it, once: hashed, and its answers
+ * copied. The caller's bytes when it has them; else packed here, by
+ * submission_pack.c when it can (the same bytes as protobuf-c), into
+ * *owned, which the caller frees (NULL otherwise). */
+static sv_status pack_submission(const sv_put *put, const uint8_t **packed,
+                                 size_t *len, uint8_t **owned, sv_error *err)
+{
+    const Survey__V1__Submission *sub = put->sub;
+    bool own;
+
+    *owned = NULL;
+    if (put->packed != NULL) {
+        *packed = put->packed;
+        *len = put->packed_len;
+        return SV_OK;
+    }
+    own = sv_submission_packed_size(sub, len);
+    if (!own)
+        *len = survey__v1__submission__get_packed_size(sub);
+    *owned = malloc(*len > 0 ? *len : 1);
+    if (*owned == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory (%zu bytes)", *len);
+    if ((own ? sv_submission_pack(sub, *owned)
+             : survey__v1__submission__pack(sub, *owned)) != *len) {
+        free(*owned);
+        *owned = NULL;
+        return sv_fail(err, SV_ERR_STORE, "packing a submission failed");
+    }
+    *packed = *owned;
+    return SV_OK;
+}
+
 sv_status sv_put_prepare(const sv_put *put, sv_prepared **out, sv_error *err)
 {
     Survey__V1__Revision rev = SURVEY__V1__REVISION__INIT;
     Survey__V1__Revision tail = SURVEY__V1__REVISION__INIT;
-    uint8_t *packed;
-    size_t packed_len;
+    const uint8_t *packed = NULL;
+    uint8_t *owned;
+    size_t packed_len = 0;
     size_t answers_len;
     size_t head_len;
     const Survey__V1__Submission *sub;
@@ -1280,26 +1313,15 @@ sv_status sv_put_prepare(const sv_put *put, sv_prepared **out, sv_error *err)
     if (st != SV_OK)
         return st;
     sub = put->sub;
-    /* the submission packed once: hashed, and its answers copied; by
-       submission_pack.c when it can, with the same bytes as protobuf-c */
-    bool own = sv_submission_packed_size(sub, &packed_len);
-    if (!own)
-        packed_len = survey__v1__submission__get_packed_size(sub);
-    packed = malloc(packed_len > 0 ? packed_len : 1);
-    if (packed == NULL)
-        return sv_fail(err, SV_ERR_NOMEM, "out of memory (%zu bytes)",
-                       packed_len);
-    if ((own ? sv_submission_pack(sub, packed)
-             : survey__v1__submission__pack(sub, packed)) != packed_len) {
-        free(packed);
-        return sv_fail(err, SV_ERR_STORE, "packing a submission failed");
-    }
+    st = pack_submission(put, &packed, &packed_len, &owned, err);
+    if (st != SV_OK)
+        return st;
     st = digest_packed(put, packed, packed_len, c.digest, err);
     answers_len = copy_answers(packed, packed_len, NULL);
     if (st == SV_OK && answers_len == SIZE_MAX)
         st = sv_fail(err, SV_ERR_STORE, "packing a submission failed");
     if (st != SV_OK) {
-        free(packed);
+        free(owned);
         return st;
     }
     /* fields 3..7, then the answers (8), then the missing list (9) */
@@ -1321,7 +1343,7 @@ sv_status sv_put_prepare(const sv_put *put, sv_prepared **out, sv_error *err)
     p = malloc(size);
     plain = malloc(plain_len > 0 ? plain_len : 1);
     if (p == NULL || plain == NULL) {
-        free(packed);
+        free(owned);
         free(plain);
         free(p);
         return sv_fail(err, SV_ERR_NOMEM, "out of memory (%zu bytes)", size);
@@ -1336,7 +1358,7 @@ sv_status sv_put_prepare(const sv_put *put, sv_prepared **out, sv_error *err)
     survey__v1__revision__pack(&rev, plain);
     copy_answers(packed, packed_len, plain + head_len);
     survey__v1__revision__pack(&tail, plain + head_len + answers_len);
-    free(packed);
+    free(owned);
     p->body = at;
     st = sv_revision_tail_encode(plain, plain_len, p->body, &p->body_len, err);
     free(plain);

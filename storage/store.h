@@ -69,6 +69,10 @@ typedef struct {
                                earlier revision's record is removed), and
                                a record of 0 bytes counts as none */
     size_t compact_len;
+    const uint8_t *packed; /* sub as protobuf-c packs it, when the caller
+                              has those bytes (the collector keeps them off
+                              the wire); NULL: the store packs sub */
+    size_t packed_len;
 } sv_put;
 
 /* What a put produced. Strings in missing are owned by the result: free

@@ -220,15 +220,37 @@ static uint8_t *repack(const Survey__V1__Request *req, size_t *len)
     return out;
 }
 
+static size_t wire_seen;      /* requests taken */
+static size_t canonical_seen; /* of which the bytes were kept */
+
+/* The bytes kept are those protobuf-c packs the submission into; bytes
+ * are kept whenever they are those (a damaged request may happen to give
+ * them: then they are kept too). */
+static void check_wire(const sv_request_wire *wire,
+                       const Survey__V1__Submission *sub)
+{
+    size_t len = survey__v1__submission__get_packed_size(sub);
+    uint8_t *packed = malloc(len + 1);
+
+    assert_non_null(packed);
+    assert_int_equal(survey__v1__submission__pack(sub, packed), len);
+    if (wire->submission != NULL) {
+        assert_int_equal(wire->submission_len, len);
+        assert_memory_equal(wire->submission, packed, len);
+    }
+    free(packed);
+}
+
 /* What our decoder took, protobuf-c reads alike; returns whether ours
  * took it. */
 static bool check_same(sv_arena *arena, const uint8_t *data, size_t len)
 {
     ProtobufCAllocator *alloc = sv_arena_allocator(arena);
     Survey__V1__Request *ours = NULL;
-    bool took = sv_request_decode_submit(alloc, data, len, &ours);
+    sv_request_wire wire;
+    bool took = sv_request_decode_submit(alloc, data, len, &ours, &wire);
     Survey__V1__Request *theirs = survey__v1__request__unpack(NULL, len, data);
-    Survey__V1__Request *either = sv_request_decode(alloc, data, len);
+    Survey__V1__Request *either = sv_request_decode(alloc, data, len, NULL);
     size_t a_len, b_len, c_len;
     uint8_t *a = repack(ours, &a_len);
     uint8_t *b = repack(theirs, &b_len);
@@ -249,9 +271,13 @@ static bool check_same(sv_arena *arena, const uint8_t *data, size_t len)
         assert_string_equal(ours->submit->survey, theirs->submit->survey);
         assert_string_equal(ours->submit->note, theirs->submit->note);
         assert_int_equal(ours->submit->n_answers, theirs->submit->n_answers);
+        check_wire(&wire, ours->submit);
     } else {
         assert_null(ours);
+        assert_null(wire.submission);
     }
+    wire_seen += took;
+    canonical_seen += wire.submission != NULL;
     free(a);
     free(b);
     free(c);
@@ -270,6 +296,7 @@ static void test_client_requests(void **state)
     sv_arena *arena = sv_arena_new();
 
     assert_non_null(arena);
+    wire_seen = canonical_seen = 0;
     for (int i = 0; i < 2000; i++) {
         buf w = {0};
         random_request(&w, false);
@@ -284,6 +311,8 @@ static void test_client_requests(void **state)
         free(packed);
         free(w.b);
     }
+    /* protobuf-c's bytes: every one kept */
+    assert_int_equal(canonical_seen, 2000);
     sv_arena_destroy(&arena);
 }
 
@@ -296,6 +325,7 @@ static void test_unusual_requests(void **state)
     size_t took = 0;
 
     assert_non_null(arena);
+    wire_seen = canonical_seen = 0;
     for (int i = 0; i < 3000; i++) {
         buf w = {0};
         random_request(&w, true);
@@ -305,6 +335,8 @@ static void test_unusual_requests(void **state)
     /* most are ours to take (only a repeated choices is declined) */
     fprintf(stderr, "unusual requests: %zu of 3000 taken\n", took);
     assert_true(took > 1500);
+    /* out of order, padded or twice: most are not protobuf-c's bytes */
+    assert_true(canonical_seen < took / 2);
     sv_arena_destroy(&arena);
 }
 
@@ -397,13 +429,13 @@ static void test_declined(void **state)
 
     assert_non_null(arena);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        assert_false(
-            sv_request_decode_submit(alloc, cases[i].b, cases[i].n, &out));
+        assert_false(sv_request_decode_submit(alloc, cases[i].b, cases[i].n,
+                                              &out, NULL));
         assert_null(out);
         assert_false(check_same(arena, cases[i].b, cases[i].n));
     }
     /* the get request reaches protobuf-c, and comes back whole */
-    out = sv_request_decode(alloc, get, sizeof get);
+    out = sv_request_decode(alloc, get, sizeof get, NULL);
     assert_non_null(out);
     assert_int_equal(out->body_case, SURVEY__V1__REQUEST__BODY_GET);
     assert_string_equal(out->get->respondent, "011002");
@@ -444,7 +476,10 @@ static void test_values(void **state)
     put_len_field(&w, 1, &sub, 0);
     put_byte(&w, 15 << 3);
     put_varint(&w, UINT64_MAX, 0);
-    assert_true(sv_request_decode_submit(alloc, w.b, w.len, &out));
+    sv_request_wire wire;
+    assert_true(sv_request_decode_submit(alloc, w.b, w.len, &out, &wire));
+    /* respondent twice, an answer with two values: not protobuf-c's */
+    assert_null(wire.submission);
     assert_int_equal(out->request_id, UINT64_MAX);
     assert_string_equal(out->submit->respondent, "012025");
     assert_string_equal(out->submit->survey, "");
@@ -463,6 +498,92 @@ static void test_values(void **state)
     sv_arena_destroy(&arena);
 }
 
+/* Which bytes are kept: protobuf-c's packing, and nothing else. Each case
+ * is one answer in a submission {survey "s", respondent "r"} (or, for the
+ * submission's own fields, a submission given whole). */
+static void test_kept_bytes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what;
+        bool whole; /* bytes: the whole submission, else one answer */
+        const char *bytes;
+        size_t n;
+        bool kept;
+    } cases[] = {
+        {"question and choice", false,
+         "\x0a\x01q\x12\x01"
+         "c",
+         6, true},
+        {"an empty choice", false, "\x0a\x01q\x12\x00", 5, true},
+        {"empty choices", false, "\x0a\x01q\x1a\x00", 5, true},
+        {"an empty option", false, "\x0a\x01q\x1a\x02\x0a\x00", 7, true},
+        {"integer 0", false, "\x0a\x01q\x20\x00", 5, true},
+        {"no value, no question", false, "", 0, true},
+        {"choice, then text", false,
+         "\x0a\x01q\x12\x01"
+         "c\x2a\x01t",
+         9, false},
+        {"value before question", false,
+         "\x12\x01"
+         "c\x0a\x01q",
+         6, false},
+        {"an empty question", false,
+         "\x0a\x00\x12\x01"
+         "c",
+         5, false},
+        {"a NUL in a choice", false,
+         "\x0a\x01q\x12\x03"
+         "a\0b",
+         8, false},
+        {"a padded integer", false, "\x0a\x01q\x20\x81\x00", 6, false},
+        {"a padded length", false, "\x0a\x81\x00q", 4, false},
+        {"protobuf-c's submission", true,
+         "\x0a\x01s\x12\x01r\x1a\x01i\x20\x02\x2a\x00\x2a\x00\x32\x01n", 18,
+         true},
+        {"survey twice", true, "\x0a\x01s\x0a\x01s", 6, false},
+        {"out of order", true, "\x12\x01r\x0a\x01s", 6, false},
+        {"an empty survey", true, "\x0a\x00\x12\x01r", 5, false},
+        {"base_revision 0", true, "\x0a\x01s\x20\x00", 5, false},
+        {"note before answers", true, "\x32\x01n\x2a\x00", 5, false},
+    };
+    sv_arena *arena = sv_arena_new();
+    ProtobufCAllocator *alloc = sv_arena_allocator(arena);
+
+    assert_non_null(arena);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        buf sub = {0};
+        buf w = {0};
+        buf answer = {(uint8_t *)cases[i].bytes, cases[i].n, cases[i].n};
+        Survey__V1__Request *out;
+        sv_request_wire wire;
+        if (cases[i].whole) {
+            put_bytes(&sub, cases[i].bytes, cases[i].n);
+        } else {
+            put_string(&sub, 1, "s", 1);
+            put_string(&sub, 2, "r", 1);
+            put_len_field(&sub, 5, &answer, 0);
+        }
+        put_len_field(&w, 1, &sub, 0);
+        put_byte(&w, 15 << 3);
+        put_varint(&w, 1, 0);
+        if (!sv_request_decode_submit(alloc, w.b, w.len, &out, &wire))
+            fail_msg("%s: declined", cases[i].what);
+        if ((wire.submission != NULL) != cases[i].kept)
+            fail_msg("%s: bytes %s", cases[i].what,
+                     cases[i].kept ? "not kept" : "kept");
+        if (wire.submission != NULL) {
+            assert_int_equal(wire.submission_len, sub.len);
+            assert_memory_equal(wire.submission, sub.b, sub.len);
+        }
+        /* and kept bytes are protobuf-c's packing (check_wire) */
+        assert_true(check_same(arena, w.b, w.len));
+        free(sub.b);
+        free(w.b);
+    }
+    sv_arena_destroy(&arena);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -471,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_damaged_requests),
         cmocka_unit_test(test_declined),
         cmocka_unit_test(test_values),
+        cmocka_unit_test(test_kept_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

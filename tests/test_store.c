@@ -637,6 +637,60 @@ static void test_idempotency(void **state)
     sv_store_destroy(&s);
 }
 
+/* A put with the submission's bytes from the caller (the collector keeps
+ * them off the wire) stores what a put without them stores: the same
+ * digest (a retry without them is a duplicate, other content a conflict)
+ * and the same revision. */
+static void test_caller_bytes(void **state)
+{
+    fixture *f = *state;
+    sv_store *s = open_store(f->dir, 0, false);
+    sv_batch *b = NULL;
+    sv_error err = {{0}};
+    Survey__V1__Revision *rev = NULL;
+    test_sub t;
+    sv_put p;
+    sv_put_result res;
+
+    make_sub(&t, "011002", "uuid-w", 0, JAPANESE);
+    t.sub.note = "初回";
+    size_t len = survey__v1__submission__get_packed_size(&t.sub);
+    uint8_t *bytes = malloc(len);
+    assert_non_null(bytes);
+    assert_int_equal(survey__v1__submission__pack(&t.sub, bytes), len);
+    p = make_put(&t, "pref", 5, NULL, 0);
+    p.packed = bytes;
+    p.packed_len = len;
+    res = store_one(s, &p);
+    assert_false(res.duplicate);
+    assert_int_equal(res.revision, 1);
+    sv_put_result_clear(&res);
+    assert_status(sv_store_current(s, SURVEY, "011002", &rev, &err), SV_OK);
+    assert_answers(rev, &t);
+    assert_string_equal(rev->note, "初回");
+    assert_string_equal(rev->submission_id, "uuid-w");
+    survey__v1__revision__free_unpacked(rev, NULL);
+
+    /* packed by the store this time: the same digest */
+    assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+    p = make_put(&t, "pref", 6, NULL, 0);
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    assert_true(res.duplicate);
+    assert_int_equal(res.revision, 1);
+    sv_put_result_clear(&res);
+    /* the caller's bytes are what is hashed: other bytes (a letter of the
+       note, the last field), a conflict */
+    bytes[len - 1] ^= 1;
+    p.packed = bytes;
+    p.packed_len = len;
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_CONFLICT);
+    assert_non_null(strstr(err.msg, "uuid-w"));
+    assert_status(sv_batch_commit(&b, &err), SV_OK);
+    assert_int_equal(history_len(s, "011002"), 1);
+    free(bytes);
+    sv_store_destroy(&s);
+}
+
 /* ---- atomicity ---------------------------------------------------------- */
 
 static void test_abort(void **state)
@@ -2268,6 +2322,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_same_respondent_in_batch, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_caller_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),

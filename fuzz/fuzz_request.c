@@ -186,10 +186,12 @@ static void check_decoder(const uint8_t *data, size_t size,
                           const Survey__V1__Request *req)
 {
     Survey__V1__Request *ours;
+    sv_request_wire wire;
     size_t a_len, b_len;
 
     sv_arena_reset(arena);
-    if (!sv_request_decode_submit(sv_arena_allocator(arena), data, size, &ours))
+    if (!sv_request_decode_submit(sv_arena_allocator(arena), data, size, &ours,
+                                  &wire))
         return;
     if (req == NULL) {
         fprintf(stderr, "request_decode: took what protobuf-c refuses\n");

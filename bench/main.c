@@ -9,6 +9,7 @@
  * met; nothing is adjusted to pass. */
 #include "bench.h"
 #include "config.h"
+#include "machine.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -282,6 +283,9 @@ int main(int argc, char **argv)
         return 1;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    machine_cpu cpu_before = {0};
+    bool have_cpu = machine_cpu_read(&cpu_before);
+    double fault_us = machine_fault_us();
 
     if (!o.skip_intake) {
         intake_opts io = {.collector = o.collector,
@@ -367,6 +371,19 @@ int main(int argc, char **argv)
 
     printf("\n== survey-bench (seed %" PRIu64 ", %ld cores) ==\n", o.seed,
            sysconf(_SC_NPROCESSORS_ONLN));
+    machine_cpu cpu_after;
+    double steal = have_cpu && machine_cpu_read(&cpu_after)
+                       ? machine_steal_pct(&cpu_before, &cpu_after)
+                       : -1;
+    if (fault_us >= 0)
+        printf("machine: a page fault %.2f us (first touch of 256 MiB)",
+               fault_us);
+    else
+        printf("machine: page faults not measured");
+    if (steal >= 0)
+        printf("; steal time %.1f%% of the CPU time during the run\n", steal);
+    else
+        printf("; steal time not measured\n");
     if (have_plain) {
         char batch[48] = "its default --batch";
         if (o.batch > 0)

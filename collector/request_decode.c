@@ -136,9 +136,22 @@ static size_t count_fields(span msg, unsigned want, const unsigned *known,
     return count;
 }
 
-static void *alloc_array(ProtobufCAllocator *alloc, size_t n, size_t size)
+/* The array for the fields with tag `want` of msg (NULL when there are
+ * none); false when msg holds a field whose tag is not one of the
+ * n_known in known, or when out of memory. */
+static bool repeated_array(ProtobufCAllocator *alloc, span msg, unsigned want,
+                           const unsigned *known, size_t n_known, size_t size,
+                           void **array)
 {
-    return alloc->alloc(alloc->allocator_data, n * size);
+    size_t n = count_fields(msg, want, known, n_known);
+
+    *array = NULL;
+    if (n == SIZE_MAX)
+        return false;
+    if (n == 0)
+        return true;
+    *array = alloc->alloc(alloc->allocator_data, n * size);
+    return *array != NULL;
 }
 
 /* Whether field `field` may follow field *last in protobuf-c's packing
@@ -157,16 +170,13 @@ static bool decode_choices(ProtobufCAllocator *alloc, span msg,
     static const unsigned known[] = {TAG(1, LEN)};
     Survey__V1__Choices init = SURVEY__V1__CHOICES__INIT;
     Survey__V1__Choices *c = alloc->alloc(alloc->allocator_data, sizeof *c);
-    size_t n = count_fields(msg, TAG(1, LEN), known, 1);
+    void *options;
 
-    if (c == NULL || n == SIZE_MAX)
+    if (c == NULL || !repeated_array(alloc, msg, TAG(1, LEN), known, 1,
+                                     sizeof *c->options, &options))
         return false;
     *c = init;
-    if (n > 0) {
-        c->options = alloc_array(alloc, n, sizeof *c->options);
-        if (c->options == NULL)
-            return false;
-    }
+    c->options = options;
     while (msg.p < msg.end) {
         unsigned tag;
         if (!read_tag(&msg, &tag) ||
@@ -243,19 +253,16 @@ static bool decode_submission(ProtobufCAllocator *alloc, span msg,
     Survey__V1__Submission init = SURVEY__V1__SUBMISSION__INIT;
     Survey__V1__Submission *sub =
         alloc->alloc(alloc->allocator_data, sizeof *sub);
-    size_t n =
-        count_fields(msg, TAG(5, LEN), known, sizeof known / sizeof known[0]);
+    void *answers;
     span inner;
     unsigned last = 0;
 
-    if (sub == NULL || n == SIZE_MAX)
+    if (sub == NULL || !repeated_array(alloc, msg, TAG(5, LEN), known,
+                                       sizeof known / sizeof known[0],
+                                       sizeof *sub->answers, &answers))
         return false;
     *sub = init;
-    if (n > 0) {
-        sub->answers = alloc_array(alloc, n, sizeof *sub->answers);
-        if (sub->answers == NULL)
-            return false;
-    }
+    sub->answers = answers;
     while (msg.p < msg.end) {
         unsigned tag;
         bool ok;

@@ -107,6 +107,10 @@ typedef struct {
     double answers_mean;
     size_t data_mb;   /* LMDB data file */
     size_t sqlite_mb; /* SQLite file */
+    /* the full rerun on a copy of the store made with MDB_CP_COMPACT */
+    double compact_s;          /* making the copy */
+    size_t compacted_mb;       /* its data file */
+    double compacted_rerun_ms; /* median of 3 */
 } agg_result;
 
 sv_status bench_agg(const agg_opts *opt, agg_result *res, sv_error *err);

@@ -110,7 +110,8 @@ typedef struct {
     /* the full rerun on a copy of the store made with MDB_CP_COMPACT */
     double compact_s;          /* making the copy */
     size_t compacted_mb;       /* its data file */
-    double compacted_rerun_ms; /* median of 3 */
+    double compacted_rerun_ms; /* median of 3; negative: not measured */
+    char compacted_error[512]; /* why not */
 } agg_result;
 
 sv_status bench_agg(const agg_opts *opt, agg_result *res, sv_error *err);

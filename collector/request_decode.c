@@ -310,7 +310,8 @@ bool sv_request_decode_submit(ProtobufCAllocator *alloc, const uint8_t *data,
     Survey__V1__Request *req;
     span msg = {data, data + len};
     span inner = {NULL, NULL};
-    bool canon = true;
+    bool canon = true; /* of the submission's bytes */
+    bool outer = true; /* of the rest: not asked, those bytes are not kept */
 
     *out = NULL;
     if (wire != NULL) {
@@ -332,12 +333,12 @@ bool sv_request_decode_submit(ProtobufCAllocator *alloc, const uint8_t *data,
         case TAG(1, LEN):
             /* a second submission: declined, like choices */
             ok = req->body_case != SURVEY__V1__REQUEST__BODY_SUBMIT &&
-                 read_len(&msg, &inner, &canon) &&
+                 read_len(&msg, &inner, &outer) &&
                  decode_submission(alloc, inner, &req->submit, &canon);
             req->body_case = SURVEY__V1__REQUEST__BODY_SUBMIT;
             break;
         case TAG(15, VARINT):
-            ok = read_varint(&msg, &req->request_id, &canon);
+            ok = read_varint(&msg, &req->request_id, &outer);
             break;
         default:
             ok = false; /* another body, or an unknown field */

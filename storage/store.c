@@ -6,6 +6,8 @@
  * Contract: store.h. */
 #include "store.h"
 #include "revision_codec.h"
+#include "map_pages.h"
+#include "mirror.h"
 #include "store_key.h"
 #include "submission_pack.h"
 
@@ -44,6 +46,15 @@
 /* A compact scan drops the map pages it touched every this many records
  * (sv_store_drop_pages). */
 #define SCAN_DROP_EVERY 8192
+/* A scan of the mirror, whose file holds compact records only, drops its
+ * pages every this many records when the file is larger than
+ * MIRROR_KEEP_BYTES (a drop costs 2 ms on a machine where page-table work
+ * is dear: bench/README.md; below that the file bounds what is mapped). */
+#define MIRROR_DROP_EVERY 65536
+#define MIRROR_KEEP_BYTES ((size_t)256 << 20)
+/* A scan makes up at most this many changes the mirror has not seen
+ * (from the store's change log); more, and it reads the store's file. */
+#define MIRROR_GAP_MAX 65536
 
 /* One named database. */
 typedef struct {
@@ -69,9 +80,12 @@ struct sv_store {
     bool deferred_sync; /* MDB_NOMETASYNC: commits need sv_store_sync */
     bool in_batch;      /* LMDB allows one write transaction at a time */
     size_t views;       /* open read transactions (sv_view and short reads) */
-    char *map_base;     /* LMDB's map of data.mdb, found in /proc/self/maps
-                           (NULL: not looked up since the last remap) */
-    size_t map_len;
+    sv_map_pages map;   /* LMDB's map of data.mdb (base NULL: not looked
+                           up since the last remap) */
+    sv_mirror *mirror;  /* the scan mirror; NULL: none */
+    bool mirror_stale;  /* a write to it failed: left as it is (scans make
+                           up the difference or read the store's file) */
+    char mirror_error[512];
 };
 
 /* A read view: one read-only transaction. Short reads of the sv_store_*
@@ -79,6 +93,7 @@ struct sv_store {
 struct sv_view {
     sv_store *s;
     MDB_txn *txn;
+    bool used_mirror; /* the last scan read the scan mirror */
 };
 
 /* What sv_batch_put works out before and while writing. */
@@ -105,6 +120,13 @@ struct sv_batch {
     bool careful;          /* every put in a nested transaction */
     bool broken;           /* a write failed outside a nested transaction:
                               the batch can only be aborted */
+    uint64_t base_seq;     /* last sequence at the batch's start */
+    uint64_t last_seq;     /* last sequence the batch wrote, 0: none */
+    uint8_t *mirror;       /* the puts for the scan mirror, in order:
+                              be16 key length, key, be64 sequence, be32
+                              value length, value (the compact value) */
+    size_t mirror_len;
+    size_t mirror_cap;
 };
 
 /* A put worked out before its batch: keys, digest, the revision's record
@@ -174,7 +196,7 @@ static sv_status txn_begin(sv_store *s, unsigned flags, MDB_txn **txn,
                        "another process has grown the map: end the open "
                        "read views of this handle and retry");
     if (rc == MDB_MAP_RESIZED) {
-        s->map_base = NULL; /* sv_store_drop_pages looks it up again */
+        s->map.base = NULL; /* sv_store_drop_pages looks it up again */
         rc = mdb_env_set_mapsize(s->env, 0);
         if (rc == 0)
             rc = mdb_txn_begin(s->env, NULL, flags, txn);
@@ -333,6 +355,8 @@ static sv_status upgrade_compact(sv_store *s, MDB_txn *txn, sv_error *err);
 static sv_status upgrade_current(sv_store *s, MDB_txn *txn, sv_error *err);
 static sv_status upgrade_revisions(sv_store *s, MDB_txn *txn, sv_error *err);
 static sv_status fold_current(sv_store *s, MDB_txn *txn, sv_error *err);
+static sv_status mirror_open(sv_store *s, const char *dir,
+                             const sv_store_options *opt, sv_error *err);
 
 /* Opens meta and checks the schema first, so that a read-only open of an
  * older layout is refused by its schema, not by a missing database. */
@@ -414,6 +438,8 @@ sv_status sv_store_open(sv_store **out, const char *dir,
     if (st != SV_OK)
         goto fail;
     st = open_dbs(s, dir, err);
+    if (st == SV_OK && (opt == NULL || !opt->no_mirror))
+        st = mirror_open(s, dir, opt, err);
     if (st != SV_OK)
         goto fail;
     *out = s;
@@ -427,6 +453,7 @@ void sv_store_destroy(sv_store **self)
 {
     if (self == NULL || *self == NULL)
         return;
+    sv_mirror_close(&(*self)->mirror);
     if ((*self)->env != NULL)
         mdb_env_close((*self)->env);
     free(*self);
@@ -782,6 +809,103 @@ static sv_status last_sequence(sv_store *s, MDB_txn *txn, uint64_t *seq,
         st = mdb_status(s, rc, "read change log", err);
     mdb_cursor_close(cur);
     return st;
+}
+
+/* ---- the scan mirror (mirror.h) ----------------------------------------- */
+
+/* A failure to keep the mirror in step: it is left as it is, and this
+ * handle writes no more to it. Nothing of the store depends on it. */
+static void mirror_failed(sv_store *s, const sv_error *e)
+{
+    s->mirror_stale = true;
+    snprintf(s->mirror_error, sizeof s->mirror_error, "%s", e->msg);
+}
+
+/* Fills the mirror (write transaction mtxn) with every compact value the
+ * store's transaction txn sees, whose last sequence is `last`. */
+static sv_status mirror_rebuild(sv_store *s, MDB_txn *txn, MDB_txn *mtxn,
+                                uint64_t last, sv_error *err)
+{
+    MDB_cursor *cur;
+    MDB_val key;
+    MDB_val val;
+    sv_status st = sv_mirror_clear(s->mirror, mtxn, err);
+    int rc;
+
+    if (st != SV_OK)
+        return st;
+    rc = mdb_cursor_open(txn, s->compact.dbi, &cur);
+    if (rc != 0)
+        return mdb_status(s, rc, "open compact cursor", err);
+    rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
+    for (size_t seen = 1; rc == 0 && st == SV_OK; seen++) {
+        st = sv_mirror_put(s->mirror, mtxn, &key, 0, val.mv_data, val.mv_size,
+                           MDB_APPEND, err);
+        /* the store's pages, spread over its file, are not kept */
+        if (st == SV_OK && seen % SCAN_DROP_EVERY == 0)
+            st = sv_map_pages_drop(s->env, &s->map, err);
+        if (st == SV_OK)
+            rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    if (st != SV_OK)
+        return st;
+    if (rc != MDB_NOTFOUND)
+        return mdb_status(s, rc, "read compact records", err);
+    return sv_mirror_set_marks(s->mirror, mtxn, last, last, err);
+}
+
+/* Opens the scan mirror; read-write, rebuilds it unless it reflects the
+ * store's last commit. */
+static sv_status mirror_open(sv_store *s, const char *dir,
+                             const sv_store_options *opt, sv_error *err)
+{
+    MDB_envinfo info;
+    MDB_txn *mtxn = NULL;
+    MDB_txn *txn = NULL;
+    uint64_t through = 0;
+    uint64_t base = 0;
+    uint64_t last = 0;
+    sv_status st;
+    int rc = mdb_env_info(s->env, &info);
+
+    if (rc != 0)
+        return mdb_status(s, rc, "map information", err);
+    st = sv_mirror_open(&s->mirror, dir, info.me_mapsize, s->read_only,
+                        opt != NULL ? opt->boot_id : NULL, err);
+    if (st != SV_OK || s->mirror == NULL || s->read_only)
+        return st;
+    st = sv_mirror_begin(s->mirror, false, &mtxn, &through, &base, err);
+    if (st == SV_OK)
+        st = txn_begin(s, MDB_RDONLY, &txn, err);
+    if (st == SV_OK)
+        st = last_sequence(s, txn, &last, err);
+    if (st == SV_OK && (base == SV_MIRROR_UNBUILT || through != last))
+        st = mirror_rebuild(s, txn, mtxn, last, err);
+    if (txn != NULL)
+        mdb_txn_abort(txn);
+    if (st == SV_OK) {
+        st = sv_mirror_commit(s->mirror, mtxn, err);
+        mtxn = NULL;
+    }
+    if (mtxn != NULL)
+        mdb_txn_abort(mtxn);
+    return st;
+}
+
+bool sv_view_used_mirror(const sv_view *v)
+{
+    return v->used_mirror;
+}
+
+bool sv_store_has_mirror(const sv_store *s)
+{
+    return s->mirror != NULL && !s->mirror_stale;
+}
+
+const char *sv_store_mirror_error(const sv_store *s)
+{
+    return s->mirror_error[0] != '\0' ? s->mirror_error : NULL;
 }
 
 /* ---- writing ---------------------------------------------------------- */
@@ -1233,6 +1357,8 @@ static sv_status batch_begin(sv_store *s, bool careful, sv_batch **out,
         goto fail;
     b->s = s;
     st = batch_limits(b, err); /* after a map resize */
+    if (st == SV_OK && s->mirror != NULL && !s->mirror_stale)
+        st = last_sequence(s, b->txn, &b->base_seq, err);
     if (st != SV_OK)
         goto fail;
     b->careful = careful;
@@ -1452,6 +1578,236 @@ static bool fits(const sv_batch *b, size_t pages)
                b->map_pages;
 }
 
+/* Keeps the compact value the put wrote (c->revision, then p's record)
+ * for the scan mirror, which the commit writes. Out of memory, the mirror
+ * is left behind (mirror_failed). */
+static void mirror_note(sv_batch *b, const sv_prepared *p, const put_ctx *c)
+{
+    size_t rec = p->compact != NULL ? p->compact_len : 0;
+    size_t need = 2 + c->current.len + 8 + 4 + COMPACT_PREFIX + rec;
+    uint8_t *q;
+
+    if (b->s->mirror == NULL || b->s->mirror_stale)
+        return;
+    if (b->mirror_len + need > b->mirror_cap) {
+        size_t cap = b->mirror_cap > 0 ? b->mirror_cap * 2 : 64 * 1024;
+        while (cap < b->mirror_len + need)
+            cap *= 2;
+        q = realloc(b->mirror, cap);
+        if (q == NULL) {
+            sv_error e;
+            sv_fail(&e, SV_ERR_NOMEM, "out of memory (scan mirror puts)");
+            mirror_failed(b->s, &e);
+            return;
+        }
+        b->mirror = q;
+        b->mirror_cap = cap;
+    }
+    q = b->mirror + b->mirror_len;
+    q[0] = (uint8_t)(c->current.len >> 8);
+    q[1] = (uint8_t)c->current.len;
+    memcpy(q + 2, c->current.buf, c->current.len);
+    q += 2 + c->current.len;
+    store_be64_put(q, c->sequence);
+    q[8] = (uint8_t)((COMPACT_PREFIX + rec) >> 24);
+    q[9] = (uint8_t)((COMPACT_PREFIX + rec) >> 16);
+    q[10] = (uint8_t)((COMPACT_PREFIX + rec) >> 8);
+    q[11] = (uint8_t)(COMPACT_PREFIX + rec);
+    store_be64_put(q + 12, c->revision);
+    if (rec > 0)
+        memcpy(q + 12 + COMPACT_PREFIX, p->compact, rec);
+    b->mirror_len += need;
+}
+
+/* Writes the batch's puts into the mirror's transaction mtxn. */
+static sv_status mirror_apply(sv_batch *b, MDB_txn *mtxn, uint64_t base,
+                              sv_error *err)
+{
+    const uint8_t *q = b->mirror;
+    const uint8_t *end = b->mirror + b->mirror_len;
+    sv_status st = SV_OK;
+
+    while (st == SV_OK && q < end) {
+        MDB_val key = {((size_t)q[0] << 8) | q[1], (void *)(q + 2)};
+        const uint8_t *r = q + 2 + key.mv_size;
+        size_t len = ((size_t)r[8] << 24) | ((size_t)r[9] << 16) |
+                     ((size_t)r[10] << 8) | r[11];
+        st = sv_mirror_put(b->s->mirror, mtxn, &key, store_be64_get(r), r + 12,
+                           len, 0, err);
+        q = r + 12 + len;
+    }
+    if (st == SV_OK)
+        st = sv_mirror_set_marks(b->s->mirror, mtxn, b->last_seq, base, err);
+    return st;
+}
+
+static sv_status walk_changes(sv_store *s, MDB_cursor *cur, uint64_t first,
+                              size_t max, sv_change_fn fn, void *ctx,
+                              sv_error *err);
+
+/* LMDB's default key order: bytes, then the shorter first. */
+static int key_order(const void *a, size_t alen, const void *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+
+    if (c != 0)
+        return c;
+    return alen < blen ? -1 : alen > blen;
+}
+
+typedef struct {
+    MDB_val *keys; /* malloc'd, each key's bytes too */
+    size_t n;
+    size_t cap;
+    const char *survey;
+    bool nomem;
+} gap_keys;
+
+/* Collects the compact keys of the survey's ANSWERS changes. */
+static int gap_change(void *ctx, uint64_t sequence,
+                      const Survey__Store__V1__Change *ch)
+{
+    gap_keys *g = ctx;
+    store_key k;
+
+    (void)sequence;
+    if (ch->kind != SURVEY__STORE__V1__CHANGE__KIND__ANSWERS ||
+        ch->survey == NULL || ch->respondent == NULL ||
+        (g->survey != NULL && strcmp(g->survey, ch->survey) != 0) ||
+        !store_key_pair(&k, ch->survey, ch->respondent))
+        return 0;
+    if (g->n == g->cap) {
+        size_t cap = g->cap > 0 ? g->cap * 2 : 64;
+        MDB_val *keys = realloc(g->keys, cap * sizeof *keys);
+        if (keys == NULL) {
+            g->nomem = true;
+            return 1;
+        }
+        g->keys = keys;
+        g->cap = cap;
+    }
+    g->keys[g->n].mv_data = malloc(k.len);
+    if (g->keys[g->n].mv_data == NULL) {
+        g->nomem = true;
+        return 1;
+    }
+    memcpy(g->keys[g->n].mv_data, k.buf, k.len);
+    g->keys[g->n].mv_size = k.len;
+    g->n++;
+    return 0;
+}
+
+static int val_order(const void *a, const void *b)
+{
+    const MDB_val *x = a;
+    const MDB_val *y = b;
+
+    return key_order(x->mv_data, x->mv_size, y->mv_data, y->mv_size);
+}
+
+static void gap_free(gap_keys *g)
+{
+    for (size_t k = 0; k < g->n; k++)
+        free(g->keys[k].mv_data);
+    free(g->keys);
+}
+
+/* The keys of the survey's records (any survey's when survey is NULL)
+ * written by the changes after `after` that the view sees, sorted and once
+ * each. */
+static sv_status gap_collect(sv_view *v, const char *survey, uint64_t after,
+                             gap_keys *g, sv_error *err)
+{
+    MDB_cursor *cur;
+    sv_status st;
+    size_t n = 0;
+    int rc = mdb_cursor_open(v->txn, v->s->changes.dbi, &cur);
+
+    g->survey = survey;
+    if (rc != 0)
+        return mdb_status(v->s, rc, "open change-log cursor", err);
+    st = walk_changes(v->s, cur, after + 1, 0, gap_change, g, err);
+    mdb_cursor_close(cur);
+    if (st == SV_OK && g->nomem)
+        st = sv_fail(err, SV_ERR_NOMEM, "out of memory (scan)");
+    if (st != SV_OK)
+        return st;
+    qsort(g->keys, g->n, sizeof *g->keys, val_order);
+    for (size_t k = 0; k < g->n; k++) {
+        if (n > 0 && val_order(&g->keys[n - 1], &g->keys[k]) == 0) {
+            free(g->keys[k].mv_data);
+            continue;
+        }
+        g->keys[n++] = g->keys[k];
+    }
+    g->n = n;
+    return SV_OK;
+}
+
+/* Copies into the mirror the store's values (as the batch sees them) of
+ * the records changed after the mirror's `through` and before the batch:
+ * changes it missed (a process that died between its two commits, an
+ * older build). They get the batch's last sequence, which is later than
+ * theirs: a scan of a view before it reads them from the view. */
+static sv_status mirror_catch_up(sv_batch *b, MDB_txn *mtxn, uint64_t through,
+                                 sv_error *err)
+{
+    sv_view v = {.s = b->s, .txn = b->txn};
+    gap_keys g = {0};
+    sv_status st = gap_collect(&v, NULL, through, &g, err);
+
+    for (size_t k = 0; st == SV_OK && k < g.n; k++) {
+        MDB_val val;
+        int rc = mdb_get(b->txn, b->s->compact.dbi, &g.keys[k], &val);
+        if (rc == MDB_NOTFOUND)
+            continue;
+        if (rc != 0)
+            st = mdb_status(b->s, rc, "read compact record", err);
+        else
+            st = sv_mirror_put(b->s->mirror, mtxn, &g.keys[k], b->last_seq,
+                               val.mv_data, val.mv_size, 0, err);
+    }
+    gap_free(&g);
+    return st;
+}
+
+/* Begins the mirror's write transaction (while the batch still holds the
+ * store's write lock, so mirror commits come in the store's order) and
+ * writes the batch into it, after the changes it missed, if any. A
+ * mirror being rebuilt (unbuilt) is left to its builder; one more than
+ * MIRROR_GAP_MAX changes behind, or ahead of the store, is marked unbuilt:
+ * the next read-write open rebuilds it. *mtxn is NULL when there is
+ * nothing to commit. */
+static sv_status mirror_write(sv_batch *b, MDB_txn **mtxn, sv_error *err)
+{
+    sv_store *s = b->s;
+    uint64_t through = 0;
+    uint64_t base = 0;
+    sv_status st =
+        sv_mirror_begin(s->mirror, false, mtxn, &through, &base, err);
+
+    if (st != SV_OK)
+        return st;
+    if (base == SV_MIRROR_UNBUILT) {
+        mdb_txn_abort(*mtxn);
+        *mtxn = NULL;
+        return SV_OK;
+    }
+    if (through > b->base_seq || b->base_seq - through > MIRROR_GAP_MAX) {
+        st = sv_mirror_set_marks(s->mirror, *mtxn, 0, SV_MIRROR_UNBUILT, err);
+    } else {
+        if (through < b->base_seq)
+            st = mirror_catch_up(b, *mtxn, through, err);
+        if (st == SV_OK)
+            st = mirror_apply(b, *mtxn, base, err);
+    }
+    if (st != SV_OK) {
+        mdb_txn_abort(*mtxn);
+        *mtxn = NULL;
+    }
+    return st;
+}
+
 sv_status sv_batch_put_prepared(sv_batch *b, const sv_prepared *p,
                                 sv_put_result *res, sv_error *err)
 {
@@ -1497,6 +1853,8 @@ sv_status sv_batch_put_prepared(sv_batch *b, const sv_prepared *p,
         sv_put_result_clear(res);
         return st;
     }
+    b->last_seq = c.sequence;
+    mirror_note(b, p, &c);
     res->revision = c.revision;
     res->sequence = c.sequence;
     return SV_OK;
@@ -1590,6 +1948,7 @@ sv_status sv_batch_control(sv_batch *b, const char *survey, sv_change_kind kind,
     if (rc != 0)
         return mdb_status(b->s, rc, "commit nested transaction", err);
     count_pages(b, pages);
+    b->last_seq = seq;
     *sequence = seq;
     return SV_OK;
 }
@@ -1598,6 +1957,7 @@ sv_status sv_batch_commit(sv_batch **bp, sv_error *err)
 {
     sv_batch *b;
     sv_store *s;
+    MDB_txn *mtxn = NULL;
     int rc;
 
     if (bp == NULL || *bp == NULL)
@@ -1610,8 +1970,21 @@ sv_status sv_batch_commit(sv_batch **bp, sv_error *err)
                        "nothing of the batch was written: a failed write "
                        "broke it");
     }
+    if (s->mirror != NULL && !s->mirror_stale && b->last_seq != 0) {
+        sv_error merr;
+        if (mirror_write(b, &mtxn, &merr) != SV_OK)
+            mirror_failed(s, &merr);
+    }
     rc = mdb_txn_commit(b->txn); /* frees the transaction either way */
+    if (mtxn != NULL && rc != 0)
+        mdb_txn_abort(mtxn);
+    if (mtxn != NULL && rc == 0) {
+        sv_error merr;
+        if (sv_mirror_commit(s->mirror, mtxn, &merr) != SV_OK)
+            mirror_failed(s, &merr);
+    }
     s->in_batch = false;
+    free(b->mirror);
     free(b);
     *bp = NULL;
     if (rc != 0)
@@ -1639,6 +2012,7 @@ void sv_batch_abort(sv_batch **bp)
         return;
     mdb_txn_abort((*bp)->txn);
     (*bp)->s->in_batch = false;
+    free((*bp)->mirror);
     free(*bp);
     *bp = NULL;
 }
@@ -1813,79 +2187,13 @@ sv_status sv_view_compact(sv_view *v, const char *survey,
     return SV_OK;
 }
 
-/* Finds LMDB's map of the data file in /proc/self/maps (mdb_env_info
- * gives its address only with MDB_FIXEDMAP): the mapping of the file's
- * device and inode at offset 0. Leaves s->map_base NULL when none. */
-static sv_status find_map(sv_store *s, sv_error *err)
-{
-    struct stat sb;
-    mdb_filehandle_t fd;
-    char line[4096];
-    FILE *f;
-    int rc = mdb_env_get_fd(s->env, &fd);
-
-    s->map_base = NULL;
-    s->map_len = 0;
-    if (rc != 0)
-        return mdb_status(s, rc, "data file handle", err);
-    if (fstat(fd, &sb) != 0)
-        return sv_fail(err, SV_ERR_IO, "stat of the data file: %s",
-                       strerror(errno));
-    f = fopen("/proc/self/maps", "r");
-    if (f == NULL)
-        return SV_OK; /* no /proc: nothing can be dropped */
-    while (fgets(line, sizeof line, f) != NULL) {
-        unsigned long long start, end, offset, inode;
-        unsigned dev_major, dev_minor;
-        char perms[8];
-        if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &start, &end, perms,
-                   &offset, &dev_major, &dev_minor, &inode) != 7)
-            continue;
-        if (offset == 0 && inode == (unsigned long long)sb.st_ino &&
-            dev_major == major(sb.st_dev) && dev_minor == minor(sb.st_dev) &&
-            end > start) {
-            s->map_base = (char *)(uintptr_t)start;
-            s->map_len = (size_t)(end - start);
-            break;
-        }
-    }
-    if (fclose(f) != 0)
-        return sv_fail(err, SV_ERR_IO, "read /proc/self/maps: %s",
-                       strerror(errno));
-    return SV_OK;
-}
-
 sv_status sv_store_drop_pages(sv_store *s, sv_error *err)
 {
-    MDB_envinfo info;
-    MDB_stat stat;
-    long os_page = sysconf(_SC_PAGESIZE);
-    int rc = mdb_env_info(s->env, &info);
+    sv_status st = sv_map_pages_drop(s->env, &s->map, err);
 
-    if (rc == 0)
-        rc = mdb_env_stat(s->env, &stat);
-    if (rc != 0)
-        return mdb_status(s, rc, "map information", err);
-    if (s->map_base == NULL || s->map_len != info.me_mapsize) {
-        sv_status st = find_map(s, err);
-        if (st != SV_OK)
-            return st;
-    }
-    if (s->map_base == NULL || os_page <= 0)
-        return SV_OK;
-    /* Only the part of the map the file uses (its last page, as of the
-     * latest commit), rounded up to whole pages of the system. */
-    size_t len = ((size_t)info.me_last_pgno + 1) * stat.ms_psize;
-    len = (len + (size_t)os_page - 1) / (size_t)os_page * (size_t)os_page;
-    if (len > s->map_len)
-        len = s->map_len;
-    /* The map is a shared read-only file mapping (no MDB_WRITEMAP): its
-     * pages are clean page cache, and the next access faults them in
-     * again with the same contents, so addresses stay valid. */
-    if (madvise(s->map_base, len, MADV_DONTNEED) != 0)
-        return sv_fail(err, SV_ERR_STORE, "madvise of the map: %s",
-                       strerror(errno));
-    return SV_OK;
+    if (st == SV_OK && s->mirror != NULL)
+        st = sv_mirror_drop_pages(s->mirror, err);
+    return st;
 }
 
 /* memcmp of the short keys of a scan, without a call per record. */
@@ -1954,6 +2262,175 @@ static sv_status walk_compact(sv_store *s, MDB_cursor *cur,
     return sv_store_drop_pages(s, err);
 }
 
+/* ---- scanning the mirror ------------------------------------------------ */
+
+typedef struct {
+    sv_view *v;
+    const store_key *prefix;
+    const char *to;
+    size_t to_len;
+    sv_compact_fn fn;
+    void *ctx;
+    bool stop; /* fn asked to stop, or the range ended */
+} scan_out;
+
+/* Whether the key (under the prefix) is at or past the range's end. */
+static bool past_end(const scan_out *o, const MDB_val *key)
+{
+    const char *name = (const char *)key->mv_data + o->prefix->len;
+    size_t n = key->mv_size - o->prefix->len;
+
+    if (key->mv_size < o->prefix->len ||
+        key_cmp(key->mv_data, o->prefix->buf, o->prefix->len) != 0)
+        return true;
+    if (o->to == NULL)
+        return false;
+    int c = key_cmp(name, o->to, n < o->to_len ? n : o->to_len);
+    return c > 0 || (c == 0 && n >= o->to_len);
+}
+
+/* Calls fn for the store's value val of key (be64 revision, then the
+ * record; the number alone is no record). */
+static sv_status emit(scan_out *o, const store_db *db, const MDB_val *key,
+                      const MDB_val *val, sv_error *err)
+{
+    char respondent[STORE_KEY_MAX + 1];
+    size_t n = key->mv_size - o->prefix->len;
+    const char *name = (const char *)key->mv_data + o->prefix->len;
+
+    if (n == 0 || memchr(name, '\0', n) != NULL ||
+        val->mv_size < COMPACT_PREFIX)
+        return corrupt(err, db, key);
+    if (val->mv_size == COMPACT_PREFIX)
+        return SV_OK;
+    memcpy(respondent, name, n);
+    respondent[n] = '\0';
+    o->stop = o->fn(o->ctx, respondent, store_be64_get(val->mv_data),
+                    (const uint8_t *)val->mv_data + COMPACT_PREFIX,
+                    val->mv_size - COMPACT_PREFIX) != 0;
+    return SV_OK;
+}
+
+/* Calls fn for the view's own value of key, if it has one. */
+static sv_status emit_from_view(scan_out *o, const MDB_val *key, sv_error *err)
+{
+    MDB_val k = *key;
+    MDB_val val;
+    int rc = mdb_get(o->v->txn, o->v->s->compact.dbi, &k, &val);
+
+    if (rc == MDB_NOTFOUND)
+        return SV_OK;
+    if (rc != 0)
+        return mdb_status(o->v->s, rc, "read compact record", err);
+    return emit(o, &o->v->s->compact, &k, &val, err);
+}
+
+/* The scan of sv_view_scan_compact_range over the mirror (transaction
+ * mtxn) as of the view's last sequence `last`: a record the mirror has
+ * from a later change, or that changed after the mirror's `through`
+ * (the keys of g), is read from the view instead. */
+static sv_status walk_mirror(scan_out *o, MDB_txn *mtxn, const store_key *start,
+                             uint64_t last, const gap_keys *g, sv_error *err)
+{
+    sv_mirror *m = o->v->s->mirror;
+    store_db mdb = {.name = "compact (scan mirror)"};
+    MDB_cursor *cur;
+    MDB_val key = key_val(start);
+    MDB_val val;
+    size_t pend = 0;
+    size_t seen = 0;
+    bool drop = sv_mirror_used_bytes(m) > MIRROR_KEEP_BYTES;
+    sv_status st = SV_OK;
+    int rc = mdb_cursor_open(mtxn, sv_mirror_dbi(m), &cur);
+
+    if (rc != 0)
+        return mdb_status(o->v->s, rc, "open scan mirror cursor", err);
+    /* the gap's keys before the range */
+    while (pend < g->n &&
+           key_order(g->keys[pend].mv_data, g->keys[pend].mv_size, start->buf,
+                     start->len) < 0)
+        pend++;
+    rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+    while (st == SV_OK && !o->stop && rc == 0 && !past_end(o, &key)) {
+        while (st == SV_OK && !o->stop && pend < g->n &&
+               key_order(g->keys[pend].mv_data, g->keys[pend].mv_size,
+                         key.mv_data, key.mv_size) < 0)
+            st = emit_from_view(o, &g->keys[pend++], err);
+        if (st != SV_OK || o->stop)
+            break;
+        if (val.mv_size < SV_MIRROR_PREFIX) {
+            st = corrupt(err, &mdb, &key);
+            break;
+        }
+        if (pend < g->n &&
+            key_order(g->keys[pend].mv_data, g->keys[pend].mv_size, key.mv_data,
+                      key.mv_size) == 0) {
+            st = emit_from_view(o, &g->keys[pend++], err);
+        } else if (store_be64_get(val.mv_data) > last) {
+            st = emit_from_view(o, &key, err); /* written after the view */
+        } else {
+            MDB_val rec = {val.mv_size - SV_MIRROR_PREFIX,
+                           (uint8_t *)val.mv_data + SV_MIRROR_PREFIX};
+            st = emit(o, &mdb, &key, &rec, err);
+        }
+        if (st == SV_OK && drop && ++seen % MIRROR_DROP_EVERY == 0)
+            st = sv_mirror_drop_pages(m, err);
+        if (st == SV_OK && !o->stop)
+            rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+    }
+    if (st == SV_OK && rc != 0 && rc != MDB_NOTFOUND)
+        st = mdb_status(o->v->s, rc, "read scan mirror", err);
+    /* the gap's keys after the mirror's last record of the range */
+    while (st == SV_OK && !o->stop && pend < g->n &&
+           !past_end(o, &g->keys[pend]))
+        st = emit_from_view(o, &g->keys[pend++], err);
+    mdb_cursor_close(cur);
+    if (st != SV_OK)
+        return st;
+    return sv_mirror_drop_pages(m, err);
+}
+
+/* The scan over the mirror when it can stand for the view: *used false
+ * (and nothing called) when it cannot: none, never filled, rebuilt after
+ * the view began, or more than MIRROR_GAP_MAX changes behind it. */
+static sv_status scan_mirror(scan_out *o, const store_key *start, bool *used,
+                             const char *survey, sv_error *err)
+{
+    sv_store *s = o->v->s;
+    gap_keys g = {0};
+    MDB_txn *mtxn = NULL;
+    uint64_t through = 0;
+    uint64_t base = 0;
+    uint64_t last = 0;
+    sv_error ignored;
+    sv_status st;
+
+    *used = false;
+    if (s->mirror == NULL)
+        return SV_OK;
+    st = last_sequence(s, o->v->txn, &last, err);
+    if (st != SV_OK)
+        return st;
+    /* a mirror that cannot be read is not used: the view has it all */
+    if (sv_mirror_begin(s->mirror, true, &mtxn, &through, &base, &ignored) !=
+        SV_OK)
+        return SV_OK;
+    if (base == SV_MIRROR_UNBUILT || last < base ||
+        (through < last && last - through > MIRROR_GAP_MAX)) {
+        mdb_txn_abort(mtxn);
+        return SV_OK;
+    }
+    if (through < last)
+        st = gap_collect(o->v, survey, through, &g, err);
+    if (st == SV_OK) {
+        *used = true;
+        st = walk_mirror(o, mtxn, start, last, &g, err);
+    }
+    gap_free(&g);
+    mdb_txn_abort(mtxn);
+    return st;
+}
+
 sv_status sv_view_scan_compact_range(sv_view *v, const char *survey,
                                      const char *from, const char *to,
                                      sv_compact_fn fn, void *ctx, sv_error *err)
@@ -1974,6 +2451,19 @@ sv_status sv_view_scan_compact_range(sv_view *v, const char *survey,
         start = prefix;
     else if (!store_key_pair(&start, survey, from))
         return key_too_long(err, survey, from);
+    {
+        scan_out o = {.v = v,
+                      .prefix = &prefix,
+                      .to = to,
+                      .to_len = to != NULL ? strlen(to) : 0,
+                      .fn = fn,
+                      .ctx = ctx};
+        bool used = false;
+        st = scan_mirror(&o, &start, &used, survey, err);
+        v->used_mirror = used;
+        if (st != SV_OK || used)
+            return st;
+    }
     rc = mdb_cursor_open(v->txn, v->s->compact.dbi, &cur);
     if (rc != 0)
         return mdb_status(v->s, rc, "open compact cursor", err);
@@ -2093,7 +2583,7 @@ sv_status sv_store_history(sv_store *s, const char *survey,
                            size_t *n, sv_error *err)
 {
     store_key prefix;
-    sv_view v = {NULL, NULL};
+    sv_view v = {NULL, NULL, false};
     MDB_cursor *cur = NULL;
     sv_status st;
     int rc;
@@ -2299,7 +2789,7 @@ static sv_status copy_snapshot(sv_store *s, MDB_cursor *cur, const char *survey,
 sv_status sv_store_snapshot(sv_store *s, const char *survey, uint64_t version,
                             uint8_t **data, size_t *len, sv_error *err)
 {
-    sv_view v = {NULL, NULL};
+    sv_view v = {NULL, NULL, false};
     MDB_cursor *cur = NULL;
     sv_status st;
     int rc;

@@ -30,11 +30,16 @@ typedef struct sv_batch sv_batch;
 typedef struct {
     size_t map_size; /* bytes; 0 = SV_STORE_DEFAULT_MAP_SIZE */
     bool read_only;
-    bool deferred_sync; /* sv_batch_commit flushes the data pages but not
-                           the meta page (MDB_NOMETASYNC): a commit is
-                           durable only once an sv_store_sync() that began
-                           after it returned has returned SV_OK (see
-                           storage/README.md, Durability) */
+    bool deferred_sync;  /* sv_batch_commit flushes the data pages but not
+                            the meta page (MDB_NOMETASYNC): a commit is
+                            durable only once an sv_store_sync() that began
+                            after it returned has returned SV_OK (see
+                            storage/README.md, Durability) */
+    bool no_mirror;      /* no scan mirror: scans read the compact records
+                            in the store's own file (see storage/README.md,
+                            "The scan mirror"); for comparisons and tests */
+    const char *boot_id; /* the boot the scan mirror belongs to; NULL: the
+                            kernel's (tests set it to act out a reboot) */
 } sv_store_options;
 
 /* Opens (creating dir and the databases if needed) the environment in dir.
@@ -170,6 +175,13 @@ sv_status sv_store_sync(sv_store *s, sv_error *err);
  * SV_ERR_STORE when madvise failed. */
 sv_status sv_store_drop_pages(sv_store *s, sv_error *err);
 
+/* Whether scans read the scan mirror (storage/README.md), and the last
+ * failure to keep it in step, NULL when none: the store stays correct
+ * without it (scans then read the store's own file or make up the
+ * difference), but slower, until the next read-write open rebuilds it. */
+bool sv_store_has_mirror(const sv_store *s);
+const char *sv_store_mirror_error(const sv_store *s);
+
 /* Discards the batch and frees *b. NULL-safe. */
 void sv_batch_abort(sv_batch **b);
 
@@ -267,6 +279,10 @@ sv_status sv_view_scan_compact_range(sv_view *v, const char *survey,
                                      const char *from, const char *to,
                                      sv_compact_fn fn, void *ctx,
                                      sv_error *err);
+
+/* Whether the view's last compact scan read the scan mirror (else the
+ * store's own file). */
+bool sv_view_used_mirror(const sv_view *v);
 
 /* The current revision, within the view; as sv_store_current. */
 sv_status sv_view_current(sv_view *v, const char *survey,

@@ -2312,6 +2312,153 @@ static void test_schema_upgrade_5(void **state)
     assert_false(exists);
 }
 
+/* ---- the scan mirror ---------------------------------------------------- */
+
+#define BOOT_1 "00000000-0000-4000-8000-000000000001"
+#define BOOT_2 "00000000-0000-4000-8000-000000000002"
+
+static sv_store *open_boot(const char *dir, bool ro, bool no_mirror,
+                           const char *boot)
+{
+    sv_store_options opt = {
+        .read_only = ro, .no_mirror = no_mirror, .boot_id = boot};
+    sv_store *s = NULL;
+    sv_error err = {{0}};
+
+    assert_status(sv_store_open(&s, dir, &opt, &err), SV_OK);
+    return s;
+}
+
+/* Scans SURVEY in view v (a fresh one when v is NULL) into c and returns
+ * whether the scan read the mirror. */
+static bool scan_all(sv_store *s, sv_view *v, scanned *c)
+{
+    sv_view *own = NULL;
+    sv_error err = {{0}};
+    bool used;
+
+    memset(c, 0, sizeof *c);
+    if (v == NULL) {
+        assert_status(sv_view_begin(s, &own, &err), SV_OK);
+        v = own;
+    }
+    assert_status(sv_view_scan_compact(v, SURVEY, scan, c, &err), SV_OK);
+    used = sv_view_used_mirror(v);
+    sv_view_end(&own);
+    return used;
+}
+
+/* Asserts that c holds exactly the "respondent=data" pairs of want. */
+static void assert_scanned(const scanned *c, const char *const *want, size_t n)
+{
+    char got[32];
+
+    assert_int_equal(c->n, n);
+    for (size_t k = 0; k < n; k++) {
+        snprintf(got, sizeof got, "%s=%s", c->respondent[k], c->data[k]);
+        assert_string_equal(got, want[k]);
+    }
+}
+
+static bool exists(const char *root, const char *name)
+{
+    char path[256];
+    struct stat st;
+
+    snprintf(path, sizeof path, "%s/%s", root, name);
+    return stat(path, &st) == 0;
+}
+
+/* The store written by a process without the mirror (an older build, or
+ * one that died between its two commits): a corrected r02 and a new r06. */
+static void write_without_mirror(const char *dir)
+{
+    pid_t pid = fork();
+    int status = 0;
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        sv_store *s = open_boot(dir, false, true, BOOT_1);
+        put_compact(s, SURVEY, "r02", "r02-2", 1, "b2");
+        put_compact(s, SURVEY, "r06", "r06-1", 0, "b6");
+        sv_store_destroy(&s);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void test_scan_mirror(void **state)
+{
+    fixture *f = *state;
+    sv_store *s = open_boot(f->dir, false, false, BOOT_1);
+    sv_view *v = NULL;
+    sv_error err = {{0}};
+    scanned c;
+    const char *first[] = {"r01=a1", "r02=a2", "r04=a4", "r05=a5"};
+    const char *gap[] = {"r01=a1", "r02=b2", "r04=a4", "r05=a5", "r06=b6"};
+    const char *later[] = {"r01=a1", "r02=b2", "r04=c4", "r05=a5", "r06=b6"};
+
+    assert_true(sv_store_has_mirror(s));
+    assert_true(exists(f->dir, "mirror-" BOOT_1));
+    put_compact(s, SURVEY, "r01", "r01-1", 0, "a1");
+    put_compact(s, SURVEY, "r02", "r02-1", 0, "a2");
+    put_compact(s, SURVEY, "r03", "r03-1", 0, NULL); /* a number alone */
+    put_compact(s, SURVEY, "r04", "r04-1", 0, "a4");
+    put_compact(s, SURVEY, "r05", "r05-1", 0, "a5");
+    put_compact(s, SURVEY_B, "r01", "b-r01-1", 0, "x1");
+    assert_true(scan_all(s, NULL, &c));
+    assert_scanned(&c, first, 4);
+
+    /* changes the mirror has not seen are read from the store */
+    write_without_mirror(f->dir);
+    assert_true(scan_all(s, NULL, &c));
+    assert_scanned(&c, gap, 5);
+
+    /* a view older than the mirror reads the later records from itself;
+     * the batch also brings the mirror up to date */
+    assert_status(sv_view_begin(s, &v, &err), SV_OK);
+    put_compact(s, SURVEY, "r04", "r04-2", 1, "c4");
+    assert_true(scan_all(s, v, &c));
+    assert_scanned(&c, gap, 5);
+    sv_view_end(&v);
+    assert_true(scan_all(s, NULL, &c));
+    assert_scanned(&c, later, 5);
+    assert_null(sv_store_mirror_error(s));
+    sv_store_destroy(&s);
+
+    /* read-only, of this boot: the mirror as the batch left it */
+    s = open_boot(f->dir, true, false, BOOT_1);
+    assert_true(sv_store_has_mirror(s));
+    assert_true(scan_all(s, NULL, &c));
+    assert_scanned(&c, later, 5);
+    sv_store_destroy(&s);
+
+    /* read-only, after a reboot: no mirror of this boot, the store's own
+     * file */
+    s = open_boot(f->dir, true, false, BOOT_2);
+    assert_false(sv_store_has_mirror(s));
+    assert_false(scan_all(s, NULL, &c));
+    assert_scanned(&c, later, 5);
+    sv_store_destroy(&s);
+
+    /* read-write after a reboot: the old boot's mirror (maybe torn) is
+     * deleted and a new one built */
+    s = open_boot(f->dir, false, false, BOOT_2);
+    assert_false(exists(f->dir, "mirror-" BOOT_1));
+    assert_true(exists(f->dir, "mirror-" BOOT_2));
+    assert_true(scan_all(s, NULL, &c));
+    assert_scanned(&c, later, 5);
+    sv_store_destroy(&s);
+
+    /* without the mirror, the same */
+    s = open_boot(f->dir, false, true, BOOT_2);
+    assert_false(sv_store_has_mirror(s));
+    assert_false(scan_all(s, NULL, &c));
+    assert_scanned(&c, later, 5);
+    sv_store_destroy(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2333,6 +2480,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_broken_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scan_mirror, setup, teardown),
         cmocka_unit_test_setup_teardown(test_control_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_view_consistency, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),

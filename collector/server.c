@@ -103,9 +103,10 @@ struct sv_server {
     size_t max_request;
     char endpoint[512];
     struct slot slots[SLOTS];
-    uint64_t received;   /* batches received (main thread) */
-    uint64_t completed;  /* batches whose replies went out (main thread) */
-    uint64_t generation; /* of the last commit (writing thread) */
+    uint64_t received;    /* batches received (main thread) */
+    uint64_t completed;   /* batches whose replies went out (main thread) */
+    uint64_t generation;  /* of the last commit (writing thread) */
+    bool mirror_reported; /* the scan mirror's failure was logged */
     struct writer writer;
     struct preparer preparer;
     struct syncer sync;
@@ -1053,6 +1054,13 @@ static void write_batches(sv_server *s, uint64_t first, uint64_t last,
                    err.msg);
         else
             sync_request(s, ++s->generation);
+        if (!s->mirror_reported && sv_store_mirror_error(s->store) != NULL) {
+            sv_log(PROGRAM,
+                   "scan mirror left behind (scans read the store's own "
+                   "file until the next start rebuilds it): %s",
+                   sv_store_mirror_error(s->store));
+            s->mirror_reported = true;
+        }
     }
     for (uint64_t n = first; n < last; n++) {
         struct slot *sl = &s->slots[n % SLOTS];

@@ -15,9 +15,9 @@
 #include "sqlite_baseline.h"
 #include "store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +233,7 @@ typedef struct {
     size_t n;
     size_t corrections;
     uint64_t seed;
+    bool no_mirror;
 } child_args;
 
 static int measure(const child_args *a)
@@ -242,7 +243,8 @@ static int measure(const child_args *a)
     sv_store *s = NULL;
     sv_engine *e = NULL;
     Survey__V1__Snapshot *snap = NULL;
-    sv_store_options so = {.map_size = MAP_SIZE, .read_only = false};
+    sv_store_options so = {
+        .map_size = MAP_SIZE, .read_only = false, .no_mirror = a->no_mirror};
     double rerun[RERUNS];
     double rerun_cpu[RERUNS];
     double *incr = calloc(a->corrections + 1, sizeof *incr);
@@ -347,6 +349,8 @@ int bench_agg_child(int argc, char **argv)
             a.corrections = strtoull(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--seed") == 0)
             a.seed = strtoull(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--no-mirror") == 0)
+            a.no_mirror = strcmp(argv[i + 1], "1") == 0;
     }
     if (a.data == NULL || a.survey == NULL || a.figures == NULL || a.n == 0) {
         fprintf(stderr, "measure-agg: --data --survey --figures --n needed\n");
@@ -370,8 +374,9 @@ static sv_status run_child(const agg_opts *o, const char *data,
 
     snprintf(cmd, sizeof cmd,
              "'%s' measure-agg --data '%s' --survey '%s' --figures '%s' "
-             "--n %zu --corrections %zu --seed %" PRIu64,
-             o->self, data, survey, figures, o->n, o->corrections, o->seed);
+             "--n %zu --corrections %zu --seed %" PRIu64 " --no-mirror %d",
+             o->self, data, survey, figures, o->n, o->corrections, o->seed,
+             o->no_mirror ? 1 : 0);
     p = popen(cmd, "r");
     if (p == NULL)
         return sv_fail(err, SV_ERR_IO, "cannot run %s", o->self);
@@ -527,64 +532,26 @@ static size_t file_mb(const char *path)
     return (size_t)((st.st_blocks * 512) >> 20);
 }
 
-/* Copies the store in data into dir with MDB_CP_COMPACT, as `mdb_copy -c`
- * does: each database's pages are written together, so the compact
- * records are no longer spread over the whole file. *secs: its time. */
-static sv_status compact_copy(const char *data, const char *dir, double *secs,
-                              sv_error *err)
+/* MiB of the scan mirror's data file in the store's directory data (the
+ * one mirror-* folder a read-write open leaves), 0 when none. */
+static size_t mirror_mb(const char *data)
 {
-    MDB_env *env = NULL;
-    int rc;
+    char path[4800];
+    struct dirent *e;
+    size_t mb = 0;
+    DIR *d = opendir(data);
 
-    *secs = 0;
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return sv_fail(err, SV_ERR_IO, "%s: %s", dir, strerror(errno));
-    rc = mdb_env_create(&env);
-    if (rc != 0)
-        return sv_fail(err, SV_ERR_STORE, "LMDB environment: %s",
-                       mdb_strerror(rc));
-    rc = mdb_env_set_maxdbs(env, 32);
-    if (rc == 0)
-        rc = mdb_env_set_mapsize(env, MAP_SIZE);
-    if (rc == 0)
-        rc = mdb_env_open(env, data, MDB_RDONLY, 0600);
-    if (rc == 0) {
-        double t0 = bench_now();
-        rc = mdb_env_copy2(env, dir, MDB_CP_COMPACT);
-        *secs = bench_now() - t0;
+    if (d == NULL)
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, "mirror-", 7) != 0)
+            continue;
+        if (snprintf(path, sizeof path, "%.4200s/%.255s/data.mdb", data,
+                     e->d_name) < (int)sizeof path)
+            mb = file_mb(path);
     }
-    mdb_env_close(env);
-    if (rc != 0)
-        return sv_fail(err, SV_ERR_STORE, "compacting copy of %s: %s", data,
-                       mdb_strerror(rc));
-    return SV_OK;
-}
-
-/* The full rerun once more, on a compacted copy of the store (reruns
- * only): how much of it the store's layout costs on this machine. */
-static sv_status rerun_compacted(const agg_opts *o, const char *data,
-                                 const char *survey, agg_result *res,
-                                 sv_error *err)
-{
-    char dir[4200];
-    char figures[4200];
-    char path[4300];
-    agg_opts reruns = *o;
-    agg_result r;
-    sv_status st;
-
-    snprintf(dir, sizeof dir, "%s/compacted", o->work);
-    snprintf(figures, sizeof figures, "%s/figures-compacted.tsv", o->work);
-    st = compact_copy(data, dir, &res->compact_s, err);
-    if (st != SV_OK)
-        return st;
-    snprintf(path, sizeof path, "%s/data.mdb", dir);
-    res->compacted_mb = file_mb(path);
-    reruns.corrections = 0;
-    st = run_child(&reruns, dir, survey, figures, &r, err);
-    if (st == SV_OK)
-        res->compacted_rerun_ms = r.rerun_ms;
-    return st;
+    closedir(d);
+    return mb;
 }
 
 sv_status bench_agg(const agg_opts *o, agg_result *res, sv_error *err)
@@ -632,14 +599,21 @@ sv_status bench_agg(const agg_opts *o, agg_result *res, sv_error *err)
     res->sqlite_mb = file_mb(sqlpath);
     if (st == SV_OK)
         st = run_child(o, data, survey, figures, res, err);
+    res->mirror_mb = mirror_mb(data);
     if (st == SV_OK) {
-        /* reported, not a target: a failure here fails nothing else */
+        /* the reruns once more without the mirror: reported, not a target,
+         * and a failure here fails nothing else */
+        agg_opts reruns = *o;
+        agg_result r;
         sv_error cerr = {{0}};
-        if (rerun_compacted(o, data, survey, res, &cerr) != SV_OK) {
-            res->compacted_rerun_ms = -1;
-            snprintf(res->compacted_error, sizeof res->compacted_error, "%s",
-                     cerr.msg);
-        }
+        snprintf(path, sizeof path, "%s/figures-plain.tsv", o->work);
+        reruns.corrections = 0;
+        reruns.no_mirror = true;
+        res->plain_rerun_ms = -1;
+        if (run_child(&reruns, data, survey, path, &r, &cerr) == SV_OK)
+            res->plain_rerun_ms = r.rerun_ms;
+        else
+            snprintf(res->plain_error, sizeof res->plain_error, "%s", cerr.msg);
     }
     if (st == SV_OK && db != NULL) {
         n_types = roster_types(q, types, 15);

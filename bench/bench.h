@@ -80,7 +80,8 @@ typedef struct {
     size_t n;           /* responses */
     size_t corrections; /* incremental measurements */
     uint64_t seed;
-    bool sqlite; /* run the SQL baseline too */
+    bool sqlite;    /* run the SQL baseline too */
+    bool no_mirror; /* the store without its scan mirror (agg.c only) */
 } agg_opts;
 
 typedef struct {
@@ -107,11 +108,10 @@ typedef struct {
     double answers_mean;
     size_t data_mb;   /* LMDB data file */
     size_t sqlite_mb; /* SQLite file */
-    /* the full rerun on a copy of the store made with MDB_CP_COMPACT */
-    double compact_s;          /* making the copy */
-    size_t compacted_mb;       /* its data file */
-    double compacted_rerun_ms; /* median of 3; negative: not measured */
-    char compacted_error[512]; /* why not */
+    size_t mirror_mb; /* the scan mirror's data file */
+    /* the full rerun without the scan mirror, on the store's own file */
+    double plain_rerun_ms; /* median of 3; negative: not measured */
+    char plain_error[512]; /* why not */
 } agg_result;
 
 sv_status bench_agg(const agg_opts *opt, agg_result *res, sv_error *err);

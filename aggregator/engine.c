@@ -227,22 +227,21 @@ static sv_status rerun_in_view(sv_engine *e, sv_view *view, sv_error *err)
     if (st != SV_OK)
         return st;
     sv_report_clear(e->report);
+    sv_report_bulk(e->report, true); /* off again below, on every path */
     bool split = false;
-    if (sv_questionnaire_roster_count(e->q) >= SPLIT_MIN) {
+    if (sv_questionnaire_roster_count(e->q) >= SPLIT_MIN)
         st = scan_split(e, view, last, &split, err);
-        if (st != SV_OK)
-            return st;
-    }
-    if (!split) {
+    if (st == SV_OK && !split) {
         scan_ctx c = {
             .e = e, .report = e->report, .pos = 0, .st = SV_OK, .err = err};
         st = sv_view_scan_compact(view, sv_questionnaire_id(e->q), scan_one, &c,
                                   err);
         if (st == SV_OK)
             st = c.st;
-        if (st != SV_OK)
-            return st;
     }
+    sv_report_bulk(e->report, false);
+    if (st != SV_OK)
+        return st;
     e->position = last;
     return SV_OK;
 }

@@ -11,7 +11,11 @@
  * new one in, so the tallies never depend on the order of calls. It walks
  * the record's bitmaps directly (a precomputed plan per question), so
  * that a full rerun over a million records is a tight loop without any
- * allocation.
+ * allocation. In a rerun (bulk mode, sv_report_bulk) a record adds one
+ * count per bitmap byte to a histogram of its value instead of one per
+ * answered question, and likewise per byte of a select_multiple answer;
+ * the histograms are folded into the tallies when the rerun ends (25% less
+ * CPU per rerun at 1,000,000 records, bench/README.md).
  *
  * A snapshot is built from the tallies (rates, frequencies, totals,
  * completeness figures) and one pass over the records in roster order
@@ -52,8 +56,9 @@ typedef struct {
     uint8_t n_bytes;   /* select_multiple: bytes of its bitmask */
     uint8_t last_mask; /* select_multiple: valid bits of the last byte */
     uint8_t n_options;
-    uint32_t slot;     /* byte offset of its slot in a record */
-    uint32_t opt_base; /* its first option tally */
+    uint32_t slot;      /* byte offset of its slot in a record */
+    uint32_t opt_base;  /* its first option tally */
+    uint32_t byte_base; /* select_multiple: its first byte histogram */
 } qplan;
 
 struct sv_report {
@@ -84,6 +89,19 @@ struct sv_report {
     int64_t *sum;      /* owned: [question * slots + slot] */
     uint32_t *count;   /* owned: [(opt_base[q] + option) * slots + slot] */
     uint32_t *n_state; /* owned: [state * slots + slot] */
+
+    /* Bulk mode (sv_report_bulk): records added to tallies kept per byte
+     * value, folded into n and count when it ends: one increment per
+     * bitmap byte instead of one per answered question, and one per
+     * select_multiple byte instead of one per chosen option. */
+    bool bulk;
+    uint8_t *one_mask;   /* owned: per bitmap byte, the select_one bits */
+    uint8_t *int_mask;   /* owned: per bitmap byte, the integer bits */
+    uint8_t *multi_mask; /* owned: per bitmap byte, the select_multiple bits */
+    size_t n_byte_hist;  /* select_multiple bytes in all */
+    uint32_t *hist_n;    /* owned: [(byte * slots + slot) * 256 + value] */
+    uint32_t *hist_opt;  /* owned: [(byte_base + b) * slots + slot) * 256 +
+                            value] */
 };
 
 /* ---- tallies ------------------------------------------------------------ */
@@ -197,6 +215,80 @@ static void apply(sv_report *r, size_t idx, const uint8_t *rec, uint32_t d)
     }
 }
 
+/* apply(r, idx, rec, 1) in bulk mode: n and the select_multiple counts
+ * go to the byte histograms (folded in by fold_hist). */
+static void apply_bulk(sv_report *r, size_t idx, const uint8_t *rec)
+{
+    const uint8_t *rel = rec + SV_COMPACT_HEADER;
+    const uint8_t *ans = rel + r->bm_bytes;
+    size_t slots = r->slots;
+    size_t s = 1 + r->type_of[idx];
+    uint32_t *count = r->count + s;
+
+    for (size_t k = 0; k < r->bm_bytes; k++) {
+        unsigned m = rel[k] & ans[k];
+        if (m == 0)
+            continue;
+        r->hist_n[(k * slots + s) * 256 + m]++;
+        for (unsigned o = m & r->one_mask[k]; o != 0; o &= o - 1) {
+            const qplan *p = &r->plan[k * 8 + (size_t)__builtin_ctz(o)];
+            count[(p->opt_base + rec[p->slot]) * slots]++;
+        }
+        for (unsigned o = m & r->int_mask[k]; o != 0; o &= o - 1) {
+            size_t i = k * 8 + (size_t)__builtin_ctz(o);
+            r->sum[i * slots + s] += get_i64(rec + r->plan[i].slot);
+        }
+        for (unsigned o = m & r->multi_mask[k]; o != 0; o &= o - 1) {
+            const qplan *p = &r->plan[k * 8 + (size_t)__builtin_ctz(o)];
+            const uint8_t *slot = rec + p->slot;
+            uint32_t *h =
+                r->hist_opt + ((size_t)p->byte_base * slots + s) * 256;
+            for (size_t b = 0; b < p->n_bytes; b++)
+                h[b * slots * 256 + slot[b]]++;
+        }
+    }
+}
+
+/* Adds the byte histograms into n and count, and empties them. */
+static void fold_hist(sv_report *r)
+{
+    size_t slots = r->slots;
+
+    for (size_t k = 0; k < r->bm_bytes; k++) {
+        for (size_t s = 1; s < slots; s++) {
+            uint32_t *h = r->hist_n + (k * slots + s) * 256;
+            for (unsigned v = 1; v < 256; v++) {
+                if (h[v] == 0)
+                    continue;
+                for (unsigned m = v; m != 0; m &= m - 1)
+                    r->n[(k * 8 + (size_t)__builtin_ctz(m)) * slots + s] +=
+                        h[v];
+            }
+        }
+    }
+    for (size_t i = 0; i < r->n_questions; i++) {
+        const qplan *p = &r->plan[i];
+        if (p->type != SV_Q_SELECT_MULTIPLE)
+            continue;
+        for (size_t b = 0; b < p->n_bytes; b++) {
+            for (size_t s = 1; s < slots; s++) {
+                uint32_t *h = r->hist_opt +
+                              (((size_t)p->byte_base + b) * slots + s) * 256;
+                for (unsigned v = 1; v < 256; v++) {
+                    if (h[v] == 0)
+                        continue;
+                    for (unsigned m = v; m != 0; m &= m - 1) {
+                        size_t o = b * 8 + (size_t)__builtin_ctz(m);
+                        r->count[(p->opt_base + o) * slots + s] += h[v];
+                    }
+                }
+            }
+        }
+    }
+    memset(r->hist_n, 0, r->bm_bytes * slots * 256 * sizeof *r->hist_n);
+    memset(r->hist_opt, 0, r->n_byte_hist * slots * 256 * sizeof *r->hist_opt);
+}
+
 static void count_state(sv_report *r, size_t idx, uint32_t d)
 {
     r->n_state[r->state[idx] * r->slots + 1 + r->type_of[idx]] += d;
@@ -269,8 +361,16 @@ static void make_plan(sv_report *r)
         p->n_options = (uint8_t)qu->n_options;
         p->slot = (uint32_t)sv_compact_slot(r->q, i);
         p->opt_base = (uint32_t)r->opt_base[i];
+        uint8_t bit = (uint8_t)(1u << (i % 8));
+        if (qu->type == SV_Q_SELECT_ONE)
+            r->one_mask[i / 8] |= bit;
+        if (qu->type == SV_Q_INTEGER)
+            r->int_mask[i / 8] |= bit;
         if (qu->type == SV_Q_SELECT_MULTIPLE) {
+            r->multi_mask[i / 8] |= bit;
+            p->byte_base = (uint32_t)r->n_byte_hist;
             p->n_bytes = (uint8_t)((qu->n_options + 7) / 8);
+            r->n_byte_hist += p->n_bytes;
             p->last_mask = qu->n_options % 8 == 0
                                ? 0xff
                                : (uint8_t)((1u << (qu->n_options % 8)) - 1);
@@ -278,6 +378,15 @@ static void make_plan(sv_report *r)
         if (qu->required)
             r->required[i / 8] |= (uint8_t)(1u << (i % 8));
     }
+}
+
+/* The byte histograms of bulk mode (all zero). */
+static bool alloc_hist(sv_report *r)
+{
+    r->hist_n = calloc(r->bm_bytes * r->slots * 256 + 1, sizeof *r->hist_n);
+    r->hist_opt =
+        calloc(r->n_byte_hist * r->slots * 256 + 1, sizeof *r->hist_opt);
+    return r->hist_n != NULL && r->hist_opt != NULL;
 }
 
 /* Types are indexed by 16 bits and option counts by 8 (a questionnaire
@@ -308,9 +417,15 @@ static bool allocate(sv_report *r)
     r->bm_bytes = sv_compact_bitmap_bytes(r->q);
     r->plan = calloc(nq + 1, sizeof *r->plan);
     r->required = calloc(r->bm_bytes + 1, 1);
-    if (r->plan == NULL || r->required == NULL)
+    r->one_mask = calloc(r->bm_bytes + 1, 1);
+    r->int_mask = calloc(r->bm_bytes + 1, 1);
+    r->multi_mask = calloc(r->bm_bytes + 1, 1);
+    if (r->plan == NULL || r->required == NULL || r->one_mask == NULL ||
+        r->int_mask == NULL || r->multi_mask == NULL)
         return false;
     make_plan(r);
+    if (!alloc_hist(r))
+        return false;
     r->expected = calloc(r->slots, sizeof *r->expected);
     r->n = calloc(nq * r->slots + 1, sizeof *r->n);
     r->sum = calloc(nq * r->slots + 1, sizeof *r->sum);
@@ -372,6 +487,11 @@ void sv_report_destroy(sv_report **self)
     free(r->sum);
     free(r->count);
     free(r->n_state);
+    free(r->one_mask);
+    free(r->int_mask);
+    free(r->multi_mask);
+    free(r->hist_n);
+    free(r->hist_opt);
     free(r);
     *self = NULL;
 }
@@ -399,7 +519,10 @@ sv_status sv_report_set(sv_report *r, size_t i, const uint8_t *rec, size_t len,
     r->present[i] = rec != NULL;
     if (rec != NULL) {
         memcpy(r->recs + i * r->rec_size, rec, r->rec_size);
-        apply(r, i, rec, 1);
+        if (r->bulk)
+            apply_bulk(r, i, rec);
+        else
+            apply(r, i, rec, 1);
     }
     r->state[i] = (uint8_t)record_state(r, rec);
     r->revision[i] = revision;
@@ -419,8 +542,10 @@ sv_status sv_report_shard(const sv_report *r, sv_report **out, sv_error *err)
     sh->sum = calloc(r->n_questions * r->slots + 1, sizeof *sh->sum);
     sh->count = calloc(r->n_opt_tally * r->slots + 1, sizeof *sh->count);
     sh->n_state = calloc(N_STATES * r->slots + 1, sizeof *sh->n_state);
+    sh->hist_n = NULL;
+    sh->hist_opt = NULL;
     if (sh->n == NULL || sh->sum == NULL || sh->count == NULL ||
-        sh->n_state == NULL) {
+        sh->n_state == NULL || !alloc_hist(sh)) {
         sv_report_merge(NULL, &sh);
         return sv_fail(err, SV_ERR_NOMEM, "out of memory");
     }
@@ -434,6 +559,8 @@ void sv_report_merge(sv_report *r, sv_report **shard)
         return;
     sv_report *sh = *shard;
     if (r != NULL) {
+        if (sh->bulk)
+            fold_hist(sh);
         /* uint32_t tallies add modulo 2^32: a shard's taking out of the
          * NOT_STARTED state it never counted in is a wrapped -1 */
         for (size_t k = 0; k < r->n_questions * r->slots; k++) {
@@ -449,8 +576,17 @@ void sv_report_merge(sv_report *r, sv_report **shard)
     free(sh->sum);
     free(sh->count);
     free(sh->n_state);
+    free(sh->hist_n);
+    free(sh->hist_opt);
     free(sh);
     *shard = NULL;
+}
+
+void sv_report_bulk(sv_report *r, bool on)
+{
+    if (r->bulk && !on)
+        fold_hist(r);
+    r->bulk = on;
 }
 
 void sv_report_set_detail(sv_report *r, size_t max_respondents)
@@ -1036,6 +1172,10 @@ static bool list_respondent(const sv_report *r, size_t idx,
         Survey__V1__Listing *listing = snap->listings[l++];
         if (!relevant_answered(r, rec, i))
             continue;
+        /* sized by the tally (new_listing): never written past, even if
+         * the tallies were out of step with the records */
+        if (listing->n_entries >= tally(r, &r->n[i * r->slots], 0))
+            return false;
         Survey__V1__ListEntry *e;
         if (qu->type == SV_Q_TEXT) {
             e = new_entry(r, idx, answer_text(rev, qu->name), NULL);
@@ -1081,7 +1221,10 @@ static sv_status add_listings(const sv_report *r, sv_revision_fn fn, void *ctx,
         if (rev != NULL)
             survey__v1__revision__free_unpacked(rev, NULL);
         if (!ok)
-            return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+            return sv_fail(err, SV_ERR_NOMEM,
+                           "listing of %s: out of memory, or more entries "
+                           "than its tally",
+                           who(r, idx)->code);
     }
     return SV_OK;
 }

@@ -21,6 +21,7 @@
 #include "status.h"
 #include "survey.pb-c.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,6 +62,13 @@ sv_status sv_report_shard(const sv_report *r, sv_report **out, sv_error *err);
 /* Adds the shard's tallies into r (none when r is NULL) and frees *shard.
  * NULL-safe. */
 void sv_report_merge(sv_report *r, sv_report **shard);
+
+/* Bulk mode, for a rerun: while on, records set into r (and into shards
+ * made while it is on) are tallied per bitmap byte value, which is
+ * cheaper per record; turning it off folds those tallies into the
+ * report's (sv_report_merge does so for a shard). Nothing may read the
+ * report's tables while it is on. */
+void sv_report_bulk(sv_report *r, bool on);
 
 /* Every respondent back to "not started". */
 void sv_report_clear(sv_report *r);

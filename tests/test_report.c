@@ -1158,6 +1158,31 @@ static void test_incremental(void **state)
     survey__v1__snapshot__free_unpacked(c, NULL);
     free(pc);
 
+    /* as a rerun does it: bulk mode, every other record into a shard, and
+     * the first respondent set twice (once with another record): the same
+     * bytes */
+    sv_report *shard = NULL;
+    sv_report_clear(inc);
+    sv_report_bulk(inc, true);
+    assert_int_equal(sv_report_shard(inc, &shard, &err), SV_OK);
+    assert_int_equal(sv_report_set(inc, 0, pool, e->size, 1, &err), SV_OK);
+    for (size_t idx = 0; idx < e->n_roster; idx++) {
+        const uint8_t *rec =
+            final[idx] >= 0 ? pool + (size_t) final[idx] * e->size : NULL;
+        assert_int_equal(sv_report_set(idx % 2 == 1 ? shard : inc, idx, rec,
+                                       e->size, final_rev[idx], &err),
+                         SV_OK);
+    }
+    sv_report_merge(inc, &shard);
+    assert_null(shard);
+    sv_report_bulk(inc, false);
+    c = snapshot(inc, &st);
+    pc = pack(c, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(pa, pc, la);
+    survey__v1__snapshot__free_unpacked(c, NULL);
+    free(pc);
+
     survey__v1__snapshot__free_unpacked(a, NULL);
     free(pa);
     free(st.calls);
@@ -1169,6 +1194,70 @@ static void test_incremental(void **state)
 }
 
 /* ---- the seed --------------------------------------------------------- */
+
+/* Bulk mode (a rerun's way) gives the same snapshot as one record at a
+ * time, also for a select_multiple of more than 8 options: the seed's
+ * records, with every option of ff_challenges (9) chosen by every third
+ * respondent. */
+static void test_bulk(void **state)
+{
+    const struct env *e = *state;
+    int qi = sv_questionnaire_find(e->q, "ff_challenges");
+    uint8_t *recs = malloc(e->n_roster * e->size);
+    sv_report *one = new_report(e, 1);
+    sv_report *bulk = new_report(e, 1);
+    sv_report *shard = NULL;
+    struct store st;
+    sv_error err = {{0}};
+    size_t la, lb;
+
+    assert_true(qi >= 0);
+    assert_int_equal(sv_questionnaire_question(e->q, (size_t)qi)->n_options, 9);
+    assert_non_null(recs);
+    memcpy(recs, e->recs, e->n_roster * e->size);
+    size_t bm = sv_compact_bitmap_bytes(e->q);
+    for (size_t idx = 0; idx < e->n_roster; idx += 3) {
+        uint8_t *rec = recs + idx * e->size;
+        uint8_t *slot = rec + sv_compact_slot(e->q, (size_t)qi);
+        rec[SV_COMPACT_HEADER + (size_t)qi / 8] |= (uint8_t)(1u << (qi % 8));
+        rec[SV_COMPACT_HEADER + bm + (size_t)qi / 8] |=
+            (uint8_t)(1u << (qi % 8));
+        slot[0] = 0xff;
+        slot[1] = 0x01;
+    }
+    for (size_t idx = 0; idx < e->n_roster; idx++)
+        assert_int_equal(
+            sv_report_set(one, idx, recs + idx * e->size, e->size, 1, &err),
+            SV_OK);
+    sv_report_bulk(bulk, true);
+    assert_int_equal(sv_report_shard(bulk, &shard, &err), SV_OK);
+    for (size_t idx = 0; idx < e->n_roster; idx++)
+        assert_int_equal(sv_report_set(idx < e->n_roster / 2 ? bulk : shard,
+                                       idx, recs + idx * e->size, e->size, 1,
+                                       &err),
+                         SV_OK);
+    sv_report_merge(bulk, &shard);
+    sv_report_bulk(bulk, false);
+    store_init(&st, e, e->rev);
+    Survey__V1__Snapshot *a = snapshot(one, &st);
+    Survey__V1__Snapshot *b = snapshot(bulk, &st);
+    const Survey__V1__Frequency *f = find_freq(a, "ff_challenges");
+    assert_non_null(f);
+    assert_true(f->n_options == 9);
+    assert_true(f->options[8]->figures[0]->count >= e->n_roster / 3);
+    uint8_t *pa = pack(a, &la);
+    uint8_t *pb = pack(b, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(pa, pb, la);
+    free(pa);
+    free(pb);
+    survey__v1__snapshot__free_unpacked(a, NULL);
+    survey__v1__snapshot__free_unpacked(b, NULL);
+    free(st.calls);
+    sv_report_destroy(&one);
+    sv_report_destroy(&bulk);
+    free(recs);
+}
 
 static sv_report *seed_report(const struct env *e)
 {
@@ -1407,6 +1496,7 @@ int main(void)
         cmocka_unit_test(test_refused_records),
         cmocka_unit_test(test_digest),
         cmocka_unit_test(test_incremental),
+        cmocka_unit_test(test_bulk),
         cmocka_unit_test(test_seed_loaded),
         cmocka_unit_test(test_seed_figures),
         cmocka_unit_test(test_seed_matrix),

@@ -37,19 +37,44 @@ static sv_status fail_row(sv_error *err, const sv_sheet *s, size_t r,
                           const char *col, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
-static sv_status fail_row(sv_error *err, const sv_sheet *s, size_t r,
-                          const char *col, const char *fmt, ...)
+static sv_status fail_vline(sv_error *err, const sv_sheet *s,
+                            unsigned long line, const char *col,
+                            const char *fmt, va_list ap)
 {
     char msg[sizeof err->msg];
-    va_list ap;
-
-    va_start(ap, fmt);
     int n = vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
+
     if (n < 0)
         msg[0] = '\0';
     return sv_fail(err, SV_ERR_PARSE, "%s:%lu: column %s: %s", sv_sheet_name(s),
-                   sv_sheet_line(s, r), col, msg);
+                   line, col, msg);
+}
+
+static sv_status fail_row(sv_error *err, const sv_sheet *s, size_t r,
+                          const char *col, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    sv_status st = fail_vline(err, s, sv_sheet_line(s, r), col, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+/* As fail_row, for a row handed over by sv_sheet_load_each. */
+static sv_status fail_line(sv_error *err, const sv_sheet *s, unsigned long line,
+                           const char *col, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static sv_status fail_line(sv_error *err, const sv_sheet *s, unsigned long line,
+                           const char *col, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    sv_status st = fail_vline(err, s, line, col, fmt, ap);
+    va_end(ap);
+    return st;
 }
 
 static sv_status need_column(const sv_sheet *s, const char *name, int *col,
@@ -775,7 +800,7 @@ static long code_number(const char *code)
 
 /* Builds the sorted roster index and fails on the first repeated code in
  * file order. */
-static sv_status index_roster(sv_questionnaire *q, const size_t *row_of,
+static sv_status index_roster(sv_questionnaire *q, const unsigned long *line_of,
                               sv_error *err)
 {
     struct sv_name_index *ix = calloc(q->n_roster + 1, sizeof *ix);
@@ -805,63 +830,142 @@ static sv_status index_roster(sv_questionnaire *q, const size_t *row_of,
             q->code_slot[code_number(q->roster[i].code)] = (uint32_t)i + 1;
     }
     if (dup != SIZE_MAX)
-        return fail_row(err, q->roster_sheet, row_of[dup], "code",
-                        "duplicate code %s (first on line %lu)",
-                        q->roster[dup].code,
-                        sv_sheet_line(q->roster_sheet, row_of[first]));
+        return fail_line(err, q->roster_sheet, line_of[dup], "code",
+                         "duplicate code %s (first on line %lu)",
+                         q->roster[dup].code, line_of[first]);
     return SV_OK;
 }
 
-static sv_status roster_row(sv_questionnaire *q, size_t r, const int *col,
-                            sv_error *err)
-{
-    const sv_sheet *s = q->roster_sheet;
-    sv_respondent *p = &q->roster[q->n_roster];
+/* The roster as sv_sheet_load_each hands it over: every string of every
+ * respondent in one arena (offsets until the end, since it grows), so that
+ * a roster of a million respondents costs its bytes, not a million small
+ * allocations per column. */
+typedef struct {
+    sv_questionnaire *q;
+    int col[4]; /* code, name, prefecture, type; col[0] < 0: not looked up */
+    char *arena;
+    size_t len;
+    size_t cap;
+    size_t *off;            /* 4 offsets per respondent */
+    unsigned long *line_of; /* per respondent, its line in roster.csv */
+    size_t cap_roster;
+} roster_load;
 
-    p->code = sv_sheet_field(s, r, col[0]);
-    p->name = sv_sheet_field(s, r, col[1]);
-    p->prefecture = sv_sheet_field(s, r, col[2]);
-    p->type = sv_sheet_field(s, r, col[3]);
-    if (!six_digits(p->code))
-        return fail_row(err, s, r, "code", "'%s' is not 6 digits", p->code);
-    if (p->name[0] == '\0')
-        return fail_row(err, s, r, "name", "empty");
-    if (p->type[0] == '\0')
-        return fail_row(err, s, r, "type", "empty");
-    q->n_roster++;
-    return SV_OK;
+static const char *const roster_columns[] = {"code", "name", "prefecture",
+                                             "type"};
+
+static bool roster_grow(roster_load *l, size_t bytes)
+{
+    if (l->q->n_roster == l->cap_roster) {
+        size_t cap = l->cap_roster ? 2 * l->cap_roster : 256;
+        size_t *off = realloc(l->off, 4 * cap * sizeof *off);
+        if (off == NULL)
+            return false;
+        l->off = off;
+        unsigned long *line_of = realloc(l->line_of, cap * sizeof *line_of);
+        if (line_of == NULL)
+            return false;
+        l->line_of = line_of;
+        l->cap_roster = cap;
+    }
+    if (l->len + bytes > l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 4096;
+        while (cap < l->len + bytes)
+            cap *= 2;
+        char *arena = realloc(l->arena, cap);
+        if (arena == NULL)
+            return false;
+        l->arena = arena;
+        l->cap = cap;
+    }
+    return true;
 }
 
-static sv_status load_roster(sv_questionnaire *q, sv_error *err)
+static sv_status roster_columns_of(roster_load *l, const sv_sheet *s,
+                                   sv_error *err)
 {
-    static const char *const names[] = {"code", "name", "prefecture", "type"};
-    const sv_sheet *s = q->roster_sheet;
-    size_t rows = sv_sheet_rows(s);
-    int col[4];
-    size_t *row_of = NULL; /* owned: respondent -> data row */
     sv_status st = SV_OK;
 
     for (size_t i = 0; i < 4 && st == SV_OK; i++)
-        st = need_column(s, names[i], &col[i], err);
-    if (st != SV_OK)
-        return st;
-    q->roster = calloc(rows + 1, sizeof *q->roster);
-    row_of = calloc(rows + 1, sizeof *row_of);
-    if (q->roster == NULL || row_of == NULL) {
-        st = sv_fail(err, SV_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    for (size_t r = 0; r < rows && st == SV_OK; r++) {
-        if (sv_sheet_row_blank(s, r))
-            continue;
-        row_of[q->n_roster] = r;
-        st = roster_row(q, r, col, err);
-    }
-    if (st == SV_OK)
-        st = index_roster(q, row_of, err);
+        st = need_column(s, roster_columns[i], &l->col[i], err);
+    return st;
+}
 
-done:
-    free(row_of);
+static sv_status roster_row(void *ctx, const sv_sheet *s,
+                            const sv_sheet_row *row, sv_error *err)
+{
+    roster_load *l = ctx;
+    const char *f[4];
+    size_t bytes = 0;
+    sv_status st;
+
+    if (l->col[0] < 0) {
+        st = roster_columns_of(l, s, err);
+        if (st != SV_OK)
+            return st;
+    }
+    if (sv_sheet_row_is_blank(row))
+        return SV_OK;
+    for (size_t i = 0; i < 4; i++) {
+        f[i] = sv_sheet_row_field(row, l->col[i]);
+        bytes += strlen(f[i]) + 1;
+    }
+    if (!six_digits(f[0]))
+        return fail_line(err, s, row->line, "code", "'%s' is not 6 digits",
+                         f[0]);
+    if (f[1][0] == '\0')
+        return fail_line(err, s, row->line, "name", "empty");
+    if (f[3][0] == '\0')
+        return fail_line(err, s, row->line, "type", "empty");
+    if (!roster_grow(l, bytes))
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < 4; i++) {
+        size_t n = strlen(f[i]) + 1;
+        l->off[4 * l->q->n_roster + i] = l->len;
+        memcpy(l->arena + l->len, f[i], n);
+        l->len += n;
+    }
+    l->line_of[l->q->n_roster++] = row->line;
+    return SV_OK;
+}
+
+/* Reads roster.csv row by row into the roster. */
+static sv_status load_roster(sv_questionnaire *q, const char *dir,
+                             sv_error *err)
+{
+    roster_load l = {.q = q, .col = {-1, -1, -1, -1}};
+    size_t n = strlen(dir) + sizeof "/roster.csv";
+    char *path = malloc(n);
+    sv_status st;
+
+    if (path == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    snprintf(path, n, "%s/roster.csv", dir);
+    st = sv_sheet_load_each(&q->roster_sheet, path, "roster.csv", roster_row,
+                            &l, err);
+    free(path);
+    if (st == SV_OK && l.col[0] < 0) /* no data rows */
+        st = roster_columns_of(&l, q->roster_sheet, err);
+    if (st == SV_OK) {
+        q->roster = calloc(q->n_roster + 1, sizeof *q->roster);
+        if (q->roster == NULL)
+            st = sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    }
+    if (st == SV_OK) {
+        q->roster_strings = l.arena;
+        l.arena = NULL;
+        for (size_t i = 0; i < q->n_roster; i++) {
+            sv_respondent *p = &q->roster[i];
+            p->code = q->roster_strings + l.off[4 * i];
+            p->name = q->roster_strings + l.off[4 * i + 1];
+            p->prefecture = q->roster_strings + l.off[4 * i + 2];
+            p->type = q->roster_strings + l.off[4 * i + 3];
+        }
+        st = index_roster(q, l.line_of, err);
+    }
+    free(l.arena);
+    free(l.off);
+    free(l.line_of);
     return st;
 }
 
@@ -888,9 +992,7 @@ sv_status sv_questionnaire_load(sv_questionnaire **out, const char *dir,
     if (st == SV_OK)
         st = load_survey(q, err);
     if (st == SV_OK)
-        st = load_sheet(dir, "roster.csv", &q->roster_sheet, err);
-    if (st == SV_OK)
-        st = load_roster(q, err);
+        st = load_roster(q, dir, err);
     if (st == SV_OK)
         st = sv_compact_layout(q, err);
     if (st != SV_OK) {
@@ -925,6 +1027,7 @@ void sv_questionnaire_destroy(sv_questionnaire **self)
     free(q->options);
     free(q->lists);
     free(q->roster);
+    free(q->roster_strings);
     free(q->roster_index);
     free(q->code_slot);
     free(q->slot);

@@ -71,6 +71,7 @@ struct sv_questionnaire {
     size_t n_groups;
 
     sv_respondent *roster;
+    char *roster_strings; /* owned: every string of the roster */
     size_t n_roster;
     struct sv_name_index *roster_index; /* sorted by code */
     /* by code: codes are 6 digits, so code_slot[code] is the respondent's

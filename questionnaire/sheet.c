@@ -44,6 +44,8 @@ struct reader {
     bool row_ended; /* libcsv ended a row while feeding this line */
     sv_status st;
     sv_error *err;
+    sv_sheet_row_fn fn; /* NULL: rows are kept in the sheet */
+    void *ctx;
 };
 
 static void row_free(struct row *row)
@@ -138,6 +140,13 @@ static void on_row(int c, void *ctx)
         r->st = check_header(r);
         return;
     }
+    if (r->fn != NULL) {
+        sv_sheet_row row = {(const char *const *)r->cur.fields, r->cur.n,
+                            r->cur.line};
+        r->st = r->fn(r->ctx, s, &row, r->err);
+        row_free(&r->cur);
+        return;
+    }
     if (s->n_rows == s->cap_rows) {
         size_t cap = s->cap_rows ? 2 * s->cap_rows : 16;
         struct row *rows = realloc(s->rows, cap * sizeof *rows);
@@ -225,8 +234,8 @@ static sv_status finish(struct reader *r, struct csv_parser *p)
     return SV_OK;
 }
 
-sv_status sv_sheet_load(sv_sheet **out, const char *path, const char *name,
-                        sv_error *err)
+static sv_status load(sv_sheet **out, const char *path, const char *name,
+                      sv_sheet_row_fn fn, void *ctx, sv_error *err)
 {
     struct csv_parser parser;
     bool parser_ready = false;
@@ -237,6 +246,8 @@ sv_status sv_sheet_load(sv_sheet **out, const char *path, const char *name,
     *out = NULL;
     memset(&r, 0, sizeof r);
     r.err = err;
+    r.fn = fn;
+    r.ctx = ctx;
     r.sheet = calloc(1, sizeof *r.sheet);
     if (r.sheet == NULL)
         return sv_fail(err, SV_ERR_NOMEM, "out of memory");
@@ -275,6 +286,38 @@ fail:
     row_free(&r.cur);
     sv_sheet_destroy(&r.sheet);
     return st;
+}
+
+sv_status sv_sheet_load(sv_sheet **out, const char *path, const char *name,
+                        sv_error *err)
+{
+    return load(out, path, name, NULL, NULL, err);
+}
+
+sv_status sv_sheet_load_each(sv_sheet **out, const char *path, const char *name,
+                             sv_sheet_row_fn fn, void *ctx, sv_error *err)
+{
+    if (fn == NULL) {
+        *out = NULL;
+        return sv_fail(err, SV_ERR_INVALID, "no row callback");
+    }
+    return load(out, path, name, fn, ctx, err);
+}
+
+const char *sv_sheet_row_field(const sv_sheet_row *row, int col)
+{
+    if (col < 0 || (size_t)col >= row->n)
+        return "";
+    return row->fields[col];
+}
+
+bool sv_sheet_row_is_blank(const sv_sheet_row *row)
+{
+    for (size_t i = 0; i < row->n; i++) {
+        if (row->fields[i][0] != '\0')
+            return false;
+    }
+    return true;
 }
 
 void sv_sheet_destroy(sv_sheet **self)

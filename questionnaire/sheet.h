@@ -28,6 +28,31 @@ typedef struct sv_sheet sv_sheet;
 sv_status sv_sheet_load(sv_sheet **out, const char *path, const char *name,
                         sv_error *err);
 
+/* A data row handed to the callback of sv_sheet_load_each(): its fields
+ * are valid during the call only. */
+typedef struct {
+    const char *const *fields;
+    size_t n;
+    unsigned long line; /* physical line on which the row starts */
+} sv_sheet_row;
+
+/* Returns SV_OK to go on; anything else stops the load with that status
+ * (the callback writes err). */
+typedef sv_status (*sv_sheet_row_fn)(void *ctx, const sv_sheet *s,
+                                     const sv_sheet_row *row, sv_error *err);
+
+/* As sv_sheet_load(), but each data row (blank ones too) is handed to fn
+ * as it is read and not kept: *out has the header only (sv_sheet_rows()
+ * is 0). For sheets too large to keep as fields, such as a roster of a
+ * million respondents. */
+sv_status sv_sheet_load_each(sv_sheet **out, const char *path, const char *name,
+                             sv_sheet_row_fn fn, void *ctx, sv_error *err);
+
+/* Field col of a handed row, "" when col is negative or the row has fewer
+ * fields; and whether all its fields are empty. */
+const char *sv_sheet_row_field(const sv_sheet_row *row, int col);
+bool sv_sheet_row_is_blank(const sv_sheet_row *row);
+
 /* Frees *self and sets it to NULL. NULL-safe. */
 void sv_sheet_destroy(sv_sheet **self);
 

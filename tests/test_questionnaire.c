@@ -433,6 +433,12 @@ static const struct bad_case bad_cases[] = {
     {"roster_empty_type.csv", "roster.csv", "roster.csv:2: column type: empty"},
     {"roster_missing_type_column.csv", "roster.csv",
      "roster.csv:1: missing column type"},
+    {"roster_header_only_missing_type.csv", "roster.csv",
+     "roster.csv:1: missing column type"},
+    /* a quoted name over two lines, a blank line and a row of empty fields
+     * before: the line is still the file's */
+    {"roster_bad_code_after_multiline.csv", "roster.csv",
+     "roster.csv:7: column code: '02000X' is not 6 digits"},
 };
 
 static void test_load_errors(void **state)

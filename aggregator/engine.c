@@ -16,6 +16,7 @@ struct sv_engine {
     uint64_t position;         /* last sequence reflected in the report */
     uint64_t snap_sequence;    /* watermark: last snapshot's sequence */
     uint64_t snap_version;     /* watermark: last snapshot's version */
+    bool rerun_mirror;         /* the last rerun read the scan mirror */
 };
 
 sv_status sv_engine_new(sv_engine **out, sv_store *store,
@@ -51,6 +52,11 @@ void sv_engine_destroy(sv_engine **self)
 void sv_engine_set_respondent_detail(sv_engine *e, size_t max_respondents)
 {
     sv_report_set_detail(e->report, max_respondents);
+}
+
+bool sv_engine_rerun_read_mirror(const sv_engine *e)
+{
+    return e->rerun_mirror;
 }
 
 uint64_t sv_engine_position(const sv_engine *e)
@@ -131,6 +137,7 @@ typedef struct {
     const char *to;
     sv_status st;
     sv_error err;
+    bool mirror; /* the scan read the scan mirror */
 } half;
 
 static void scan_half(half *h)
@@ -141,6 +148,7 @@ static void scan_half(half *h)
                                    h->from, h->to, scan_one, &h->c, &h->err);
     if (h->st == SV_OK)
         h->st = h->c.st;
+    h->mirror = sv_view_used_mirror(h->view);
 }
 
 static void *scan_thread(void *arg)
@@ -206,6 +214,7 @@ static sv_status scan_split(sv_engine *e, sv_view *view, uint64_t last,
         return sv_fail(err, SV_ERR_STORE, "cannot join the scan thread");
     }
     sv_view_end(&view2);
+    e->rerun_mirror = a.mirror && b.mirror;
     if (a.st != SV_OK) {
         *err = a.err;
         sv_report_merge(NULL, &shard);
@@ -238,6 +247,7 @@ static sv_status rerun_in_view(sv_engine *e, sv_view *view, sv_error *err)
                                   err);
         if (st == SV_OK)
             st = c.st;
+        e->rerun_mirror = sv_view_used_mirror(view);
     }
     sv_report_bulk(e->report, false);
     if (st != SV_OK)

@@ -47,6 +47,10 @@ void sv_engine_set_respondent_detail(sv_engine *e, size_t max_respondents);
  * one view; the position becomes that view's last sequence. */
 sv_status sv_engine_rerun(sv_engine *e, sv_error *err);
 
+/* Whether the last rerun read the store's scan mirror (else the compact
+ * records in the store's own file: slower, see storage/README.md). */
+bool sv_engine_rerun_read_mirror(const sv_engine *e);
+
 /* Applies every change after the position (see the header comment). */
 sv_status sv_engine_follow(sv_engine *e, sv_engine_events *ev, sv_error *err);
 

@@ -232,6 +232,14 @@ static sv_status make_snapshot(followed *f, void *pub, const char *trigger,
     return SV_OK;
 }
 
+/* What the last rerun read, for the log. */
+static const char *read_from(const sv_engine *e)
+{
+    return sv_engine_rerun_read_mirror(e)
+               ? "the scan mirror"
+               : "the store's own file (no scan mirror of this boot)";
+}
+
 /* One pass over the log for one survey, and the snapshots it calls for. */
 static sv_status step(followed *f, void *pub, long debounce_ms, sv_error *err)
 {
@@ -244,8 +252,14 @@ static sv_status step(followed *f, void *pub, long debounce_ms, sv_error *err)
         f->dirty = true;
         f->changed_ms = now;
     }
-    if (ev.rerun)
+    if (ev.rerun) {
+        sv_log(PROGRAM,
+               "%s: tables rebuilt at sequence %llu from %s (rerun "
+               "requested)",
+               f->survey, (unsigned long long)sv_engine_position(f->engine),
+               read_from(f->engine));
         return make_snapshot(f, pub, "rerun", err);
+    }
     if (ev.snapshot)
         return make_snapshot(f, pub, "request", err);
     if (f->dirty && now - f->changed_ms >= debounce_ms)
@@ -306,10 +320,11 @@ static sv_status start_engines(followed *fs, size_t n, void *pub, sv_error *err)
         if (st != SV_OK)
             return st;
         sv_log(PROGRAM,
-               "%s: tables rebuilt at sequence %llu (watermark %llu, "
+               "%s: tables rebuilt at sequence %llu from %s (watermark %llu, "
                "snapshot %llu)",
                fs[i].survey,
                (unsigned long long)sv_engine_position(fs[i].engine),
+               read_from(fs[i].engine),
                (unsigned long long)sv_engine_snapshot_sequence(fs[i].engine),
                (unsigned long long)sv_engine_snapshot_version(fs[i].engine));
         if (sv_engine_snapshot_version(fs[i].engine) > 0 &&

@@ -238,6 +238,7 @@ static void test_incremental_equals_rerun(void **state)
     sv_engine *rerun = NULL;
     assert_int_equal(sv_engine_new(&rerun, f->store, f->q, 0, &err), SV_OK);
     assert_int_equal(sv_engine_rerun(rerun, &err), SV_OK);
+    assert_true(sv_engine_rerun_read_mirror(rerun)); /* both halves */
     digest(rerun, full);
     assert_string_equal(incremental, full);
     assert_int_equal(sv_engine_position(rerun), sv_engine_position(live));

@@ -4,6 +4,7 @@
 #include "store_key.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,15 @@ struct sv_mirror {
     char dir[4096];
 };
 
-/* The kernel's boot id, or "" when it cannot be read. Checked to be a
- * UUID's characters, since it names a directory. */
+/* Whether id can name a mirror's folder: a UUID's characters only. */
+static bool boot_id_ok(const char *id)
+{
+    size_t n = strlen(id);
+
+    return n > 0 && n <= BOOT_ID_LEN && strspn(id, "0123456789abcdef-") == n;
+}
+
+/* The kernel's boot id, or "" when it cannot be read. */
 static void read_boot_id(char out[BOOT_ID_LEN + 1])
 {
     FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
@@ -36,12 +44,6 @@ static void read_boot_id(char out[BOOT_ID_LEN + 1])
     if (fclose(f) != 0 || n != BOOT_ID_LEN)
         n = 0;
     out[n] = '\0';
-    for (size_t k = 0; k < n; k++) {
-        if (strchr("0123456789abcdef-", out[k]) == NULL) {
-            out[0] = '\0';
-            return;
-        }
-    }
 }
 
 /* Removes the environment in dir/name (its two files, then the folder). */
@@ -151,8 +153,8 @@ sv_status sv_mirror_open(sv_mirror **out, const char *dir, size_t map_size,
         snprintf(boot, sizeof boot, "%s", boot_id);
     else
         read_boot_id(boot);
-    if (boot[0] == '\0')
-        return SV_OK; /* no boot id: no mirror can be trusted */
+    if (!boot_id_ok(boot))
+        return SV_OK; /* no usable boot id: no mirror can be trusted */
     snprintf(name, sizeof name, "%s%s", MIRROR_PREFIX, boot);
     m = calloc(1, sizeof *m);
     if (m == NULL)

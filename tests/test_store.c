@@ -2451,6 +2451,14 @@ static void test_scan_mirror(void **state)
     assert_scanned(&c, later, 5);
     sv_store_destroy(&s);
 
+    /* a boot id that could not name a folder: no mirror, nothing made */
+    s = open_boot(f->dir, false, false, "../" BOOT_1);
+    assert_false(sv_store_has_mirror(s));
+    assert_false(exists(f->dir, "mirror-.."));
+    assert_false(scan_all(s, NULL, &c));
+    assert_scanned(&c, later, 5);
+    sv_store_destroy(&s);
+
     /* without the mirror, the same */
     s = open_boot(f->dir, false, true, BOOT_2);
     assert_false(sv_store_has_mirror(s));

@@ -83,3 +83,19 @@ sv_status sv_map_pages_drop(MDB_env *env, sv_map_pages *m, sv_error *err)
                        strerror(errno));
     return SV_OK;
 }
+
+sv_status sv_map_pages_drop_range(const void *lo, const void *hi, sv_error *err)
+{
+    long os_page = sysconf(_SC_PAGESIZE);
+    uintptr_t a = (uintptr_t)lo;
+    uintptr_t b = (uintptr_t)hi;
+
+    if (os_page <= 0 || lo == NULL || b < a)
+        return SV_OK;
+    a -= a % (uintptr_t)os_page;
+    b += (uintptr_t)os_page - b % (uintptr_t)os_page;
+    if (madvise((void *)a, b - a, MADV_DONTNEED) != 0)
+        return sv_fail(err, SV_ERR_STORE, "madvise of the map: %s",
+                       strerror(errno));
+    return SV_OK;
+}

@@ -20,4 +20,9 @@ typedef struct {
  * commit). m caches where the map is; set m->base to NULL after a remap. */
 sv_status sv_map_pages_drop(MDB_env *env, sv_map_pages *m, sv_error *err);
 
+/* Drops the pages of [lo, hi] (addresses in a map as above, rounded out
+ * to whole pages of the system). */
+sv_status sv_map_pages_drop_range(const void *lo, const void *hi,
+                                  sv_error *err);
+
 #endif

@@ -46,11 +46,16 @@
 /* A compact scan drops the map pages it touched every this many records
  * (sv_store_drop_pages). */
 #define SCAN_DROP_EVERY 8192
-/* A scan of the mirror, whose file holds compact records only, drops its
- * pages every this many records when the file is larger than
- * MIRROR_KEEP_BYTES (a drop costs 2 ms on a machine where page-table work
- * is dear: bench/README.md; below that the file bounds what is mapped). */
-#define MIRROR_DROP_EVERY 65536
+/* A scan of the mirror drops, every this many records, the pages of the
+ * part of the file it read since the last drop, when that part is at most
+ * MIRROR_RANGE_MAX bytes (a mirror written in key order: the other scan
+ * thread's pages stay mapped); or every page of the map, when the file is
+ * larger than MIRROR_KEEP_BYTES (below that the file bounds what is
+ * mapped, and a drop of the whole map cost 2 ms on a machine where
+ * page-table work is dear, unmapping the other thread's pages too:
+ * bench/README.md, Round 7). */
+#define MIRROR_DROP_EVERY 131072
+#define MIRROR_RANGE_MAX ((size_t)32 << 20)
 #define MIRROR_KEEP_BYTES ((size_t)256 << 20)
 /* A scan makes up at most this many changes the mirror has not seen
  * (from the store's change log); more, and it reads the store's file. */
@@ -2340,6 +2345,8 @@ static sv_status walk_mirror(scan_out *o, MDB_txn *mtxn, const store_key *start,
     size_t pend = 0;
     size_t seen = 0;
     bool drop = sv_mirror_used_bytes(m) > MIRROR_KEEP_BYTES;
+    const char *lo = NULL;
+    const char *hi = NULL;
     sv_status st = SV_OK;
     int rc = mdb_cursor_open(mtxn, sv_mirror_dbi(m), &cur);
 
@@ -2373,8 +2380,18 @@ static sv_status walk_mirror(scan_out *o, MDB_txn *mtxn, const store_key *start,
                            (uint8_t *)val.mv_data + SV_MIRROR_PREFIX};
             st = emit(o, &mdb, &key, &rec, err);
         }
-        if (st == SV_OK && drop && ++seen % MIRROR_DROP_EVERY == 0)
-            st = sv_mirror_drop_pages(m, err);
+        if (st == SV_OK) {
+            const char *p = val.mv_data;
+            lo = lo == NULL || p < lo ? p : lo;
+            hi = p + val.mv_size > hi ? p + val.mv_size : hi;
+        }
+        if (st == SV_OK && ++seen % MIRROR_DROP_EVERY == 0) {
+            if (drop)
+                st = sv_mirror_drop_pages(m, err);
+            else if ((size_t)(hi - lo) <= MIRROR_RANGE_MAX)
+                st = sv_map_pages_drop_range(lo, hi, err);
+            lo = hi = NULL;
+        }
         if (st == SV_OK && !o->stop)
             rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
     }

@@ -2467,6 +2467,64 @@ static void test_scan_mirror(void **state)
     sv_store_destroy(&s);
 }
 
+typedef struct {
+    size_t n;
+    bool in_order;
+} counted;
+
+static int count_scan(void *ctx, const char *respondent, uint64_t revision,
+                      const uint8_t *data, size_t len)
+{
+    counted *c = ctx;
+    char want[16];
+
+    (void)revision;
+    snprintf(want, sizeof want, "r%06zu", c->n);
+    if (strcmp(respondent, want) != 0 || len != 2 || memcmp(data, "ok", 2))
+        c->in_order = false;
+    c->n++;
+    return 0;
+}
+
+/* A scan of more records than the mirror's drop interval: the pages it
+ * drops as it goes are read again where needed, and every record comes
+ * once, in order. */
+static void test_scan_mirror_large(void **state)
+{
+    fixture *f = *state;
+    sv_store *s = open_boot(f->dir, false, false, BOOT_1);
+    sv_batch *b = NULL;
+    sv_view *v = NULL;
+    sv_error err = {{0}};
+    enum { N = 140000 }; /* over MIRROR_DROP_EVERY (131,072) */
+    char respondent[16];
+    char id[16];
+    counted c = {0, true};
+
+    for (size_t i = 0; i < N; i++) {
+        test_sub t;
+        sv_put_result res;
+        if (b == NULL) /* batches of 2,000, as a collector's are small */
+            assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+        snprintf(respondent, sizeof respondent, "r%06zu", i);
+        snprintf(id, sizeof id, "id%06zu", i);
+        make_sub(&t, respondent, id, 0, "text");
+        sv_put p = make_put(&t, "u", 1, NULL, 0);
+        p.compact = (const uint8_t *)"ok";
+        p.compact_len = 2;
+        assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+        if (i % 2000 == 1999 || i == N - 1)
+            assert_status(sv_batch_commit(&b, &err), SV_OK);
+    }
+    assert_status(sv_view_begin(s, &v, &err), SV_OK);
+    assert_status(sv_view_scan_compact(v, SURVEY, count_scan, &c, &err), SV_OK);
+    assert_true(sv_view_used_mirror(v));
+    sv_view_end(&v);
+    assert_int_equal(c.n, N);
+    assert_true(c.in_order);
+    sv_store_destroy(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2489,6 +2547,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_broken_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scan_mirror, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scan_mirror_large, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_control_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_view_consistency, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),

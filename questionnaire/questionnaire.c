@@ -87,18 +87,31 @@ static sv_status need_column(const sv_sheet *s, const char *name, int *col,
     return SV_OK;
 }
 
-static sv_status load_sheet(const char *dir, const char *name, sv_sheet **out,
-                            sv_error *err)
+/* Loads dir/name; with fn, hands its rows to fn instead of keeping them
+ * (sv_sheet_load_each). */
+static sv_status load_sheet_rows(const char *dir, const char *name,
+                                 sv_sheet **out, sv_sheet_row_fn fn, void *ctx,
+                                 sv_error *err)
 {
     size_t n = strlen(dir) + strlen(name) + 2;
     char *path = malloc(n);
+    sv_status st;
 
     if (path == NULL)
         return sv_fail(err, SV_ERR_NOMEM, "out of memory");
     snprintf(path, n, "%s/%s", dir, name);
-    sv_status st = sv_sheet_load(out, path, name, err);
+    if (fn != NULL)
+        st = sv_sheet_load_each(out, path, name, fn, ctx, err);
+    else
+        st = sv_sheet_load(out, path, name, err);
     free(path);
     return st;
+}
+
+static sv_status load_sheet(const char *dir, const char *name, sv_sheet **out,
+                            sv_error *err)
+{
+    return load_sheet_rows(dir, name, out, NULL, NULL, err);
 }
 
 static bool blank(const char *s)
@@ -934,16 +947,9 @@ static sv_status load_roster(sv_questionnaire *q, const char *dir,
                              sv_error *err)
 {
     roster_load l = {.q = q, .col = {-1, -1, -1, -1}};
-    size_t n = strlen(dir) + sizeof "/roster.csv";
-    char *path = malloc(n);
-    sv_status st;
+    sv_status st = load_sheet_rows(dir, "roster.csv", &q->roster_sheet,
+                                   roster_row, &l, err);
 
-    if (path == NULL)
-        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
-    snprintf(path, n, "%s/roster.csv", dir);
-    st = sv_sheet_load_each(&q->roster_sheet, path, "roster.csv", roster_row,
-                            &l, err);
-    free(path);
     if (st == SV_OK && l.col[0] < 0) /* no data rows */
         st = roster_columns_of(&l, q->roster_sheet, err);
     if (st == SV_OK) {

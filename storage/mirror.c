@@ -193,19 +193,9 @@ void sv_mirror_close(sv_mirror **m)
     *m = NULL;
 }
 
-MDB_env *sv_mirror_env(const sv_mirror *m)
-{
-    return m->env;
-}
-
 MDB_dbi sv_mirror_dbi(const sv_mirror *m)
 {
     return m->compact;
-}
-
-const char *sv_mirror_dir(const sv_mirror *m)
-{
-    return m->dir;
 }
 
 static sv_status get_mark(sv_mirror *m, MDB_txn *txn, const char *name,

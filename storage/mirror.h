@@ -35,16 +35,14 @@ typedef struct sv_mirror sv_mirror;
 /* Opens the mirror of the store in dir for this boot. Read-write: creates
  * it if missing (unbuilt) and deletes the mirrors of other boots.
  * Read-only: *out is NULL (and SV_OK) when there is none. *out is NULL as
- * well when the boot id cannot be read (no /proc). boot_id overrides the
+ * well when the boot id cannot be read (no /proc) or is not a UUID's
+ * characters (it names a folder). boot_id overrides the
  * kernel's (tests); NULL for the kernel's. */
 sv_status sv_mirror_open(sv_mirror **out, const char *dir, size_t map_size,
                          bool read_only, const char *boot_id, sv_error *err);
 void sv_mirror_close(sv_mirror **m);
 
-MDB_env *sv_mirror_env(const sv_mirror *m);
 MDB_dbi sv_mirror_dbi(const sv_mirror *m);
-/* The directory of the mirror's environment. */
-const char *sv_mirror_dir(const sv_mirror *m);
 
 /* Begins a transaction (read-only or not) and reads the marks: *through
  * and *base (SV_MIRROR_UNBUILT when never filled). A write transaction

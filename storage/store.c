@@ -2214,59 +2214,6 @@ static int key_cmp(const void *a, const void *b, size_t n)
     return 0;
 }
 
-/* Calls fn for each compact record under prefix (survey NUL), from key
- * start on (MDB_SET_RANGE), up to but not including the respondent `to`
- * (NULL: to the end). Every SCAN_DROP_EVERY records, between two calls
- * of fn (whose data is valid during the call only), and at the end, the
- * map pages are dropped from the process (sv_store_drop_pages): the scan
- * touches pages spread over the whole file, and the kernel maps their
- * cached neighbours with them. */
-static sv_status walk_compact(sv_store *s, MDB_cursor *cur,
-                              const store_key *prefix, const store_key *start,
-                              const char *to, sv_compact_fn fn, void *ctx,
-                              sv_error *err)
-{
-    char respondent[STORE_KEY_MAX + 1];
-    MDB_val key = key_val(start);
-    MDB_val val;
-    size_t n;
-    size_t seen = 0;
-    size_t to_len = to != NULL ? strlen(to) : 0;
-    const char *name;
-    int rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-
-    while (rc == 0 && key.mv_size >= prefix->len &&
-           key_cmp(key.mv_data, prefix->buf, prefix->len) == 0) {
-        n = key.mv_size - prefix->len;
-        name = (const char *)key.mv_data + prefix->len;
-        if (to != NULL) {
-            int c = key_cmp(name, to, n < to_len ? n : to_len);
-            if (c > 0 || (c == 0 && n >= to_len))
-                break;
-        }
-        if (n == 0 || memchr(name, '\0', n) != NULL ||
-            val.mv_size < COMPACT_PREFIX)
-            return corrupt(err, &s->compact, &key);
-        memcpy(respondent, name, n);
-        respondent[n] = '\0';
-        /* the number alone: a current revision without a record */
-        if (val.mv_size > COMPACT_PREFIX &&
-            fn(ctx, respondent, store_be64_get(val.mv_data),
-               (const uint8_t *)val.mv_data + COMPACT_PREFIX,
-               val.mv_size - COMPACT_PREFIX) != 0)
-            return sv_store_drop_pages(s, err);
-        if (++seen % SCAN_DROP_EVERY == 0) {
-            sv_status st = sv_store_drop_pages(s, err);
-            if (st != SV_OK)
-                return st;
-        }
-        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
-    }
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        return mdb_status(s, rc, "read compact records", err);
-    return sv_store_drop_pages(s, err);
-}
-
 /* ---- scanning the mirror ------------------------------------------------ */
 
 typedef struct {
@@ -2314,6 +2261,36 @@ static sv_status emit(scan_out *o, const store_db *db, const MDB_val *key,
                     (const uint8_t *)val->mv_data + COMPACT_PREFIX,
                     val->mv_size - COMPACT_PREFIX) != 0;
     return SV_OK;
+}
+
+/* Calls o->fn for each compact record of the range in the store's own
+ * file, from key start on (MDB_SET_RANGE). Every SCAN_DROP_EVERY records,
+ * between two calls of fn (whose data is valid during the call only),
+ * and at the end, the map pages are dropped from the process
+ * (sv_store_drop_pages): the scan touches pages spread over the whole
+ * file, and the kernel maps their cached neighbours with them. */
+static sv_status walk_compact(scan_out *o, MDB_cursor *cur,
+                              const store_key *start, sv_error *err)
+{
+    sv_store *s = o->v->s;
+    MDB_val key = key_val(start);
+    MDB_val val;
+    size_t seen = 0;
+    sv_status st = SV_OK;
+    int rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+
+    while (st == SV_OK && !o->stop && rc == 0 && !past_end(o, &key)) {
+        st = emit(o, &s->compact, &key, &val, err);
+        if (st == SV_OK && !o->stop && ++seen % SCAN_DROP_EVERY == 0)
+            st = sv_store_drop_pages(s, err);
+        if (st == SV_OK && !o->stop)
+            rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+    }
+    if (st == SV_OK && rc != 0 && rc != MDB_NOTFOUND)
+        st = mdb_status(s, rc, "read compact records", err);
+    if (st != SV_OK)
+        return st;
+    return sv_store_drop_pages(s, err);
 }
 
 /* Calls fn for the view's own value of key, if it has one. */
@@ -2454,6 +2431,12 @@ sv_status sv_view_scan_compact_range(sv_view *v, const char *survey,
 {
     store_key prefix;
     store_key start;
+    scan_out o = {.v = v,
+                  .to = to,
+                  .to_len = to != NULL ? strlen(to) : 0,
+                  .fn = fn,
+                  .ctx = ctx};
+    bool used = false;
     MDB_cursor *cur;
     sv_status st;
     int rc;
@@ -2468,23 +2451,15 @@ sv_status sv_view_scan_compact_range(sv_view *v, const char *survey,
         start = prefix;
     else if (!store_key_pair(&start, survey, from))
         return key_too_long(err, survey, from);
-    {
-        scan_out o = {.v = v,
-                      .prefix = &prefix,
-                      .to = to,
-                      .to_len = to != NULL ? strlen(to) : 0,
-                      .fn = fn,
-                      .ctx = ctx};
-        bool used = false;
-        st = scan_mirror(&o, &start, &used, survey, err);
-        v->used_mirror = used;
-        if (st != SV_OK || used)
-            return st;
-    }
+    o.prefix = &prefix;
+    st = scan_mirror(&o, &start, &used, survey, err);
+    v->used_mirror = used;
+    if (st != SV_OK || used)
+        return st;
     rc = mdb_cursor_open(v->txn, v->s->compact.dbi, &cur);
     if (rc != 0)
         return mdb_status(v->s, rc, "open compact cursor", err);
-    st = walk_compact(v->s, cur, &prefix, &start, to, fn, ctx, err);
+    st = walk_compact(&o, cur, &start, err);
     mdb_cursor_close(cur);
     return st;
 }

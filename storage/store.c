@@ -24,12 +24,13 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#define STORE_SCHEMA "6"
+#define STORE_SCHEMA "7"
 #define STORE_SCHEMA_V1 "1" /* upgraded in place at a read-write open */
 #define STORE_SCHEMA_V2 "2" /* likewise */
 #define STORE_SCHEMA_V3 "3" /* likewise */
 #define STORE_SCHEMA_V4 "4" /* likewise */
 #define STORE_SCHEMA_V5 "5" /* likewise */
+#define STORE_SCHEMA_V6 "6" /* likewise */
 #define STORE_MAXDBS 16
 /* A compact value: be64(revision) and then the record (schema 3); the
  * revision alone (schema 6) when the current revision has no record. */
@@ -73,7 +74,9 @@ struct sv_store {
     store_db current;    /* schemas 1 to 5 only, while upgrading: survey
                             \0 respondent -> be64 latest revision (schema 6
                             keeps it in compact) */
-    store_db revisions;  /* survey \0 respondent \0 be64 -> Revision */
+    store_db revisions;  /* survey \0 respondent \0 be64 -> be64 sequence
+                            (schema 7; until then the record itself) */
+    store_db log;        /* be64 sequence -> RevisionRecord (schema 7) */
     store_db changes;    /* be64 sequence -> Change */
     store_db receipts;   /* survey \0 submission_id -> Receipt */
     store_db meta;       /* "schema" -> STORE_SCHEMA */
@@ -305,8 +308,9 @@ static bool schema_is(const MDB_val *val, const char *schema)
  * the same transaction, creates the databases schema 2 added, turns the
  * current records into revision numbers (upgrade_current, schema 4),
  * prefixes the compact records of schema 2 (upgrade_compact, schema 3),
- * compresses every revision (upgrade_revisions, schema 5) and moves the
- * current revision numbers into compact (fold_current, schema 6). */
+ * compresses every revision (upgrade_revisions, schema 5), moves the
+ * current revision numbers into compact (fold_current, schema 6) and the
+ * revision records into log (revisions_to_log, schema 7). */
 static sv_status check_schema(sv_store *s, MDB_txn *txn, const char *dir,
                               int *upgrade, sv_error *err)
 {
@@ -326,7 +330,7 @@ static sv_status check_schema(sv_store *s, MDB_txn *txn, const char *dir,
         return SV_OK;
     if (schema_is(&val, STORE_SCHEMA_V1) || schema_is(&val, STORE_SCHEMA_V2) ||
         schema_is(&val, STORE_SCHEMA_V3) || schema_is(&val, STORE_SCHEMA_V4) ||
-        schema_is(&val, STORE_SCHEMA_V5)) {
+        schema_is(&val, STORE_SCHEMA_V5) || schema_is(&val, STORE_SCHEMA_V6)) {
         if (s->read_only)
             return sv_fail(err, SV_ERR_STORE,
                            "store in %s has schema %.*s: open it read-write "
@@ -360,6 +364,7 @@ static sv_status upgrade_compact(sv_store *s, MDB_txn *txn, sv_error *err);
 static sv_status upgrade_current(sv_store *s, MDB_txn *txn, sv_error *err);
 static sv_status upgrade_revisions(sv_store *s, MDB_txn *txn, sv_error *err);
 static sv_status fold_current(sv_store *s, MDB_txn *txn, sv_error *err);
+static sv_status revisions_to_log(sv_store *s, MDB_txn *txn, sv_error *err);
 static sv_status mirror_open(sv_store *s, const char *dir,
                              const sv_store_options *opt, sv_error *err);
 
@@ -367,8 +372,9 @@ static sv_status mirror_open(sv_store *s, const char *dir,
  * older layout is refused by its schema, not by a missing database. */
 static sv_status open_dbs(sv_store *s, const char *dir, sv_error *err)
 {
-    store_db *dbs[] = {&s->revisions, &s->changes,   &s->receipts,
-                       &s->compact,   &s->snapshots, &s->watermarks};
+    store_db *dbs[] = {&s->revisions, &s->log,     &s->changes,
+                       &s->receipts,  &s->compact, &s->snapshots,
+                       &s->watermarks};
     MDB_txn *txn = NULL;
     int upgrade = 0;
     sv_status st;
@@ -382,7 +388,7 @@ static sv_status open_dbs(sv_store *s, const char *dir, sv_error *err)
         st = check_schema(s, txn, dir, &upgrade, err);
     for (size_t i = 0; st == SV_OK && i < sizeof dbs / sizeof dbs[0]; i++)
         st = open_db(s, txn, dbs[i], dir, err);
-    if (st == SV_OK && upgrade != 0) /* every older schema has current */
+    if (st == SV_OK && upgrade != 0 && upgrade <= 5) /* they had current */
         st = open_db(s, txn, &s->current, dir, err);
     if (st == SV_OK && upgrade != 0 && upgrade <= 3) /* before compact */
         st = upgrade_current(s, txn, err);
@@ -390,8 +396,10 @@ static sv_status open_dbs(sv_store *s, const char *dir, sv_error *err)
         st = upgrade_compact(s, txn, err);
     if (st == SV_OK && upgrade != 0 && upgrade <= 4)
         st = upgrade_revisions(s, txn, err);
-    if (st == SV_OK && upgrade != 0)
+    if (st == SV_OK && upgrade != 0 && upgrade <= 5)
         st = fold_current(s, txn, err);
+    if (st == SV_OK && upgrade != 0)
+        st = revisions_to_log(s, txn, err);
     if (st != SV_OK)
         goto fail;
     rc = mdb_txn_commit(txn); /* also for read-only: keeps the handles */
@@ -431,6 +439,8 @@ sv_status sv_store_open(sv_store **out, const char *dir,
     s->current.name = "current";
     s->revisions.name = "revisions";
     s->revisions.numbered = true;
+    s->log.name = "log";
+    s->log.numbered = true;
     s->changes.name = "changes";
     s->changes.numbered = true;
     s->receipts.name = "receipts";
@@ -484,22 +494,43 @@ static sv_status unpack_revision(const store_db *db, const MDB_val *key,
     return st;
 }
 
-/* Reads the revision at k in db. SV_ERR_NOT_FOUND (no message) when
- * absent. */
-static sv_status get_revision(sv_store *s, MDB_txn *txn, const store_db *db,
-                              const store_key *k, Survey__V1__Revision **out,
-                              sv_error *err)
+/* Reads the record in log that the revisions value val (at key) points
+ * to: its sequence. A value of another size, or a sequence not in log, is
+ * corrupt. */
+static sv_status logged_revision(sv_store *s, MDB_txn *txn, const MDB_val *key,
+                                 const MDB_val *val, Survey__V1__Revision **out,
+                                 sv_error *err)
+{
+    MDB_val seq_key;
+    MDB_val rec;
+    int rc;
+
+    if (val->mv_size != 8)
+        return corrupt(err, &s->revisions, key);
+    seq_key = *val;
+    rc = mdb_get(txn, s->log.dbi, &seq_key, &rec);
+    if (rc == MDB_NOTFOUND)
+        return corrupt(err, &s->revisions, key); /* points nowhere */
+    if (rc != 0)
+        return mdb_status(s, rc, "read revision", err);
+    return unpack_revision(&s->log, &seq_key, &rec, out, err);
+}
+
+/* Reads the revision at k in revisions. SV_ERR_NOT_FOUND (no message)
+ * when absent. */
+static sv_status get_revision(sv_store *s, MDB_txn *txn, const store_key *k,
+                              Survey__V1__Revision **out, sv_error *err)
 {
     MDB_val key = key_val(k);
     MDB_val val;
-    int rc = mdb_get(txn, db->dbi, &key, &val);
+    int rc = mdb_get(txn, s->revisions.dbi, &key, &val);
 
     *out = NULL;
     if (rc == MDB_NOTFOUND)
         return SV_ERR_NOT_FOUND;
     if (rc != 0)
         return mdb_status(s, rc, "read revision", err);
-    return unpack_revision(db, &key, &val, out, err);
+    return logged_revision(s, txn, &key, &val, out, err);
 }
 
 /* Reads a varint at *p (below end); false when cut short or too long. */
@@ -515,10 +546,10 @@ static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
     return false;
 }
 
-/* The `revision` (field 1) of a packed Revision, read off the wire format
+/* The varint field `field` of a packed message, read off the wire format
  * without unpacking the message (which would copy every answer). A
- * message without the field has revision 0. False when malformed. */
-static bool revision_number(const MDB_val *val, uint64_t *out)
+ * message without the field has 0. False when malformed. */
+static bool varint_field(const MDB_val *val, uint64_t field, uint64_t *out)
 {
     const uint8_t *p = val->mv_data;
     const uint8_t *end = p + val->mv_size;
@@ -533,7 +564,7 @@ static bool revision_number(const MDB_val *val, uint64_t *out)
         case 0: /* varint */
             if (!read_varint(&p, end, &v))
                 return false;
-            if (tag >> 3 == 1)
+            if (tag >> 3 == field)
                 *out = v; /* the last occurrence wins, as when unpacking */
             break;
         case 1: /* 64-bit */
@@ -654,7 +685,7 @@ static sv_status current_as_number(sv_store *s, MDB_txn *txn,
     MDB_val key = key_val(k);
 
     (void)txn;
-    if (!revision_number(val, &revision) || revision == 0)
+    if (!varint_field(val, 1, &revision) || revision == 0) /* revision */
         return corrupt(err, &s->current, &key);
     out->mv_size = 8;
     out->mv_data = malloc(8);
@@ -790,6 +821,50 @@ static sv_status fold_current(sv_store *s, MDB_txn *txn, sv_error *err)
     if (rc != 0)
         return mdb_status(s, rc, "drop current", err);
     return SV_OK;
+}
+
+/* Schema 6 to 7: every revision record moves into log under its sequence
+ * (its field 2), and revisions keeps that sequence. A record without one,
+ * or two records of one sequence, are corrupt. */
+static sv_status revision_to_log(sv_store *s, MDB_txn *txn, const store_key *k,
+                                 const MDB_val *val, MDB_val *out,
+                                 sv_error *err)
+{
+    MDB_val key = key_val(k);
+    uint64_t sequence;
+    MDB_val seq_key;
+    MDB_val rec = {val->mv_size, NULL};
+    int rc;
+
+    if (!varint_field(val, 2, &sequence) || sequence == 0)
+        return corrupt(err, &s->revisions, &key);
+    /* a copy: the put may spill the transaction's dirty pages, val's page
+       among them */
+    rec.mv_data = malloc(val->mv_size > 0 ? val->mv_size : 1);
+    out->mv_data = malloc(8);
+    if (rec.mv_data == NULL || out->mv_data == NULL) {
+        free(rec.mv_data);
+        free(out->mv_data);
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory (upgrade)");
+    }
+    memcpy(rec.mv_data, val->mv_data, val->mv_size);
+    out->mv_size = 8;
+    store_be64_put(out->mv_data, sequence);
+    seq_key = *out;
+    rc = mdb_put(txn, s->log.dbi, &seq_key, &rec, MDB_NOOVERWRITE);
+    free(rec.mv_data);
+    if (rc == 0)
+        return SV_OK;
+    free(out->mv_data);
+    out->mv_data = NULL;
+    if (rc == MDB_KEYEXIST)
+        return corrupt(err, &s->revisions, &key);
+    return mdb_status(s, rc, s->log.name, err);
+}
+
+static sv_status revisions_to_log(sv_store *s, MDB_txn *txn, sv_error *err)
+{
+    return rewrite_all(s, txn, &s->revisions, revision_to_log, err);
 }
 
 /* The highest sequence in the change log as txn sees it, 0 when empty. */
@@ -1188,8 +1263,9 @@ static sv_status put_revision(sv_store *s, MDB_txn *txn, const store_db *db,
     return SV_OK;
 }
 
-/* Writes the revision (into the history), its number as the current one
- * with its compact record, the change and the receipt. */
+/* Writes the revision (its record into log, its sequence into the
+ * history), its number as the current one with its compact record, the
+ * change and the receipt. */
 static sv_status write_put(sv_store *s, MDB_txn *txn, const sv_prepared *p,
                            const put_ctx *c, const put_records *r,
                            sv_error *err)
@@ -1202,7 +1278,10 @@ static sv_status write_put(sv_store *s, MDB_txn *txn, const sv_prepared *p,
     if (!store_key_revision(&rk, sub->survey, sub->respondent, c->revision))
         return key_too_long(err, sub->survey, sub->respondent);
     store_key_sequence(&sk, c->sequence);
-    st = put_revision(s, txn, &s->revisions, &rk, p, r, MDB_NOOVERWRITE, err);
+    MDB_val seq = {8, sk.buf};
+    st = put_val(s, txn, &s->revisions, &rk, &seq, MDB_NOOVERWRITE, err);
+    if (st == SV_OK) /* sequences only grow: at the end of log */
+        st = put_revision(s, txn, &s->log, &sk, p, r, MDB_APPEND, err);
     if (st == SV_OK)
         st = put_compact(s, txn, p, c, err);
     if (st == SV_OK)
@@ -1531,7 +1610,7 @@ void sv_prepared_free(sv_prepared **p)
 static sv_status put_nested(sv_batch *b, const sv_prepared *p, const put_ctx *c,
                             const put_records *r, sv_error *err)
 {
-    const store_db *const dbs[] = {&b->s->revisions, &b->s->compact,
+    const store_db *const dbs[] = {&b->s->revisions, &b->s->log, &b->s->compact,
                                    &b->s->changes, &b->s->receipts};
     MDB_txn *child;
     size_t pages;
@@ -1541,7 +1620,7 @@ static sv_status put_nested(sv_batch *b, const sv_prepared *p, const put_ctx *c,
     if (rc != 0)
         return mdb_status(b->s, rc, "begin nested transaction", err);
     st = write_put(b->s, child, p, c, r, err);
-    pages = write_pages(b, child, dbs, 4, r->bytes);
+    pages = write_pages(b, child, dbs, sizeof dbs / sizeof dbs[0], r->bytes);
     if (st == SV_OK)
         st = check_headroom(b, child, pages, err);
     if (st != SV_OK) {
@@ -1842,11 +1921,13 @@ sv_status sv_batch_put_prepared(sv_batch *b, const sv_prepared *p,
         return st;
     records_init(p, &c, &r);
     if (!b->careful) {
-        const store_db *const dbs[] = {&b->s->revisions, &b->s->compact,
-                                       &b->s->changes, &b->s->receipts};
+        const store_db *const dbs[] = {&b->s->revisions, &b->s->log,
+                                       &b->s->compact, &b->s->changes,
+                                       &b->s->receipts};
         /* the depth before the writes: a split adds a level, which the
            bound's split per level covers */
-        pages = write_pages(b, b->txn, dbs, 4, r.bytes);
+        pages =
+            write_pages(b, b->txn, dbs, sizeof dbs / sizeof dbs[0], r.bytes);
         if (fits(b, pages))
             st = put_direct(b, p, &c, &r, pages, err);
         else
@@ -2090,7 +2171,7 @@ sv_status sv_view_current(sv_view *v, const char *survey,
         return st;
     if (!store_key_revision(&k, survey, respondent, revision))
         return key_too_long(err, survey, respondent);
-    st = get_revision(v->s, v->txn, &v->s->revisions, &k, out, err);
+    st = get_revision(v->s, v->txn, &k, out, err);
     if (st == SV_ERR_NOT_FOUND) /* current and history out of step */
         return sv_fail(err, SV_ERR_STORE,
                        "corrupt store: current revision %" PRIu64
@@ -2505,7 +2586,7 @@ sv_status sv_store_revision(sv_store *s, const char *survey,
     st = view_open(s, &v, err);
     if (st != SV_OK)
         return st;
-    st = get_revision(s, v.txn, &s->revisions, &k, out, err);
+    st = get_revision(s, v.txn, &k, out, err);
     view_close(&v);
     if (st == SV_ERR_NOT_FOUND)
         return sv_fail(err, st, "no revision %" PRIu64 " of %s/%s", revision,
@@ -2542,7 +2623,7 @@ static sv_status push_revision(Survey__V1__Revision ***revs, size_t *n,
 }
 
 /* Collects every revision under prefix, in key (= revision) order. */
-static sv_status collect_history(sv_store *s, MDB_cursor *cur,
+static sv_status collect_history(sv_store *s, MDB_txn *txn, MDB_cursor *cur,
                                  const store_key *prefix,
                                  Survey__V1__Revision ***out, size_t *n,
                                  sv_error *err)
@@ -2558,7 +2639,7 @@ static sv_status collect_history(sv_store *s, MDB_cursor *cur,
            memcmp(key.mv_data, prefix->buf, prefix->len) == 0) {
         if (key.mv_size != prefix->len + 8)
             return corrupt(err, &s->revisions, &key);
-        st = unpack_revision(&s->revisions, &key, &val, &rev, err);
+        st = logged_revision(s, txn, &key, &val, &rev, err);
         if (st == SV_OK)
             st = push_revision(out, n, &cap, rev, err);
         if (st != SV_OK)
@@ -2595,7 +2676,7 @@ sv_status sv_store_history(sv_store *s, const char *survey,
         st = mdb_status(s, rc, "open history cursor", err);
         goto fail;
     }
-    st = collect_history(s, cur, &prefix, out, n, err);
+    st = collect_history(s, v.txn, cur, &prefix, out, n, err);
     if (st != SV_OK)
         goto fail;
     if (*n == 0) {

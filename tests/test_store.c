@@ -1043,6 +1043,25 @@ static void raw_put(const char *dir, const char *db, const void *key,
     mdb_env_close(env);
 }
 
+/* Deletes one record of a named database behind the store's back. */
+static void raw_del(const char *dir, const char *db, const void *key,
+                    size_t klen)
+{
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    MDB_val k = {klen, (void *)key};
+
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+    assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
+    assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
 static void test_schema_and_corruption(void **state)
 {
     fixture *f = *state;
@@ -1107,6 +1126,18 @@ static size_t raw_get(const char *dir, const char *db, const void *key,
     mdb_txn_abort(txn);
     mdb_env_close(env);
     return len;
+}
+
+/* The record of the revision at key (revisions: survey NUL respondent NUL
+ * be64(revision)), read raw: revisions holds its sequence (8 bytes), log
+ * the record under that sequence (storage/README.md, schema 7). */
+static size_t raw_revision(const char *dir, const void *key, size_t klen,
+                           void *out, size_t cap)
+{
+    unsigned char seq[8];
+
+    assert_int_equal(raw_get(dir, "revisions", key, klen, seq, sizeof seq), 8);
+    return raw_get(dir, "log", seq, sizeof seq, out, cap);
 }
 
 /* A put is written straight in the batch's transaction; a write that fails
@@ -1193,7 +1224,7 @@ static void test_broken_batch(void **state)
     /* the stored bytes (numbers packed ahead of the prepared, compressed
        body) are a RevisionRecord, the same as encoding the whole Revision */
     memcpy(key + strlen(SURVEY) + 1, "011005", 6);
-    len = raw_get(f->dir, "revisions", key, klen, raw, sizeof raw);
+    len = raw_revision(f->dir, key, klen, raw, sizeof raw);
     assert_true(len > 0);
     Survey__Store__V1__RevisionRecord *record =
         survey__store__v1__revision_record__unpack(NULL, len, raw);
@@ -1831,6 +1862,34 @@ static void rewrite_raw(MDB_txn *txn, const char *name, old_value_fn fn)
     }
 }
 
+/* Schemas 1 to 6 kept each revision's record in revisions itself. */
+static size_t record_in_place(MDB_txn *txn, const MDB_val *key,
+                              const MDB_val *val, char *out, size_t cap)
+{
+    MDB_dbi log;
+    MDB_val seq = *val;
+    MDB_val rec;
+
+    (void)key;
+    assert_int_equal(val->mv_size, 8);
+    assert_int_equal(mdb_dbi_open(txn, "log", 0, &log), 0);
+    assert_int_equal(mdb_get(txn, log, &seq, &rec), 0);
+    assert_true(rec.mv_size < cap);
+    memcpy(out, rec.mv_data, rec.mv_size);
+    return rec.mv_size;
+}
+
+/* Moves the records back into revisions and drops log: first, since the
+ * other older layouts are made from the records. */
+static void records_in_place(MDB_txn *txn)
+{
+    MDB_dbi log;
+
+    rewrite_raw(txn, "revisions", record_in_place);
+    assert_int_equal(mdb_dbi_open(txn, "log", 0, &log), 0);
+    assert_int_equal(mdb_drop(txn, log, 1), 0);
+}
+
 /* Schemas 1 to 5 kept the current revision's number in a database of its
  * own, current, and compact records only where there was one: makes
  * current from the compact values (the number first) and removes those
@@ -1939,6 +1998,7 @@ static void make_schema_1(const char *dir)
     assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
     assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
     assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    records_in_place(txn);
     current_apart(txn);
     revisions_as_packed(txn);
     current_as_revisions(txn);
@@ -2042,7 +2102,7 @@ static void test_schema_upgrade(void **state)
     put_snap(s, SURVEY, 1, 2, "first snapshot");
     sv_store_destroy(&s);
     raw_schema(f->dir, schema, sizeof schema, "watermarks", &exists);
-    assert_string_equal(schema, "6");
+    assert_string_equal(schema, "7");
     assert_true(exists);
     raw_schema(f->dir, schema, sizeof schema, "current", &exists);
     assert_false(exists);
@@ -2065,8 +2125,9 @@ static size_t without_prefix(MDB_txn *txn, const MDB_val *key,
     return val->mv_size - 8;
 }
 
-/* Turns the store in dir back into the given schema (2 to 5): current
- * apart from compact; up to schema 4, the revisions packed as they were;
+/* Turns the store in dir back into the given schema (2 to 6): the records
+ * in revisions; up to schema 5, current apart from compact; up to schema
+ * 4, the revisions packed as they were;
  * from schema 3 down, whole revisions in current; for schema 2, compact
  * records without their revision prefix. */
 static void make_schema(const char *dir, const char *schema)
@@ -2081,7 +2142,9 @@ static void make_schema(const char *dir, const char *schema)
     assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
     assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
     assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    current_apart(txn);
+    records_in_place(txn);
+    if (strcmp(schema, "5") <= 0)
+        current_apart(txn);
     if (strcmp(schema, "4") <= 0)
         revisions_as_packed(txn);
     if (strcmp(schema, "3") <= 0)
@@ -2128,7 +2191,7 @@ static void test_schema_upgrade_2(void **state)
     assert_int_equal(c.revision[1], 1);
     sv_view_end(&v);
     sv_store_destroy(&s);
-    assert_schema(f->dir, "6");
+    assert_schema(f->dir, "7");
 }
 
 /* Writes two revisions of 011002 (ids PREFIX-1 and -2, compact records
@@ -2193,7 +2256,7 @@ static void test_schema_upgrade_3(void **state)
     assert_int_equal(raw_get(f->dir, "compact", key, klen, raw, sizeof raw),
                      8 + strlen("three"));
     assert_int_equal(raw[7], 3);
-    assert_schema(f->dir, "6");
+    assert_schema(f->dir, "7");
 }
 
 /* Schema 4 kept each revision as a packed Revision; schema 5 compresses
@@ -2234,7 +2297,7 @@ static void test_schema_upgrade_4(void **state)
     assert_int_equal(history_len(s, "011002"), 3);
     sv_store_destroy(&s);
     /* the old revision is now a compressed record of the same Revision */
-    len = raw_get(f->dir, "revisions", key, klen, raw, sizeof raw);
+    len = raw_revision(f->dir, key, klen, raw, sizeof raw);
     Survey__Store__V1__RevisionRecord *record =
         survey__store__v1__revision_record__unpack(NULL, len, raw);
     assert_non_null(record);
@@ -2244,7 +2307,7 @@ static void test_schema_upgrade_4(void **state)
     assert_status(sv_revision_decode(raw, len, &rev, &err), SV_OK);
     assert_string_equal(rev->submission_id, "y-2");
     survey__v1__revision__free_unpacked(rev, NULL);
-    assert_schema(f->dir, "6");
+    assert_schema(f->dir, "7");
 }
 
 /* Schema 5 kept the current revision's number in current; schema 6 in
@@ -2308,8 +2371,106 @@ static void test_schema_upgrade_5(void **state)
                      8 + strlen("four"));
     assert_int_equal(raw[7], 2);
     raw_schema(f->dir, schema, sizeof schema, "current", &exists);
+    assert_string_equal(schema, "7");
+    assert_false(exists);
+}
+
+/* Schema 6 kept each revision's record in revisions; schema 7 moves it
+ * into log under its sequence and keeps the sequence in revisions. */
+static void test_schema_upgrade_6(void **state)
+{
+    fixture *f = *state;
+    sv_store *s;
+    Survey__V1__Revision *rev = NULL;
+    Survey__V1__Revision **hist = NULL;
+    size_t n = 0;
+    sv_error err = {{0}};
+    sv_put_result res;
+    char key[64] = {0};
+    char bad[64] = {0};
+    uint8_t raw[4096];
+    size_t klen = strlen(SURVEY) + 1 + 6 + 1 + 8;
+    bool exists = true;
+    char schema[8];
+    /* a Revision of revision 1 without its sequence (field 2) */
+    static const unsigned char no_seq[] = {0x08, 0x01};
+    static const unsigned char nowhere[8] = {0, 0, 0, 0, 0, 0, 0x03, 0xe7};
+
+    make_old_store(f->dir, "z", "6");
+    raw_schema(f->dir, schema, sizeof schema, "log", &exists);
     assert_string_equal(schema, "6");
     assert_false(exists);
+    memcpy(key, SURVEY, strlen(SURVEY) + 1);
+    memcpy(key + strlen(SURVEY) + 1, "011002", 6);
+    key[klen - 1] = 1;
+    assert_true(raw_get(f->dir, "revisions", key, klen, raw, sizeof raw) > 8);
+
+    refused_read_only(f->dir, "6");
+
+    /* a record without its sequence cannot move: the open fails, nothing
+       is changed */
+    memcpy(bad, key, klen);
+    memcpy(bad + strlen(SURVEY) + 1, "011009", 6);
+    raw_put(f->dir, "revisions", bad, klen, no_seq, sizeof no_seq);
+    assert_status(sv_store_open(&s, f->dir, NULL, &err), SV_ERR_STORE);
+    assert_non_null(strstr(err.msg, "corrupt record in revisions"));
+    assert_non_null(strstr(err.msg, SURVEY "/011009"));
+    raw_schema(f->dir, schema, sizeof schema, "log", &exists);
+    assert_string_equal(schema, "6");
+    assert_false(exists);
+    raw_del(f->dir, "revisions", bad, klen);
+
+    s = open_store(f->dir, 0, false);
+    assert_current(s, "011002", 2, "z-2");
+    assert_current(s, "012025", 1, "z-3");
+    assert_status(sv_store_revision(s, SURVEY, "011002", 1, &rev, &err), SV_OK);
+    assert_string_equal(rev->submission_id, "z-1");
+    assert_int_equal(rev->sequence, 1);
+    survey__v1__revision__free_unpacked(rev, NULL);
+    rev = NULL;
+    assert_status(sv_store_history(s, SURVEY, "011002", &hist, &n, &err),
+                  SV_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(hist[0]->submission_id, "z-1");
+    assert_string_equal(hist[1]->submission_id, "z-2");
+    sv_store_free_revisions(hist, n);
+    res = put_compact(s, SURVEY, "011002", "z-4", 2, "three");
+    assert_int_equal(res.revision, 3);
+    assert_int_equal(res.sequence, 4);
+    assert_int_equal(history_len(s, "011002"), 3);
+    sv_store_destroy(&s);
+    assert_schema(f->dir, "7");
+
+    /* revisions holds the sequence; log the record under it */
+    assert_int_equal(raw_get(f->dir, "revisions", key, klen, raw, sizeof raw),
+                     8);
+    assert_memory_equal(raw, "\0\0\0\0\0\0\0\1", 8);
+    key[klen - 1] = 3;
+    assert_int_equal(raw_get(f->dir, "revisions", key, klen, raw, sizeof raw),
+                     8);
+    assert_memory_equal(raw, "\0\0\0\0\0\0\0\4", 8);
+    size_t len = raw_revision(f->dir, key, klen, raw, sizeof raw);
+    assert_status(sv_revision_decode(raw, len, &rev, &err), SV_OK);
+    assert_int_equal(rev->revision, 3);
+    assert_int_equal(rev->sequence, 4);
+    assert_string_equal(rev->submission_id, "z-4");
+    survey__v1__revision__free_unpacked(rev, NULL);
+    rev = NULL;
+
+    /* a sequence that is not in log is a corrupt history, not a missing
+       revision */
+    key[klen - 1] = 4;
+    raw_put(f->dir, "revisions", key, klen, nowhere, sizeof nowhere);
+    s = open_store(f->dir, 0, false);
+    assert_status(sv_store_revision(s, SURVEY, "011002", 4, &rev, &err),
+                  SV_ERR_STORE);
+    assert_non_null(strstr(err.msg, "corrupt record in revisions"));
+    assert_null(rev);
+    assert_status(sv_store_history(s, SURVEY, "011002", &hist, &n, &err),
+                  SV_ERR_STORE);
+    assert_non_null(strstr(err.msg, "corrupt record in revisions"));
+    assert_null(hist);
+    sv_store_destroy(&s);
 }
 
 /* ---- the scan mirror ---------------------------------------------------- */
@@ -2559,6 +2720,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_upgrade_3, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_upgrade_4, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_upgrade_5, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_upgrade_6, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

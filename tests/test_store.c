@@ -1023,7 +1023,8 @@ static void test_persistence(void **state)
     sv_store_destroy(&s);
 }
 
-/* Overwrites one record of a named database behind the store's back. */
+/* Overwrites one record of a named database behind the store's back;
+ * deletes it when val is NULL. */
 static void raw_put(const char *dir, const char *db, const void *key,
                     size_t klen, const void *val, size_t vlen)
 {
@@ -1038,26 +1039,10 @@ static void raw_put(const char *dir, const char *db, const void *key,
     assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
     assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
     assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
-    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-    assert_int_equal(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
-}
-
-/* Deletes one record of a named database behind the store's back. */
-static void raw_del(const char *dir, const char *db, const void *key,
-                    size_t klen)
-{
-    MDB_env *env = NULL;
-    MDB_txn *txn = NULL;
-    MDB_dbi dbi;
-    MDB_val k = {klen, (void *)key};
-
-    assert_int_equal(mdb_env_create(&env), 0);
-    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
-    assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
-    assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+    if (val != NULL)
+        assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+    else
+        assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
     assert_int_equal(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
 }
@@ -1862,21 +1847,30 @@ static void rewrite_raw(MDB_txn *txn, const char *name, old_value_fn fn)
     }
 }
 
+/* Copies the value at key of database name in txn into out (at most cap
+ * bytes); returns its length. */
+static size_t copy_value(MDB_txn *txn, const char *name, MDB_val *key,
+                         char *out, size_t cap)
+{
+    MDB_dbi dbi;
+    MDB_val val;
+
+    assert_int_equal(mdb_dbi_open(txn, name, 0, &dbi), 0);
+    assert_int_equal(mdb_get(txn, dbi, key, &val), 0);
+    assert_true(val.mv_size < cap);
+    memcpy(out, val.mv_data, val.mv_size);
+    return val.mv_size;
+}
+
 /* Schemas 1 to 6 kept each revision's record in revisions itself. */
 static size_t record_in_place(MDB_txn *txn, const MDB_val *key,
                               const MDB_val *val, char *out, size_t cap)
 {
-    MDB_dbi log;
     MDB_val seq = *val;
-    MDB_val rec;
 
     (void)key;
     assert_int_equal(val->mv_size, 8);
-    assert_int_equal(mdb_dbi_open(txn, "log", 0, &log), 0);
-    assert_int_equal(mdb_get(txn, log, &seq, &rec), 0);
-    assert_true(rec.mv_size < cap);
-    memcpy(out, rec.mv_data, rec.mv_size);
-    return rec.mv_size;
+    return copy_value(txn, "log", &seq, out, cap);
 }
 
 /* Moves the records back into revisions and drops log: first, since the
@@ -1939,19 +1933,13 @@ static size_t whole_revision(MDB_txn *txn, const MDB_val *key,
 {
     char rk[512 + 9]; /* LMDB's key limit, and NUL be64 */
     MDB_val rkey = {key->mv_size + 9, rk};
-    MDB_val rval;
-    MDB_dbi rev_db;
 
     assert_int_equal(val->mv_size, 8);
     assert_true(key->mv_size < 512);
     memcpy(rk, key->mv_data, key->mv_size);
     rk[key->mv_size] = '\0';
     memcpy(rk + key->mv_size + 1, val->mv_data, 8);
-    assert_int_equal(mdb_dbi_open(txn, "revisions", 0, &rev_db), 0);
-    assert_int_equal(mdb_get(txn, rev_db, &rkey, &rval), 0);
-    assert_true(rval.mv_size < cap);
-    memcpy(out, rval.mv_data, rval.mv_size);
-    return rval.mv_size;
+    return copy_value(txn, "revisions", &rkey, out, cap);
 }
 
 static void current_as_revisions(MDB_txn *txn)
@@ -2047,6 +2035,29 @@ static void assert_schema(const char *dir, const char *want)
 
     raw_schema(dir, schema, sizeof schema, "compact", &exists);
     assert_string_equal(schema, want);
+}
+
+/* A read-write open of the store in dir fails on a corrupt record of
+ * database corrupt_db at key `where`, and changes nothing: the schema is
+ * still `schema`, and database db exists or not as before. */
+static void upgrade_fails(const char *dir, const char *corrupt_db,
+                          const char *where, const char *schema, const char *db,
+                          bool exists)
+{
+    sv_store *s = NULL;
+    sv_error err = {{0}};
+    char want[64];
+    char got[8];
+    bool found = !exists;
+
+    assert_status(sv_store_open(&s, dir, NULL, &err), SV_ERR_STORE);
+    assert_null(s);
+    snprintf(want, sizeof want, "corrupt record in %s", corrupt_db);
+    assert_non_null(strstr(err.msg, want));
+    assert_non_null(strstr(err.msg, where));
+    raw_schema(dir, got, sizeof got, db, &found);
+    assert_string_equal(got, schema);
+    assert_true(found == exists);
 }
 
 /* A read-only open of the store in dir, of an older schema, is refused
@@ -2342,12 +2353,7 @@ static void test_schema_upgrade_5(void **state)
     /* out of step: current says 011002 is at 1, its compact record is 2's */
     memcpy(key + strlen(SURVEY) + 1, "011002", 6);
     raw_put(f->dir, "current", key, klen, one, sizeof one);
-    assert_status(sv_store_open(&s, f->dir, NULL, &err), SV_ERR_STORE);
-    assert_non_null(strstr(err.msg, "corrupt record in compact"));
-    assert_non_null(strstr(err.msg, SURVEY "/011002"));
-    raw_schema(f->dir, schema, sizeof schema, "current", &exists);
-    assert_string_equal(schema, "5");
-    assert_true(exists);
+    upgrade_fails(f->dir, "compact", SURVEY "/011002", "5", "current", true);
     /* put right, the upgrade goes through */
     raw_put(f->dir, "current", key, klen, two, sizeof two);
 
@@ -2412,13 +2418,8 @@ static void test_schema_upgrade_6(void **state)
     memcpy(bad, key, klen);
     memcpy(bad + strlen(SURVEY) + 1, "011009", 6);
     raw_put(f->dir, "revisions", bad, klen, no_seq, sizeof no_seq);
-    assert_status(sv_store_open(&s, f->dir, NULL, &err), SV_ERR_STORE);
-    assert_non_null(strstr(err.msg, "corrupt record in revisions"));
-    assert_non_null(strstr(err.msg, SURVEY "/011009"));
-    raw_schema(f->dir, schema, sizeof schema, "log", &exists);
-    assert_string_equal(schema, "6");
-    assert_false(exists);
-    raw_del(f->dir, "revisions", bad, klen);
+    upgrade_fails(f->dir, "revisions", SURVEY "/011009", "6", "log", false);
+    raw_put(f->dir, "revisions", bad, klen, NULL, 0);
 
     s = open_store(f->dir, 0, false);
     assert_current(s, "011002", 2, "z-2");

@@ -54,6 +54,12 @@ typedef struct {
     double write_ms;   /* per commit: applying its writes */
     double commit_ms;  /* committing (pages written and flushed) */
     double flush_ms;   /* per flush that made commits durable */
+    size_t staged;     /* requests in the collector's "requests:" line (0:
+                          not logged); per request, on average: */
+    double open_ms;    /* in the open batch */
+    double queue_ms;   /* waiting for the writing thread */
+    double written_ms; /* written and committed */
+    double reply_ms;   /* until the reply was sent */
     size_t acked;
     size_t errors;
     char first_error[256];

@@ -255,8 +255,9 @@ static sv_status wait_ready(collector *c, sv_error *err)
                    READY_TIMEOUT_S);
 }
 
-/* Reads the collector's line on its group commits (collector/main.c,
- * log_stats) into res; leaves res as it is when there is none. */
+/* Reads the collector's lines on its group commits and on its requests'
+ * stages (collector/main.c, log_stats) into res; leaves res as it is when
+ * there are none. */
 static void read_commit_stats(const collector *c, intake_result *res)
 {
     char line[1024];
@@ -278,6 +279,22 @@ static void read_commit_stats(const collector *c, intake_result *res)
             res->write_ms = write_ms;
             res->commit_ms = commit_ms;
             res->flush_ms = flush_ms;
+        }
+        unsigned long long answered;
+        double open_ms, queue_ms, written_ms, reply_ms;
+        at = strstr(line, "requests: ");
+        if (at != NULL &&
+            sscanf(at,
+                   "requests: %llu answered, on average %lf ms in the open "
+                   "batch, %lf ms waiting for the writing thread, %lf ms "
+                   "written and committed, %lf ms until the reply was sent",
+                   &answered, &open_ms, &queue_ms, &written_ms,
+                   &reply_ms) == 5) {
+            res->staged = (size_t)answered;
+            res->open_ms = open_ms;
+            res->queue_ms = queue_ms;
+            res->written_ms = written_ms;
+            res->reply_ms = reply_ms;
         }
     }
     if (f != NULL)

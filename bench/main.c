@@ -218,6 +218,12 @@ static void print_intake(const char *label, const intake_result *r)
                "committing %.2f ms; flushes %.2f ms)\n",
                "  group commits (the collector's log)", r->commits,
                r->per_commit, r->write_ms, r->commit_ms, r->flush_ms);
+    if (r->staged > 0)
+        printf("%-44s %8.2f ms (open batch %.2f, waiting for the writer "
+               "%.2f, written and committed %.2f, to the reply %.2f)\n",
+               "  in the collector, per request (its log)",
+               r->open_ms + r->queue_ms + r->written_ms + r->reply_ms,
+               r->open_ms, r->queue_ms, r->written_ms, r->reply_ms);
     if (r->acked > 0 && r->wchar >= 0)
         printf("%-44s %8.2f KiB per ack\n",
                "  collector writes (wchar: the store's pages)",

@@ -105,6 +105,8 @@ static void usage(FILE *out)
         "committed and answered, one line \"commits: ...\" says how many "
         "group commits\n"
         "it made and what their writing, committing and flushing took, "
+        "one line\n"
+        "\"requests: ...\" where the requests spent their time on average, "
         "then it\n"
         "exits 0. Exit status 1: start-up failed (message on stderr); 2: "
         "bad command\n"
@@ -113,8 +115,9 @@ static void usage(FILE *out)
 }
 
 /* One line on the group commits and what their steps took (the disk's
- * share is in committing and flushing), for operators and the benchmark,
- * which reads it (bench/intake.c). Nothing when nothing was committed. */
+ * share is in committing and flushing), and one on where the requests
+ * spent their time in the collector, for operators and the benchmark,
+ * which reads both (bench/intake.c). Nothing when nothing was committed. */
 static void log_stats(sv_server *server)
 {
     sv_server_stats t;
@@ -130,6 +133,15 @@ static void log_stats(sv_server *server)
            (double)t.requests / n, 1e3 * t.write_s / n, 1e3 * t.commit_s / n,
            (unsigned long long)t.flushes,
            t.flushes > 0 ? 1e3 * t.flush_s / (double)t.flushes : 0.0);
+    if (t.answered == 0)
+        return;
+    double a = (double)t.answered;
+    sv_log(PROGRAM,
+           "requests: %llu answered, on average %.3f ms in the open batch, "
+           "%.3f ms waiting for the writing thread, %.3f ms written and "
+           "committed, %.3f ms until the reply was sent",
+           (unsigned long long)t.answered, 1e3 * t.open_s / a,
+           1e3 * t.queue_s / a, 1e3 * t.written_s / a, 1e3 * t.reply_s / a);
 }
 
 static int run(int argc, char **argv)

@@ -46,6 +46,9 @@ struct slot {
     long long now_ms;    /* time recorded for the batch's writes */
     size_t prepared;     /* requests looked at by prepare_open */
     uint64_t generation; /* replies go out once this commit is durable */
+    double handed;       /* clock_s() when handed over (main thread) */
+    double writing;      /* when the writing thread began on it, */
+    double written;      /* and when its commit returned */
 };
 
 /* The flushing thread. A commit (MDB_NOMETASYNC: data pages flushed, meta
@@ -103,10 +106,11 @@ struct sv_server {
     size_t max_request;
     char endpoint[512];
     struct slot slots[SLOTS];
-    uint64_t received;    /* batches received (main thread) */
-    uint64_t completed;   /* batches whose replies went out (main thread) */
-    uint64_t generation;  /* of the last commit (writing thread) */
-    bool mirror_reported; /* the scan mirror's failure was logged */
+    uint64_t received;      /* batches received (main thread) */
+    uint64_t completed;     /* batches whose replies went out (main thread) */
+    uint64_t generation;    /* of the last commit (writing thread) */
+    bool mirror_reported;   /* the scan mirror's failure was logged */
+    sv_server_stats stages; /* answered, open_s..reply_s (main thread) */
     struct writer writer;
     struct preparer preparer;
     struct syncer sync;
@@ -151,6 +155,7 @@ struct pending {
     sv_packed out;     /* owned when state == P_READY or P_ACKED */
     sv_put_result res; /* owned when state == P_PUT */
     uint64_t sequence; /* change-log sequence of a P_ACKED write */
+    double received;   /* clock_s() when received */
 };
 
 static sv_status writer_start(sv_server *s, sv_error *err);
@@ -1044,6 +1049,8 @@ static void write_batches(sv_server *s, uint64_t first, uint64_t last,
     }
     double t1 = clock_s();
     stats->write_s = t1 - t0;
+    for (uint64_t n = first; n < last; n++)
+        s->slots[n % SLOTS].writing = t0;
     if (batch != NULL && st == SV_OK) {
         st = sv_batch_commit(&batch, &err);
         stats->commit_s = clock_s() - t1;
@@ -1062,10 +1069,12 @@ static void write_batches(sv_server *s, uint64_t first, uint64_t last,
             s->mirror_reported = true;
         }
     }
+    double t2 = clock_s();
     for (uint64_t n = first; n < last; n++) {
         struct slot *sl = &s->slots[n % SLOTS];
         /* also reads and refusals wait for what was committed before */
         sl->generation = s->generation;
+        sl->written = t2;
         stats->requests += sl->n;
         for (size_t i = 0; i < sl->n; i++) {
             struct pending *p = &sl->pending[i];
@@ -1213,6 +1222,11 @@ void sv_server_stats_get(sv_server *s, sv_server_stats *out)
     out->flushes = s->sync.flushes;
     out->flush_s = s->sync.flush_s;
     pthread_mutex_unlock(&s->sync.t.mu);
+    out->answered = s->stages.answered;
+    out->open_s = s->stages.open_s;
+    out->queue_s = s->stages.queue_s;
+    out->written_s = s->stages.written_s;
+    out->reply_s = s->stages.reply_s;
 }
 
 /* Hands the batches received so far to the writing thread. */
@@ -1257,6 +1271,7 @@ static sv_status receive_more(sv_server *s, struct slot *sl, sv_error *err)
         if (got == 0)
             break;
         sl->n++;
+        p->received = clock_s();
         dispatch(s, p, now_ms, alloc);
     }
     return SV_OK;
@@ -1284,6 +1299,7 @@ static void hand_over(sv_server *s)
     struct slot *sl = &s->slots[s->received % SLOTS];
 
     sl->now_ms = sv_now_ms();
+    sl->handed = clock_s();
     s->received++;
     writer_hand(s);
 }
@@ -1301,7 +1317,13 @@ static void complete(sv_server *s, struct slot *sl, bool failed,
             highest = sl->pending[i].sequence;
     }
     announce(s, highest);
+    double now = clock_s();
     for (size_t i = 0; i < sl->n; i++) {
+        s->stages.answered++;
+        s->stages.open_s += sl->handed - sl->pending[i].received;
+        s->stages.queue_s += sl->writing - sl->handed;
+        s->stages.written_s += sl->written - sl->writing;
+        s->stages.reply_s += now - sl->written;
         if (failed)
             unack(&sl->pending[i], flush_err);
         send_reply(s, &sl->pending[i]);

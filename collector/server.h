@@ -72,6 +72,15 @@ typedef struct {
     double commit_s;   /* committing them: pages written and flushed */
     uint64_t flushes;  /* flushes that made commits durable */
     double flush_s;    /* time in them */
+    /* Where the `answered` requests spent their time in the collector,
+     * summed: in the open batch until it was handed over, waiting for the
+     * writing thread, being written and committed, then until the reply
+     * was sent (the flush, the main thread's turn). */
+    uint64_t answered;
+    double open_s;
+    double queue_s;
+    double written_s;
+    double reply_s;
 } sv_server_stats;
 
 /* Copies the counters into *out. From the thread that runs the server. */

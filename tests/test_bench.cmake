@@ -1,11 +1,11 @@
 # A smoke run of survey-bench at a tiny size (the benchmark itself is not
 # part of the test run: bench/run). It must complete and print every target
-# line in the documented form, and the group commit line it reads from the
-# collector's log (so the two formats cannot drift apart); no speed is
-# asserted, ever.
+# line in the documented form, and the group commit and request stage
+# lines it reads from the collector's log (so the formats cannot drift
+# apart); no speed is asserted, ever.
 if(TARGET survey-bench)
   add_test(NAME test_bench
-    COMMAND sh -c "\"$0\" --size 400 --intake 400 --clients 2 --window 16 --corrections 3 --sqlite-intake 40 --work \"$1.work\" > \"$1\" 2>&1 || { cat \"$1\"; exit 1; }; for t in intake_acks_per_s intake_ack_p99 intake_vs_sqlite full_rerun incremental aggregation_vs_sql aggregator_peak_rss; do grep -Eq \"^target $t measured [0-9.e+-]+ [^ ]+ must [0-9.]+ aim [0-9.]+ (pass|FAIL)$\" \"$1\" || { echo \"no target line for $t\"; cat \"$1\"; exit 1; }; done; grep -Eq \"^  group commits \\\\(the collector's log\\\\) +[0-9]+ \\\\([0-9.]+ requests each\" \"$1\" || { echo \"no group commit line (bench/intake.c cannot read the collector's)\"; cat \"$1\"; exit 1; }"
+    COMMAND sh -c "\"$0\" --size 400 --intake 400 --clients 2 --window 16 --corrections 3 --sqlite-intake 40 --work \"$1.work\" > \"$1\" 2>&1 || { cat \"$1\"; exit 1; }; for t in intake_acks_per_s intake_ack_p99 intake_vs_sqlite full_rerun incremental aggregation_vs_sql aggregator_peak_rss; do grep -Eq \"^target $t measured [0-9.e+-]+ [^ ]+ must [0-9.]+ aim [0-9.]+ (pass|FAIL)$\" \"$1\" || { echo \"no target line for $t\"; cat \"$1\"; exit 1; }; done; grep -Eq \"^  group commits \\\\(the collector's log\\\\) +[0-9]+ \\\\([0-9.]+ requests each\" \"$1\" || { echo \"no group commit line (bench/intake.c cannot read the collector's)\"; cat \"$1\"; exit 1; }; grep -Eq \"^  in the collector, per request \\\\(its log\\\\) +[0-9.]+ ms \\\\(open batch [0-9.]+, waiting for the writer [0-9.]+, written and committed [0-9.]+, to the reply [0-9.]+\\\\)$\" \"$1\" || { echo \"no request stage line (bench/intake.c cannot read the collector's)\"; cat \"$1\"; exit 1; }"
       $<TARGET_FILE:survey-bench> ${CMAKE_CURRENT_BINARY_DIR}/test_bench.out)
   set_tests_properties(test_bench PROPERTIES TIMEOUT 300)
 endif()

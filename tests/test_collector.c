@@ -760,6 +760,10 @@ static void test_sigterm_and_restart(void **state)
     /* one request at a time: each was a group commit of its own */
     assert_true(
         sv_harness_log_contains(&h, "commits: 2 of 2 requests (1.0 each)"));
+    /* and where the two spent their time: both answered, none lost */
+    assert_true(
+        sv_harness_log_contains(&h, "requests: 2 answered, on average "));
+    assert_true(sv_harness_log_contains(&h, " ms until the reply was sent"));
 
     assert_int_equal(sv_harness_start(&h, NULL), 0);
     Survey__V1__Reply *reply = get(h.endpoint, "130001");

@@ -43,6 +43,7 @@ typedef struct {
     bool skip_agg;
     bool random_order; /* intake: respondents in random order */
     bool one_run;      /* intake: the first run only */
+    bool curve_only;   /* with one_run: that run with CURVE */
     const char *work;
     const char *collector;
     const char *sheets;
@@ -81,7 +82,9 @@ static void usage(FILE *out)
                  "  --one-run           intake: the first run only (plain, "
                  "no CURVE,\n"
                  "                      no second order, no stages), for "
-                 "side-by-side runs\n");
+                 "side-by-side runs\n"
+                 "  --curve             with --one-run: that run with CURVE "
+                 "(no SQLite)\n");
 }
 
 static int parse_args(int argc, char **argv, options *o)
@@ -104,6 +107,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"skip-agg", no_argument, NULL, 'A'},
         {"random-order", no_argument, NULL, 'R'},
         {"one-run", no_argument, NULL, 'O'},
+        {"curve", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     size_t v = 0;
@@ -157,6 +161,9 @@ static int parse_args(int argc, char **argv, options *o)
         case 'O':
             o->one_run = true;
             break;
+        case 'V':
+            o->curve_only = true;
+            break;
         case 'K':
             o->keep = true;
             break;
@@ -176,6 +183,10 @@ static int parse_args(int argc, char **argv, options *o)
     }
     if (optind < argc) {
         fprintf(stderr, "survey-bench: unexpected argument %s\n", argv[optind]);
+        return 2;
+    }
+    if (o->curve_only && !o->one_run) {
+        fprintf(stderr, "survey-bench: --curve goes with --one-run\n");
         return 2;
     }
     return 0;
@@ -305,12 +316,29 @@ int main(int argc, char **argv)
                           .seed = o.seed,
                           .sqlite_n = o.sqlite ? o.sqlite_intake : 0};
         snprintf(sub, sizeof sub, "%s/intake", o.work);
-        fprintf(stderr, "survey-bench: intake, %zu submissions...\n", o.intake);
-        if (bench_intake(&io, &plain, &err) != SV_OK) {
-            fprintf(stderr, "survey-bench: intake: %s\n", err.msg);
-            status = 1;
+        if (o.curve_only) {
+            /* --one-run --curve: the one run is the CURVE one */
+            io.curve = true;
+            io.sqlite_n = 0;
+            fprintf(stderr,
+                    "survey-bench: intake with CURVE, %zu submissions...\n",
+                    o.intake);
+            if (bench_intake(&io, &curve, &err) != SV_OK) {
+                fprintf(stderr, "survey-bench: intake (CURVE): %s\n", err.msg);
+                status = 1;
+            } else {
+                have_curve = true;
+                curve_ok = true;
+            }
         } else {
-            have_plain = true;
+            fprintf(stderr, "survey-bench: intake, %zu submissions...\n",
+                    o.intake);
+            if (bench_intake(&io, &plain, &err) != SV_OK) {
+                fprintf(stderr, "survey-bench: intake: %s\n", err.msg);
+                status = 1;
+            } else {
+                have_plain = true;
+            }
         }
         if (!o.one_run && bench_curve_available(o.collector)) {
             have_curve = true;
@@ -390,24 +418,26 @@ int main(int argc, char **argv)
         printf("; steal time %.1f%% of the CPU time during the run\n", steal);
     else
         printf("; steal time not measured\n");
-    if (have_plain) {
+    if (have_plain || curve_ok) {
+        const intake_result *first = have_plain ? &plain : &curve;
         char batch[48] = "its default --batch";
         if (o.batch > 0)
             snprintf(batch, sizeof batch, "--batch %d", o.batch);
         printf("intake: %zu submissions (%.1f answers, %.0f bytes each), "
                "%d DEALER clients x %d in flight, collector with %s, "
                "loopback TCP, durable group commits%s\n",
-               o.intake, plain.answers_mean, plain.bytes_mean, o.clients,
+               o.intake, first->answers_mean, first->bytes_mean, o.clients,
                o.window, batch,
                o.random_order ? ", respondents in random order"
                               : ", respondents in code order");
-        print_intake("  plain (no CURVE)", &plain);
+        if (have_plain)
+            print_intake("  plain (no CURVE)", &plain);
         if (!o.one_run && !have_curve)
             printf("  CURVE: not available yet (survey-collector --help does "
                    "not list --server-secret)\n");
         else if (!o.one_run && !curve_ok)
             printf("  CURVE: failed: %s\n", curve.first_error);
-        else if (!o.one_run)
+        else if (curve_ok)
             print_intake("  CURVE", &curve);
         if (have_shuffled)
             print_intake("  plain, respondents and ids in random order",
@@ -485,11 +515,11 @@ int main(int argc, char **argv)
         if (plain.sqlite_rate > 0)
             target("intake_vs_sqlite", plain.rate / plain.sqlite_rate, "x", 20,
                    30, false);
-        if (curve_ok) {
-            target("intake_curve_acks_per_s", curve.rate, "acks/s", 50000,
-                   100000, false);
-            target("intake_curve_ack_p99", curve.p99_ms, "ms", 20, 5, true);
-        }
+    }
+    if (curve_ok) {
+        target("intake_curve_acks_per_s", curve.rate, "acks/s", 50000, 100000,
+               false);
+        target("intake_curve_ack_p99", curve.p99_ms, "ms", 20, 5, true);
     }
     if (have_agg) {
         target("full_rerun", agg.rerun_ms, "ms", 250, 100, true);
@@ -501,7 +531,7 @@ int main(int argc, char **argv)
                256, true);
     }
     if ((have_agg && (!agg.consistent || (o.sqlite && !agg.sql_equal))) ||
-        (have_plain && plain.errors > 0))
+        (have_plain && plain.errors > 0) || (curve_ok && curve.errors > 0))
         status = 1;
     if (!o.keep && nftw(o.work, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
         fprintf(stderr, "survey-bench: could not remove %s\n", o.work);

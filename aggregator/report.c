@@ -127,24 +127,32 @@ static int64_t get_i64(const uint8_t *p)
 }
 
 /* True if the record's answers fit their questions: option indexes in
- * range, integers within the documented limits. */
+ * range, integers within the documented limits. Only the answered
+ * questions of the three types that can be out of range are looked at
+ * (the per-byte type masks). */
 static bool record_sane(const sv_report *r, const uint8_t *rec)
 {
     const uint8_t *ans = rec + SV_COMPACT_HEADER + r->bm_bytes;
 
     for (size_t k = 0; k < r->bm_bytes; k++) {
-        unsigned m = ans[k];
-        while (m != 0) {
+        unsigned a = ans[k];
+        if (a == 0)
+            continue;
+        for (unsigned m = a & r->one_mask[k]; m != 0; m &= m - 1) {
             const qplan *p = &r->plan[k * 8 + (size_t)__builtin_ctz(m)];
-            const uint8_t *slot = rec + p->slot;
-            m &= m - 1;
-            if (p->type == SV_Q_SELECT_ONE && slot[0] >= p->n_options)
+            if (rec[p->slot] >= p->n_options)
                 return false;
-            if (p->type == SV_Q_SELECT_MULTIPLE && p->n_bytes > 0 &&
-                (slot[p->n_bytes - 1] & ~p->last_mask) != 0)
+        }
+        for (unsigned m = a & r->multi_mask[k]; m != 0; m &= m - 1) {
+            const qplan *p = &r->plan[k * 8 + (size_t)__builtin_ctz(m)];
+            if (p->n_bytes > 0 &&
+                (rec[p->slot + p->n_bytes - 1] & ~p->last_mask) != 0)
                 return false;
-            if (p->type == SV_Q_INTEGER && (get_i64(slot) < SV_INTEGER_MIN ||
-                                            get_i64(slot) > SV_INTEGER_MAX))
+        }
+        for (unsigned m = a & r->int_mask[k]; m != 0; m &= m - 1) {
+            const qplan *p = &r->plan[k * 8 + (size_t)__builtin_ctz(m)];
+            int64_t v = get_i64(rec + p->slot);
+            if (v < SV_INTEGER_MIN || v > SV_INTEGER_MAX)
                 return false;
         }
     }

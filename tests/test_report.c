@@ -959,6 +959,38 @@ static void test_refused_records(void **state)
     /* the same record on respondent 0 is refused too: 0 keeps its own */
     assert_int_equal(sv_report_set(r, 0, other, e->size, 9, &err),
                      SV_ERR_INVALID);
+    /* an integer out of its limits, and an option bit past a
+       select_multiple's options, in records that answer them */
+    size_t n_int = 0;
+    size_t n_multi = 0;
+    for (size_t k = 0; k < e->n_roster && (n_int == 0 || n_multi == 0); k++) {
+        const uint8_t *base = e->recs + k * e->size;
+        for (size_t i = 0; i < sv_questionnaire_count(e->q); i++) {
+            const sv_question *qu = sv_questionnaire_question(e->q, i);
+            size_t at = sv_compact_slot(e->q, i);
+            if (!sv_compact_answered(e->q, base, i))
+                continue;
+            memcpy(other, base, e->size);
+            if (qu->type == SV_Q_INTEGER) {
+                uint64_t big = (uint64_t)SV_INTEGER_MAX + 1;
+                for (size_t b = 0; b < 8; b++)
+                    other[at + b] = (uint8_t)(big >> (8 * b));
+                n_int++;
+            } else if (qu->type == SV_Q_SELECT_MULTIPLE &&
+                       qu->n_options % 8 != 0) {
+                other[at + (qu->n_options - 1) / 8] |=
+                    (uint8_t)(1u << (qu->n_options % 8));
+                n_multi++;
+            } else {
+                continue;
+            }
+            assert_int_equal(sv_report_set(r, k, other, e->size, 9, &err),
+                             SV_ERR_INVALID);
+            assert_non_null(strstr(err.msg, "out of range"));
+        }
+    }
+    assert_true(n_int > 0);
+    assert_true(n_multi > 0);
 
     s = snapshot(r, NULL);
     uint8_t *after = pack(s, &len1);

@@ -316,29 +316,21 @@ int main(int argc, char **argv)
                           .seed = o.seed,
                           .sqlite_n = o.sqlite ? o.sqlite_intake : 0};
         snprintf(sub, sizeof sub, "%s/intake", o.work);
-        if (o.curve_only) {
-            /* --one-run --curve: the one run is the CURVE one */
-            io.curve = true;
+        /* --one-run --curve: the one run is the CURVE one */
+        io.curve = o.curve_only;
+        if (o.curve_only)
             io.sqlite_n = 0;
-            fprintf(stderr,
-                    "survey-bench: intake with CURVE, %zu submissions...\n",
-                    o.intake);
-            if (bench_intake(&io, &curve, &err) != SV_OK) {
-                fprintf(stderr, "survey-bench: intake (CURVE): %s\n", err.msg);
-                status = 1;
-            } else {
-                have_curve = true;
-                curve_ok = true;
-            }
+        fprintf(stderr, "survey-bench: intake%s, %zu submissions...\n",
+                o.curve_only ? " with CURVE" : "", o.intake);
+        if (bench_intake(&io, o.curve_only ? &curve : &plain, &err) != SV_OK) {
+            fprintf(stderr, "survey-bench: intake%s: %s\n",
+                    o.curve_only ? " (CURVE)" : "", err.msg);
+            status = 1;
+        } else if (o.curve_only) {
+            have_curve = true;
+            curve_ok = true;
         } else {
-            fprintf(stderr, "survey-bench: intake, %zu submissions...\n",
-                    o.intake);
-            if (bench_intake(&io, &plain, &err) != SV_OK) {
-                fprintf(stderr, "survey-bench: intake: %s\n", err.msg);
-                status = 1;
-            } else {
-                have_plain = true;
-            }
+            have_plain = true;
         }
         if (!o.one_run && bench_curve_available(o.collector)) {
             have_curve = true;

@@ -129,8 +129,10 @@ static int64_t get_i64(const uint8_t *p)
 /* True if the record's answers fit their questions: option indexes in
  * range, integers within the documented limits. Only the answered
  * questions of the three types that can be out of range are looked at
- * (the per-byte type masks). */
-static bool record_sane(const sv_report *r, const uint8_t *rec)
+ * (the per-byte type masks). Otherwise false, with why: the question, its
+ * value and the rule it breaks. */
+static bool record_sane(const sv_report *r, const uint8_t *rec, char *why,
+                        size_t why_len)
 {
     const uint8_t *ans = rec + SV_COMPACT_HEADER + r->bm_bytes;
 
@@ -139,21 +141,38 @@ static bool record_sane(const sv_report *r, const uint8_t *rec)
         if (a == 0)
             continue;
         for (unsigned m = a & r->one_mask[k]; m != 0; m &= m - 1) {
-            const qplan *p = &r->plan[k * 8 + (size_t)__builtin_ctz(m)];
-            if (rec[p->slot] >= p->n_options)
+            size_t i = k * 8 + (size_t)__builtin_ctz(m);
+            const qplan *p = &r->plan[i];
+            if (rec[p->slot] >= p->n_options) {
+                snprintf(why, why_len,
+                         "%s: option index %u, the list has %u options",
+                         sv_questionnaire_question(r->q, i)->name,
+                         (unsigned)rec[p->slot], (unsigned)p->n_options);
                 return false;
+            }
         }
         for (unsigned m = a & r->multi_mask[k]; m != 0; m &= m - 1) {
-            const qplan *p = &r->plan[k * 8 + (size_t)__builtin_ctz(m)];
+            size_t i = k * 8 + (size_t)__builtin_ctz(m);
+            const qplan *p = &r->plan[i];
             if (p->n_bytes > 0 &&
-                (rec[p->slot + p->n_bytes - 1] & ~p->last_mask) != 0)
+                (rec[p->slot + p->n_bytes - 1] & ~p->last_mask) != 0) {
+                snprintf(why, why_len,
+                         "%s: an option chosen past the list's %u options",
+                         sv_questionnaire_question(r->q, i)->name,
+                         (unsigned)p->n_options);
                 return false;
+            }
         }
         for (unsigned m = a & r->int_mask[k]; m != 0; m &= m - 1) {
-            const qplan *p = &r->plan[k * 8 + (size_t)__builtin_ctz(m)];
-            int64_t v = get_i64(rec + p->slot);
-            if (v < SV_INTEGER_MIN || v > SV_INTEGER_MAX)
+            size_t i = k * 8 + (size_t)__builtin_ctz(m);
+            int64_t v = get_i64(rec + r->plan[i].slot);
+            if (v < SV_INTEGER_MIN || v > SV_INTEGER_MAX) {
+                snprintf(why, why_len,
+                         "%s: integer %" PRId64 " outside %lld to %lld",
+                         sv_questionnaire_question(r->q, i)->name, v,
+                         SV_INTEGER_MIN, SV_INTEGER_MAX);
                 return false;
+            }
         }
     }
     return true;
@@ -517,10 +536,11 @@ sv_status sv_report_set(sv_report *r, size_t i, const uint8_t *rec, size_t len,
                        "questionnaire (%zu bytes, fingerprint %08" PRIx32 ")",
                        sv_questionnaire_respondent(r->q, i)->code, len,
                        r->rec_size, sv_compact_fingerprint(r->q));
-    if (rec != NULL && !record_sane(r, rec))
+    char why[256];
+    if (rec != NULL && !record_sane(r, rec, why, sizeof why))
         return sv_fail(err, SV_ERR_INVALID,
-                       "record of %s: an answer out of range",
-                       sv_questionnaire_respondent(r->q, i)->code);
+                       "record of %s: an answer out of range (%s)",
+                       sv_questionnaire_respondent(r->q, i)->code, why);
     if (r->present[i])
         apply(r, i, record(r, i), UINT32_MAX);
     count_state(r, i, UINT32_MAX);

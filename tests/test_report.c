@@ -956,6 +956,7 @@ static void test_refused_records(void **state)
     assert_int_equal(sv_report_set(r, 1, other, e->size, 1, &err),
                      SV_ERR_INVALID);
     assert_non_null(strstr(err.msg, "out of range"));
+    assert_non_null(strstr(err.msg, "consult: option index 2"));
     /* the same record on respondent 0 is refused too: 0 keeps its own */
     assert_int_equal(sv_report_set(r, 0, other, e->size, 9, &err),
                      SV_ERR_INVALID);
@@ -987,6 +988,10 @@ static void test_refused_records(void **state)
             assert_int_equal(sv_report_set(r, k, other, e->size, 9, &err),
                              SV_ERR_INVALID);
             assert_non_null(strstr(err.msg, "out of range"));
+            assert_non_null(strstr(err.msg, qu->name));
+            assert_non_null(strstr(err.msg, qu->type == SV_Q_INTEGER
+                                                ? "integer 2147483648"
+                                                : "an option chosen past"));
         }
     }
     assert_true(n_int > 0);

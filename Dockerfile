@@ -7,6 +7,7 @@ RUN apt-get update \
       build-essential cmake pkg-config libzmq3-dev libsodium-dev \
       libprotobuf-c-dev protobuf-c-compiler liblmdb-dev libjansson-dev \
       libcsv-dev uuid-dev libinih-dev libxlsxwriter-dev libzstd-dev \
+      liblz4-dev \
  && rm -rf /var/lib/apt/lists/*
 COPY . /src
 RUN cmake -S /src -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSV_TESTS=OFF \
@@ -19,7 +20,7 @@ FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libzmq5 libsodium23 libprotobuf-c1 liblmdb0 libjansson4 libcsv3 \
-      libuuid1 libinih1 libxlsxwriter4 libzstd1 \
+      libuuid1 libinih1 libxlsxwriter4 libzstd1 liblz4-1 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /usr/local/bin/survey-collector /usr/local/bin/survey-aggregator /usr/local/bin/survey /usr/local/bin/
 COPY data/ /usr/share/survey/

@@ -1,10 +1,12 @@
-/* revision_codec.c: stored revisions, compressed with zstd against the
- * built-in dictionary (see revision_codec.h). */
+/* revision_codec.c: stored revisions, compressed against the built-in
+ * dictionary: LZ4 blocks since schema 8, zstd frames before (see
+ * revision_codec.h). */
 #include "revision_codec.h"
 
 #include "revision_dict.h"
 #include "store.pb-c.h"
 
+#include <lz4.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -13,24 +15,30 @@
 
 /* The dictionary new records use. */
 #define DICT_NUMBER 1
-/* zstd's level -1: on records of about 1 KB, as small as level 1 to 3
- * (within 1%) at about 60% of level 1's time. */
-#define LEVEL (-1)
-/* A record's frame never holds more than this: a larger size is corrupt. */
+/* How a record's body is compressed (RevisionRecord.codec). */
+#define CODEC_ZSTD 0 /* schemas 5 to 7: a zstd frame, level -1 */
+#define CODEC_LZ4 1  /* schema 8: an LZ4 block, its size in field 12 */
+/* A record's body never holds more than this: a larger size is corrupt. */
 #define MAX_PLAIN ((size_t)64 << 20)
+#define TAG_SIZE 0x60       /* field 12, varint */
+#define TAG_CODEC 0x68      /* field 13, varint */
 #define TAG_DICTIONARY 0x70 /* field 14, varint */
 #define TAG_BODY 0x7a       /* field 15, length-delimited */
 #define VARINT_MAX 10
+/* the tag and varint of fields 12 and 15, and the two bytes of 13 and 14 */
+#define HEAD_MAX (2 * (1 + VARINT_MAX) + 4)
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static ZSTD_CDict *cdict; /* for the process's life */
-static ZSTD_DDict *ddict;
+static ZSTD_DDict *ddict; /* for the process's life */
+/* The dictionary loaded into an LZ4 stream once; each record starts from a
+ * copy of it (lz4.h: copying a stream prepared by LZ4_loadDict). */
+static LZ4_stream_t *lz4_dict;
 static pthread_key_t contexts_key;
 static bool key_ok;
 
-/* One thread's zstd contexts. */
+/* One thread's contexts. */
 struct contexts {
-    ZSTD_CCtx *c;
+    LZ4_stream_t *c;
     ZSTD_DCtx *d;
 };
 
@@ -40,22 +48,30 @@ static void contexts_free(void *arg)
 {
     struct contexts *x = arg;
 
-    ZSTD_freeCCtx(x->c);
+    if (x->c != NULL)
+        LZ4_freeStream(x->c);
     ZSTD_freeDCtx(x->d);
     free(x);
 }
 
 static void init(void)
 {
-    cdict = ZSTD_createCDict(sv_revision_dict1, sv_revision_dict1_len, LEVEL);
     ddict = ZSTD_createDDict(sv_revision_dict1, sv_revision_dict1_len);
+    lz4_dict = LZ4_createStream();
+    if (lz4_dict != NULL &&
+        LZ4_loadDict(lz4_dict, (const char *)sv_revision_dict1,
+                     (int)sv_revision_dict1_len) !=
+            (int)sv_revision_dict1_len) {
+        LZ4_freeStream(lz4_dict);
+        lz4_dict = NULL;
+    }
     key_ok = pthread_key_create(&contexts_key, contexts_free) == 0;
 }
 
 /* This thread's contexts, made on first use; NULL when out of memory. */
 static struct contexts *contexts(void)
 {
-    if (pthread_once(&once, init) != 0 || cdict == NULL || ddict == NULL ||
+    if (pthread_once(&once, init) != 0 || lz4_dict == NULL || ddict == NULL ||
         !key_ok)
         return NULL;
     if (mine != NULL)
@@ -63,7 +79,7 @@ static struct contexts *contexts(void)
     struct contexts *x = calloc(1, sizeof *x);
     if (x == NULL)
         return NULL;
-    x->c = ZSTD_createCCtx();
+    x->c = LZ4_createStream();
     x->d = ZSTD_createDCtx();
     if (x->c == NULL || x->d == NULL ||
         pthread_setspecific(contexts_key, x) != 0) {
@@ -87,35 +103,49 @@ static size_t varint_put(uint8_t *out, uint64_t v)
 
 size_t sv_revision_tail_bound(size_t plain_len)
 {
-    return 3 + VARINT_MAX + ZSTD_compressBound(plain_len);
+    int bound =
+        plain_len <= LZ4_MAX_INPUT_SIZE ? LZ4_compressBound((int)plain_len) : 0;
+    return HEAD_MAX + (bound > 0 ? (size_t)bound : 0);
 }
 
 sv_status sv_revision_tail_encode(const uint8_t *plain, size_t plain_len,
                                   uint8_t *out, size_t *len, sv_error *err)
 {
     struct contexts *x = contexts();
-    size_t cap = ZSTD_compressBound(plain_len);
-    uint8_t head[3 + VARINT_MAX];
+    uint8_t head[HEAD_MAX];
     size_t head_len = 0;
 
     *len = 0;
     if (x == NULL)
-        return sv_fail(err, SV_ERR_NOMEM, "out of memory (zstd contexts)");
-    /* the frame goes after room for the longest head, which is then
-       written and the frame moved up to it */
-    size_t at = 3 + VARINT_MAX;
-    size_t frame =
-        ZSTD_compress_usingCDict(x->c, out + at, cap, plain, plain_len, cdict);
-    if (ZSTD_isError(frame))
-        return sv_fail(err, SV_ERR_STORE, "compressing a revision: %s",
-                       ZSTD_getErrorName(frame));
+        return sv_fail(err, SV_ERR_NOMEM,
+                       "out of memory (compression contexts)");
+    if (plain_len > MAX_PLAIN)
+        return sv_fail(err, SV_ERR_STORE,
+                       "a revision of %zu bytes, more than the %zu a record "
+                       "holds",
+                       plain_len, MAX_PLAIN);
+    int cap = LZ4_compressBound((int)plain_len);
+    /* the block goes after room for the longest head, which is then
+       written and the block moved up to it */
+    memcpy(x->c, lz4_dict, sizeof *x->c);
+    int block = LZ4_compress_fast_continue(x->c, (const char *)plain,
+                                           (char *)out + HEAD_MAX,
+                                           (int)plain_len, cap, 1);
+    if (block <= 0)
+        return sv_fail(err, SV_ERR_STORE,
+                       "compressing a revision of %zu bytes failed (LZ4)",
+                       plain_len);
+    head[head_len++] = TAG_SIZE;
+    head_len += varint_put(head + head_len, plain_len);
+    head[head_len++] = TAG_CODEC;
+    head[head_len++] = CODEC_LZ4;
     head[head_len++] = TAG_DICTIONARY;
     head[head_len++] = DICT_NUMBER;
     head[head_len++] = TAG_BODY;
-    head_len += varint_put(head + head_len, frame);
+    head_len += varint_put(head + head_len, (uint64_t)block);
     memcpy(out, head, head_len);
-    memmove(out + head_len, out + at, frame);
-    *len = head_len + frame;
+    memmove(out + head_len, out + HEAD_MAX, (size_t)block);
+    *len = head_len + (size_t)block;
     return SV_OK;
 }
 
@@ -160,57 +190,99 @@ sv_status sv_revision_encode(const Survey__V1__Revision *rev, uint8_t **out,
     return SV_OK;
 }
 
+/* The body of a zstd record (schemas 5 to 7) unpacked into *plain
+ * (malloc'd), *plain_len its size. */
+static sv_status unzstd(struct contexts *x, const ProtobufCBinaryData *body,
+                        uint8_t **plain, size_t *plain_len, sv_error *err)
+{
+    unsigned long long size = ZSTD_getFrameContentSize(body->data, body->len);
+
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
+        size > MAX_PLAIN)
+        return sv_fail(err, SV_ERR_STORE,
+                       "revision record: no valid zstd frame size");
+    *plain = malloc(size > 0 ? size : 1);
+    if (*plain == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory (%llu bytes)", size);
+    size_t got = ZSTD_decompress_usingDDict(x->d, *plain, size, body->data,
+                                            body->len, ddict);
+    if (ZSTD_isError(got) || got != size)
+        return sv_fail(err, SV_ERR_STORE, "revision record: %s",
+                       ZSTD_isError(got) ? ZSTD_getErrorName(got)
+                                         : "frame shorter than its size");
+    *plain_len = got;
+    return SV_OK;
+}
+
+/* The body of an LZ4 record (schema 8) of size bytes unpacked into *plain
+ * (malloc'd). */
+static sv_status unlz4(const ProtobufCBinaryData *body, uint64_t size,
+                       uint8_t **plain, sv_error *err)
+{
+    if (size > MAX_PLAIN || body->len > (size_t)LZ4_MAX_INPUT_SIZE)
+        return sv_fail(err, SV_ERR_STORE,
+                       "revision record: an LZ4 block of %zu bytes said to "
+                       "hold %llu, more than a record holds",
+                       body->len, (unsigned long long)size);
+    if (body->len == 0)
+        return sv_fail(err, SV_ERR_STORE, "revision record: no LZ4 block");
+    *plain = malloc(size > 0 ? size : 1);
+    if (*plain == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory (%llu bytes)",
+                       (unsigned long long)size);
+    int got = LZ4_decompress_safe_usingDict(
+        (const char *)body->data, (char *)*plain, (int)body->len, (int)size,
+        (const char *)sv_revision_dict1, (int)sv_revision_dict1_len);
+    if (got < 0 || (uint64_t)got != size)
+        return sv_fail(err, SV_ERR_STORE,
+                       "revision record: the LZ4 block %s its size (%llu "
+                       "bytes)",
+                       got < 0 ? "is corrupt or larger than"
+                               : "is shorter than",
+                       (unsigned long long)size);
+    return SV_OK;
+}
+
 sv_status sv_revision_decode(const uint8_t *val, size_t len,
                              Survey__V1__Revision **out, sv_error *err)
 {
     struct contexts *x = contexts();
     Survey__Store__V1__RevisionRecord *rec;
-    unsigned long long plain_len;
-    uint8_t *plain;
-    size_t got;
+    uint8_t *plain = NULL;
+    size_t plain_len = 0;
     sv_status st = SV_OK;
 
     *out = NULL;
     if (x == NULL)
-        return sv_fail(err, SV_ERR_NOMEM, "out of memory (zstd contexts)");
+        return sv_fail(err, SV_ERR_NOMEM,
+                       "out of memory (compression contexts)");
     rec = survey__store__v1__revision_record__unpack(NULL, len, val);
     if (rec == NULL)
         return sv_fail(err, SV_ERR_STORE, "not a revision record");
-    if (rec->dictionary != DICT_NUMBER) {
+    if (rec->dictionary != DICT_NUMBER)
         st = sv_fail(err, SV_ERR_STORE,
                      "revision record names dictionary %u; this build has "
                      "dictionary %d only",
                      (unsigned)rec->dictionary, DICT_NUMBER);
-        goto done;
-    }
-    plain_len = ZSTD_getFrameContentSize(rec->body.data, rec->body.len);
-    if (plain_len == ZSTD_CONTENTSIZE_ERROR ||
-        plain_len == ZSTD_CONTENTSIZE_UNKNOWN || plain_len > MAX_PLAIN) {
+    else if (rec->codec == CODEC_ZSTD)
+        st = unzstd(x, &rec->body, &plain, &plain_len, err);
+    else if (rec->codec == CODEC_LZ4) {
+        st = unlz4(&rec->body, rec->size, &plain, err);
+        plain_len = (size_t)rec->size;
+    } else
         st = sv_fail(err, SV_ERR_STORE,
-                     "revision record: no valid zstd frame size");
-        goto done;
-    }
-    plain = malloc(plain_len > 0 ? plain_len : 1);
-    if (plain == NULL) {
-        st =
-            sv_fail(err, SV_ERR_NOMEM, "out of memory (%llu bytes)", plain_len);
-        goto done;
-    }
-    got = ZSTD_decompress_usingDDict(x->d, plain, plain_len, rec->body.data,
-                                     rec->body.len, ddict);
-    if (ZSTD_isError(got) || got != plain_len)
-        st = sv_fail(err, SV_ERR_STORE, "revision record: %s",
-                     ZSTD_isError(got) ? ZSTD_getErrorName(got)
-                                       : "frame shorter than its size");
-    else if ((*out = survey__v1__revision__unpack(NULL, got, plain)) == NULL)
+                     "revision record names codec %u; this build knows 0 "
+                     "(zstd) and 1 (LZ4)",
+                     (unsigned)rec->codec);
+    if (st == SV_OK &&
+        (*out = survey__v1__revision__unpack(NULL, plain_len, plain)) == NULL)
         st = sv_fail(err, SV_ERR_STORE,
-                     "revision record: the frame is not a Revision");
+                     "revision record: the body is not a Revision");
     free(plain);
     if (st == SV_OK) {
         (*out)->revision = rec->revision;
         (*out)->sequence = rec->sequence;
     }
-done:
     survey__store__v1__revision_record__free_unpacked(rec, NULL);
     return st;
 }

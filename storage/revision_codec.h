@@ -1,12 +1,14 @@
-/* revision_codec.h: how a Revision is stored in `revisions` (schema 5):
- * a RevisionRecord (proto/store.proto), that is the revision's two numbers,
- * then its other fields packed and compressed into one zstd frame against a
- * built-in dictionary (storage/revision_dict.h). Submissions repeat the
- * questionnaire's names and codes, so a record is about a third of the
- * packed Revision.
+/* revision_codec.h: how a Revision is stored in `log` (schema 7; in
+ * `revisions` since schema 5): a RevisionRecord (proto/store.proto), that
+ * is the revision's two numbers, then its other fields packed and
+ * compressed against a built-in dictionary (storage/revision_dict.h): one
+ * LZ4 block (schema 8, codec 1, what this build writes), or one zstd frame
+ * (schemas 5 to 7, codec 0, still read). Submissions repeat the
+ * questionnaire's names and codes, so a record is about 40% of the packed
+ * Revision (a third with zstd, at twice LZ4's time).
  *
- * Safe to call from any thread: each thread gets its own zstd contexts,
- * freed when it ends. */
+ * Safe to call from any thread: each thread gets its own contexts, freed
+ * when it ends. */
 #ifndef SV_REVISION_CODEC_H
 #define SV_REVISION_CODEC_H
 
@@ -19,10 +21,11 @@
 /* The most bytes sv_revision_tail_encode writes for plain_len bytes. */
 size_t sv_revision_tail_bound(size_t plain_len);
 
-/* Writes the tail of a record (fields 14 and 15: the dictionary's number
- * and the compressed frame of plain, which holds Revision fields 3..9
- * packed) at out, which has room for sv_revision_tail_bound(plain_len)
- * bytes; *len is set to the bytes written. The packed fields 1 and 2, then
+/* Writes the tail of a record (fields 12 to 15: plain_len, the codec, the
+ * dictionary's number and the LZ4 block of plain, which holds Revision
+ * fields 3..9 packed) at out, which has room for
+ * sv_revision_tail_bound(plain_len) bytes; *len is set to the bytes
+ * written. The packed fields 1 and 2, then
  * this tail, make the whole record. */
 sv_status sv_revision_tail_encode(const uint8_t *plain, size_t plain_len,
                                   uint8_t *out, size_t *len, sv_error *err);

@@ -1,4 +1,4 @@
-/* revision_dict.h: the built-in zstd dictionaries of stored revisions
+/* revision_dict.h: the built-in dictionaries of stored revisions
  * (storage/revision_codec.c), by number. Generated and frozen: see
  * tools/revision-dict.py. */
 #ifndef SV_REVISION_DICT_H

@@ -24,13 +24,14 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#define STORE_SCHEMA "7"
+#define STORE_SCHEMA "8"
 #define STORE_SCHEMA_V1 "1" /* upgraded in place at a read-write open */
 #define STORE_SCHEMA_V2 "2" /* likewise */
 #define STORE_SCHEMA_V3 "3" /* likewise */
 #define STORE_SCHEMA_V4 "4" /* likewise */
 #define STORE_SCHEMA_V5 "5" /* likewise */
 #define STORE_SCHEMA_V6 "6" /* likewise */
+#define STORE_SCHEMA_V7 "7" /* likewise; also read as it is */
 #define STORE_MAXDBS 16
 /* A compact value: be64(revision) and then the record (schema 3); the
  * revision alone (schema 6) when the current revision has no record. */
@@ -303,14 +304,17 @@ static bool schema_is(const MDB_val *val, const char *schema)
 }
 
 /* Refuses a store written with another record layout; stamps a new one.
- * Schemas 1 to 5 are upgraded in place by a read-write open: *upgrade is
+ * Schemas 1 to 7 are upgraded in place by a read-write open: *upgrade is
  * set to the old schema's number (0 when none is needed) and open_dbs, in
  * the same transaction, creates the databases schema 2 added, turns the
  * current records into revision numbers (upgrade_current, schema 4),
  * prefixes the compact records of schema 2 (upgrade_compact, schema 3),
  * compresses every revision (upgrade_revisions, schema 5), moves the
  * current revision numbers into compact (fold_current, schema 6) and the
- * revision records into log (revisions_to_log, schema 7). */
+ * revision records into log (revisions_to_log, schema 7). Schema 8 only
+ * stamps the number: its new records are LZ4 blocks, the older zstd
+ * frames stay and are read as they are (revision_codec.h), so a read-only
+ * open of a schema 7 store is allowed. */
 static sv_status check_schema(sv_store *s, MDB_txn *txn, const char *dir,
                               int *upgrade, sv_error *err)
 {
@@ -328,9 +332,14 @@ static sv_status check_schema(sv_store *s, MDB_txn *txn, const char *dir,
         return mdb_status(s, rc, "read schema", err);
     if (schema_is(&val, STORE_SCHEMA))
         return SV_OK;
+    /* schema 8 only adds LZ4 records beside schema 7's zstd ones, which it
+       still reads: a schema 7 store reads as it is */
+    if (schema_is(&val, STORE_SCHEMA_V7) && s->read_only)
+        return SV_OK;
     if (schema_is(&val, STORE_SCHEMA_V1) || schema_is(&val, STORE_SCHEMA_V2) ||
         schema_is(&val, STORE_SCHEMA_V3) || schema_is(&val, STORE_SCHEMA_V4) ||
-        schema_is(&val, STORE_SCHEMA_V5) || schema_is(&val, STORE_SCHEMA_V6)) {
+        schema_is(&val, STORE_SCHEMA_V5) || schema_is(&val, STORE_SCHEMA_V6) ||
+        schema_is(&val, STORE_SCHEMA_V7)) {
         if (s->read_only)
             return sv_fail(err, SV_ERR_STORE,
                            "store in %s has schema %.*s: open it read-write "
@@ -398,7 +407,7 @@ static sv_status open_dbs(sv_store *s, const char *dir, sv_error *err)
         st = upgrade_revisions(s, txn, err);
     if (st == SV_OK && upgrade != 0 && upgrade <= 5)
         st = fold_current(s, txn, err);
-    if (st == SV_OK && upgrade != 0)
+    if (st == SV_OK && upgrade != 0 && upgrade <= 6)
         st = revisions_to_log(s, txn, err);
     if (st != SV_OK)
         goto fail;

@@ -139,7 +139,7 @@ bool sv_batch_broken(const sv_batch *b);
  * batch are left. Lets one thread prepare puts while another writes
  * batches. It borrows put->sub (and its strings) until freed; nothing
  * else. Errors as sv_batch_put's SV_ERR_INVALID / SV_ERR_TOO_LARGE /
- * SV_ERR_NOMEM, and SV_ERR_STORE when zstd fails to compress. */
+ * SV_ERR_NOMEM, and SV_ERR_STORE when LZ4 fails to compress. */
 typedef struct sv_prepared sv_prepared;
 sv_status sv_put_prepare(const sv_put *put, sv_prepared **out, sv_error *err);
 

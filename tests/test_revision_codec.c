@@ -1,9 +1,11 @@
 /* test_revision_codec.c: a stored revision is its two numbers and the
- * rest compressed against the frozen built-in dictionary; it decodes to
- * the same Revision, and anything else is refused with what is wrong. */
+ * rest compressed against the frozen built-in dictionary (an LZ4 block;
+ * the zstd frames of schemas 5 to 7 still read); it decodes to the same
+ * Revision, and anything else is refused with what is wrong. */
 #include "revision_codec.h"
 #include "revision_dict.h"
 #include "store.pb-c.h"
+#include "zstd_record.h"
 
 #include <pthread.h>
 #include <setjmp.h>
@@ -94,6 +96,16 @@ static uint8_t *pack(const Survey__V1__Revision *rev, size_t *len)
     return out;
 }
 
+/* The packing of rev without its two numbers: a record's body unpacked. */
+static uint8_t *pack_rest(const Survey__V1__Revision *rev, size_t *len)
+{
+    Survey__V1__Revision rest = *rev;
+
+    rest.revision = 0;
+    rest.sequence = 0;
+    return pack(&rest, len);
+}
+
 /* Encodes rev, checks the record's fields, decodes it and compares the
  * packing of the result with that of rev; returns the record's size. */
 static size_t round_trip(const Survey__V1__Revision *rev)
@@ -112,6 +124,10 @@ static size_t round_trip(const Survey__V1__Revision *rev)
     assert_int_equal(r->revision, rev->revision);
     assert_int_equal(r->sequence, rev->sequence);
     assert_int_equal(r->dictionary, 1);
+    assert_int_equal(r->codec, 1); /* LZ4 */
+    size_t rest_len;
+    free(pack_rest(rev, &rest_len));
+    assert_int_equal(r->size, rest_len);
     assert_true(r->body.len > 0);
     survey__store__v1__revision_record__free_unpacked(r, NULL);
 
@@ -238,13 +254,63 @@ static void test_refusals(void **state)
     r.body.data = body;
     refused(buf, survey__store__v1__revision_record__pack(&r, buf),
             "revision record");
-    /* no frame */
+    /* no block */
     r = *good;
     r.body.len = 0;
+    refused(buf, survey__store__v1__revision_record__pack(&r, buf),
+            "no LZ4 block");
+    /* a codec this build does not know */
+    r = *good;
+    r.codec = 2;
+    refused(buf, survey__store__v1__revision_record__pack(&r, buf),
+            "names codec 2");
+    /* a size that is not the block's: larger, smaller, beyond any record */
+    r = *good;
+    r.size = good->size + 1;
+    refused(buf, survey__store__v1__revision_record__pack(&r, buf),
+            "is shorter than its size");
+    r.size = good->size - 1;
+    refused(buf, survey__store__v1__revision_record__pack(&r, buf),
+            "is corrupt or larger than its size");
+    r.size = (uint64_t)1 << 40;
+    refused(buf, survey__store__v1__revision_record__pack(&r, buf),
+            "more than a record holds");
+    /* the body read as a zstd frame (codec 0) is not one */
+    r = *good;
+    r.codec = 0;
+    r.size = 0;
     refused(buf, survey__store__v1__revision_record__pack(&r, buf),
             "no valid zstd frame");
 
     survey__store__v1__revision_record__free_unpacked(good, NULL);
+    free(rec);
+    free(s.note);
+}
+
+/* A zstd record of schemas 5 to 7 decodes to the same Revision as the
+ * LZ4 record of the same revision; a frame cut short is refused. */
+static void test_zstd_records_still_read(void **state)
+{
+    (void)state;
+    sample s;
+    sv_error err = {{0}};
+    Survey__V1__Revision *back = NULL;
+    size_t len;
+    size_t a_len;
+    size_t b_len;
+
+    make_sample(&s, 40, 30);
+    uint8_t *rec = zstd_record(&s.rev, &len);
+    assert_int_equal(sv_revision_decode(rec, len, &back, &err), SV_OK);
+    uint8_t *a = pack(&s.rev, &a_len);
+    uint8_t *b = pack(back, &b_len);
+    assert_int_equal(a_len, b_len);
+    assert_memory_equal(a, b, a_len);
+    free(a);
+    free(b);
+    survey__v1__revision__free_unpacked(back, NULL);
+    back = NULL;
+    refused(rec, len - 2, "revision record");
     free(rec);
     free(s.note);
 }
@@ -294,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_tail_matches_encode),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_zstd_records_still_read),
         cmocka_unit_test(test_dictionary_frozen),
         cmocka_unit_test(test_threads),
     };

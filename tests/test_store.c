@@ -1,6 +1,7 @@
 /* test_store.c: tests of the LMDB storage layer (storage/store.h) on real
  * LMDB environments, each in a private mkdtemp directory. */
 #include "revision_codec.h"
+#include "zstd_record.h"
 #include "store.h"
 
 #include <lmdb.h>
@@ -2113,7 +2114,7 @@ static void test_schema_upgrade(void **state)
     put_snap(s, SURVEY, 1, 2, "first snapshot");
     sv_store_destroy(&s);
     raw_schema(f->dir, schema, sizeof schema, "watermarks", &exists);
-    assert_string_equal(schema, "7");
+    assert_string_equal(schema, "8");
     assert_true(exists);
     raw_schema(f->dir, schema, sizeof schema, "current", &exists);
     assert_false(exists);
@@ -2136,7 +2137,28 @@ static size_t without_prefix(MDB_txn *txn, const MDB_val *key,
     return val->mv_size - 8;
 }
 
-/* Turns the store in dir back into the given schema (2 to 6): the records
+/* Schemas 5 to 7 wrote each record as a zstd frame (codec 0). */
+static size_t as_zstd(MDB_txn *txn, const MDB_val *key, const MDB_val *val,
+                      char *out, size_t cap)
+{
+    Survey__V1__Revision *rev = NULL;
+    sv_error err = {{0}};
+    size_t len;
+
+    (void)txn;
+    (void)key;
+    assert_status(sv_revision_decode(val->mv_data, val->mv_size, &rev, &err),
+                  SV_OK);
+    uint8_t *rec = zstd_record(rev, &len);
+    assert_true(len <= cap);
+    memcpy(out, rec, len);
+    free(rec);
+    survey__v1__revision__free_unpacked(rev, NULL);
+    return len;
+}
+
+/* Turns the store in dir back into the given schema (2 to 7): from schema
+ * 5 up, the records as zstd frames; up to schema 6, the records
  * in revisions; up to schema 5, current apart from compact; up to schema
  * 4, the revisions packed as they were;
  * from schema 3 down, whole revisions in current; for schema 2, compact
@@ -2153,7 +2175,10 @@ static void make_schema(const char *dir, const char *schema)
     assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
     assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
     assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    records_in_place(txn);
+    if (strcmp(schema, "5") >= 0)
+        rewrite_raw(txn, "log", as_zstd);
+    if (strcmp(schema, "6") <= 0)
+        records_in_place(txn);
     if (strcmp(schema, "5") <= 0)
         current_apart(txn);
     if (strcmp(schema, "4") <= 0)
@@ -2202,7 +2227,7 @@ static void test_schema_upgrade_2(void **state)
     assert_int_equal(c.revision[1], 1);
     sv_view_end(&v);
     sv_store_destroy(&s);
-    assert_schema(f->dir, "7");
+    assert_schema(f->dir, "8");
 }
 
 /* Writes two revisions of 011002 (ids PREFIX-1 and -2, compact records
@@ -2267,7 +2292,7 @@ static void test_schema_upgrade_3(void **state)
     assert_int_equal(raw_get(f->dir, "compact", key, klen, raw, sizeof raw),
                      8 + strlen("three"));
     assert_int_equal(raw[7], 3);
-    assert_schema(f->dir, "7");
+    assert_schema(f->dir, "8");
 }
 
 /* Schema 4 kept each revision as a packed Revision; schema 5 compresses
@@ -2318,7 +2343,7 @@ static void test_schema_upgrade_4(void **state)
     assert_status(sv_revision_decode(raw, len, &rev, &err), SV_OK);
     assert_string_equal(rev->submission_id, "y-2");
     survey__v1__revision__free_unpacked(rev, NULL);
-    assert_schema(f->dir, "7");
+    assert_schema(f->dir, "8");
 }
 
 /* Schema 5 kept the current revision's number in current; schema 6 in
@@ -2377,7 +2402,7 @@ static void test_schema_upgrade_5(void **state)
                      8 + strlen("four"));
     assert_int_equal(raw[7], 2);
     raw_schema(f->dir, schema, sizeof schema, "current", &exists);
-    assert_string_equal(schema, "7");
+    assert_string_equal(schema, "8");
     assert_false(exists);
 }
 
@@ -2440,7 +2465,7 @@ static void test_schema_upgrade_6(void **state)
     assert_int_equal(res.sequence, 4);
     assert_int_equal(history_len(s, "011002"), 3);
     sv_store_destroy(&s);
-    assert_schema(f->dir, "7");
+    assert_schema(f->dir, "8");
 
     /* revisions holds the sequence; log the record under it */
     assert_int_equal(raw_get(f->dir, "revisions", key, klen, raw, sizeof raw),
@@ -2471,6 +2496,77 @@ static void test_schema_upgrade_6(void **state)
                   SV_ERR_STORE);
     assert_non_null(strstr(err.msg, "corrupt record in revisions"));
     assert_null(hist);
+    sv_store_destroy(&s);
+}
+
+/* The codec of the record in log under sequence seq, in the store in dir
+ * (0: zstd, 1: LZ4). */
+static uint32_t log_codec(const char *dir, uint8_t seq)
+{
+    uint8_t key[8] = {0, 0, 0, 0, 0, 0, 0, seq};
+    uint8_t raw[4096];
+    size_t len = raw_get(dir, "log", key, sizeof key, raw, sizeof raw);
+
+    assert_true(len > 0);
+    Survey__Store__V1__RevisionRecord *r =
+        survey__store__v1__revision_record__unpack(NULL, len, raw);
+    assert_non_null(r);
+    assert_int_equal(r->sequence, seq);
+    uint32_t codec = r->codec;
+    survey__store__v1__revision_record__free_unpacked(r, NULL);
+    return codec;
+}
+
+/* Schema 7 wrote its records as zstd frames; schema 8 writes LZ4 blocks
+ * and reads both, so a schema 7 store also opens read-only as it is, and
+ * a read-write open only stamps the new number. */
+static void test_schema_upgrade_7(void **state)
+{
+    fixture *f = *state;
+    sv_store *s;
+    Survey__V1__Revision **hist = NULL;
+    size_t n = 0;
+    sv_error err = {{0}};
+    sv_put_result res;
+
+    make_old_store(f->dir, "w", "7");
+    assert_schema(f->dir, "7");
+    for (uint8_t seq = 1; seq <= 3; seq++)
+        assert_int_equal(log_codec(f->dir, seq), 0);
+
+    /* read-only: read as it is, nothing changed */
+    s = open_store(f->dir, 0, true);
+    assert_current(s, "011002", 2, "w-2");
+    assert_current(s, "012025", 1, "w-3");
+    assert_status(sv_store_history(s, SURVEY, "011002", &hist, &n, &err),
+                  SV_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(hist[0]->submission_id, "w-1");
+    assert_string_equal(hist[1]->submission_id, "w-2");
+    sv_store_free_revisions(hist, n);
+    sv_store_destroy(&s);
+    assert_schema(f->dir, "7");
+
+    /* read-write: stamped 8; the old records stay, new ones are LZ4 */
+    s = open_store(f->dir, 0, false);
+    assert_current(s, "011002", 2, "w-2");
+    res = put_compact(s, SURVEY, "011002", "w-4", 2, "three");
+    assert_int_equal(res.revision, 3);
+    assert_int_equal(res.sequence, 4);
+    assert_current(s, "011002", 3, "w-4");
+    assert_int_equal(history_len(s, "011002"), 3);
+    sv_store_destroy(&s);
+    assert_schema(f->dir, "8");
+    for (uint8_t seq = 1; seq <= 3; seq++)
+        assert_int_equal(log_codec(f->dir, seq), 0);
+    assert_int_equal(log_codec(f->dir, 4), 1);
+    s = open_store(f->dir, 0, true);
+    assert_status(sv_store_history(s, SURVEY, "011002", &hist, &n, &err),
+                  SV_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(hist[0]->submission_id, "w-1");
+    assert_string_equal(hist[2]->submission_id, "w-4");
+    sv_store_free_revisions(hist, n);
     sv_store_destroy(&s);
 }
 
@@ -2722,6 +2818,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_upgrade_4, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_upgrade_5, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_upgrade_6, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_upgrade_7, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,7 +9,7 @@ packages=(
   libinih-dev docker-compose
   protobuf-compiler python3 python3-zmq python3-protobuf
   chromium fonts-ipafont
-  libsqlite3-dev libzstd-dev
+  libsqlite3-dev libzstd-dev liblz4-dev
   clang libclang-rt-14-dev
 )
 missing=()

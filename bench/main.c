@@ -451,7 +451,7 @@ int main(int argc, char **argv)
                stages.us[STAGE_DECODE]);
         printf("%-44s %8.2f us\n", "  validate, compact record",
                stages.us[STAGE_VALIDATE]);
-        printf("%-44s %8.2f us\n", "  prepare (digest, compress)",
+        printf("%-44s %8.2f us\n", "  prepare (pack, compress)",
                stages.us[STAGE_PREPARE]);
         printf("%-44s %8.2f us\n", "  pack the ack", stages.us[STAGE_ACK]);
         printf("%-44s %8.2f us (the rest of the CPU per ack goes to "

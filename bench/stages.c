@@ -12,7 +12,6 @@
 #include "request_decode.h"
 #include "store.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,9 +188,6 @@ sv_status bench_stages(const stages_opts *opt, stages_result *res,
     sv_status st;
 
     memset(res, 0, sizeof *res);
-    /* as the store does on open: libsodium then picks its fastest code */
-    if (sodium_init() < 0)
-        return sv_fail(err, SV_ERR_NOMEM, "libsodium cannot start");
     if (opt->n == 0)
         return sv_fail(err, SV_ERR_INVALID, "no submissions to measure");
     st = gen_survey_dir(opt->sheets, opt->work, opt->n, opt->seed, err);

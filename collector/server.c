@@ -558,7 +558,7 @@ static void set_store_error(struct pending *p, sv_status st,
 /* Without authentication the submitter is the transport's peer address.
  * Over ipc:// libzmq reports "localhost:UID:GID:PID"; the PID is left out
  * so that the same user retrying from a new process is the same submitter
- * (the submitter is part of the idempotency digest). */
+ * (a retry counts as the same submission only from the same submitter). */
 static void anonymous_identity(const char *peer, char *out, size_t len)
 {
     const char *first = strchr(peer, ':');

@@ -109,7 +109,6 @@ struct sv_view {
 typedef struct {
     store_key current; /* survey \0 respondent */
     store_key receipt; /* survey \0 submission_id */
-    uint8_t digest[DIGEST_BYTES];
     uint64_t revision; /* the new revision */
     uint64_t sequence; /* its change-log sequence */
     size_t bytes;      /* bytes of the values written */
@@ -138,15 +137,16 @@ struct sv_batch {
     size_t mirror_cap;
 };
 
-/* A put worked out before its batch: keys, digest, the revision's record
+/* A put worked out before its batch: keys, the revision's record
  * but for the two numbers the batch assigns (fields 1 and 2, which come
  * first: packing them and appending the body gives exactly the record
  * sv_revision_encode makes of the whole Revision), and copies of the
  * missing list and of the compact record. One allocation. */
 struct sv_prepared {
     const Survey__V1__Submission *sub; /* borrowed */
+    const char *submitter;             /* copied; "" for none */
     int64_t time_ms;
-    put_ctx c;     /* keys and digest; numbers unset */
+    put_ctx c;     /* keys; numbers unset */
     uint8_t *body; /* record tail: fields 3..9 compressed (revision_codec) */
     size_t body_len;
     char **missing;
@@ -1005,13 +1005,14 @@ static const char *submitter_of(const sv_put *put)
 }
 
 /* The digest of a submission packed into packed[0..len): BLAKE2b-256 of
- * those bytes, a 0 byte and the submitter; the digest a receipt keeps. */
-static sv_status digest_packed(const sv_put *put, const uint8_t *packed,
+ * those bytes, a 0 byte and the submitter; the digest the receipts of
+ * schemas 1 to 7 keep (a retry of one is compared by it). */
+static sv_status digest_packed(const Survey__V1__Submission *sub,
+                               const char *submitter, const uint8_t *packed,
                                size_t len, uint8_t out[DIGEST_BYTES],
                                sv_error *err)
 {
     static const uint8_t zero = 0;
-    const char *submitter = submitter_of(put);
     crypto_generichash_state state;
 
     if (crypto_generichash_init(&state, NULL, 0, DIGEST_BYTES) != 0 ||
@@ -1021,7 +1022,7 @@ static sv_status digest_packed(const sv_put *put, const uint8_t *packed,
                                   strlen(submitter)) != 0 ||
         crypto_generichash_final(&state, out, DIGEST_BYTES) != 0)
         return sv_fail(err, SV_ERR_STORE, "digest of submission %s failed",
-                       put->sub->submission_id);
+                       sub->submission_id);
     return SV_OK;
 }
 
@@ -1125,15 +1126,93 @@ static sv_status copy_missing(sv_put_result *res, char *const *missing,
     return SV_OK;
 }
 
+static sv_status pack_sub(const Survey__V1__Submission *sub,
+                          const uint8_t *given, size_t given_len,
+                          const uint8_t **packed, size_t *len, uint8_t **owned,
+                          sv_error *err);
+
+/* Whether p is the submission whose digest a receipt of schemas 1 to 7
+ * keeps: p's packing, digested as it was then. */
+static sv_status same_digest(const Survey__Store__V1__Receipt *r,
+                             const sv_prepared *p, bool *same, sv_error *err)
+{
+    const uint8_t *packed;
+    uint8_t *owned;
+    size_t len;
+    uint8_t digest[DIGEST_BYTES];
+    sv_status st = pack_sub(p->sub, NULL, 0, &packed, &len, &owned, err);
+
+    if (st == SV_OK)
+        st = digest_packed(p->sub, p->submitter, packed, len, digest, err);
+    free(owned);
+    *same = st == SV_OK && memcmp(r->digest.data, digest, DIGEST_BYTES) == 0;
+    return st;
+}
+
+/* Whether p is the submission that made the revision a receipt of schema
+ * 8 points to: the same submitter, and the same Submission packed (its
+ * survey and respondent from the receipt, the rest from the revision in
+ * log at the receipt's sequence). A sequence not in log is a corrupt
+ * receipt (at key). */
+static sv_status same_revision(sv_store *s, MDB_txn *txn, const MDB_val *key,
+                               const Survey__Store__V1__Receipt *r,
+                               const sv_prepared *p, bool *same, sv_error *err)
+{
+    Survey__V1__Submission was = SURVEY__V1__SUBMISSION__INIT;
+    Survey__V1__Revision *rev = NULL;
+    store_key k;
+    MDB_val seq_key;
+    MDB_val rec;
+    sv_status st;
+    int rc;
+
+    *same = false;
+    store_key_sequence(&k, r->sequence);
+    seq_key = key_val(&k);
+    rc = mdb_get(txn, s->log.dbi, &seq_key, &rec);
+    if (rc == MDB_NOTFOUND)
+        return corrupt(err, &s->receipts, key);
+    if (rc != 0)
+        return mdb_status(s, rc, "read revision", err);
+    st = unpack_revision(&s->log, &seq_key, &rec, &rev, err);
+    if (st != SV_OK)
+        return st;
+    was.survey = r->survey;
+    was.respondent = r->respondent;
+    was.submission_id = rev->submission_id;
+    was.base_revision = rev->base_revision;
+    was.n_answers = rev->n_answers;
+    was.answers = rev->answers;
+    was.note = rev->note;
+    size_t a_len = survey__v1__submission__get_packed_size(&was);
+    size_t b_len = survey__v1__submission__get_packed_size(p->sub);
+    if (strcmp(rev->submitter, p->submitter) == 0 && a_len == b_len) {
+        uint8_t *a = malloc(a_len > 0 ? a_len : 1);
+        uint8_t *b = malloc(b_len > 0 ? b_len : 1);
+        if (a == NULL || b == NULL)
+            st = sv_fail(err, SV_ERR_NOMEM, "out of memory (%zu bytes)", a_len);
+        else
+            *same = survey__v1__submission__pack(&was, a) == a_len &&
+                    survey__v1__submission__pack(p->sub, b) == b_len &&
+                    memcmp(a, b, a_len) == 0;
+        free(a);
+        free(b);
+    }
+    survey__v1__revision__free_unpacked(rev, NULL);
+    return st;
+}
+
 /* Looks up the receipt of the put's submission_id. SV_OK with
- * res->duplicate set for a retry with the same digest, SV_OK alone for a
- * new id. */
+ * res->duplicate set for a retry of the same submission (same content,
+ * same submitter), SV_OK alone for a new id, SV_ERR_CONFLICT for the id
+ * used again for something else. */
 static sv_status check_receipt(sv_store *s, MDB_txn *txn, const sv_prepared *p,
                                sv_put_result *res, sv_error *err)
 {
     MDB_val key = key_val(&p->c.receipt);
     MDB_val val;
     Survey__Store__V1__Receipt *r;
+    bool same = false;
     sv_status st;
     int rc = mdb_get(txn, s->receipts.dbi, &key, &val);
 
@@ -1144,14 +1223,19 @@ static sv_status check_receipt(sv_store *s, MDB_txn *txn, const sv_prepared *p,
     r = survey__store__v1__receipt__unpack(NULL, val.mv_size, val.mv_data);
     if (r == NULL)
         return corrupt(err, &s->receipts, &key);
-    if (r->digest.len != DIGEST_BYTES ||
-        memcmp(r->digest.data, p->c.digest, DIGEST_BYTES) != 0) {
+    if (r->digest.len == DIGEST_BYTES)
+        st = same_digest(r, p, &same, err);
+    else if (r->digest.len == 0)
+        st = same_revision(s, txn, &key, r, p, &same, err);
+    else
+        st = corrupt(err, &s->receipts, &key);
+    if (st == SV_OK && !same) {
         st = sv_fail(err, SV_ERR_CONFLICT,
                      "submission_id %s already created revision %" PRIu64
                      " of %s/%s with other content or another submitter",
                      p->sub->submission_id, r->revision, r->survey,
                      r->respondent);
-    } else {
+    } else if (st == SV_OK) {
         st = copy_missing(res, r->missing, r->n_missing, err);
         if (st == SV_OK) {
             res->duplicate = true;
@@ -1221,8 +1305,7 @@ static void records_init(const sv_prepared *p, const put_ctx *c, put_records *r)
     ch.time_ms = p->time_ms;
     ch.kind = SURVEY__STORE__V1__CHANGE__KIND__ANSWERS;
     r->change = ch;
-    re.digest.len = DIGEST_BYTES;
-    re.digest.data = (uint8_t *)c->digest;
+    /* no digest (schema 8): a retry is compared with the stored revision */
     re.survey = p->sub->survey;
     re.respondent = p->sub->respondent;
     re.revision = c->revision;
@@ -1475,20 +1558,21 @@ sv_status sv_batch_begin_careful(sv_store *s, sv_batch **out, sv_error *err)
     return batch_begin(s, true, out, err);
 }
 
-/* The submission as protobuf-c packs it, once: hashed, and its answers
- * copied. The caller's bytes when it has them; else packed here, by
- * submission_pack.c when it can (the same bytes as protobuf-c), into
- * *owned, which the caller frees (NULL otherwise). */
-static sv_status pack_submission(const sv_put *put, const uint8_t **packed,
-                                 size_t *len, uint8_t **owned, sv_error *err)
+/* The submission as protobuf-c packs it, once: its answers are copied
+ * from these bytes. The caller's bytes (given) when it has them; else
+ * packed here, by submission_pack.c when it can (the same bytes as
+ * protobuf-c), into *owned, which the caller frees (NULL otherwise). */
+static sv_status pack_sub(const Survey__V1__Submission *sub,
+                          const uint8_t *given, size_t given_len,
+                          const uint8_t **packed, size_t *len, uint8_t **owned,
+                          sv_error *err)
 {
-    const Survey__V1__Submission *sub = put->sub;
     bool own;
 
     *owned = NULL;
-    if (put->packed != NULL) {
-        *packed = put->packed;
-        *len = put->packed_len;
+    if (given != NULL) {
+        *packed = given;
+        *len = given_len;
         return SV_OK;
     }
     own = sv_submission_packed_size(sub, len);
@@ -1532,16 +1616,14 @@ sv_status sv_put_prepare(const sv_put *put, sv_prepared **out, sv_error *err)
     if (st != SV_OK)
         return st;
     sub = put->sub;
-    st = pack_submission(put, &packed, &packed_len, &owned, err);
+    st = pack_sub(sub, put->packed, put->packed_len, &packed, &packed_len,
+                  &owned, err);
     if (st != SV_OK)
         return st;
-    st = digest_packed(put, packed, packed_len, c.digest, err);
     answers_len = copy_answers(packed, packed_len, NULL);
-    if (st == SV_OK && answers_len == SIZE_MAX)
-        st = sv_fail(err, SV_ERR_STORE, "packing a submission failed");
-    if (st != SV_OK) {
+    if (answers_len == SIZE_MAX) {
         free(owned);
-        return st;
+        return sv_fail(err, SV_ERR_STORE, "packing a submission failed");
     }
     /* fields 3..7, then the answers (8), then the missing list (9) */
     rev.time_ms = put->time_ms;
@@ -1556,6 +1638,7 @@ sv_status sv_put_prepare(const sv_put *put, sv_prepared **out, sv_error *err)
         head_len + answers_len + survey__v1__revision__get_packed_size(&tail);
     for (size_t i = 0; i < put->n_missing; i++)
         strings += strlen(put->missing[i]) + 1;
+    strings += strlen(rev.submitter) + 1;
     body_cap = sv_revision_tail_bound(plain_len);
     size = sizeof *p + put->n_missing * sizeof(char *) + body_cap +
            (put->compact != NULL ? put->compact_len : 0) + strings;
@@ -1601,6 +1684,8 @@ sv_status sv_put_prepare(const sv_put *put, sv_prepared **out, sv_error *err)
         p->missing[i] = (char *)at;
         at += len;
     }
+    memcpy(at, rev.submitter, strlen(rev.submitter) + 1);
+    p->submitter = (const char *)at;
     *out = p;
     return SV_OK;
 }

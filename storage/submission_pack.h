@@ -3,8 +3,10 @@
  * walks the descriptors twice (once to size, once to pack) and was the
  * largest part of preparing a submission after compression.
  *
- * The bytes must be exactly protobuf-c's: the digest of a receipt is taken
- * over them, and receipts written by earlier builds must keep matching.
+ * The bytes must be exactly protobuf-c's: the answers of the stored
+ * revision are copied from them, and a retry of a submission whose
+ * receipt was written before schema 8 is digested over them, which must
+ * match the digest that receipt keeps.
  * Only the common shape is handled here; anything else (unknown fields,
  * an empty or missing oneof member, a missing string) is declined, and
  * the caller packs with protobuf-c instead. test_submission_pack compares

@@ -2,6 +2,8 @@
  * LMDB environments, each in a private mkdtemp directory. */
 #include "revision_codec.h"
 #include "zstd_record.h"
+
+#include <sodium.h>
 #include "store.h"
 
 #include <lmdb.h>
@@ -624,9 +626,32 @@ static void test_idempotency(void **state)
     make_sub(&t, "011002", "uuid-x", 2, JAPANESE);
     p = make_put(&t, "pref", 8, NULL, 0);
     assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_CONFLICT);
+    /* same id and answers, another note */
+    make_sub(&t, "011002", "uuid-x", 0, JAPANESE);
+    t.sub.note = "another note";
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_CONFLICT);
+    /* same id and content, another respondent */
+    make_sub(&t, "012025", "uuid-x", 0, JAPANESE);
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_CONFLICT);
     assert_status(sv_batch_commit(&b, &err), SV_OK);
     assert_int_equal(last_seq(s), 2);
     assert_int_equal(history_len(s, "011002"), 2);
+
+    /* a retry in the batch that stored the id: its duplicate already */
+    assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+    make_sub(&t, "012025", "uuid-z", 0, JAPANESE);
+    p = make_put(&t, "pref", 9, NULL, 0);
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    assert_false(res.duplicate);
+    sv_put_result_clear(&res);
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    assert_true(res.duplicate);
+    assert_int_equal(res.sequence, 3);
+    sv_put_result_clear(&res);
+    t.sub.note = "changed in the same batch";
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_CONFLICT);
+    assert_status(sv_batch_commit(&b, &err), SV_OK);
+    assert_int_equal(last_seq(s), 3);
 
     /* the id is per survey */
     make_sub(&t, "011002", "uuid-x", 0, JAPANESE);
@@ -634,14 +659,14 @@ static void test_idempotency(void **state)
     res = store_one(s, &p);
     assert_false(res.duplicate);
     assert_int_equal(res.revision, 1);
-    assert_int_equal(res.sequence, 3);
+    assert_int_equal(res.sequence, 4);
     sv_store_destroy(&s);
 }
 
 /* A put with the submission's bytes from the caller (the collector keeps
  * them off the wire) stores what a put without them stores: the same
- * digest (a retry without them is a duplicate, other content a conflict)
- * and the same revision. */
+ * revision (a retry without them is a duplicate, other content a
+ * conflict). */
 static void test_caller_bytes(void **state)
 {
     fixture *f = *state;
@@ -672,19 +697,23 @@ static void test_caller_bytes(void **state)
     assert_string_equal(rev->submission_id, "uuid-w");
     survey__v1__revision__free_unpacked(rev, NULL);
 
-    /* packed by the store this time: the same digest */
+    /* packed by the store this time: the same submission */
     assert_status(sv_batch_begin(s, &b, &err), SV_OK);
     p = make_put(&t, "pref", 6, NULL, 0);
     assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
     assert_true(res.duplicate);
     assert_int_equal(res.revision, 1);
     sv_put_result_clear(&res);
-    /* the caller's bytes are what is hashed: other bytes (a letter of the
-       note, the last field), a conflict */
-    bytes[len - 1] ^= 1;
-    p.packed = bytes;
-    p.packed_len = len;
+    /* other content from the caller's bytes (another note), a conflict */
+    t.sub.note = "二回";
+    size_t len2 = survey__v1__submission__get_packed_size(&t.sub);
+    uint8_t *bytes2 = malloc(len2);
+    assert_non_null(bytes2);
+    assert_int_equal(survey__v1__submission__pack(&t.sub, bytes2), len2);
+    p.packed = bytes2;
+    p.packed_len = len2;
     assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_CONFLICT);
+    free(bytes2);
     assert_non_null(strstr(err.msg, "uuid-w"));
     assert_status(sv_batch_commit(&b, &err), SV_OK);
     assert_int_equal(history_len(s, "011002"), 1);
@@ -2137,6 +2166,61 @@ static size_t without_prefix(MDB_txn *txn, const MDB_val *key,
     return val->mv_size - 8;
 }
 
+/* Schemas 1 to 7 kept in each receipt the digest of its submission:
+ * BLAKE2b-256 of the Submission packed, a 0 byte and the submitter. */
+static size_t with_digest(MDB_txn *txn, const MDB_val *key, const MDB_val *val,
+                          char *out, size_t cap)
+{
+    Survey__Store__V1__Receipt *r =
+        survey__store__v1__receipt__unpack(NULL, val->mv_size, val->mv_data);
+    Survey__V1__Submission sub = SURVEY__V1__SUBMISSION__INIT;
+    Survey__V1__Revision *rev = NULL;
+    sv_error err = {{0}};
+    uint8_t seq[8];
+    char rec[4096];
+    uint8_t packed[4096];
+    uint8_t digest[crypto_generichash_BYTES];
+    crypto_generichash_state h;
+
+    (void)key;
+    assert_non_null(r);
+    assert_int_equal(r->digest.len, 0); /* as this build writes them */
+    for (int i = 0; i < 8; i++)
+        seq[i] = (uint8_t)(r->sequence >> (56 - 8 * i));
+    MDB_val seq_key = {8, seq};
+    size_t len = copy_value(txn, "log", &seq_key, rec, sizeof rec);
+    assert_status(sv_revision_decode((uint8_t *)rec, len, &rev, &err), SV_OK);
+    sub.survey = r->survey;
+    sub.respondent = r->respondent;
+    sub.submission_id = rev->submission_id;
+    sub.base_revision = rev->base_revision;
+    sub.n_answers = rev->n_answers;
+    sub.answers = rev->answers;
+    sub.note = rev->note;
+    size_t n = survey__v1__submission__get_packed_size(&sub);
+    assert_true(n <= sizeof packed);
+    assert_int_equal(survey__v1__submission__pack(&sub, packed), n);
+    assert_true(sodium_init() >= 0);
+    assert_int_equal(crypto_generichash_init(&h, NULL, 0, sizeof digest), 0);
+    assert_int_equal(crypto_generichash_update(&h, packed, n), 0);
+    assert_int_equal(crypto_generichash_update(&h, (const uint8_t *)"", 1), 0);
+    assert_int_equal(crypto_generichash_update(&h,
+                                               (const uint8_t *)rev->submitter,
+                                               strlen(rev->submitter)),
+                     0);
+    assert_int_equal(crypto_generichash_final(&h, digest, sizeof digest), 0);
+    r->digest.data = digest;
+    r->digest.len = sizeof digest;
+    n = survey__store__v1__receipt__get_packed_size(r);
+    assert_true(n <= cap);
+    assert_int_equal(survey__store__v1__receipt__pack(r, (uint8_t *)out), n);
+    r->digest.data = NULL; /* not the unpacked message's to free */
+    r->digest.len = 0;
+    survey__store__v1__receipt__free_unpacked(r, NULL);
+    survey__v1__revision__free_unpacked(rev, NULL);
+    return n;
+}
+
 /* Schemas 5 to 7 wrote each record as a zstd frame (codec 0). */
 static size_t as_zstd(MDB_txn *txn, const MDB_val *key, const MDB_val *val,
                       char *out, size_t cap)
@@ -2157,8 +2241,9 @@ static size_t as_zstd(MDB_txn *txn, const MDB_val *key, const MDB_val *val,
     return len;
 }
 
-/* Turns the store in dir back into the given schema (2 to 7): from schema
- * 5 up, the records as zstd frames; up to schema 6, the records
+/* Turns the store in dir back into the given schema (2 to 7): receipts
+ * with a digest; from schema 5 up, the records as zstd frames; up to
+ * schema 6, the records
  * in revisions; up to schema 5, current apart from compact; up to schema
  * 4, the revisions packed as they were;
  * from schema 3 down, whole revisions in current; for schema 2, compact
@@ -2175,6 +2260,7 @@ static void make_schema(const char *dir, const char *schema)
     assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
     assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
     assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    rewrite_raw(txn, "receipts", with_digest);
     if (strcmp(schema, "5") >= 0)
         rewrite_raw(txn, "log", as_zstd);
     if (strcmp(schema, "6") <= 0)
@@ -2547,9 +2633,31 @@ static void test_schema_upgrade_7(void **state)
     sv_store_destroy(&s);
     assert_schema(f->dir, "7");
 
-    /* read-write: stamped 8; the old records stay, new ones are LZ4 */
+    /* read-write: stamped 8; the old records stay, new ones are LZ4; a
+       retry of a submission stored before is compared with its receipt's
+       digest: the same content is its duplicate, other content a
+       conflict */
     s = open_store(f->dir, 0, false);
     assert_current(s, "011002", 2, "w-2");
+    res = put_compact(s, SURVEY, "011002", "w-2", 1, "two");
+    assert_true(res.duplicate);
+    assert_int_equal(res.revision, 2);
+    sv_put_result_clear(&res);
+    {
+        sv_batch *b = NULL;
+        test_sub t;
+        sv_put p;
+
+        make_sub(&t, "011002", "w-2", 1, "other text");
+        p = make_put(&t, "u", 1, NULL, 0);
+        assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+        assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_CONFLICT);
+        assert_non_null(strstr(err.msg, "w-2"));
+        p = make_put(&t, "another submitter", 1, NULL, 0);
+        make_sub(&t, "011002", "w-2", 1, "text");
+        assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_CONFLICT);
+        sv_batch_abort(&b);
+    }
     res = put_compact(s, SURVEY, "011002", "w-4", 2, "three");
     assert_int_equal(res.revision, 3);
     assert_int_equal(res.sequence, 4);

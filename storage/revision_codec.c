@@ -243,6 +243,23 @@ static sv_status unlz4(const ProtobufCBinaryData *body, uint64_t size,
     return SV_OK;
 }
 
+/* Whether the Revision has a field this layout does not define, at any
+ * depth: a record this build or an older one wrote never has one (a newer
+ * layout would have a newer schema number), so it is damage. */
+static bool unknown_fields(const Survey__V1__Revision *rev)
+{
+    if (rev->base.n_unknown_fields > 0)
+        return true;
+    for (size_t i = 0; i < rev->n_answers; i++) {
+        const Survey__V1__Answer *a = rev->answers[i];
+        if (a->base.n_unknown_fields > 0 ||
+            (a->value_case == SURVEY__V1__ANSWER__VALUE_CHOICES &&
+             a->choices != NULL && a->choices->base.n_unknown_fields > 0))
+            return true;
+    }
+    return false;
+}
+
 sv_status sv_revision_decode(const uint8_t *val, size_t len,
                              Survey__V1__Revision **out, sv_error *err)
 {
@@ -278,6 +295,13 @@ sv_status sv_revision_decode(const uint8_t *val, size_t len,
         (*out = survey__v1__revision__unpack(NULL, plain_len, plain)) == NULL)
         st = sv_fail(err, SV_ERR_STORE,
                      "revision record: the body is not a Revision");
+    else if (st == SV_OK && unknown_fields(*out)) {
+        st = sv_fail(err, SV_ERR_STORE,
+                     "revision record: the body has fields a Revision does "
+                     "not define");
+        survey__v1__revision__free_unpacked(*out, NULL);
+        *out = NULL;
+    }
     free(plain);
     if (st == SV_OK) {
         (*out)->revision = rec->revision;

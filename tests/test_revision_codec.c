@@ -284,6 +284,27 @@ static void test_refusals(void **state)
 
     survey__store__v1__revision_record__free_unpacked(good, NULL);
     free(rec);
+
+    /* a body with a field a Revision does not define (field 20), in the
+       Revision or in an answer: damage, since no layout of this schema
+       writes one */
+    uint8_t five = 5;
+    ProtobufCMessageUnknownField extra = {.tag = 20,
+                                          .wire_type =
+                                              PROTOBUF_C_WIRE_TYPE_VARINT,
+                                          .len = 1,
+                                          .data = &five};
+    s.rev.base.n_unknown_fields = 1;
+    s.rev.base.unknown_fields = &extra;
+    assert_int_equal(sv_revision_encode(&s.rev, &rec, &len, &err), SV_OK);
+    refused(rec, len, "fields a Revision does not define");
+    free(rec);
+    s.rev.base.n_unknown_fields = 0;
+    s.answers[1].base.n_unknown_fields = 1;
+    s.answers[1].base.unknown_fields = &extra;
+    assert_int_equal(sv_revision_encode(&s.rev, &rec, &len, &err), SV_OK);
+    refused(rec, len, "fields a Revision does not define");
+    free(rec);
     free(s.note);
 }
 

@@ -13,14 +13,18 @@ r6=data/r6
 bad=tests/fixtures/questionnaire/bad
 out=fuzz/corpus
 
-cmake --build "$build" --target make_request_seeds >/dev/null
-for t in fuzz_request fuzz_questionnaire fuzz_json fuzz_csv; do
+cmake --build "$build" --target make_request_seeds make_revision_seeds \
+  >/dev/null
+for t in fuzz_request fuzz_questionnaire fuzz_json fuzz_csv fuzz_revision; do
   rm -rf "${out:?}/$t"
   mkdir -p "$out/$t"
 done
 
 # fuzz_request: packed Request frames.
 "$build/fuzz/make_request_seeds" "$r6/responses.jsonl" "$out/fuzz_request"
+
+# fuzz_revision: stored revision records (LZ4 and zstd) of those submissions.
+"$build/fuzz/make_revision_seeds" "$out/fuzz_request" "$out/fuzz_revision"
 
 # fuzz_json: every 12th seed submission, and hand-written ones.
 awk -v dir="$out/fuzz_json" 'NR % 12 == 1 {

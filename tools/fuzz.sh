@@ -16,7 +16,7 @@ case $seconds in
   exit 2
   ;;
 esac
-targets=(fuzz_request fuzz_questionnaire fuzz_json fuzz_csv)
+targets=(fuzz_request fuzz_questionnaire fuzz_json fuzz_csv fuzz_revision)
 
 bash tools/deps.sh
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DSV_FUZZ=ON -DSV_TESTS=OFF \

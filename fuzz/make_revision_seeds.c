@@ -11,14 +11,13 @@
  * dictionary). The output is the same on every run. */
 #include "fuzz_util.h"
 #include "revision_codec.h"
-#include "revision_dict.h"
 #include "store.pb-c.h"
+#include "zstd_record.h"
 
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zstd.h>
 
 static void die(const char *what)
 {
@@ -29,44 +28,6 @@ static void die(const char *what)
 static int by_name(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The record of rev as schemas 5 to 7 wrote it, into *len bytes. */
-static uint8_t *zstd_record(const Survey__V1__Revision *rev, size_t *len)
-{
-    Survey__Store__V1__RevisionRecord r =
-        SURVEY__STORE__V1__REVISION_RECORD__INIT;
-    Survey__V1__Revision rest = *rev;
-
-    rest.revision = 0;
-    rest.sequence = 0;
-    size_t plain_len = survey__v1__revision__get_packed_size(&rest);
-    uint8_t *plain = malloc(plain_len > 0 ? plain_len : 1);
-    size_t cap = ZSTD_compressBound(plain_len);
-    uint8_t *frame = malloc(cap);
-    ZSTD_CCtx *c = ZSTD_createCCtx();
-    if (plain == NULL || frame == NULL || c == NULL)
-        die("out of memory");
-    survey__v1__revision__pack(&rest, plain);
-    size_t n =
-        ZSTD_compress_usingDict(c, frame, cap, plain, plain_len,
-                                sv_revision_dict1, sv_revision_dict1_len, -1);
-    if (ZSTD_isError(n))
-        die(ZSTD_getErrorName(n));
-    ZSTD_freeCCtx(c);
-    r.revision = rev->revision;
-    r.sequence = rev->sequence;
-    r.dictionary = 1;
-    r.body.data = frame;
-    r.body.len = n;
-    *len = survey__store__v1__revision_record__get_packed_size(&r);
-    uint8_t *out = malloc(*len);
-    if (out == NULL)
-        die("out of memory");
-    survey__store__v1__revision_record__pack(&r, out);
-    free(frame);
-    free(plain);
-    return out;
 }
 
 int main(int argc, char **argv)
@@ -124,6 +85,8 @@ int main(int argc, char **argv)
         free(path);
         free(rec);
         rec = zstd_record(&rev, &len);
+        if (rec == NULL)
+            die("out of memory");
         snprintf(name, sizeof name, "zstd-%s", names[i]);
         path = sv_fuzz_join(argv[2], name);
         sv_fuzz_write(path, rec, len);

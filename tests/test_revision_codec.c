@@ -96,6 +96,21 @@ static uint8_t *pack(const Survey__V1__Revision *rev, size_t *len)
     return out;
 }
 
+/* x and y pack to the same bytes. */
+static void assert_same_revision(const Survey__V1__Revision *x,
+                                 const Survey__V1__Revision *y)
+{
+    size_t a_len;
+    size_t b_len;
+    uint8_t *a = pack(x, &a_len);
+    uint8_t *b = pack(y, &b_len);
+
+    assert_int_equal(a_len, b_len);
+    assert_memory_equal(a, b, a_len);
+    free(a);
+    free(b);
+}
+
 /* The packing of rev without its two numbers: a record's body unpacked. */
 static uint8_t *pack_rest(const Survey__V1__Revision *rev, size_t *len)
 {
@@ -114,8 +129,6 @@ static size_t round_trip(const Survey__V1__Revision *rev)
     uint8_t *rec = NULL;
     size_t len = 0;
     Survey__V1__Revision *back = NULL;
-    size_t a_len;
-    size_t b_len;
 
     assert_int_equal(sv_revision_encode(rev, &rec, &len, &err), SV_OK);
     Survey__Store__V1__RevisionRecord *r =
@@ -132,12 +145,7 @@ static size_t round_trip(const Survey__V1__Revision *rev)
     survey__store__v1__revision_record__free_unpacked(r, NULL);
 
     assert_int_equal(sv_revision_decode(rec, len, &back, &err), SV_OK);
-    uint8_t *a = pack(rev, &a_len);
-    uint8_t *b = pack(back, &b_len);
-    assert_int_equal(a_len, b_len);
-    assert_memory_equal(a, b, a_len);
-    free(a);
-    free(b);
+    assert_same_revision(rev, back);
     survey__v1__revision__free_unpacked(back, NULL);
     free(rec);
     return len;
@@ -317,18 +325,12 @@ static void test_zstd_records_still_read(void **state)
     sv_error err = {{0}};
     Survey__V1__Revision *back = NULL;
     size_t len;
-    size_t a_len;
-    size_t b_len;
 
     make_sample(&s, 40, 30);
     uint8_t *rec = zstd_record(&s.rev, &len);
+    assert_non_null(rec);
     assert_int_equal(sv_revision_decode(rec, len, &back, &err), SV_OK);
-    uint8_t *a = pack(&s.rev, &a_len);
-    uint8_t *b = pack(back, &b_len);
-    assert_int_equal(a_len, b_len);
-    assert_memory_equal(a, b, a_len);
-    free(a);
-    free(b);
+    assert_same_revision(&s.rev, back);
     survey__v1__revision__free_unpacked(back, NULL);
     back = NULL;
     refused(rec, len - 2, "revision record");

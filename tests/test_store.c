@@ -2234,6 +2234,7 @@ static size_t as_zstd(MDB_txn *txn, const MDB_val *key, const MDB_val *val,
     assert_status(sv_revision_decode(val->mv_data, val->mv_size, &rev, &err),
                   SV_OK);
     uint8_t *rec = zstd_record(rev, &len);
+    assert_non_null(rec);
     assert_true(len <= cap);
     memcpy(out, rec, len);
     free(rec);

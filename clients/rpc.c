@@ -232,7 +232,11 @@ static sv_status recv_reply(void *sock, int flags, Survey__V1__Reply **out,
 }
 
 /* One lazy-pirate attempt: send, wait, receive. On a timeout the REQ
- * socket is closed so that the next attempt starts clean. */
+ * socket is closed so that the next attempt starts clean. A send that
+ * cannot even be queued within the timeout is a timeout too: libzmq drops
+ * the connection when the collector refuses the CURVE handshake (a key not
+ * in its registry), and a REQ socket without one would block in zmq_send
+ * for ever. */
 static sv_status attempt(sv_rpc *self, const uint8_t *buf, size_t len,
                          uint64_t id, Survey__V1__Reply **out, sv_error *err)
 {
@@ -241,8 +245,18 @@ static sv_status attempt(sv_rpc *self, const uint8_t *buf, size_t len,
         st = open_socket(self, ZMQ_REQ, &self->req, err);
         if (st != SV_OK)
             return st;
+        if (zmq_setsockopt(self->req, ZMQ_SNDTIMEO, &self->timeout_ms,
+                           sizeof self->timeout_ms) != 0) {
+            st = zmq_failed(err, "zmq_setsockopt for", self->endpoint);
+            (void)close_socket(&self->req, NULL);
+            return st;
+        }
     }
     if (zmq_send(self->req, buf, len, 0) < 0) {
+        if (zmq_errno() == EAGAIN) {
+            sv_status cst = close_socket(&self->req, err);
+            return cst != SV_OK ? cst : SV_ERR_TIMEOUT;
+        }
         st = zmq_failed(err, "cannot send to", self->endpoint);
         (void)close_socket(&self->req, NULL);
         return st;

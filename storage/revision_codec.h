@@ -1,5 +1,5 @@
-/* revision_codec.h: how a Revision is stored in `log` (schema 7; in
- * `revisions` since schema 5): a RevisionRecord (proto/store.proto), that
+/* revision_codec.h: how a Revision is stored in `log` (since schema 7; in
+ * `revisions` in schemas 5 and 6): a RevisionRecord (proto/store.proto), that
  * is the revision's two numbers, then its other fields packed and
  * compressed against a built-in dictionary (storage/revision_dict.h): one
  * LZ4 block (schema 8, codec 1, what this build writes), or one zstd frame

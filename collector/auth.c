@@ -2,6 +2,7 @@
 #include "auth.h"
 
 #include "log.h"
+#include "worker.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -292,6 +293,7 @@ sv_status sv_auth_new(sv_auth **out, void *ctx, const char *clients_file,
         st = sv_fail(err, SV_ERR_NOMEM, "cannot start the ZAP thread");
         goto fail;
     }
+    sv_thread_name(a->thread, "sv-zap");
     a->running = true;
     *out = a;
     return SV_OK;

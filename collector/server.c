@@ -301,7 +301,8 @@ static sv_status sync_start(sv_server *s, sv_error *err)
             fcntl(y->wake[i], F_SETFD, FD_CLOEXEC) != 0)
             return sv_fail(err, SV_ERR_IO, "fcntl: %s", strerror(errno));
     }
-    return sv_worker_start(&y->t, sync_main, s, "flush thread", err);
+    return sv_worker_start(&y->t, sync_main, s, "flush thread", "sv-flush",
+                           err);
 }
 
 /* Lets the thread flush what is committed, then ends it. */
@@ -1182,8 +1183,8 @@ static void *preparer_main(void *arg)
 static sv_status writer_start(sv_server *s, sv_error *err)
 {
     struct preparer *h = &s->preparer;
-    sv_status st =
-        sv_worker_start(&s->writer.t, writer_main, s, "writing thread", err);
+    sv_status st = sv_worker_start(&s->writer.t, writer_main, s,
+                                   "writing thread", "sv-write", err);
 
     if (st != SV_OK)
         return st;
@@ -1191,6 +1192,7 @@ static sv_status writer_start(sv_server *s, sv_error *err)
     h->seen = 0;
     if (pthread_create(&h->thread, NULL, preparer_main, s) != 0)
         return sv_fail(err, SV_ERR_NOMEM, "cannot start the preparing thread");
+    sv_thread_name(h->thread, "sv-prepare");
     h->started = true;
     return SV_OK;
 }

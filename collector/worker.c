@@ -1,10 +1,22 @@
 /* worker.c: see worker.h. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "worker.h"
 
 #include "log.h"
 
+#include <string.h>
+
+void sv_thread_name(pthread_t t, const char *tname)
+{
+    int rc = pthread_setname_np(t, tname);
+
+    if (rc != 0)
+        sv_log("survey-collector", "cannot name a thread %s: %s", tname,
+               strerror(rc));
+}
+
 sv_status sv_worker_start(sv_worker *w, void *(*fn)(void *), void *arg,
-                          const char *name, sv_error *err)
+                          const char *name, const char *tname, sv_error *err)
 {
     w->started = false;
     w->stop = false;
@@ -19,6 +31,7 @@ sv_status sv_worker_start(sv_worker *w, void *(*fn)(void *), void *arg,
         pthread_mutex_destroy(&w->mu);
         return sv_fail(err, SV_ERR_NOMEM, "cannot start the %s", name);
     }
+    sv_thread_name(w->thread, tname);
     w->started = true;
     return SV_OK;
 }

@@ -19,9 +19,15 @@ typedef struct {
     bool stop; /* under mu */
 } sv_worker;
 
-/* Initialises w and runs fn(arg) on a new thread; name is for errors. */
+/* Initialises w and runs fn(arg) on a new thread named tname (see
+ * sv_thread_name); name is for errors. */
 sv_status sv_worker_start(sv_worker *w, void *(*fn)(void *), void *arg,
-                          const char *name, sv_error *err);
+                          const char *name, const char *tname, sv_error *err);
+
+/* Names thread t tname (at most 15 bytes), as `top -H`, `ps -L` and
+ * /proc/PID/task/TID/comm show it; a failure is logged, not returned: the
+ * thread works the same without a name. */
+void sv_thread_name(pthread_t t, const char *tname);
 
 /* Sets stop, wakes the thread and waits for it to return. No-op when not
  * started. */

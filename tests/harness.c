@@ -1,6 +1,7 @@
 /* harness.c: see harness.h. */
 #include "harness.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -52,6 +53,40 @@ static char *slurp(const char *path)
         buf[len] = '\0';
     fclose(f);
     return buf;
+}
+
+bool sv_harness_has_thread(const sv_harness *h, const char *name)
+{
+    char path[64];
+    DIR *d;
+    struct dirent *e;
+    bool found = false;
+
+    if (h->pid <= 0)
+        return false;
+    snprintf(path, sizeof path, "/proc/%d/task", (int)h->pid);
+    d = opendir(path);
+    if (d == NULL)
+        return false;
+    while (!found && (e = readdir(d)) != NULL) {
+        char comm[sizeof path + 256 + 8];
+        char got[32] = "";
+        FILE *f;
+
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(comm, sizeof comm, "%s/%s/comm", path, e->d_name);
+        f = fopen(comm, "r");
+        if (f == NULL)
+            continue;
+        if (fgets(got, sizeof got, f) != NULL) {
+            got[strcspn(got, "\n")] = '\0';
+            found = strcmp(got, name) == 0;
+        }
+        fclose(f);
+    }
+    closedir(d);
+    return found;
 }
 
 bool sv_harness_log_contains(const sv_harness *h, const char *needle)

@@ -47,6 +47,10 @@ void sv_harness_cleanup(sv_harness *h);
 /* True if the log contains needle. */
 bool sv_harness_log_contains(const sv_harness *h, const char *needle);
 
+/* True if the running collector has a thread of that name
+ * (/proc/PID/task/TID/comm). */
+bool sv_harness_has_thread(const sv_harness *h, const char *name);
+
 /* Sends req in one frame on a fresh REQ socket and waits up to timeout_ms
  * for the reply. Returns 0 and *out (free with
  * survey__v1__reply__free_unpacked), or -1 on timeout/error. */

@@ -216,6 +216,8 @@ static void expect_code(Survey__V1__Reply *reply, Survey__V1__Error__Code code)
 static void test_no_key_no_service(void **state)
 {
     fixture *f = *state;
+    /* with keys, the ZAP handler runs on a thread of its own */
+    assert_true(sv_harness_has_thread(&f->h, "sv-zap"));
     Survey__V1__QuestionnaireRequest q =
         SURVEY__V1__QUESTIONNAIRE_REQUEST__INIT;
     Survey__V1__Request req = SURVEY__V1__REQUEST__INIT;

@@ -798,6 +798,21 @@ static void test_tcp_loopback(void **state)
     sv_harness_cleanup(&h);
 }
 
+/* The collector names its threads, so that `top -H` and the bench's CPU
+ * per thread say which does what. */
+static void test_thread_names(void **state)
+{
+    (void)state;
+    sv_harness h = {0};
+    assert_int_equal(sv_harness_start(&h, NULL), 0);
+    assert_true(sv_harness_has_thread(&h, "sv-write"));
+    assert_true(sv_harness_has_thread(&h, "sv-prepare"));
+    assert_true(sv_harness_has_thread(&h, "sv-flush"));
+    assert_false(sv_harness_has_thread(&h, "sv-zap")); /* --no-auth */
+    assert_false(sv_harness_has_thread(&h, "sv-nothing"));
+    sv_harness_cleanup(&h);
+}
+
 /* Limits: answers per submission and text length are named problems. */
 static void test_submission_limits(void **state)
 {
@@ -936,6 +951,7 @@ int main(void)
         cmocka_unit_test(test_broken_batch_is_redone),
         cmocka_unit_test(test_sigterm_and_restart),
         cmocka_unit_test(test_tcp_loopback),
+        cmocka_unit_test(test_thread_names),
     };
     int failed =
         cmocka_run_group_tests_name("collector", shared, setup, teardown);

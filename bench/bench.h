@@ -5,6 +5,7 @@
 #define SV_BENCH_H
 
 #include "status.h"
+#include "threads.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -46,6 +47,7 @@ typedef struct {
     double rate;    /* acks per second */
     double p50_ms, p99_ms, max_ms;
     double cpu_s;      /* the collector's user + system time */
+    bench_threads by_thread; /* the same per thread name */
     long hwm_kb;       /* the collector's peak RSS */
     long long wchar;   /* bytes the collector passed to write calls (its
                           files: the store, the log, its wake-up pipes) */

@@ -685,6 +685,8 @@ sv_status bench_intake(const intake_opts *o, intake_result *res, sv_error *err)
     double t0;
     double cpu0;
     long long wchar0;
+    bench_threads threads0;
+    bench_threads threads1;
 
     memset(res, 0, sizeof *res);
     if (o->clients < 1 || o->clients > MAX_CLIENTS || o->window < 1)
@@ -721,9 +723,15 @@ sv_status bench_intake(const intake_opts *o, intake_result *res, sv_error *err)
     if (st != SV_OK)
         goto done;
     cpu0 = bench_cpu_s(c.pid);
+    if (bench_threads_read(c.pid, &threads0) != 0)
+        threads0.n = 0;
     wchar0 = bench_io_bytes(c.pid, "wchar:");
     st = run_clients(o, c.endpoint, &ps, keys, res, err);
     res->cpu_s = bench_cpu_s(c.pid) - cpu0;
+    if (bench_threads_read(c.pid, &threads1) == 0)
+        bench_threads_diff(&threads0, &threads1, &res->by_thread);
+    else
+        res->by_thread.n = 0;
     res->wchar = bench_io_bytes(c.pid, "wchar:") - wchar0;
     res->hwm_kb = bench_hwm_kb(c.pid);
     if (stop_collector(&c) != 0 && st == SV_OK)

@@ -222,6 +222,13 @@ static void print_intake(const char *label, const intake_result *r)
            "  collector CPU (user+sys)", r->cpu_s,
            r->secs > 0 ? 100.0 * r->cpu_s / r->secs : 0,
            r->acked > 0 ? 1e6 * r->cpu_s / (double)r->acked : 0);
+    if (r->by_thread.n > 0 && r->acked > 0) {
+        printf("%-44s", "  collector CPU by thread, us per ack");
+        for (int i = 0; i < r->by_thread.n; i++)
+            printf("%s %s %.1f", i > 0 ? "," : "", r->by_thread.t[i].name,
+                   1e6 * r->by_thread.t[i].cpu_s / (double)r->acked);
+        printf("\n");
+    }
     printf("%-44s %8.1f MiB\n", "  collector peak RSS (VmHWM)",
            (double)r->hwm_kb / 1024.0);
     if (r->commits > 0)

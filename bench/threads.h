@@ -1,0 +1,30 @@
+/* threads.h: the CPU time of each thread of a process, from
+ * /proc/PID/task, grouped by thread name (the collector names its threads:
+ * sv-write, sv-prepare, sv-flush, sv-zap; ZeroMQ's are ZMQbg/...). */
+#ifndef SV_BENCH_THREADS_H
+#define SV_BENCH_THREADS_H
+
+#define BENCH_THREADS 32
+
+typedef struct {
+    int tid;
+    char name[16];
+    double cpu_s; /* user + system */
+} bench_thread;
+
+typedef struct {
+    bench_thread t[BENCH_THREADS];
+    int n;
+} bench_threads;
+
+/* The threads of pid now (the first BENCH_THREADS); the main thread is
+ * named "main". Returns 0, or -1 when /proc/PID/task cannot be read. */
+int bench_threads_read(int pid, bench_threads *out);
+
+/* The CPU time each thread name used from before to after (a thread
+ * started in between counts from 0), summed over threads of one name, in
+ * the order of after; names without CPU time are left out. */
+void bench_threads_diff(const bench_threads *before, const bench_threads *after,
+                        bench_threads *out);
+
+#endif

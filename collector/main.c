@@ -83,6 +83,12 @@ static void usage(FILE *out)
         "%d); a client\n"
         "                      past it waits. Connections are read "
         "fairly.\n"
+        "  --commit-nice N     nice value (-20..19) of the writing and "
+        "flush threads\n"
+        "                      (default %d: acks wait for them); 0 leaves "
+        "it. Lowering\n"
+        "                      it needs root or CAP_SYS_NICE; without, a "
+        "line is logged.\n"
         "  --server-secret FILE  the server's CURVE secret certificate "
         "(survey keygen).\n"
         "  --clients FILE      client key registry: one line per key "
@@ -111,7 +117,8 @@ static void usage(FILE *out)
         "exits 0. Exit status 1: start-up failed (message on stderr); 2: "
         "bad command\n"
         "line.\n",
-        SV_DEFAULT_BATCH, SV_DEFAULT_MAX_REQUEST, SV_DEFAULT_IN_FLIGHT);
+        SV_DEFAULT_BATCH, SV_DEFAULT_MAX_REQUEST, SV_DEFAULT_IN_FLIGHT,
+        SV_DEFAULT_COMMIT_NICE);
 }
 
 /* One line on the group commits and what their steps took (the disk's
@@ -155,6 +162,7 @@ static int run(int argc, char **argv)
         .data_dir = env_data != NULL && env_data[0] != '\0'
                         ? env_data
                         : SV_DEFAULT_DATA_DIR,
+        .commit_nice = SV_DEFAULT_COMMIT_NICE,
     };
     const char *survey_dir = SV_DEFAULT_SURVEY_DIR;
     const char *notify = NULL;
@@ -168,6 +176,7 @@ static int run(int argc, char **argv)
         {"batch", required_argument, NULL, 'b'},
         {"max-request", required_argument, NULL, 'r'},
         {"max-in-flight", required_argument, NULL, 'i'},
+        {"commit-nice", required_argument, NULL, 'N'},
         {"notify", required_argument, NULL, 'n'},
         {"server-secret", required_argument, NULL, 'S'},
         {"clients", required_argument, NULL, 'C'},
@@ -198,6 +207,21 @@ static int run(int argc, char **argv)
         case 'n':
             notify = optarg;
             break;
+        case 'N': {
+            char *end = NULL;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (errno != 0 || end == optarg || *end != '\0' || v < -20 ||
+                v > 19) {
+                fprintf(stderr,
+                        PROGRAM ": --commit-nice: not a nice value from -20 "
+                                "to 19: %s\n",
+                        optarg);
+                return 2;
+            }
+            opt.commit_nice = (int)v;
+            break;
+        }
         case 'm':
             if (sv_config_size(optarg, &opt.map_size) != 0) {
                 fprintf(stderr, PROGRAM ": --map-size: not a size: %s\n",

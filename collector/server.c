@@ -119,6 +119,7 @@ struct sv_server {
     uint64_t notified; /* last sequence announced */
     sv_value *values;  /* owned scratch: one per question */
     bool *relevant;    /* owned scratch: one per question */
+    int commit_nice;   /* of the writing and flush threads */
 };
 
 typedef enum {
@@ -256,6 +257,8 @@ static void *sync_main(void *arg)
     sv_server *s = arg;
     struct syncer *y = &s->sync;
 
+    sv_thread_nice(s->commit_nice, "sv-flush");
+
     pthread_mutex_lock(&y->t.mu);
     for (;;) {
         while (!y->t.stop && !y->failed && y->committed == y->durable)
@@ -372,6 +375,7 @@ sv_status sv_server_new(sv_server **out, const sv_server_options *opt,
         return sv_fail(err, st, "out of memory");
     s->reg = reg;
     s->max_batch = opt->max_batch > 0 ? opt->max_batch : SV_DEFAULT_BATCH;
+    s->commit_nice = opt->commit_nice;
     s->max_request =
         opt->max_request > 0 ? opt->max_request : SV_DEFAULT_MAX_REQUEST;
     s->sync.wake[0] = -1;
@@ -1096,6 +1100,8 @@ static void *writer_main(void *arg)
 {
     sv_server *s = arg;
     struct writer *w = &s->writer;
+
+    sv_thread_nice(s->commit_nice, "sv-write");
 
     pthread_mutex_lock(&w->t.mu);
     for (;;) {

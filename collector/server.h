@@ -19,6 +19,10 @@
 #define SV_DEFAULT_BATCH 256
 #define SV_DEFAULT_MAX_REQUEST (256 * 1024)
 #define SV_DEFAULT_IN_FLIGHT 1000
+/* The nice value survey-collector gives its writing and flush threads:
+ * every acknowledgement waits for their cycle, so on a busy machine they go
+ * first (bench/README.md, Round 11). */
+#define SV_DEFAULT_COMMIT_NICE (-10)
 
 typedef struct {
     const char *endpoint;        /* e.g. tcp://127.0.0.1:5555, ipc:///path */
@@ -36,6 +40,10 @@ typedef struct {
     bool auth;                   /* CURVE + ZAP; false = plain (loopback) */
     const char *server_secret;   /* the server's secret certificate */
     const char *clients;         /* the client key registry (auth.h) */
+    int commit_nice;             /* nice value (-20..19) of the writing and
+                                    flush threads; 0 = leave it. Without
+                                    the privilege to lower it, logged and
+                                    left as it is */
 } sv_server_options;
 
 typedef struct sv_server sv_server;

@@ -4,7 +4,10 @@
 
 #include "log.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 void sv_thread_name(pthread_t t, const char *tname)
 {
@@ -13,6 +16,17 @@ void sv_thread_name(pthread_t t, const char *tname)
     if (rc != 0)
         sv_log("survey-collector", "cannot name a thread %s: %s", tname,
                strerror(rc));
+}
+
+void sv_thread_nice(int nice, const char *tname)
+{
+    if (nice == 0)
+        return;
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), nice) != 0)
+        sv_log("survey-collector",
+               "cannot give the %s thread nice %d (%s): it runs at the "
+               "process's priority",
+               tname, nice, strerror(errno));
 }
 
 sv_status sv_worker_start(sv_worker *w, void *(*fn)(void *), void *arg,

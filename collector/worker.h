@@ -29,6 +29,11 @@ sv_status sv_worker_start(sv_worker *w, void *(*fn)(void *), void *arg,
  * thread works the same without a name. */
 void sv_thread_name(pthread_t t, const char *tname);
 
+/* Gives the calling thread (named tname) the nice value nice; 0 leaves it
+ * as it is. A failure (lowering it needs CAP_SYS_NICE) is logged, not
+ * returned: the thread works the same at the process's priority. */
+void sv_thread_nice(int nice, const char *tname);
+
 /* Sets stop, wakes the thread and waits for it to return. No-op when not
  * started. */
 void sv_worker_stop(sv_worker *w, const char *name);

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +56,32 @@ static char *slurp(const char *path)
     return buf;
 }
 
-bool sv_harness_has_thread(const sv_harness *h, const char *name)
+/* The nice value (field 19 of stat) of /proc/PID/task/TID; INT_MIN if
+ * unreadable. */
+static int task_nice(const char *task)
+{
+    char path[300];
+    char buf[1024];
+    int nice = INT_MIN;
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/stat", task);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return INT_MIN;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')'); /* the name may hold spaces */
+    if (p == NULL || sscanf(p + 2,
+                            "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                            "%*u %*u %*d %*d %*d %d",
+                            &nice) != 1)
+        return INT_MIN;
+    return nice;
+}
+
+bool sv_harness_thread_nice(const sv_harness *h, const char *name, int *nice)
 {
     char path[64];
     DIR *d;
@@ -69,13 +95,15 @@ bool sv_harness_has_thread(const sv_harness *h, const char *name)
     if (d == NULL)
         return false;
     while (!found && (e = readdir(d)) != NULL) {
-        char comm[sizeof path + 256 + 8];
+        char task[sizeof path + 256 + 8];
+        char comm[sizeof task + 8];
         char got[32] = "";
         FILE *f;
 
         if (e->d_name[0] == '.')
             continue;
-        snprintf(comm, sizeof comm, "%s/%s/comm", path, e->d_name);
+        snprintf(task, sizeof task, "%s/%s", path, e->d_name);
+        snprintf(comm, sizeof comm, "%s/comm", task);
         f = fopen(comm, "r");
         if (f == NULL)
             continue;
@@ -84,9 +112,16 @@ bool sv_harness_has_thread(const sv_harness *h, const char *name)
             found = strcmp(got, name) == 0;
         }
         fclose(f);
+        if (found && nice != NULL)
+            *nice = task_nice(task);
     }
     closedir(d);
     return found;
+}
+
+bool sv_harness_has_thread(const sv_harness *h, const char *name)
+{
+    return sv_harness_thread_nice(h, name, NULL);
 }
 
 bool sv_harness_log_contains(const sv_harness *h, const char *needle)

@@ -51,6 +51,10 @@ bool sv_harness_log_contains(const sv_harness *h, const char *needle);
  * (/proc/PID/task/TID/comm). */
 bool sv_harness_has_thread(const sv_harness *h, const char *name);
 
+/* As sv_harness_has_thread, and *nice (if not NULL) gets that thread's
+ * nice value (INT_MIN if unreadable). */
+bool sv_harness_thread_nice(const sv_harness *h, const char *name, int *nice);
+
 /* Sends req in one frame on a fresh REQ socket and waits up to timeout_ms
  * for the reply. Returns 0 and *out (free with
  * survey__v1__reply__free_unpacked), or -1 on timeout/error. */

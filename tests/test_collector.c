@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -813,6 +814,42 @@ static void test_thread_names(void **state)
     sv_harness_cleanup(&h);
 }
 
+/* The writing and flush threads run at --commit-nice (default -10) when the
+ * collector may lower their nice value, and say so in the log when not;
+ * the other threads keep the process's. A value out of -20..19 is
+ * refused. */
+static void test_commit_nice(void **state)
+{
+    (void)state;
+    int before = getpriority(PRIO_PROCESS, 0);
+    bool may = setpriority(PRIO_PROCESS, 0, before - 1) == 0;
+    if (may)
+        assert_int_equal(setpriority(PRIO_PROCESS, 0, before), 0);
+    for (int i = 0; i < 2; i++) {
+        sv_harness h = {0};
+        const char *const extra[] = {"--commit-nice", "-5", NULL};
+        int want = i == 0 ? -10 : -5; /* the default, --help */
+        int nice = 1;
+        assert_int_equal(sv_harness_start(&h, i == 0 ? NULL : extra), 0);
+        assert_true(sv_harness_thread_nice(&h, "sv-write", &nice));
+        assert_int_equal(nice, may ? want : before);
+        assert_true(sv_harness_thread_nice(&h, "sv-flush", &nice));
+        assert_int_equal(nice, may ? want : before);
+        assert_true(sv_harness_thread_nice(&h, "sv-prepare", &nice));
+        assert_int_equal(nice, before);
+        assert_int_equal(
+            sv_harness_log_contains(&h, "cannot give the sv-write thread"),
+            !may);
+        sv_harness_cleanup(&h);
+    }
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "%s --no-auth --commit-nice 20 2>&1 | grep -q 'not a nice value "
+             "from -20 to 19: 20'",
+             SV_BINARY_DIR "/collector/survey-collector");
+    assert_int_equal(system(cmd), 0);
+}
+
 /* Limits: answers per submission and text length are named problems. */
 static void test_submission_limits(void **state)
 {
@@ -952,6 +989,7 @@ int main(void)
         cmocka_unit_test(test_sigterm_and_restart),
         cmocka_unit_test(test_tcp_loopback),
         cmocka_unit_test(test_thread_names),
+        cmocka_unit_test(test_commit_nice),
     };
     int failed =
         cmocka_run_group_tests_name("collector", shared, setup, teardown);

@@ -75,26 +75,9 @@ long bench_hwm_kb(int pid)
 double bench_cpu_s(int pid)
 {
     char path[64];
-    char buf[2048];
-    unsigned long utime = 0;
-    unsigned long stime = 0;
-    size_t n;
-    FILE *f;
-    char *p;
 
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    p = strrchr(buf, ')'); /* the command may hold spaces */
-    if (p == NULL ||
-        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-               &utime, &stime) != 2)
-        return -1;
-    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+    return bench_stat_cpu_s(path);
 }
 
 /* ---- the requests ----------------------------------------------------- */

@@ -7,18 +7,15 @@
 #include <string.h>
 #include <unistd.h>
 
-/* utime + stime of /proc/PID/task/TID/stat in seconds, -1 if unreadable. */
-static double task_cpu_s(int pid, int tid)
+double bench_stat_cpu_s(const char *path)
 {
-    char path[96];
-    char buf[1024];
+    char buf[2048];
     unsigned long utime = 0;
     unsigned long stime = 0;
     size_t n;
     FILE *f;
     char *p;
 
-    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", pid, tid);
     f = fopen(path, "r");
     if (f == NULL)
         return -1;
@@ -54,7 +51,7 @@ static void task_name(int pid, int tid, char *name, size_t size)
 
 int bench_threads_read(int pid, bench_threads *out)
 {
-    char path[64];
+    char path[96];
     DIR *d;
     struct dirent *e;
 
@@ -69,7 +66,8 @@ int bench_threads_read(int pid, bench_threads *out)
 
         if (tid <= 0)
             continue;
-        cpu = task_cpu_s(pid, tid);
+        snprintf(path, sizeof path, "/proc/%d/task/%d/stat", pid, tid);
+        cpu = bench_stat_cpu_s(path);
         if (cpu < 0)
             continue; /* ended meanwhile */
         bench_thread *t = &out->t[out->n++];

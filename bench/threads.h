@@ -17,6 +17,10 @@ typedef struct {
     int n;
 } bench_threads;
 
+/* utime + stime, in seconds, of a /proc stat file (/proc/PID/stat or
+ * /proc/PID/task/TID/stat); -1 if unreadable. */
+double bench_stat_cpu_s(const char *path);
+
 /* The threads of pid now (the first BENCH_THREADS); the main thread is
  * named "main". Returns 0, or -1 when /proc/PID/task cannot be read. */
 int bench_threads_read(int pid, bench_threads *out);

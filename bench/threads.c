@@ -93,8 +93,8 @@ void bench_threads_diff(const bench_threads *before, const bench_threads *after,
                 used -= before->t[j].cpu_s;
                 break;
             }
-        if (used <= 0)
-            continue;
+        if (used < 0)
+            used = 0; /* not a tid of before's: a thread since started */
         for (j = 0; j < out->n; j++)
             if (strcmp(out->t[j].name, a->name) == 0)
                 break;

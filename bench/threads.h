@@ -27,7 +27,7 @@ int bench_threads_read(int pid, bench_threads *out);
 
 /* The CPU time each thread name used from before to after (a thread
  * started in between counts from 0), summed over threads of one name, in
- * the order of after; names without CPU time are left out. */
+ * the order of after; names that used none are listed with 0. */
 void bench_threads_diff(const bench_threads *before, const bench_threads *after,
                         bench_threads *out);
 

@@ -46,8 +46,9 @@ typedef struct {
     double secs;    /* first send to last ack */
     double rate;    /* acks per second */
     double p50_ms, p99_ms, max_ms;
-    double cpu_s;      /* the collector's user + system time */
-    bench_threads by_thread; /* the same per thread name */
+    double cpu_s; /* the collector's user + system time */
+    /* the same per thread name */
+    bench_threads by_thread;
     long hwm_kb;       /* the collector's peak RSS */
     long long wchar;   /* bytes the collector passed to write calls (its
                           files: the store, the log, its wake-up pipes) */

@@ -257,8 +257,6 @@ static void *sync_main(void *arg)
     sv_server *s = arg;
     struct syncer *y = &s->sync;
 
-    sv_thread_nice(s->commit_nice, "sv-flush");
-
     pthread_mutex_lock(&y->t.mu);
     for (;;) {
         while (!y->t.stop && !y->failed && y->committed == y->durable)
@@ -305,7 +303,7 @@ static sv_status sync_start(sv_server *s, sv_error *err)
             return sv_fail(err, SV_ERR_IO, "fcntl: %s", strerror(errno));
     }
     return sv_worker_start(&y->t, sync_main, s, "flush thread", "sv-flush",
-                           err);
+                           s->commit_nice, err);
 }
 
 /* Lets the thread flush what is committed, then ends it. */
@@ -1101,8 +1099,6 @@ static void *writer_main(void *arg)
     sv_server *s = arg;
     struct writer *w = &s->writer;
 
-    sv_thread_nice(s->commit_nice, "sv-write");
-
     pthread_mutex_lock(&w->t.mu);
     for (;;) {
         while (!w->t.stop && w->written == w->queued)
@@ -1189,8 +1185,9 @@ static void *preparer_main(void *arg)
 static sv_status writer_start(sv_server *s, sv_error *err)
 {
     struct preparer *h = &s->preparer;
-    sv_status st = sv_worker_start(&s->writer.t, writer_main, s,
-                                   "writing thread", "sv-write", err);
+    sv_status st =
+        sv_worker_start(&s->writer.t, writer_main, s, "writing thread",
+                        "sv-write", s->commit_nice, err);
 
     if (st != SV_OK)
         return st;

@@ -18,7 +18,8 @@ void sv_thread_name(pthread_t t, const char *tname)
                strerror(rc));
 }
 
-void sv_thread_nice(int nice, const char *tname)
+/* Gives the calling thread the nice value nice (see sv_worker_start). */
+static void thread_nice(int nice, const char *tname)
 {
     if (nice == 0)
         return;
@@ -29,23 +30,46 @@ void sv_thread_nice(int nice, const char *tname)
                tname, nice, strerror(errno));
 }
 
+/* The thread: takes its nice value, says so, then runs fn. */
+static void *worker_main(void *arg)
+{
+    sv_worker *w = arg;
+
+    thread_nice(w->nice, w->tname);
+    pthread_mutex_lock(&w->mu);
+    w->running = true;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    return w->fn(w->arg);
+}
+
 sv_status sv_worker_start(sv_worker *w, void *(*fn)(void *), void *arg,
-                          const char *name, const char *tname, sv_error *err)
+                          const char *name, const char *tname, int nice,
+                          sv_error *err)
 {
     w->started = false;
     w->stop = false;
+    w->fn = fn;
+    w->arg = arg;
+    w->nice = nice;
+    w->tname = tname;
+    w->running = false;
     if (pthread_mutex_init(&w->mu, NULL) != 0)
         return sv_fail(err, SV_ERR_NOMEM, "pthread_mutex_init failed");
     if (pthread_cond_init(&w->cv, NULL) != 0) {
         pthread_mutex_destroy(&w->mu);
         return sv_fail(err, SV_ERR_NOMEM, "pthread_cond_init failed");
     }
-    if (pthread_create(&w->thread, NULL, fn, arg) != 0) {
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
         pthread_cond_destroy(&w->cv);
         pthread_mutex_destroy(&w->mu);
         return sv_fail(err, SV_ERR_NOMEM, "cannot start the %s", name);
     }
     sv_thread_name(w->thread, tname);
+    pthread_mutex_lock(&w->mu);
+    while (!w->running)
+        pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
     w->started = true;
     return SV_OK;
 }

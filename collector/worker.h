@@ -17,22 +17,27 @@ typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop; /* under mu */
+    /* for the thread's start (sv_worker_start) */
+    void *(*fn)(void *);
+    void *arg;
+    int nice;
+    const char *tname;
+    bool running; /* under mu: the thread has its nice value */
 } sv_worker;
 
 /* Initialises w and runs fn(arg) on a new thread named tname (see
- * sv_thread_name); name is for errors. */
+ * sv_thread_name) with the nice value nice (0: the process's); returns
+ * once the thread has it, so that what starts after sees it. A failure to
+ * set it (lowering it needs CAP_SYS_NICE) is logged, not returned: the
+ * thread works the same at the process's priority. name is for errors. */
 sv_status sv_worker_start(sv_worker *w, void *(*fn)(void *), void *arg,
-                          const char *name, const char *tname, sv_error *err);
+                          const char *name, const char *tname, int nice,
+                          sv_error *err);
 
 /* Names thread t tname (at most 15 bytes), as `top -H`, `ps -L` and
  * /proc/PID/task/TID/comm show it; a failure is logged, not returned: the
  * thread works the same without a name. */
 void sv_thread_name(pthread_t t, const char *tname);
-
-/* Gives the calling thread (named tname) the nice value nice; 0 leaves it
- * as it is. A failure (lowering it needs CAP_SYS_NICE) is logged, not
- * returned: the thread works the same at the process's priority. */
-void sv_thread_nice(int nice, const char *tname);
 
 /* Sets stop, wakes the thread and waits for it to return. No-op when not
  * started. */

@@ -1,7 +1,7 @@
 /* arena.c: see arena.h. Chunks of CHUNK_BYTES, each allocation aligned to
  * max_align_t; an allocation larger than a chunk gets a chunk of its own.
  * After a reset the first chunk is reused and the others are freed, unless
- * the batch needed them (they are kept, up to KEEP_BYTES in all). */
+ * the last use needed them (they are kept, up to KEEP_BYTES in all). */
 #include "arena.h"
 
 #include <stdalign.h>

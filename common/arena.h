@@ -1,8 +1,10 @@
-/* arena.h: a bump allocator for decoding one batch of requests. protobuf-c
- * allocates every message, string and repeated field of a request through
- * it (sv_arena_allocator()); nothing is freed one by one, everything at
- * once with sv_arena_reset() when the batch's replies have been sent. The
- * chunks are kept for the next batch. One arena is used by one thread. */
+/* arena.h: a bump allocator for protobuf-c messages that die together:
+ * the collector decodes one batch of requests into one (everything freed
+ * with sv_arena_reset() when the batch's replies have been sent), the
+ * aggregator builds a snapshot in one to take its digest. Every message,
+ * string and repeated field goes through sv_arena_allocator(); nothing is
+ * freed one by one. The chunks are kept for the next use. One arena is
+ * used by one thread. */
 #ifndef SV_ARENA_H
 #define SV_ARENA_H
 

@@ -1,5 +1,6 @@
 /* engine.c: see engine.h. */
 #include "engine.h"
+#include "arena.h"
 
 #include "log.h"
 #include "report.h"
@@ -13,6 +14,7 @@ struct sv_engine {
     sv_store *store;           /* borrowed */
     const sv_questionnaire *q; /* borrowed */
     sv_report *report;         /* owned */
+    sv_arena *arena;           /* owned: sv_engine_digest builds in it */
     uint64_t position;         /* last sequence reflected in the report */
     uint64_t snap_sequence;    /* watermark: last snapshot's sequence */
     uint64_t snap_version;     /* watermark: last snapshot's version */
@@ -28,6 +30,11 @@ sv_status sv_engine_new(sv_engine **out, sv_store *store,
         return sv_fail(err, SV_ERR_NOMEM, "out of memory");
     e->store = store;
     e->q = q;
+    e->arena = sv_arena_new();
+    if (e->arena == NULL) {
+        sv_engine_destroy(&e);
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    }
     sv_status st = sv_report_new(&e->report, q, decimals, err);
     if (st == SV_OK)
         st = sv_store_watermark(store, sv_questionnaire_id(q),
@@ -45,6 +52,7 @@ void sv_engine_destroy(sv_engine **self)
     if (self == NULL || *self == NULL)
         return;
     sv_report_destroy(&(*self)->report);
+    sv_arena_destroy(&(*self)->arena);
     free(*self);
     *self = NULL;
 }
@@ -371,14 +379,17 @@ static sv_status fetch_revision(void *ctx, const char *respondent,
     return sv_view_current(c->view, c->survey, respondent, out, err);
 }
 
-static sv_status build(sv_engine *e, Survey__V1__Snapshot **out, sv_error *err)
+/* alloc: see sv_report_snapshot_with. */
+static sv_status build(sv_engine *e, ProtobufCAllocator *alloc,
+                       Survey__V1__Snapshot **out, sv_error *err)
 {
     sv_view *view = NULL;
     sv_status st = sv_view_begin(e->store, &view, err);
     if (st != SV_OK)
         return st;
     text_ctx c = {.view = view, .survey = sv_questionnaire_id(e->q)};
-    st = sv_report_snapshot(e->report, fetch_revision, &c, out, err);
+    st =
+        sv_report_snapshot_with(e->report, alloc, fetch_revision, &c, out, err);
     sv_view_end(&view);
     return st;
 }
@@ -388,7 +399,7 @@ sv_status sv_engine_snapshot(sv_engine *e, const char *trigger,
 {
     Survey__V1__Snapshot *snap = NULL;
     uint8_t *packed = NULL;
-    sv_status st = build(e, &snap, err);
+    sv_status st = build(e, NULL, &snap, err);
     if (st != SV_OK)
         return st;
     snap->version = e->snap_version + 1;
@@ -424,12 +435,11 @@ fail:
 sv_status sv_engine_digest(sv_engine *e, char hex[65], sv_error *err)
 {
     Survey__V1__Snapshot *snap = NULL;
-    sv_status st = build(e, &snap, err);
-    if (st != SV_OK)
-        return st;
+    /* built in the arena: no malloc or free per part */
+    sv_status st = build(e, sv_arena_allocator(e->arena), &snap, err);
     hex[0] = '\0';
-    for (size_t i = 0; i < snap->digest.len && i < 32; i++)
+    for (size_t i = 0; st == SV_OK && i < snap->digest.len && i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", snap->digest.data[i]);
-    survey__v1__snapshot__free_unpacked(snap, NULL);
-    return SV_OK;
+    sv_arena_reset(e->arena);
+    return st;
 }

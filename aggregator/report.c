@@ -21,10 +21,11 @@
  * completeness figures) and one pass over the records in roster order
  * (matrix rows, listings, programs, per-respondent completeness; left
  * out above the respondent-detail limit, see report.h). Every
- * string and sub-message is malloc'd, so that
- * survey__v1__snapshot__free_unpacked() frees it all. The arrays are
- * allocated at their final size and counted up as elements are added, so
- * a half-built snapshot can always be freed the same way. */
+ * string and sub-message is allocated with one allocator (malloc, or an
+ * arena's: sv_report_snapshot_with), so that
+ * survey__v1__snapshot__free_unpacked() with it frees it all. The arrays
+ * are allocated at their final size and counted up as elements are added,
+ * so a half-built snapshot can always be freed the same way. */
 #include "report.h"
 #include "compact.h"
 #include "percent.h"
@@ -63,6 +64,8 @@ typedef struct {
 
 struct sv_report {
     const sv_questionnaire *q; /* borrowed */
+    ProtobufCAllocator *alloc; /* while a snapshot is built: its allocator
+                                  (NULL: malloc) */
     unsigned decimals;
     size_t n_questions;
     size_t n_roster;
@@ -635,10 +638,52 @@ void sv_report_clear(sv_report *r)
 
 /* ---- snapshot: small parts -------------------------------------------- */
 
-/* A malloc'd copy of s ("" for NULL), or NULL when out of memory. */
-static char *copy_str(const char *s)
+/* Allocations with a (NULL: malloc and free). */
+static void *a_alloc(ProtobufCAllocator *a, size_t size)
 {
-    return strdup(s != NULL ? s : "");
+    return a != NULL ? a->alloc(a->allocator_data, size) : malloc(size);
+}
+
+static void a_free(ProtobufCAllocator *a, void *p)
+{
+    if (a != NULL)
+        a->free(a->allocator_data, p);
+    else
+        free(p);
+}
+
+/* Every part of a snapshot is allocated with the report's allocator while
+ * it builds one (sv_report_snapshot_with): malloc, or an arena's. */
+static void *s_alloc(const sv_report *r, size_t size)
+{
+    return a_alloc(r->alloc, size);
+}
+
+static void *s_calloc(const sv_report *r, size_t n, size_t size)
+{
+    if (size != 0 && n > SIZE_MAX / size)
+        return NULL;
+    void *p = s_alloc(r, n * size);
+    if (p != NULL)
+        memset(p, 0, n * size);
+    return p;
+}
+
+static void s_free(const sv_report *r, void *p)
+{
+    a_free(r->alloc, p);
+}
+
+/* A copy of s ("" for NULL), or NULL when out of memory. */
+static char *copy_str(const sv_report *r, const char *s)
+{
+    const char *from = s != NULL ? s : "";
+    size_t len = strlen(from) + 1;
+    char *to = s_alloc(r, len);
+
+    if (to != NULL)
+        memcpy(to, from, len);
+    return to;
 }
 
 static const char *slot_name(const sv_report *r, size_t s)
@@ -657,23 +702,23 @@ static char *percent(const sv_report *r, uint64_t count, uint64_t n)
 
     if (sv_percent(count, n, r->decimals, buf, sizeof buf) < 0)
         buf[0] = '\0'; /* cannot happen: decimals checked, buf big enough */
-    return copy_str(buf);
+    return copy_str(r, buf);
 }
 
 static Survey__V1__Figure *new_figure(const sv_report *r, size_t s,
                                       uint32_t count, uint32_t n)
 {
-    Survey__V1__Figure *f = malloc(sizeof *f);
+    Survey__V1__Figure *f = s_alloc(r, sizeof *f);
 
     if (f == NULL)
         return NULL;
     survey__v1__figure__init(f);
     f->count = count;
     f->n = n;
-    f->respondent_type = copy_str(slot_name(r, s));
+    f->respondent_type = copy_str(r, slot_name(r, s));
     f->percent = percent(r, count, n);
     if (f->respondent_type == NULL || f->percent == NULL) {
-        survey__v1__figure__free_unpacked(f, NULL);
+        survey__v1__figure__free_unpacked(f, r->alloc);
         return NULL;
     }
     return f;
@@ -684,7 +729,7 @@ static bool add_figures(const sv_report *r, const uint32_t *count,
                         const uint32_t *n, Survey__V1__Figure ***arr,
                         size_t *len)
 {
-    *arr = calloc(r->slots, sizeof **arr);
+    *arr = s_calloc(r, r->slots, sizeof **arr);
     if (*arr == NULL)
         return false;
     for (size_t s = 0; s < r->slots; s++) {
@@ -698,35 +743,35 @@ static bool add_figures(const sv_report *r, const uint32_t *count,
 }
 
 /* The text of a cell: see MatrixRow in survey.proto. rec may be NULL (not
- * started: ""). Returns a malloc'd string or NULL. */
+ * started: ""). Returns an allocated string (s_alloc) or NULL. */
 static char *cell(const sv_report *r, const uint8_t *rec, size_t i)
 {
     const sv_question *qu = sv_questionnaire_question(r->q, i);
     char num[32];
 
     if (rec == NULL)
-        return copy_str("");
+        return copy_str(r, "");
     if (!sv_compact_relevant(r->q, rec, i))
-        return copy_str(CELL_NOT_RELEVANT);
+        return copy_str(r, CELL_NOT_RELEVANT);
     sv_value v = sv_compact_value(r->q, rec, i);
     switch (v.kind) {
     case SV_V_NONE:
-        return copy_str("");
+        return copy_str(r, "");
     case SV_V_INTEGER:
         snprintf(num, sizeof num, "%" PRId64, v.integer);
-        return copy_str(num);
+        return copy_str(r, num);
     case SV_V_CHOICE: {
         const char *name = qu->options[v.choice].name;
         if (strcmp(name, "yes") == 0)
-            return copy_str(CELL_YES);
+            return copy_str(r, CELL_YES);
         if (strcmp(name, "no") == 0)
-            return copy_str(CELL_NO);
-        return copy_str(name);
+            return copy_str(r, CELL_NO);
+        return copy_str(r, name);
     }
     case SV_V_CHOICES:
         break;
     case SV_V_TEXT:
-        return copy_str(CELL_TEXT);
+        return copy_str(r, CELL_TEXT);
     }
     /* select_multiple: the option names joined with "," */
     size_t len = 1;
@@ -734,7 +779,7 @@ static char *cell(const sv_report *r, const uint8_t *rec, size_t i)
         if ((v.choices >> o) & 1u)
             len += strlen(qu->options[o].name) + 1;
     }
-    char *s = malloc(len);
+    char *s = s_alloc(r, len);
     if (s == NULL)
         return NULL;
     s[0] = '\0';
@@ -748,7 +793,7 @@ static char *cell(const sv_report *r, const uint8_t *rec, size_t i)
     return s;
 }
 
-/* Sets *name and *label (malloc'd) to question i's innermost group, or
+/* Sets *name and *label (allocated copies) to question i's innermost group, or
  * "". */
 static bool group_of(const sv_report *r, size_t i, char **name, char **label)
 {
@@ -756,8 +801,8 @@ static bool group_of(const sv_report *r, size_t i, char **name, char **label)
     const sv_group *grp =
         g >= 0 ? sv_questionnaire_group(r->q, (size_t)g) : NULL;
 
-    *name = copy_str(grp != NULL ? grp->name : "");
-    *label = copy_str(grp != NULL ? grp->label : "");
+    *name = copy_str(r, grp != NULL ? grp->name : "");
+    *label = copy_str(r, grp != NULL ? grp->label : "");
     return *name != NULL && *label != NULL;
 }
 
@@ -825,18 +870,18 @@ static Survey__V1__Rate *new_rate(const sv_report *r, size_t i)
 {
     const sv_question *qu = sv_questionnaire_question(r->q, i);
     size_t o = rate_option(qu);
-    Survey__V1__Rate *rate = malloc(sizeof *rate);
+    Survey__V1__Rate *rate = s_alloc(r, sizeof *rate);
 
     if (rate == NULL)
         return NULL;
     survey__v1__rate__init(rate);
-    rate->question = copy_str(qu->name);
-    rate->label = copy_str(qu->label);
-    rate->option = copy_str(qu->options[o].name);
+    rate->question = copy_str(r, qu->name);
+    rate->label = copy_str(r, qu->label);
+    rate->option = copy_str(r, qu->options[o].name);
     if (rate->question == NULL || rate->label == NULL || rate->option == NULL ||
         !add_figures(r, &r->count[(r->opt_base[i] + o) * r->slots],
                      &r->n[i * r->slots], &rate->figures, &rate->n_figures)) {
-        survey__v1__rate__free_unpacked(rate, NULL);
+        survey__v1__rate__free_unpacked(rate, r->alloc);
         return NULL;
     }
     return rate;
@@ -844,17 +889,17 @@ static Survey__V1__Rate *new_rate(const sv_report *r, size_t i)
 
 static Survey__V1__RespondentRef *new_ref(const sv_report *r, size_t idx)
 {
-    Survey__V1__RespondentRef *ref = malloc(sizeof *ref);
+    Survey__V1__RespondentRef *ref = s_alloc(r, sizeof *ref);
 
     if (ref == NULL)
         return NULL;
     survey__v1__respondent_ref__init(ref);
-    ref->respondent = copy_str(who(r, idx)->code);
-    ref->name = copy_str(who(r, idx)->name);
-    ref->respondent_type = copy_str(who(r, idx)->type);
+    ref->respondent = copy_str(r, who(r, idx)->code);
+    ref->name = copy_str(r, who(r, idx)->name);
+    ref->respondent_type = copy_str(r, who(r, idx)->type);
     if (ref->respondent == NULL || ref->name == NULL ||
         ref->respondent_type == NULL) {
-        survey__v1__respondent_ref__free_unpacked(ref, NULL);
+        survey__v1__respondent_ref__free_unpacked(ref, r->alloc);
         return NULL;
     }
     return ref;
@@ -864,17 +909,17 @@ static Survey__V1__Program *new_program(const sv_report *r, size_t i)
 {
     const sv_question *qu = sv_questionnaire_question(r->q, i);
     size_t o = rate_option(qu);
-    Survey__V1__Program *p = malloc(sizeof *p);
+    Survey__V1__Program *p = s_alloc(r, sizeof *p);
 
     if (p == NULL)
         return NULL;
     survey__v1__program__init(p);
-    p->question = copy_str(qu->name);
-    p->label = copy_str(qu->label);
-    p->option = copy_str(qu->options[o].name);
+    p->question = copy_str(r, qu->name);
+    p->label = copy_str(r, qu->label);
+    p->option = copy_str(r, qu->options[o].name);
     size_t cap =
         detail(r) ? tally(r, &r->count[(r->opt_base[i] + o) * r->slots], 0) : 0;
-    p->respondents = calloc(cap + 1, sizeof *p->respondents);
+    p->respondents = s_calloc(r, cap + 1, sizeof *p->respondents);
     if (p->question == NULL || p->label == NULL || p->option == NULL ||
         p->respondents == NULL)
         goto fail;
@@ -889,7 +934,7 @@ static Survey__V1__Program *new_program(const sv_report *r, size_t i)
     return p;
 
 fail:
-    survey__v1__program__free_unpacked(p, NULL);
+    survey__v1__program__free_unpacked(p, r->alloc);
     return NULL;
 }
 
@@ -897,8 +942,8 @@ static bool add_rates(const sv_report *r, Survey__V1__Snapshot *snap)
 {
     size_t n = count_questions(r, is_rate);
 
-    snap->rates = calloc(n + 1, sizeof *snap->rates);
-    snap->programs = calloc(n + 1, sizeof *snap->programs);
+    snap->rates = s_calloc(r, n + 1, sizeof *snap->rates);
+    snap->programs = s_calloc(r, n + 1, sizeof *snap->programs);
     if (snap->rates == NULL || snap->programs == NULL)
         return false;
     for (size_t i = 0; i < r->n_questions; i++) {
@@ -922,17 +967,17 @@ static Survey__V1__OptionFigures *new_option_figures(const sv_report *r,
                                                      size_t i, size_t o)
 {
     const sv_option *opt = &sv_questionnaire_question(r->q, i)->options[o];
-    Survey__V1__OptionFigures *of = malloc(sizeof *of);
+    Survey__V1__OptionFigures *of = s_alloc(r, sizeof *of);
 
     if (of == NULL)
         return NULL;
     survey__v1__option_figures__init(of);
-    of->option = copy_str(opt->name);
-    of->label = copy_str(opt->label);
+    of->option = copy_str(r, opt->name);
+    of->label = copy_str(r, opt->label);
     if (of->option == NULL || of->label == NULL ||
         !add_figures(r, &r->count[(r->opt_base[i] + o) * r->slots],
                      &r->n[i * r->slots], &of->figures, &of->n_figures)) {
-        survey__v1__option_figures__free_unpacked(of, NULL);
+        survey__v1__option_figures__free_unpacked(of, r->alloc);
         return NULL;
     }
     return of;
@@ -941,15 +986,15 @@ static Survey__V1__OptionFigures *new_option_figures(const sv_report *r,
 static Survey__V1__Frequency *new_frequency(const sv_report *r, size_t i)
 {
     const sv_question *qu = sv_questionnaire_question(r->q, i);
-    Survey__V1__Frequency *f = malloc(sizeof *f);
+    Survey__V1__Frequency *f = s_alloc(r, sizeof *f);
 
     if (f == NULL)
         return NULL;
     survey__v1__frequency__init(f);
-    f->question = copy_str(qu->name);
-    f->label = copy_str(qu->label);
+    f->question = copy_str(r, qu->name);
+    f->label = copy_str(r, qu->label);
     f->multiple = qu->type == SV_Q_SELECT_MULTIPLE;
-    f->options = calloc(qu->n_options + 1, sizeof *f->options);
+    f->options = s_calloc(r, qu->n_options + 1, sizeof *f->options);
     if (f->question == NULL || f->label == NULL || f->options == NULL ||
         !group_of(r, i, &f->group, &f->group_label))
         goto fail;
@@ -965,14 +1010,14 @@ static Survey__V1__Frequency *new_frequency(const sv_report *r, size_t i)
     return f;
 
 fail:
-    survey__v1__frequency__free_unpacked(f, NULL);
+    survey__v1__frequency__free_unpacked(f, r->alloc);
     return NULL;
 }
 
 static bool add_frequencies(const sv_report *r, Survey__V1__Snapshot *snap)
 {
-    snap->frequencies =
-        calloc(count_questions(r, is_select) + 1, sizeof *snap->frequencies);
+    snap->frequencies = s_calloc(r, count_questions(r, is_select) + 1,
+                                 sizeof *snap->frequencies);
     if (snap->frequencies == NULL)
         return false;
     for (size_t i = 0; i < r->n_questions; i++) {
@@ -991,15 +1036,15 @@ static bool add_frequencies(const sv_report *r, Survey__V1__Snapshot *snap)
 static Survey__V1__MatrixRow *new_row(const sv_report *r, size_t idx)
 {
     const uint8_t *rec = record(r, idx);
-    Survey__V1__MatrixRow *row = malloc(sizeof *row);
+    Survey__V1__MatrixRow *row = s_alloc(r, sizeof *row);
 
     if (row == NULL)
         return NULL;
     survey__v1__matrix_row__init(row);
-    row->respondent = copy_str(who(r, idx)->code);
-    row->name = copy_str(who(r, idx)->name);
-    row->respondent_type = copy_str(who(r, idx)->type);
-    row->cells = calloc(r->n_questions + 1, sizeof *row->cells);
+    row->respondent = copy_str(r, who(r, idx)->code);
+    row->name = copy_str(r, who(r, idx)->name);
+    row->respondent_type = copy_str(r, who(r, idx)->type);
+    row->cells = s_calloc(r, r->n_questions + 1, sizeof *row->cells);
     if (row->respondent == NULL || row->name == NULL ||
         row->respondent_type == NULL || row->cells == NULL)
         goto fail;
@@ -1014,22 +1059,23 @@ static Survey__V1__MatrixRow *new_row(const sv_report *r, size_t idx)
     return row;
 
 fail:
-    survey__v1__matrix_row__free_unpacked(row, NULL);
+    survey__v1__matrix_row__free_unpacked(row, r->alloc);
     return NULL;
 }
 
-static Survey__V1__MatrixColumn *new_column(const sv_question *qu)
+static Survey__V1__MatrixColumn *new_column(const sv_report *r,
+                                            const sv_question *qu)
 {
-    Survey__V1__MatrixColumn *c = malloc(sizeof *c);
+    Survey__V1__MatrixColumn *c = s_alloc(r, sizeof *c);
 
     if (c == NULL)
         return NULL;
     survey__v1__matrix_column__init(c);
-    c->question = copy_str(qu->name);
-    c->label = copy_str(qu->label);
+    c->question = copy_str(r, qu->name);
+    c->label = copy_str(r, qu->label);
     c->sum = is_sum(qu);
     if (c->question == NULL || c->label == NULL) {
-        survey__v1__matrix_column__free_unpacked(c, NULL);
+        survey__v1__matrix_column__free_unpacked(c, r->alloc);
         return NULL;
     }
     return c;
@@ -1038,17 +1084,17 @@ static Survey__V1__MatrixColumn *new_column(const sv_question *qu)
 static Survey__V1__MatrixTotal *new_total(const sv_report *r, size_t i,
                                           size_t s)
 {
-    Survey__V1__MatrixTotal *t = malloc(sizeof *t);
+    Survey__V1__MatrixTotal *t = s_alloc(r, sizeof *t);
 
     if (t == NULL)
         return NULL;
     survey__v1__matrix_total__init(t);
-    t->question = copy_str(sv_questionnaire_question(r->q, i)->name);
-    t->respondent_type = copy_str(slot_name(r, s));
+    t->question = copy_str(r, sv_questionnaire_question(r->q, i)->name);
+    t->respondent_type = copy_str(r, slot_name(r, s));
     t->sum = tally_sum(r, &r->sum[i * r->slots], s);
     t->n = tally(r, &r->n[i * r->slots], s);
     if (t->question == NULL || t->respondent_type == NULL) {
-        survey__v1__matrix_total__free_unpacked(t, NULL);
+        survey__v1__matrix_total__free_unpacked(t, r->alloc);
         return NULL;
     }
     return t;
@@ -1056,15 +1102,16 @@ static Survey__V1__MatrixTotal *new_total(const sv_report *r, size_t i,
 
 static bool matrix_columns(const sv_report *r, Survey__V1__Matrix *m)
 {
-    m->columns = calloc(count_questions(r, is_matrix) + 1, sizeof *m->columns);
-    m->totals =
-        calloc(count_questions(r, is_sum) * r->slots + 1, sizeof *m->totals);
+    m->columns =
+        s_calloc(r, count_questions(r, is_matrix) + 1, sizeof *m->columns);
+    m->totals = s_calloc(r, count_questions(r, is_sum) * r->slots + 1,
+                         sizeof *m->totals);
     if (m->columns == NULL || m->totals == NULL)
         return false;
     for (size_t i = 0; i < r->n_questions; i++) {
         const sv_question *qu = sv_questionnaire_question(r->q, i);
         if (is_matrix(qu)) {
-            Survey__V1__MatrixColumn *c = new_column(qu);
+            Survey__V1__MatrixColumn *c = new_column(r, qu);
             if (c == NULL)
                 return false;
             m->columns[m->n_columns++] = c;
@@ -1084,7 +1131,7 @@ static bool matrix_rows(const sv_report *r, Survey__V1__Matrix *m)
 {
     if (!detail(r))
         return true;
-    m->rows = calloc(r->n_roster + 1, sizeof *m->rows);
+    m->rows = s_calloc(r, r->n_roster + 1, sizeof *m->rows);
     if (m->rows == NULL)
         return false;
     for (size_t t = 0; t < r->n_types; t++) {
@@ -1102,7 +1149,7 @@ static bool matrix_rows(const sv_report *r, Survey__V1__Matrix *m)
 
 static bool add_matrix(const sv_report *r, Survey__V1__Snapshot *snap)
 {
-    snap->matrix = malloc(sizeof *snap->matrix);
+    snap->matrix = s_alloc(r, sizeof *snap->matrix);
     if (snap->matrix == NULL)
         return false;
     survey__v1__matrix__init(snap->matrix);
@@ -1114,18 +1161,19 @@ static bool add_matrix(const sv_report *r, Survey__V1__Snapshot *snap)
 static Survey__V1__Listing *new_listing(const sv_report *r, size_t i)
 {
     const sv_question *qu = sv_questionnaire_question(r->q, i);
-    Survey__V1__Listing *l = malloc(sizeof *l);
+    Survey__V1__Listing *l = s_alloc(r, sizeof *l);
 
     if (l == NULL)
         return NULL;
     survey__v1__listing__init(l);
-    l->question = copy_str(qu->name);
-    l->label = copy_str(qu->label);
-    l->entries = calloc(detail(r) ? tally(r, &r->n[i * r->slots], 0) + 1 : 1,
-                        sizeof *l->entries);
+    l->question = copy_str(r, qu->name);
+    l->label = copy_str(r, qu->label);
+    l->entries =
+        s_calloc(r, detail(r) ? tally(r, &r->n[i * r->slots], 0) + 1 : 1,
+                 sizeof *l->entries);
     if (l->question == NULL || l->label == NULL || l->entries == NULL ||
         !group_of(r, i, &l->group, &l->group_label)) {
-        survey__v1__listing__free_unpacked(l, NULL);
+        survey__v1__listing__free_unpacked(l, r->alloc);
         return NULL;
     }
     return l;
@@ -1152,20 +1200,20 @@ static const char *answer_text(const Survey__V1__Revision *rev,
 static Survey__V1__ListEntry *new_entry(const sv_report *r, size_t idx,
                                         const char *text, char *owned)
 {
-    Survey__V1__ListEntry *e = malloc(sizeof *e);
+    Survey__V1__ListEntry *e = s_alloc(r, sizeof *e);
 
     if (e == NULL) {
-        free(owned);
+        s_free(r, owned);
         return NULL;
     }
     survey__v1__list_entry__init(e);
-    e->respondent = copy_str(who(r, idx)->code);
-    e->name = copy_str(who(r, idx)->name);
-    e->respondent_type = copy_str(who(r, idx)->type);
-    e->text = owned != NULL ? owned : copy_str(text);
+    e->respondent = copy_str(r, who(r, idx)->code);
+    e->name = copy_str(r, who(r, idx)->name);
+    e->respondent_type = copy_str(r, who(r, idx)->type);
+    e->text = owned != NULL ? owned : copy_str(r, text);
     if (e->respondent == NULL || e->name == NULL ||
         e->respondent_type == NULL || e->text == NULL) {
-        survey__v1__list_entry__free_unpacked(e, NULL);
+        survey__v1__list_entry__free_unpacked(e, r->alloc);
         return NULL;
     }
     return e;
@@ -1222,7 +1270,7 @@ static sv_status add_listings(const sv_report *r, sv_revision_fn fn, void *ctx,
                               Survey__V1__Snapshot *snap, sv_error *err)
 {
     snap->listings =
-        calloc(count_questions(r, is_list) + 1, sizeof *snap->listings);
+        s_calloc(r, count_questions(r, is_list) + 1, sizeof *snap->listings);
     if (snap->listings == NULL)
         return sv_fail(err, SV_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < r->n_questions; i++) {
@@ -1261,7 +1309,7 @@ static sv_status add_listings(const sv_report *r, sv_revision_fn fn, void *ctx,
 
 static Survey__V1__CompletenessFigure *new_cfigure(const sv_report *r, size_t s)
 {
-    Survey__V1__CompletenessFigure *f = malloc(sizeof *f);
+    Survey__V1__CompletenessFigure *f = s_alloc(r, sizeof *f);
 
     if (f == NULL)
         return NULL;
@@ -1270,13 +1318,13 @@ static Survey__V1__CompletenessFigure *new_cfigure(const sv_report *r, size_t s)
     f->complete = tally(r, &r->n_state[COMPLETE * r->slots], s);
     f->incomplete = tally(r, &r->n_state[INCOMPLETE * r->slots], s);
     f->not_started = tally(r, &r->n_state[NOT_STARTED * r->slots], s);
-    f->respondent_type = copy_str(slot_name(r, s));
+    f->respondent_type = copy_str(r, slot_name(r, s));
     f->response_rate =
         percent(r, (uint64_t)f->complete + f->incomplete, f->expected);
     f->complete_rate = percent(r, f->complete, f->expected);
     if (f->respondent_type == NULL || f->response_rate == NULL ||
         f->complete_rate == NULL) {
-        survey__v1__completeness_figure__free_unpacked(f, NULL);
+        survey__v1__completeness_figure__free_unpacked(f, r->alloc);
         return NULL;
     }
     return f;
@@ -1285,17 +1333,17 @@ static Survey__V1__CompletenessFigure *new_cfigure(const sv_report *r, size_t s)
 static Survey__V1__RespondentStatus *new_status(const sv_report *r, size_t idx)
 {
     const uint8_t *rec = record(r, idx);
-    Survey__V1__RespondentStatus *st = malloc(sizeof *st);
+    Survey__V1__RespondentStatus *st = s_alloc(r, sizeof *st);
 
     if (st == NULL)
         return NULL;
     survey__v1__respondent_status__init(st);
     st->state = r->state[idx];
     st->revision = r->revision[idx];
-    st->respondent = copy_str(who(r, idx)->code);
-    st->name = copy_str(who(r, idx)->name);
-    st->respondent_type = copy_str(who(r, idx)->type);
-    st->missing = calloc(r->n_questions + 1, sizeof *st->missing);
+    st->respondent = copy_str(r, who(r, idx)->code);
+    st->name = copy_str(r, who(r, idx)->name);
+    st->respondent_type = copy_str(r, who(r, idx)->type);
+    st->missing = s_calloc(r, r->n_questions + 1, sizeof *st->missing);
     if (st->respondent == NULL || st->name == NULL ||
         st->respondent_type == NULL || st->missing == NULL)
         goto fail;
@@ -1304,7 +1352,7 @@ static Survey__V1__RespondentStatus *new_status(const sv_report *r, size_t idx)
         if (!qu->required || !sv_compact_relevant(r->q, rec, i) ||
             sv_compact_answered(r->q, rec, i))
             continue;
-        char *name = copy_str(qu->name);
+        char *name = copy_str(r, qu->name);
         if (name == NULL)
             goto fail;
         st->missing[st->n_missing++] = name;
@@ -1312,21 +1360,21 @@ static Survey__V1__RespondentStatus *new_status(const sv_report *r, size_t idx)
     return st;
 
 fail:
-    survey__v1__respondent_status__free_unpacked(st, NULL);
+    survey__v1__respondent_status__free_unpacked(st, r->alloc);
     return NULL;
 }
 
 static bool add_completeness(const sv_report *r, Survey__V1__Snapshot *snap)
 {
-    Survey__V1__Completeness *c = malloc(sizeof *c);
+    Survey__V1__Completeness *c = s_alloc(r, sizeof *c);
 
     if (c == NULL)
         return false;
     survey__v1__completeness__init(c);
     snap->completeness = c;
-    c->figures = calloc(r->slots, sizeof *c->figures);
+    c->figures = s_calloc(r, r->slots, sizeof *c->figures);
     c->respondents =
-        calloc(detail(r) ? r->n_roster + 1 : 1, sizeof *c->respondents);
+        s_calloc(r, detail(r) ? r->n_roster + 1 : 1, sizeof *c->respondents);
     if (c->figures == NULL || c->respondents == NULL)
         return false;
     for (size_t s = 0; s < r->slots; s++) {
@@ -1348,18 +1396,18 @@ static bool add_completeness(const sv_report *r, Survey__V1__Snapshot *snap)
 
 static bool add_header(const sv_report *r, Survey__V1__Snapshot *snap)
 {
-    snap->survey = copy_str(sv_questionnaire_id(r->q));
-    snap->questionnaire_version = copy_str(sv_questionnaire_version(r->q));
-    snap->title = copy_str(sv_questionnaire_title(r->q));
+    snap->survey = copy_str(r, sv_questionnaire_id(r->q));
+    snap->questionnaire_version = copy_str(r, sv_questionnaire_version(r->q));
+    snap->title = copy_str(r, sv_questionnaire_title(r->q));
     snap->decimals = r->decimals;
     snap->respondent_detail_omitted = !detail(r);
     snap->respondent_types =
-        calloc(r->n_types + 1, sizeof *snap->respondent_types);
+        s_calloc(r, r->n_types + 1, sizeof *snap->respondent_types);
     if (snap->survey == NULL || snap->questionnaire_version == NULL ||
         snap->title == NULL || snap->respondent_types == NULL)
         return false;
     for (size_t t = 0; t < r->n_types; t++) {
-        char *type = copy_str(r->types[t]);
+        char *type = copy_str(r, r->types[t]);
         if (type == NULL)
             return false;
         snap->respondent_types[snap->n_respondent_types++] = type;
@@ -1367,10 +1415,14 @@ static bool add_header(const sv_report *r, Survey__V1__Snapshot *snap)
     return true;
 }
 
-sv_status sv_report_snapshot(const sv_report *r, sv_revision_fn fn, void *ctx,
-                             Survey__V1__Snapshot **out, sv_error *err)
+static sv_status digest_with(Survey__V1__Snapshot *snap,
+                             ProtobufCAllocator *alloc, sv_error *err);
+
+static sv_status build_snapshot(const sv_report *r, sv_revision_fn fn,
+                                void *ctx, Survey__V1__Snapshot **out,
+                                sv_error *err)
 {
-    Survey__V1__Snapshot *snap = malloc(sizeof *snap);
+    Survey__V1__Snapshot *snap = s_alloc(r, sizeof *snap);
     sv_status st = SV_ERR_NOMEM;
 
     *out = NULL;
@@ -1389,18 +1441,40 @@ sv_status sv_report_snapshot(const sv_report *r, sv_revision_fn fn, void *ctx,
         st = sv_fail(err, SV_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    st = sv_snapshot_digest(snap, err);
+    st = digest_with(snap, r->alloc, err);
     if (st != SV_OK)
         goto fail;
     *out = snap;
     return SV_OK;
 
 fail:
-    survey__v1__snapshot__free_unpacked(snap, NULL);
+    survey__v1__snapshot__free_unpacked(snap, r->alloc);
+    return st;
+}
+
+sv_status sv_report_snapshot(sv_report *r, sv_revision_fn fn, void *ctx,
+                             Survey__V1__Snapshot **out, sv_error *err)
+{
+    return sv_report_snapshot_with(r, NULL, fn, ctx, out, err);
+}
+
+sv_status sv_report_snapshot_with(sv_report *r, ProtobufCAllocator *alloc,
+                                  sv_revision_fn fn, void *ctx,
+                                  Survey__V1__Snapshot **out, sv_error *err)
+{
+    r->alloc = alloc;
+    sv_status st = build_snapshot(r, fn, ctx, out, err);
+    r->alloc = NULL;
     return st;
 }
 
 sv_status sv_snapshot_digest(Survey__V1__Snapshot *snap, sv_error *err)
+{
+    return digest_with(snap, NULL, err);
+}
+
+static sv_status digest_with(Survey__V1__Snapshot *snap,
+                             ProtobufCAllocator *alloc, sv_error *err)
 {
     uint64_t version = snap->version;
     uint64_t sequence = snap->sequence;
@@ -1422,7 +1496,7 @@ sv_status sv_snapshot_digest(Survey__V1__Snapshot *snap, sv_error *err)
     snap->digest.data = NULL;
     snap->trigger = (char *)protobuf_c_empty_string;
     len = survey__v1__snapshot__get_packed_size(snap);
-    packed = malloc(len + 1);
+    packed = a_alloc(alloc, len + 1);
     if (packed != NULL)
         got = survey__v1__snapshot__pack(snap, packed);
     snap->version = version;
@@ -1433,21 +1507,21 @@ sv_status sv_snapshot_digest(Survey__V1__Snapshot *snap, sv_error *err)
     if (packed == NULL)
         return sv_fail(err, SV_ERR_NOMEM, "out of memory");
     if (got != len) {
-        free(packed);
+        a_free(alloc, packed);
         return sv_fail(err, SV_ERR_PROTO,
                        "snapshot packed to %zu bytes, "
                        "expected %zu",
                        got, len);
     }
     int rc = crypto_generichash(hash, sizeof hash, packed, len, NULL, 0);
-    free(packed);
+    a_free(alloc, packed);
     if (rc != 0)
         return sv_fail(err, SV_ERR_INVALID, "BLAKE2b-256 failed");
-    copy = malloc(sizeof hash);
+    copy = a_alloc(alloc, sizeof hash);
     if (copy == NULL)
         return sv_fail(err, SV_ERR_NOMEM, "out of memory");
     memcpy(copy, hash, sizeof hash);
-    free(snap->digest.data);
+    a_free(alloc, snap->digest.data);
     snap->digest.data = copy;
     snap->digest.len = sizeof hash;
     return SV_OK;

@@ -85,8 +85,18 @@ typedef sv_status (*sv_revision_fn)(void *ctx, const char *respondent,
  * caller; survey, questionnaire_version, title, decimals and digest are
  * set. *out: every part malloc'd; free with
  * survey__v1__snapshot__free_unpacked(*out, NULL). */
-sv_status sv_report_snapshot(const sv_report *r, sv_revision_fn fn, void *ctx,
+sv_status sv_report_snapshot(sv_report *r, sv_revision_fn fn, void *ctx,
                              Survey__V1__Snapshot **out, sv_error *err);
+
+/* As sv_report_snapshot, with every part of *out allocated with alloc
+ * (NULL: malloc). With an arena's allocator (arena.h) the snapshot lives
+ * until the arena is reset, and freeing it is resetting the arena (or
+ * survey__v1__snapshot__free_unpacked(*out, alloc), which does nothing):
+ * the allocations of one snapshot cost a bump each instead of a malloc
+ * and a free. */
+sv_status sv_report_snapshot_with(sv_report *r, ProtobufCAllocator *alloc,
+                                  sv_revision_fn fn, void *ctx,
+                                  Survey__V1__Snapshot **out, sv_error *err);
 
 /* Recomputes snap->digest: BLAKE2b-256 of snap packed with version,
  * sequence, created_ms, digest and trigger cleared (they are restored). */

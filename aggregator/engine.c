@@ -1,7 +1,7 @@
 /* engine.c: see engine.h. */
 #include "engine.h"
-#include "arena.h"
 
+#include "arena.h"
 #include "log.h"
 #include "report.h"
 

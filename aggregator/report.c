@@ -540,9 +540,10 @@ sv_status sv_report_set(sv_report *r, size_t i, const uint8_t *rec, size_t len,
                        sv_questionnaire_respondent(r->q, i)->code, len,
                        r->rec_size, sv_compact_fingerprint(r->q));
     /* The copy kept for i (even after sv_report_clear) passed
-     * record_sane when it was set, and record_sane depends on the bytes
-     * alone: the same bytes again (a rerun over unchanged answers) need
-     * neither the check nor the copy. */
+     * record_sane when it was set (or is the zeros it started as, which
+     * answer nothing and so are in range too), and record_sane depends on
+     * the bytes alone: the same bytes again (a rerun over unchanged
+     * answers) need neither the check nor the copy. */
     uint8_t *kept = r->recs + i * r->rec_size;
     bool same = rec != NULL && memcmp(kept, rec, r->rec_size) == 0;
     char why[256];

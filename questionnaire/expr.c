@@ -36,7 +36,13 @@ struct node {
     int64_t integer; /* N_INT */
     size_t str;      /* N_STR: offset of the text in src */
     size_t len;      /* N_STR: length of the text */
+    /* N_CMP (= and != only) and N_SELECTED of a ${select question} and a
+       string literal, after sv_expr_bind(): the index of the option the
+       literal names, -1 when it names none; UNBOUND otherwise */
+    int option;
 };
+
+#define UNBOUND (-2)
 
 struct sv_expr {
     char *src;          /* owned: the trimmed source */
@@ -348,6 +354,7 @@ static int add_node(struct parser *p, node_kind kind, int a, int b)
     n->a = a;
     n->b = b;
     n->question = -1;
+    n->option = UNBOUND;
     return (int)e->n++;
 }
 
@@ -618,6 +625,65 @@ int sv_expr_last_question(const sv_expr *e)
     return last;
 }
 
+/* ---- binding ---------------------------------------------------------- */
+
+/* The question node i refers to when it is a ${reference} to a select
+ * question, else NULL. */
+static const sv_question *select_ref(const sv_expr *e, int i,
+                                     const sv_question *questions,
+                                     size_t n_questions)
+{
+    if (i < 0 || e->nodes[i].kind != N_REF || e->nodes[i].question < 0 ||
+        (size_t)e->nodes[i].question >= n_questions)
+        return NULL;
+    const sv_question *q = &questions[e->nodes[i].question];
+    if (q->type != SV_Q_SELECT_ONE && q->type != SV_Q_SELECT_MULTIPLE)
+        return NULL;
+    return q;
+}
+
+/* The index of the option of q named by the string literal node i: -1 when
+ * it names none, UNBOUND when node i is not a non-empty string literal. */
+static int literal_option(const sv_expr *e, int i, const sv_question *q)
+{
+    const struct node *s = &e->nodes[i];
+
+    if (s->kind != N_STR || s->len == 0)
+        return UNBOUND;
+    for (size_t k = 0; k < q->n_options && k < 64; k++) {
+        const char *name = q->options[k].name;
+        if (strlen(name) == s->len &&
+            memcmp(name, e->src + s->str, s->len) == 0)
+            return (int)k;
+    }
+    /* option names are unique, so no option equals the literal; past 64
+       options a set cannot hold it, but a single choice can: not bound */
+    return q->n_options > 64 ? UNBOUND : -1;
+}
+
+void sv_expr_bind(sv_expr *e, const sv_question *questions, size_t n_questions)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        struct node *n = &e->nodes[i];
+        const sv_question *q;
+        n->option = UNBOUND;
+        if (n->kind == N_SELECTED) {
+            q = select_ref(e, n->a, questions, n_questions);
+            if (q != NULL)
+                n->option = literal_option(e, n->b, q);
+        } else if (n->kind == N_CMP && (n->op == C_EQ || n->op == C_NE)) {
+            q = select_ref(e, n->a, questions, n_questions);
+            if (q != NULL && q->type == SV_Q_SELECT_ONE) {
+                n->option = literal_option(e, n->b, q);
+                continue;
+            }
+            q = select_ref(e, n->b, questions, n_questions);
+            if (q != NULL && q->type == SV_Q_SELECT_ONE)
+                n->option = literal_option(e, n->a, q);
+        }
+    }
+}
+
 /* ---- evaluation ------------------------------------------------------- */
 
 typedef enum { V_BOOL, V_NUM, V_STR, V_SET } val_kind;
@@ -860,9 +926,41 @@ static int64_t eval_count(const sv_expr *e, const struct node *n,
     return count;
 }
 
+/* For a node bound by sv_expr_bind(): whether the referenced question's
+ * value holds option n->option (1) or not (0), read as the general rules
+ * would; -1 when the value is one those rules must read (unanswered, known
+ * not relevant, or not a decoded choice). */
+static int bound_choice(const sv_expr *e, const struct node *n,
+                        const sv_expr_env *env)
+{
+    const struct node *ref =
+        e->nodes[n->a].kind == N_REF ? &e->nodes[n->a] : &e->nodes[n->b];
+    int qi = ref->question;
+    const sv_question *q = &env->questions[qi];
+    const sv_value *v = &env->values[qi];
+
+    if (env->relevant != NULL && (size_t)qi < env->n_known &&
+        !env->relevant[qi])
+        return -1;
+    if (v->kind == SV_V_CHOICE && v->choice < q->n_options)
+        return n->option >= 0 && v->choice == (uint32_t)n->option;
+    if (v->kind == SV_V_CHOICES && n->kind == N_SELECTED)
+        return n->option >= 0 && (v->choices & option_mask(q->n_options) &
+                                  (UINT64_C(1) << n->option)) != 0;
+    return -1;
+}
+
 static struct val eval(const sv_expr *e, int i, const sv_expr_env *env)
 {
     const struct node *n = &e->nodes[i];
+    int bound = n->option != UNBOUND ? bound_choice(e, n, env) : -1;
+
+    /* an option named by a literal, looked up at binding: names are
+       unique, so equal names are equal indexes */
+    if (bound >= 0 && n->kind == N_CMP)
+        return val_num(V_BOOL, n->op == C_EQ ? bound : !bound);
+    if (bound >= 0)
+        return val_num(V_BOOL, bound);
     struct val a;
     struct val b;
 

@@ -84,6 +84,13 @@ bool sv_expr_is_or(const sv_expr *e);
  * INT_MAX if it reads the current question (.), whichever that is. */
 int sv_expr_last_question(const sv_expr *e);
 
+/* Looks up, once, the options that string literals name where they are
+ * compared (= or !=) with a select_one question or tested with selected()
+ * on a select question, so that evaluation compares option indexes
+ * instead of names. questions must be the array the resolver indexed, with
+ * its options; the result of every evaluation is the same as without. */
+void sv_expr_bind(sv_expr *e, const sv_question *questions, size_t n_questions);
+
 /* What an evaluation reads. */
 typedef struct {
     const sv_question *questions; /* indexed as the resolver answered */

@@ -630,6 +630,8 @@ static sv_status parse_expr(sv_questionnaire *q, size_t r, int col,
         return fail_row(err, q->survey, r, col_name, "%s", sub.msg);
     if (st != SV_OK)
         return sv_fail(err, st, "%s", sub.msg);
+    /* the questions and their options are in place (survey_rows) */
+    sv_expr_bind(*out, q->questions, q->n_questions);
     return SV_OK;
 }
 

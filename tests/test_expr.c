@@ -311,6 +311,92 @@ static void test_hidden_reads_unanswered(void **state)
     sv_expr_destroy(&e);
 }
 
+/* sv_expr_bind() looks up the options that literals name; evaluation must
+ * give what it gives unbound, for every value a question can hold: each
+ * option, none, an index out of range, sets with bits past the list, and
+ * questions known not to be relevant. */
+static const char *const bind_cases[] = {
+    "${one} = 'yes'",
+    "'no' != ${one}",
+    "${one} = 'nope'",
+    "${one} != 'nope'",
+    "${one} = ''",
+    "selected(${many}, 'c')",
+    "selected(${many}, 'none')",
+    "selected(${many}, 'zzz')",
+    "selected(${one}, 'maybe')",
+    "selected(${one}, '')",
+    "${many} = 'a'",
+    "${blank} = 'yes' or selected(${many}, 'a')",
+    "not(${one} = 'no') and selected(${many}, 'b')",
+};
+
+static void test_bind_same_results(void **state)
+{
+    static const int ones[] = {-1, 0, 1, 2, 7};
+    static const uint64_t manys[] = {0, 0x1, 0x4, 0x8, 0xF, 0x30};
+    size_t evaluated = 0;
+
+    (void)state;
+    for (size_t c = 0; c < sizeof bind_cases / sizeof bind_cases[0]; c++) {
+        sv_expr *plain = NULL;
+        sv_expr *bound = NULL;
+        assert_int_equal(
+            sv_expr_parse(&plain, bind_cases[c], false, resolve, NULL, NULL),
+            SV_OK);
+        assert_int_equal(
+            sv_expr_parse(&bound, bind_cases[c], false, resolve, NULL, NULL),
+            SV_OK);
+        sv_expr_bind(bound, questions, Q_COUNT);
+        for (size_t i = 0; i < sizeof ones / sizeof ones[0]; i++) {
+            for (size_t m = 0; m < sizeof manys / sizeof manys[0]; m++) {
+                struct answers a = {ones[i], manys[m], 5, NULL};
+                sv_value v[Q_COUNT];
+                bool relevant[Q_COUNT] = {false, false, true, true, true};
+                decode(&a, v);
+                if (ones[i] == 7) /* out of the list: reads as '' */
+                    v[Q_ONE].kind = SV_V_CHOICE;
+                for (size_t known = 0; known <= Q_COUNT; known += Q_COUNT) {
+                    sv_expr_env env = {.questions = questions,
+                                       .values = v,
+                                       .relevant = relevant,
+                                       .n_known = known,
+                                       .self = -1};
+                    bool want = sv_expr_eval(plain, &env);
+                    bool got = sv_expr_eval(bound, &env);
+                    if (got != want)
+                        fail_msg("'%s' with one=%d many=%#llx known=%zu: "
+                                 "bound %d, unbound %d",
+                                 bind_cases[c], ones[i],
+                                 (unsigned long long)manys[m], known, got,
+                                 want);
+                    evaluated++;
+                }
+            }
+        }
+        sv_expr_destroy(&plain);
+        sv_expr_destroy(&bound);
+    }
+    assert_int_equal(evaluated,
+                     sizeof bind_cases / sizeof bind_cases[0] * 5 * 6 * 2);
+    /* and the bound answers are the right ones, not only the same */
+    struct answers std = STD;
+    sv_value v[Q_COUNT];
+    sv_expr *e = NULL;
+    decode(&std, v);
+    sv_expr_env env = {.questions = questions, .values = v, .self = -1};
+    assert_int_equal(sv_expr_parse(&e,
+                                   "${one} = 'yes' and selected(${many}, "
+                                   "'c') and not(selected(${many}, 'b'))",
+                                   false, resolve, NULL, NULL),
+                     SV_OK);
+    sv_expr_bind(e, questions, Q_COUNT);
+    assert_true(sv_expr_eval(e, &env));
+    v[Q_ONE].choice = 1; /* no */
+    assert_false(sv_expr_eval(e, &env));
+    sv_expr_destroy(&e);
+}
+
 static void test_source_and_or(void **state)
 {
     sv_expr *e = NULL;
@@ -435,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_eval_table),
         cmocka_unit_test(test_self),
         cmocka_unit_test(test_hidden_reads_unanswered),
+        cmocka_unit_test(test_bind_same_results),
         cmocka_unit_test(test_source_and_or),
         cmocka_unit_test(test_bad_table),
         cmocka_unit_test(test_too_deep),

@@ -364,7 +364,23 @@ static sv_status unknown_option(const sv_question *qu,
     return st;
 }
 
-/* Step 6: options exist and none repeats. Decodes into *v when valid. */
+/* An option the list does not have: a bad encoding of the value (step 5)
+ * is reported before it. */
+static sv_status not_an_option(const sv_question *qu,
+                               const Survey__V1__Answer *a, const char *opt,
+                               sv_problem *slot)
+{
+    sv_status st = check_encoding(a, slot);
+
+    if (st != SV_OK || slot->rule != 0)
+        return st;
+    return unknown_option(qu, a, opt, slot);
+}
+
+/* Step 6: options exist and none repeats. Decodes into *v when valid. Step
+ * 5 is made here: a value that names an option is UTF-8, as every name in
+ * the sheets is (sheet.c), so the encoding is checked only when one does
+ * not. */
 static sv_status check_options(const sv_question *qu,
                                const Survey__V1__Answer *a, sv_value *v,
                                sv_problem *slot)
@@ -376,7 +392,7 @@ static sv_status check_options(const sv_question *qu,
                               : choice_at(a, 0);
         int i = sv_question_option(qu, opt);
         if (i < 0)
-            return unknown_option(qu, a, opt, slot);
+            return not_an_option(qu, a, opt, slot);
         v->kind = SV_V_CHOICE;
         v->choice = (uint32_t)i;
         return SV_OK;
@@ -388,7 +404,7 @@ static sv_status check_options(const sv_question *qu,
     for (size_t k = 0; k < n_choices(a); k++) {
         int i = sv_question_option(qu, choice_at(a, k));
         if (i < 0)
-            return unknown_option(qu, a, choice_at(a, k), slot);
+            return not_an_option(qu, a, choice_at(a, k), slot);
         uint64_t bit = UINT64_C(1) << i;
         if ((set & bit) && repeated == SIZE_MAX)
             repeated = k;
@@ -492,12 +508,14 @@ static sv_status check_answer_into(struct run *r, size_t k, sv_problem *slot)
             r->answer_of[qi] + 1);
     r->answer_of[qi] = (int)k;
     const sv_question *qu = &r->q->questions[qi];
+    bool select =
+        qu->type == SV_Q_SELECT_ONE || qu->type == SV_Q_SELECT_MULTIPLE;
     st = check_kind(qu, a, slot);
-    if (st == SV_OK && slot->rule == 0)
+    if (st == SV_OK && slot->rule == 0 && !select)
         st = check_encoding(a, slot);
     if (st == SV_OK && slot->rule == 0) {
-        if (qu->type == SV_Q_SELECT_ONE || qu->type == SV_Q_SELECT_MULTIPLE)
-            st = check_options(qu, a, &v, slot);
+        if (select)
+            st = check_options(qu, a, &v, slot); /* and step 5 */
         else
             st = check_size(a, &v, slot);
     }

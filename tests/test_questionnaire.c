@@ -825,6 +825,25 @@ static void test_bad_encoding(void **state)
     expect_one(q, &s, SURVEY__V1__PROBLEM__RULE__BAD_ENCODING,
                "consult_channel", "phone,e\\xED\\xA0\\x80mail",
                "option is not valid UTF-8");
+    /* before an unknown or a repeated option, wherever each is */
+    const char *const unknown_first[] = {"fax", "phone", "e\xFFmail"};
+    memset(&s, 0, sizeof s);
+    add_choices(&s, "consult_channel", 3, unknown_first);
+    expect_one(q, &s, SURVEY__V1__PROBLEM__RULE__BAD_ENCODING,
+               "consult_channel", "fax,phone,e\\xFFmail",
+               "option is not valid UTF-8");
+    const char *const repeated_first[] = {"phone", "phone", "\xC3"};
+    memset(&s, 0, sizeof s);
+    add_choices(&s, "consult_channel", 3, repeated_first);
+    expect_one(q, &s, SURVEY__V1__PROBLEM__RULE__BAD_ENCODING,
+               "consult_channel", "phone,phone,\\xC3",
+               "option is not valid UTF-8");
+    memset(&s, 0, sizeof s);
+    add_choice(&s, "consult",
+               "\xC3"
+               "yes");
+    expect_one(q, &s, SURVEY__V1__PROBLEM__RULE__BAD_ENCODING, "consult",
+               "\\xC3yes", "option is not valid UTF-8");
 }
 
 static void test_unknown_and_duplicate_option(void **state)

@@ -558,9 +558,29 @@ static void test_same_respondent_in_batch(void **state)
     assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
     assert_true(res.duplicate);
     assert_int_equal(res.revision, 2);
+    /* the refused and the duplicate took no sequence: the next entries
+       follow the last one written, a control entry among them */
+    uint64_t seq = 0;
+    assert_status(
+        sv_batch_control(b, SURVEY, SV_CHANGE_RERUN, "admin", 2, &seq, &err),
+        SV_OK);
+    assert_int_equal(seq, 3);
+    make_sub(&t, "012025", "fourth", 0, "four");
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    assert_int_equal(res.sequence, 4);
     assert_status(sv_batch_commit(&b, &err), SV_OK);
-    assert_int_equal(last_seq(s), 2);
+    assert_int_equal(last_seq(s), 4);
     assert_int_equal(history_len(s, "011002"), 2);
+    /* a batch in nested transactions starts after the last commit */
+    assert_status(sv_batch_begin_careful(s, &b, &err), SV_OK);
+    make_sub(&t, "011002", "fifth", 1, "five");
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_CONFLICT);
+    make_sub(&t, "011002", "fifth", 2, "five");
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    assert_int_equal(res.sequence, 5);
+    assert_int_equal(res.revision, 3);
+    assert_status(sv_batch_commit(&b, &err), SV_OK);
+    assert_int_equal(last_seq(s), 5);
     sv_store_destroy(&s);
 }
 

@@ -500,6 +500,40 @@ static void test_percent_table(void **state)
     expect_percent(1, UINT64_MAX, 6, "0.000000");
     expect_percent(UINT64_MAX, 1, 0, "1844674407370955161500");
     expect_percent(UINT64_MAX, 1, 6, "1844674407370955161500.000000");
+    /* the largest tallies (64-bit arithmetic) and just past them (128) */
+    expect_percent(UINT32_MAX - 50000, UINT32_MAX, 6, "99.998836");
+    expect_percent(123456789, UINT32_MAX, 6, "2.874452");
+    expect_percent(UINT32_MAX, 3000000000u, 3, "143.166");
+    expect_percent((uint64_t)UINT32_MAX + 1, UINT32_MAX, 6, "100.000000");
+    expect_percent(UINT32_MAX, (uint64_t)UINT32_MAX + 1, 6, "100.000000");
+}
+
+/* The same fraction in 32-bit terms (64-bit arithmetic) and scaled past
+ * them (128-bit) prints the same, at every number of decimals. */
+static void test_percent_scaled(void **state)
+{
+    const uint64_t m = (UINT64_C(1) << 31) + 1;
+    uint64_t x = 2024;
+    size_t compared = 0;
+
+    (void)state;
+    for (int i = 0; i < 20000; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        uint64_t n = 2 + (x >> 33) % (i < 10000 ? 1000 : UINT32_MAX - 1);
+        uint64_t count = (x >> 7) % (n + n / 2);
+        for (unsigned d = 0; d <= SV_PERCENT_MAX_DECIMALS; d++) {
+            char small[64];
+            char big[64];
+            assert_true(sv_percent(count, n, d, small, sizeof small) > 0);
+            assert_true(sv_percent(count * m, n * m, d, big, sizeof big) > 0);
+            if (strcmp(small, big) != 0)
+                fail_msg("%llu/%llu at %u decimals: \"%s\", scaled \"%s\"",
+                         (unsigned long long)count, (unsigned long long)n, d,
+                         small, big);
+            compared++;
+        }
+    }
+    assert_int_equal(compared, 20000 * (SV_PERCENT_MAX_DECIMALS + 1));
 }
 
 static void test_percent_errors(void **state)
@@ -1639,6 +1673,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_percent_table),
+        cmocka_unit_test(test_percent_scaled),
         cmocka_unit_test(test_percent_errors),
         cmocka_unit_test(test_denominators),
         cmocka_unit_test(test_answered_but_not_relevant),

@@ -804,11 +804,28 @@ static void test_wrong_type(void **state)
                "yes,no", "consult is a select_one question; got 2 options");
 }
 
+/* The options opts[0..n) of question, one of them not UTF-8: that is the
+ * one problem reported, echoing the options as given. */
+static void expect_bad_options(const sv_questionnaire *q, const char *question,
+                               size_t n, const char *const *opts,
+                               const char *echo)
+{
+    struct aset s;
+
+    memset(&s, 0, sizeof s);
+    add_choices(&s, question, n, opts);
+    expect_one(q, &s, SURVEY__V1__PROBLEM__RULE__BAD_ENCODING, question, echo,
+               "option is not valid UTF-8");
+}
+
 static void test_bad_encoding(void **state)
 {
     const struct loaded *l = *state;
     const sv_questionnaire *q = l->r6;
-    const char *const opts[] = {"phone", "e\xED\xA0\x80mail"};
+    const char *const surrogate[] = {"phone", "e\xED\xA0\x80mail"};
+    /* before an unknown or a repeated option, wherever each is */
+    const char *const unknown_first[] = {"fax", "phone", "e\xFFmail"};
+    const char *const repeated_first[] = {"phone", "phone", "\xC3"};
     struct aset s;
 
     memset(&s, 0, sizeof s);
@@ -820,30 +837,18 @@ static void test_bad_encoding(void **state)
     add_choice(&s, "consult", "y\xC3");
     expect_one(q, &s, SURVEY__V1__PROBLEM__RULE__BAD_ENCODING, "consult",
                "y\\xC3", "option is not valid UTF-8");
-    memset(&s, 0, sizeof s); /* a surrogate */
-    add_choices(&s, "consult_channel", 2, opts);
-    expect_one(q, &s, SURVEY__V1__PROBLEM__RULE__BAD_ENCODING,
-               "consult_channel", "phone,e\\xED\\xA0\\x80mail",
-               "option is not valid UTF-8");
-    /* before an unknown or a repeated option, wherever each is */
-    const char *const unknown_first[] = {"fax", "phone", "e\xFFmail"};
-    memset(&s, 0, sizeof s);
-    add_choices(&s, "consult_channel", 3, unknown_first);
-    expect_one(q, &s, SURVEY__V1__PROBLEM__RULE__BAD_ENCODING,
-               "consult_channel", "fax,phone,e\\xFFmail",
-               "option is not valid UTF-8");
-    const char *const repeated_first[] = {"phone", "phone", "\xC3"};
-    memset(&s, 0, sizeof s);
-    add_choices(&s, "consult_channel", 3, repeated_first);
-    expect_one(q, &s, SURVEY__V1__PROBLEM__RULE__BAD_ENCODING,
-               "consult_channel", "phone,phone,\\xC3",
-               "option is not valid UTF-8");
-    memset(&s, 0, sizeof s);
+    memset(&s, 0, sizeof s); /* not an option, and not UTF-8 either */
     add_choice(&s, "consult",
                "\xC3"
                "yes");
     expect_one(q, &s, SURVEY__V1__PROBLEM__RULE__BAD_ENCODING, "consult",
                "\\xC3yes", "option is not valid UTF-8");
+    expect_bad_options(q, "consult_channel", 2, surrogate,
+                       "phone,e\\xED\\xA0\\x80mail");
+    expect_bad_options(q, "consult_channel", 3, unknown_first,
+                       "fax,phone,e\\xFFmail");
+    expect_bad_options(q, "consult_channel", 3, repeated_first,
+                       "phone,phone,\\xC3");
 }
 
 static void test_unknown_and_duplicate_option(void **state)

@@ -7,7 +7,7 @@
  * 2^92), so nothing can overflow. With count and n below 2^32, as every
  * tally of the report is, the terms fit in 64 bits (2^32 * 2 * 10^8 <
  * 2^60), whose divisions are much cheaper than 128-bit ones (a snapshot
- * formats about a thousand percentages): the same formula, in 64 bits. */
+ * formats one percentage per figure): the same formula, in 64 bits. */
 #include "percent.h"
 
 #include <string.h>

@@ -16,3 +16,15 @@ if(TARGET survey-bench)
       $<TARGET_FILE:survey-bench> ${CMAKE_CURRENT_BINARY_DIR}/test_bench_curve.out)
   set_tests_properties(test_bench_curve_one_run PROPERTIES TIMEOUT 300)
 endif()
+
+# bench/ab, the side-by-side runs of two collectors, on survey-bench as
+# built here (SURVEY_BENCH) and this collector as both A and B: one pair
+# is two runs, one line each, then the summary line in its documented
+# form; a pair count of 0 is refused. No speed is asserted.
+if(TARGET survey-bench AND TARGET survey-collector)
+  add_test(NAME test_bench_ab
+    COMMAND sh -c "if sh \"$1\" --pairs 0 \"$2\" \"$2\" > \"$3\" 2>&1; then echo '--pairs 0 was accepted'; exit 1; fi; grep -q 'at least 1' \"$3\" || { cat \"$3\"; exit 1; }; SURVEY_BENCH=\"$0\" sh \"$1\" --pairs 1 \"$2\" \"$2\" --intake 300 --clients 2 --window 16 > \"$3\" 2>&1 || { cat \"$3\"; exit 1; }; grep -Eq '^ab acks_per_s A [0-9]+ B [0-9]+ ratio [0-9.]+ b_faster [01] of 1$' \"$3\" || { echo 'no summary line'; cat \"$3\"; exit 1; }; test \"$(grep -Ec '^1 +[AB] +[0-9]+ +[0-9.]+ +[0-9.]+  main=' \"$3\")\" -eq 2 || { echo 'not two run lines'; cat \"$3\"; exit 1; }"
+      $<TARGET_FILE:survey-bench> ${CMAKE_SOURCE_DIR}/bench/ab
+      $<TARGET_FILE:survey-collector> ${CMAKE_CURRENT_BINARY_DIR}/test_bench_ab.out)
+  set_tests_properties(test_bench_ab PROPERTIES TIMEOUT 300)
+endif()

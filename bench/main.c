@@ -212,6 +212,23 @@ static bool target(const char *name, double measured, const char *unit,
     return pass;
 }
 
+/* Per thread name, the percent of the run it was on a core and the
+ * percent it was ready but waiting for one (the rest it was blocked: on
+ * the disk, a lock, or waiting for work); nothing when any is unknown. */
+static void print_thread_waits(const bench_threads *t)
+{
+    if (t->n == 0 || t->at <= 0)
+        return;
+    for (int i = 0; i < t->n; i++)
+        if (t->t[i].run_s < 0 || t->t[i].wait_s < 0)
+            return;
+    printf("%-44s", "  collector threads, % on a core / waiting");
+    for (int i = 0; i < t->n; i++)
+        printf("%s %s %.0f/%.0f", i > 0 ? "," : "", t->t[i].name,
+               100.0 * t->t[i].run_s / t->at, 100.0 * t->t[i].wait_s / t->at);
+    printf("\n");
+}
+
 static void print_intake(const char *label, const intake_result *r)
 {
     printf("%-44s %12.0f acks/s (%zu acked, %zu errors, %.2f s)\n", label,
@@ -229,6 +246,7 @@ static void print_intake(const char *label, const intake_result *r)
                    1e6 * r->by_thread.t[i].cpu_s / (double)r->acked);
         printf("\n");
     }
+    print_thread_waits(&r->by_thread);
     printf("%-44s %8.1f MiB\n", "  collector peak RSS (VmHWM)",
            (double)r->hwm_kb / 1024.0);
     if (r->commits > 0)

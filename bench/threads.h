@@ -1,6 +1,8 @@
 /* threads.h: the CPU time of each thread of a process, from
  * /proc/PID/task, grouped by thread name (the collector names its threads:
- * sv-write, sv-prepare, sv-flush, sv-zap; ZeroMQ's are ZMQbg/...). */
+ * sv-write, sv-prepare, sv-flush, sv-zap; ZeroMQ's are ZMQbg/...), and
+ * from each thread's schedstat the time it ran and the time it was ready
+ * to run but waited for a core. */
 #ifndef SV_BENCH_THREADS_H
 #define SV_BENCH_THREADS_H
 
@@ -9,12 +11,16 @@
 typedef struct {
     int tid;
     char name[16];
-    double cpu_s; /* user + system */
+    double cpu_s;  /* user + system */
+    double run_s;  /* on a core (schedstat); -1 when not known */
+    double wait_s; /* ready, waiting for a core (schedstat); -1 likewise */
 } bench_thread;
 
 typedef struct {
     bench_thread t[BENCH_THREADS];
     int n;
+    double at; /* when read (CLOCK_MONOTONIC, s); after bench_threads_diff
+                  the seconds from before to after */
 } bench_threads;
 
 /* utime + stime, in seconds, of a /proc stat file (/proc/PID/stat or
@@ -27,7 +33,9 @@ int bench_threads_read(int pid, bench_threads *out);
 
 /* The CPU time each thread name used from before to after (a thread
  * started in between counts from 0), summed over threads of one name, in
- * the order of after; names that used none are listed with 0. */
+ * the order of after; names that used none are listed with 0. The same
+ * for run_s and wait_s (-1 for a name when one of its threads has none),
+ * and out->at is the seconds between the two reads. */
 void bench_threads_diff(const bench_threads *before, const bench_threads *after,
                         bench_threads *out);
 

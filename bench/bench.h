@@ -49,6 +49,11 @@ typedef struct {
     double cpu_s; /* the collector's user + system time */
     /* the same per thread name */
     bench_threads by_thread;
+    /* the load generator's own: every thread of the bench over the
+       clients' run (-1 unknown), and its client threads' part of it (the
+       rest is its ZeroMQ I/O thread's) */
+    double bench_cpu_s;
+    double clients_cpu_s;
     long hwm_kb;       /* the collector's peak RSS */
     long long wchar;   /* bytes the collector passed to write calls (its
                           files: the store, the log, its wake-up pipes) */

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -430,7 +431,8 @@ typedef struct {
     size_t acked;
     size_t errors;
     char first_error[256];
-    int failed; /* a ZeroMQ call failed */
+    int failed;   /* a ZeroMQ call failed */
+    double cpu_s; /* this thread's CPU time, at its end */
 } client;
 
 static void note_reply(client *c, zmq_msg_t *msg, double now)
@@ -482,6 +484,28 @@ static int connect_client(client *c, void **out)
     return zmq_connect(s, c->endpoint);
 }
 
+/* The calling thread's CPU time in seconds (0 if unknown). */
+static double thread_cpu_s(void)
+{
+    struct timespec t;
+
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0)
+        return 0;
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* This process's CPU time in seconds, every thread's, those ended too
+ * (-1 if unknown). */
+static double process_cpu_s(void)
+{
+    struct rusage u;
+
+    if (getrusage(RUSAGE_SELF, &u) != 0)
+        return -1;
+    return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6 +
+           (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6;
+}
+
 /* Sends requests index, index + K, ... keeping `window` in flight. */
 static void *client_main(void *arg)
 {
@@ -530,6 +554,7 @@ out:
     zmq_msg_close(&msg);
     if (s != NULL)
         zmq_close(s);
+    c->cpu_s = thread_cpu_s();
     return NULL;
 }
 
@@ -563,12 +588,14 @@ static sv_status run_clients(const intake_opts *o, const char *endpoint,
     sv_status st = SV_OK;
     int started = 0;
     double t0;
+    double cpu0;
 
     if (sent == NULL || lat == NULL || ctx == NULL) {
         st = sv_fail(err, SV_ERR_NOMEM, "out of memory (clients)");
         goto done;
     }
     memset(cl, 0, sizeof cl);
+    cpu0 = process_cpu_s();
     t0 = bench_now();
     for (int i = 0; i < o->clients; i++) {
         cl[i] = (client){.ctx = ctx,
@@ -589,6 +616,13 @@ static sv_status run_clients(const intake_opts *o, const char *endpoint,
     for (int i = 0; i < started; i++)
         pthread_join(th[i], NULL);
     res->secs = bench_now() - t0;
+    /* the clients and ZeroMQ's I/O thread, which runs on until the
+       context ends: what it used so far */
+    double cpu1 = process_cpu_s();
+    res->bench_cpu_s = cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1;
+    res->clients_cpu_s = 0;
+    for (int i = 0; i < started; i++)
+        res->clients_cpu_s += cl[i].cpu_s;
     for (int i = 0; i < started; i++) {
         res->acked += cl[i].acked;
         res->errors += cl[i].errors;

@@ -50,8 +50,8 @@ typedef struct {
     /* the same per thread name */
     bench_threads by_thread;
     /* the load generator's own: every thread of the bench over the
-       clients' run (-1 unknown), and its client threads' part of it (the
-       rest is its ZeroMQ I/O thread's) */
+       clients' run, and its client threads' part of it (the rest is its
+       ZeroMQ I/O thread's); -1 when unknown */
     double bench_cpu_s;
     double clients_cpu_s;
     long hwm_kb;       /* the collector's peak RSS */

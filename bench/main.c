@@ -247,12 +247,16 @@ static void print_intake(const char *label, const intake_result *r)
         printf("\n");
     }
     print_thread_waits(&r->by_thread);
-    if (r->bench_cpu_s >= 0 && r->acked > 0)
+    if (r->bench_cpu_s >= 0 && r->acked > 0 && r->clients_cpu_s >= 0)
         printf("%-44s %8.1f us per ack (client threads %.1f, the rest "
                "its ZeroMQ I/O thread)\n",
                "  load generator CPU (the bench itself)",
                1e6 * r->bench_cpu_s / (double)r->acked,
                1e6 * r->clients_cpu_s / (double)r->acked);
+    else if (r->bench_cpu_s >= 0 && r->acked > 0)
+        printf("%-44s %8.1f us per ack (its threads' shares unknown)\n",
+               "  load generator CPU (the bench itself)",
+               1e6 * r->bench_cpu_s / (double)r->acked);
     printf("%-44s %8.1f MiB\n", "  collector peak RSS (VmHWM)",
            (double)r->hwm_kb / 1024.0);
     if (r->commits > 0)

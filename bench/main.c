@@ -217,7 +217,7 @@ static bool target(const char *name, double measured, const char *unit,
  * the disk, a lock, or waiting for work); nothing when any is unknown. */
 static void print_thread_waits(const bench_threads *t)
 {
-    if (t->n == 0 || t->at <= 0)
+    if (t->n == 0 || t->span_s <= 0)
         return;
     for (int i = 0; i < t->n; i++)
         if (t->t[i].run_s < 0 || t->t[i].wait_s < 0)
@@ -225,7 +225,8 @@ static void print_thread_waits(const bench_threads *t)
     printf("%-44s", "  collector threads, % on a core / waiting");
     for (int i = 0; i < t->n; i++)
         printf("%s %s %.0f/%.0f", i > 0 ? "," : "", t->t[i].name,
-               100.0 * t->t[i].run_s / t->at, 100.0 * t->t[i].wait_s / t->at);
+               100.0 * t->t[i].run_s / t->span_s,
+               100.0 * t->t[i].wait_s / t->span_s);
     printf("\n");
 }
 

@@ -81,6 +81,7 @@ int bench_threads_read(int pid, bench_threads *out)
 
     out->n = 0;
     out->at = 0;
+    out->span_s = 0;
     if (clock_gettime(CLOCK_MONOTONIC, &now) == 0)
         out->at = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
     snprintf(path, sizeof path, "/proc/%d/task", pid);
@@ -127,7 +128,8 @@ void bench_threads_diff(const bench_threads *before, const bench_threads *after,
                         bench_threads *out)
 {
     out->n = 0;
-    out->at = after->at - before->at;
+    out->at = after->at;
+    out->span_s = after->at - before->at;
     for (int i = 0; i < after->n; i++) {
         const bench_thread *a = &after->t[i];
         const bench_thread *b = NULL;

@@ -19,8 +19,8 @@ typedef struct {
 typedef struct {
     bench_thread t[BENCH_THREADS];
     int n;
-    double at; /* when read (CLOCK_MONOTONIC, s); after bench_threads_diff
-                  the seconds from before to after */
+    double at;     /* when read (CLOCK_MONOTONIC, s) */
+    double span_s; /* set by bench_threads_diff: from before to after */
 } bench_threads;
 
 /* utime + stime, in seconds, of a /proc stat file (/proc/PID/stat or
@@ -35,7 +35,7 @@ int bench_threads_read(int pid, bench_threads *out);
  * started in between counts from 0), summed over threads of one name, in
  * the order of after; names that used none are listed with 0. The same
  * for run_s and wait_s (-1 for a name when one of its threads has none),
- * and out->at is the seconds between the two reads. */
+ * and out->span_s is the seconds between the two reads. */
 void bench_threads_diff(const bench_threads *before, const bench_threads *after,
                         bench_threads *out);
 

@@ -426,8 +426,11 @@ typedef struct {
     int index;
     int clients;
     int window;
-    double *sent;  /* per request: send time */
-    float *lat_ms; /* per request: ack latency */
+    double *sent;  /* per request of this client (request index - index)
+                      / clients: send time */
+    float *lat_ms; /* likewise: ack latency (each client writes its own
+                      run of these arrays, not every clients-th entry, so
+                      that no two clients share a cache line) */
     size_t acked;
     size_t errors;
     char first_error[256];
@@ -443,8 +446,9 @@ static void note_reply(client *c, zmq_msg_t *msg, double now)
         c->errors++;
         return;
     }
-    if (r->request_id < c->ps->m) {
-        size_t i = (size_t)r->request_id;
+    if (r->request_id < c->ps->m &&
+        r->request_id % (uint64_t)c->clients == (uint64_t)c->index) {
+        size_t i = (size_t)r->request_id / (size_t)c->clients;
         c->lat_ms[i] = (float)((now - c->sent[i]) * 1000.0);
     }
     if (r->body_case == SURVEY__V1__REPLY__BODY_ACK) {
@@ -507,6 +511,13 @@ static double process_cpu_s(void)
 }
 
 /* Sends requests index, index + K, ... keeping `window` in flight. */
+/* How many of the m requests client `index` of `clients` sends: every
+ * clients-th, from its index. */
+static size_t client_share(size_t m, size_t index, size_t clients)
+{
+    return m > index ? (m - index + clients - 1) / clients : 0;
+}
+
 static void *client_main(void *arg)
 {
     client *c = arg;
@@ -514,7 +525,7 @@ static void *client_main(void *arg)
     size_t next = (size_t)c->index;
     size_t inflight = 0;
     size_t step = (size_t)c->clients;
-    size_t mine = c->ps->m > next ? (c->ps->m - next + step - 1) / step : 0;
+    size_t mine = client_share(c->ps->m, next, step);
     size_t done = 0;
     zmq_msg_t msg;
 
@@ -526,9 +537,17 @@ static void *client_main(void *arg)
         while (inflight < (size_t)c->window && next < c->ps->m) {
             const uint8_t *p = c->ps->buf + c->ps->off[next];
             size_t len = c->ps->off[next + 1] - c->ps->off[next];
-            c->sent[next] = bench_now();
-            if (zmq_send(s, p, len, 0) < 0) {
+            zmq_msg_t out;
+            /* no copy: the message refers to the packed set, which
+               outlives the context (a constant message, no free) */
+            if (zmq_msg_init_data(&out, (void *)p, len, NULL, NULL) != 0) {
                 c->failed = zmq_errno();
+                goto out;
+            }
+            c->sent[next / step] = bench_now();
+            if (zmq_msg_send(&out, s, 0) < 0) {
+                c->failed = zmq_errno();
+                zmq_msg_close(&out);
                 goto out;
             }
             next += step;
@@ -597,6 +616,7 @@ static sv_status run_clients(const intake_opts *o, const char *endpoint,
     memset(cl, 0, sizeof cl);
     cpu0 = process_cpu_s();
     t0 = bench_now();
+    size_t base = 0; /* the first of client i's entries in sent, lat */
     for (int i = 0; i < o->clients; i++) {
         cl[i] = (client){.ctx = ctx,
                          .endpoint = endpoint,
@@ -605,8 +625,9 @@ static sv_status run_clients(const intake_opts *o, const char *endpoint,
                          .index = i,
                          .clients = o->clients,
                          .window = o->window,
-                         .sent = sent,
-                         .lat_ms = lat};
+                         .sent = sent + base,
+                         .lat_ms = lat + base};
+        base += client_share(ps->m, (size_t)i, (size_t)o->clients);
         if (pthread_create(&th[i], NULL, client_main, &cl[i]) != 0) {
             st = sv_fail(err, SV_ERR_IO, "pthread_create failed");
             break;

@@ -510,7 +510,6 @@ static double process_cpu_s(void)
            (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6;
 }
 
-/* Sends requests index, index + K, ... keeping `window` in flight. */
 /* How many of the m requests client `index` of `clients` sends: every
  * clients-th, from its index. */
 static size_t client_share(size_t m, size_t index, size_t clients)
@@ -518,6 +517,7 @@ static size_t client_share(size_t m, size_t index, size_t clients)
     return m > index ? (m - index + clients - 1) / clients : 0;
 }
 
+/* Sends requests index, index + K, ... keeping `window` in flight. */
 static void *client_main(void *arg)
 {
     client *c = arg;

@@ -108,8 +108,8 @@ int bench_threads_read(int pid, bench_threads *out)
     return 0;
 }
 
-/* after - before, 0 for a thread started in between (before NULL);
- * -1 when either is unknown (-1). */
+/* after - before, before taken as 0 for a thread started in between
+ * (before NULL); -1 when either is unknown (-1). */
 static double used(double after, const double *before)
 {
     if (after < 0 || (before != NULL && *before < 0))

@@ -108,8 +108,8 @@ static sv_status decode(struct work *w, sv_error *err)
 
     sv_arena_reset(w->arena);
     for (size_t i = 0; i < w->n; i++) {
-        w->req[i] =
-            sv_request_decode(alloc, w->packed[i], w->len[i], &w->wire[i]);
+        w->req[i] = sv_request_decode(alloc, w->packed[i], w->len[i],
+                                      &w->wire[i], NULL);
         if (w->req[i] == NULL || w->req[i]->submit == NULL)
             return sv_fail(err, SV_ERR_STORE, "request %zu does not decode", i);
     }

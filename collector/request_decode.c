@@ -6,7 +6,11 @@
  * file declines: anything else. */
 #include "request_decode.h"
 
+#include "questionnaire.h"
+#include "utf8.h"
+
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 /* field number << 3 | wire type (0 varint, 2 length-delimited) */
@@ -91,19 +95,36 @@ static bool skip_value(span *s, unsigned tag)
     return false;
 }
 
-/* A string field. protobuf-c packs a string up to its first NUL: one with
- * a NUL inside clears *canon, and so does an empty one when `plain` (a
- * plain field is left out when empty; a oneof member or a repeated string
- * is not). */
+/* Whether s[0..n) is UTF-8; ASCII (nearly all of the names and ids this
+ * is asked about) byte by byte without a table. */
+static bool utf8(const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n && s[i] < 0x80)
+        i++;
+    return i == n || sv_utf8_valid((const char *)s + i, n - i);
+}
+
+/* A string field. One with a NUL inside is declined (C code would see it
+ * cut short; wire_check.h says where), and so is one that is not UTF-8
+ * when `names` (identifiers, ids and the note: the UTF-8 of an answer's
+ * value is validation's step 5, which names the question). An empty one
+ * clears *canon when `plain` (a plain field is left out when empty; a
+ * oneof member or a repeated string is not). */
 static bool read_string(ProtobufCAllocator *alloc, span *s, char **out,
-                        bool plain, bool *canon)
+                        bool plain, bool names, bool *canon)
 {
     span str;
 
     if (!read_len(s, &str, canon))
         return false;
     size_t n = (size_t)(str.end - str.p);
-    if ((plain && n == 0) || (n > 0 && memchr(str.p, 0, n) != NULL))
+    if (n > 0 && memchr(str.p, 0, n) != NULL)
+        return false;
+    if (names && !utf8(str.p, n))
+        return false;
+    if (plain && n == 0)
         *canon = false;
     char *copy = alloc->alloc(alloc->allocator_data, n + 1);
     if (copy == NULL)
@@ -138,7 +159,9 @@ static size_t count_fields(span msg, unsigned want, const unsigned *known,
 
 /* The array for the fields with tag `want` of msg (NULL when there are
  * none); false when msg holds a field whose tag is not one of the
- * n_known in known, or when out of memory. */
+ * n_known in known, more than SV_MAX_ANSWERS of them (an entry is tens of
+ * bytes here for two on the wire: wire_check.c refuses them before
+ * anything is allocated), or when out of memory. */
 static bool repeated_array(ProtobufCAllocator *alloc, span msg, unsigned want,
                            const unsigned *known, size_t n_known, size_t size,
                            void **array)
@@ -146,7 +169,7 @@ static bool repeated_array(ProtobufCAllocator *alloc, span msg, unsigned want,
     size_t n = count_fields(msg, want, known, n_known);
 
     *array = NULL;
-    if (n == SIZE_MAX)
+    if (n == SIZE_MAX || n > SV_MAX_ANSWERS)
         return false;
     if (n == 0)
         return true;
@@ -180,7 +203,7 @@ static bool decode_choices(ProtobufCAllocator *alloc, span msg,
     while (msg.p < msg.end) {
         unsigned tag;
         if (!read_tag(&msg, &tag) ||
-            !read_string(alloc, &msg, &c->options[c->n_options++], false,
+            !read_string(alloc, &msg, &c->options[c->n_options++], false, false,
                          canon))
             return false;
     }
@@ -210,10 +233,10 @@ static bool decode_answer(ProtobufCAllocator *alloc, span msg,
         members += tag >> 3 != 1;
         switch (tag) {
         case TAG(1, LEN):
-            ok = read_string(alloc, &msg, &a->question, true, canon);
+            ok = read_string(alloc, &msg, &a->question, true, true, canon);
             break;
         case TAG(2, LEN):
-            ok = read_string(alloc, &msg, &a->choice, false, canon);
+            ok = read_string(alloc, &msg, &a->choice, false, false, canon);
             a->value_case = SURVEY__V1__ANSWER__VALUE_CHOICE;
             break;
         case TAG(3, LEN):
@@ -231,7 +254,7 @@ static bool decode_answer(ProtobufCAllocator *alloc, span msg,
             a->value_case = SURVEY__V1__ANSWER__VALUE_INTEGER;
             break;
         case TAG(5, LEN):
-            ok = read_string(alloc, &msg, &a->text, false, canon);
+            ok = read_string(alloc, &msg, &a->text, false, false, canon);
             a->value_case = SURVEY__V1__ANSWER__VALUE_TEXT;
             break;
         default:
@@ -271,13 +294,14 @@ static bool decode_submission(ProtobufCAllocator *alloc, span msg,
         *canon = *canon && in_order(&last, tag >> 3, 5);
         switch (tag) {
         case TAG(1, LEN):
-            ok = read_string(alloc, &msg, &sub->survey, true, canon);
+            ok = read_string(alloc, &msg, &sub->survey, true, true, canon);
             break;
         case TAG(2, LEN):
-            ok = read_string(alloc, &msg, &sub->respondent, true, canon);
+            ok = read_string(alloc, &msg, &sub->respondent, true, true, canon);
             break;
         case TAG(3, LEN):
-            ok = read_string(alloc, &msg, &sub->submission_id, true, canon);
+            ok = read_string(alloc, &msg, &sub->submission_id, true, true,
+                             canon);
             break;
         case TAG(4, VARINT):
             ok = read_varint(&msg, &sub->base_revision, canon);
@@ -290,7 +314,7 @@ static bool decode_submission(ProtobufCAllocator *alloc, span msg,
                                canon);
             break;
         case TAG(6, LEN):
-            ok = read_string(alloc, &msg, &sub->note, true, canon);
+            ok = read_string(alloc, &msg, &sub->note, true, true, canon);
             break;
         default:
             ok = false;
@@ -364,13 +388,75 @@ bool sv_request_decode_submit(ProtobufCAllocator *alloc, const uint8_t *data,
     return true;
 }
 
+bool sv_request_peek_id(const uint8_t *data, size_t len, uint64_t *id)
+{
+    span s = {data, data + len};
+    bool canon = true; /* not asked */
+    bool found = false;
+
+    if (data == NULL)
+        return false;
+    while (s.p < s.end) {
+        uint64_t key;
+        uint64_t v;
+        span inner;
+        if (!read_varint(&s, &key, &canon))
+            break;
+        if (key == TAG(15, VARINT)) {
+            if (!read_varint(&s, &v, &canon))
+                break;
+            *id = v; /* the last one, as protobuf-c keeps it */
+            found = true;
+        } else if ((key & 7) == VARINT) {
+            if (!read_varint(&s, &v, &canon))
+                break;
+        } else if ((key & 7) == LEN) {
+            if (!read_len(&s, &inner, &canon))
+                break;
+        } else {
+            break; /* no other wire type in a Request */
+        }
+    }
+    return found;
+}
+
+/* Strings whose UTF-8 validation checks (step 5, naming the question):
+ * the values of answers. */
+static const sv_wire_field values[] = {
+    {&survey__v1__answer__descriptor, 2},  /* choice */
+    {&survey__v1__answer__descriptor, 5},  /* text */
+    {&survey__v1__choices__descriptor, 1}, /* options */
+};
+
+static const sv_wire_rules rules = {
+    .max_repeated = SV_MAX_ANSWERS,
+    .max_depth = 8, /* Request > Submission > Answer > Choices: 3 */
+    .utf8_later = values,
+    .n_utf8_later = sizeof values / sizeof values[0],
+};
+
 Survey__V1__Request *sv_request_decode(ProtobufCAllocator *alloc,
                                        const uint8_t *data, size_t len,
-                                       sv_request_wire *wire)
+                                       sv_request_wire *wire,
+                                       sv_wire_problem *problem)
 {
     Survey__V1__Request *req;
+    sv_wire_problem mine;
 
-    if (sv_request_decode_submit(alloc, data, len, &req, wire))
+    if (problem == NULL)
+        problem = &mine;
+    if (sv_request_decode_submit(alloc, data, len, &req, wire)) {
+        memset(problem, 0, sizeof *problem);
         return req;
-    return survey__v1__request__unpack(alloc, len, data);
+    }
+    if (!sv_wire_check(&survey__v1__request__descriptor, data, len, &rules,
+                       problem))
+        return NULL;
+    req = survey__v1__request__unpack(alloc, len, data);
+    if (req == NULL) {
+        problem->kind = SV_WIRE_MALFORMED;
+        snprintf(problem->why, sizeof problem->why,
+                 "not a survey.v1.Request protobuf message (%zu bytes)", len);
+    }
+    return req;
 }

@@ -10,6 +10,8 @@
 #include "reply.h"
 #include "request_decode.h"
 #include "store.h"
+#include "utf8.h"
+#include "wire_check.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -489,18 +491,61 @@ static void set_error(struct pending *p, Survey__V1__Error__Code code,
                       size_t n_problems, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
+/* dst (cap bytes) gets src with what a reply's string and a log line
+ * cannot hold written out as text: a byte that is not part of valid UTF-8
+ * as \xNN, a control character as \n, \r, \t or \xNN. src may echo
+ * a request (a survey or respondent that is not known); the reply must
+ * still parse and the log stay one line a record. Cut at a character,
+ * with "…", when it does not fit. */
+static void printable(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    size_t used = 0;
+
+    for (size_t i = 0; i < n;) {
+        char esc[5];
+        const char *piece = src + i;
+        size_t seq = sv_utf8_seq(src + i, n - i);
+        size_t len = seq;
+        unsigned char c = (unsigned char)src[i];
+        if (seq == 0 || c < 0x20 || c == 0x7f) {
+            if (c == '\n' || c == '\r' || c == '\t')
+                snprintf(esc, sizeof esc, "\\%c",
+                         c == '\n'   ? 'n'
+                         : c == '\r' ? 'r'
+                                     : 't');
+            else
+                snprintf(esc, sizeof esc, "\\x%02X", c);
+            piece = esc;
+            len = strlen(esc);
+            seq = 1;
+        }
+        if (used + len + 4 > cap) { /* room for "…" and the NUL */
+            memcpy(dst + used, "\xE2\x80\xA6", 3);
+            used += 3;
+            break;
+        }
+        memcpy(dst + used, piece, len);
+        used += len;
+        i += seq;
+    }
+    dst[used] = '\0';
+}
+
 /* Makes p an error reply and logs the rejection with its reason. */
 static void set_error(struct pending *p, Survey__V1__Error__Code code,
                       uint64_t current_revision, const sv_problem *problems,
                       size_t n_problems, const char *fmt, ...)
 {
+    char raw[1024];
     char message[1024];
     va_list ap;
     va_start(ap, fmt);
-    int w = vsnprintf(message, sizeof message, fmt, ap);
+    int w = vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
     if (w < 0)
-        message[0] = '\0';
+        raw[0] = '\0';
+    printable(message, sizeof message, raw);
 
     char detail[512] = "";
     size_t used = 0;
@@ -554,6 +599,35 @@ static void set_store_error(struct pending *p, sv_status st,
                   "%s: %s; nothing was written", sv_status_str(st), err->msg);
         break;
     }
+}
+
+/* The reply to a request whose bytes wire_check.h (or protobuf-c) refused:
+ * too many answers as validation reports them (nothing was decoded, so
+ * nothing was allocated for them), anything else as MALFORMED naming the
+ * field and the rule. */
+static void refuse_bytes(struct pending *p, const sv_wire_problem *wp)
+{
+    if (wp->kind == SV_WIRE_TOO_MANY &&
+        wp->where.message == &survey__v1__submission__descriptor &&
+        wp->where.field == 5) {
+        sv_verdict v;
+        if (sv_verdict_too_many_answers(wp->count, &v) != SV_OK) {
+            sv_verdict_clear(&v);
+            set_error(p, SURVEY__V1__ERROR__CODE__INTERNAL, 0, NULL, 0,
+                      "out of memory while refusing %zu answers; nothing "
+                      "was written",
+                      wp->count);
+            return;
+        }
+        set_error(p, SURVEY__V1__ERROR__CODE__INVALID, 0, v.problems,
+                  v.n_problems,
+                  "%zu answers, over the limit of %d; nothing was written",
+                  wp->count, SV_MAX_ANSWERS);
+        sv_verdict_clear(&v);
+        return;
+    }
+    set_error(p, SURVEY__V1__ERROR__CODE__MALFORMED, 0, NULL, 0,
+              "%s; nothing was written", wp->why);
 }
 
 /* ---- receiving -------------------------------------------------------- */
@@ -626,24 +700,30 @@ static int receive(sv_server *s, struct pending *p, int flags,
 
     size_t expected = p->delimiter ? 3 : 2;
     if (total != expected) {
+        /* the last frame's id, if it is a request: the client's
+           reply matching goes by it */
+        (void)sv_request_peek_id(zmq_msg_data(payload), zmq_msg_size(payload),
+                                 &p->request_id);
         set_error(p, SURVEY__V1__ERROR__CODE__MALFORMED, 0, NULL, 0,
                   "a request must be exactly one frame (got %zu)",
                   total - (p->delimiter ? 2 : 1));
     } else if (zmq_msg_size(payload) > s->max_request) {
+        (void)sv_request_peek_id(zmq_msg_data(payload), zmq_msg_size(payload),
+                                 &p->request_id);
         set_error(p, SURVEY__V1__ERROR__CODE__TOO_LARGE, 0, NULL, 0,
                   "request of %zu bytes is over the %zu-byte limit",
                   zmq_msg_size(payload), s->max_request);
     } else {
         sv_request_wire wire;
+        sv_wire_problem wp;
         p->req = sv_request_decode(alloc, zmq_msg_data(payload),
-                                   zmq_msg_size(payload), &wire);
+                                   zmq_msg_size(payload), &wire, &wp);
         p->packed = wire.submission;
         p->packed_len = wire.submission_len;
         if (p->req == NULL) {
-            set_error(p, SURVEY__V1__ERROR__CODE__MALFORMED, 0, NULL, 0,
-                      "not a survey.v1.Request protobuf message "
-                      "(%zu bytes)",
-                      zmq_msg_size(payload));
+            (void)sv_request_peek_id(zmq_msg_data(payload),
+                                     zmq_msg_size(payload), &p->request_id);
+            refuse_bytes(p, &wp);
         } else {
             p->request_id = p->req->request_id;
             p->state = P_READ; /* refined by dispatch */

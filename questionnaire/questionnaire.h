@@ -182,6 +182,11 @@ sv_status sv_questionnaire_validate_relevance(
     const sv_questionnaire *q, const Survey__V1__Answer *const *answers,
     size_t n, sv_value *values, bool *relevant, sv_verdict *verdict);
 
+/* The verdict validation gives n answers when n > SV_MAX_ANSWERS (one
+ * TOO_MANY_ANSWERS problem), for a caller that refused them before they
+ * were decoded. Clear it with sv_verdict_clear(). */
+sv_status sv_verdict_too_many_answers(size_t n, sv_verdict *verdict);
+
 /* Frees what a verdict owns and zeroes it. */
 void sv_verdict_clear(sv_verdict *verdict);
 

@@ -626,6 +626,12 @@ static sv_status too_many(size_t n, sv_verdict *verdict)
     return SV_OK;
 }
 
+sv_status sv_verdict_too_many_answers(size_t n, sv_verdict *verdict)
+{
+    memset(verdict, 0, sizeof *verdict);
+    return too_many(n, verdict);
+}
+
 sv_status sv_questionnaire_validate(const sv_questionnaire *q,
                                     const Survey__V1__Answer *const *answers,
                                     size_t n, sv_value *values,

@@ -2,6 +2,7 @@
  * sockets (ipc:// in a private directory, and tcp on 127.0.0.1 with a port
  * chosen by the kernel), storing in a real LMDB environment. */
 #include "harness.h"
+#include "utf8.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -516,6 +517,118 @@ static void test_malformed_requests(void **state)
     assert_true(sv_harness_log_contains(h, "MALFORMED"));
 }
 
+/* f packed, with every `from` (a marker of the same length that packing
+ * leaves alone) replaced by `to`: bytes protobuf-c's packer cannot make. */
+static uint8_t *pack_with(form *f, const char *from, const char *to, size_t n,
+                          size_t *len)
+{
+    *len = survey__v1__request__get_packed_size(&f->req);
+    uint8_t *b = malloc(*len);
+    assert_non_null(b);
+    assert_int_equal(survey__v1__request__pack(&f->req, b), *len);
+    size_t hits = 0;
+    for (size_t i = 0; i + n <= *len; i++) {
+        if (memcmp(b + i, from, n) == 0) {
+            memcpy(b + i, to, n);
+            hits++;
+        }
+    }
+    assert_true(hits > 0);
+    return b;
+}
+
+/* Bytes protobuf-c would take but the service refuses, each with a
+ * MALFORMED that names the field, the request's id, and nothing stored:
+ * a NUL inside the note (C code would have kept only "why"), a respondent
+ * that is not UTF-8, a field this build does not define inside an answer
+ * (the store could not have read it back). Echoed text stays valid UTF-8
+ * on one line. */
+static void test_refused_bytes(void **state)
+{
+    sv_harness *h = *state;
+    Survey__V1__Reply *reply = NULL;
+    Survey__V1__Error *e;
+    form f;
+    size_t len;
+    uint8_t *b;
+
+    init_form(&f, "131237", "nul-note", 0);
+    f.sub.note = "why_X_hidden part";
+    f.req.request_id = 4242;
+    b = pack_with(&f, "_X_", "\0X\0", 3, &len);
+    assert_int_equal(sv_harness_call_raw(h->endpoint, b, len, &reply, TIMEOUT),
+                     0);
+    e = expect_error(reply, SURVEY__V1__ERROR__CODE__MALFORMED);
+    assert_non_null(strstr(e->message, "submit.note"));
+    assert_non_null(strstr(e->message, "NUL"));
+    assert_int_equal(reply->request_id, 4242);
+    free_reply(reply);
+    free(b);
+
+    init_form(&f, "ZZ0001", "bad-utf8", 0);
+    b = pack_with(&f, "ZZ0001",
+                  "\xff\xfe"
+                  "0001",
+                  6, &len);
+    assert_int_equal(sv_harness_call_raw(h->endpoint, b, len, &reply, TIMEOUT),
+                     0);
+    e = expect_error(reply, SURVEY__V1__ERROR__CODE__MALFORMED);
+    assert_non_null(strstr(e->message, "submit.respondent"));
+    assert_non_null(strstr(e->message, "UTF-8"));
+    free_reply(reply);
+    free(b);
+
+    /* field 20 inside the first answer, packed by protobuf-c itself */
+    init_form(&f, "131237", "unknown-field", 0);
+    ProtobufCMessageUnknownField extra = {.tag = 20,
+                                          .wire_type =
+                                              PROTOBUF_C_WIRE_TYPE_VARINT,
+                                          .len = 1,
+                                          .data = (uint8_t *)"\x01"};
+    f.items[0].base.n_unknown_fields = 1;
+    f.items[0].base.unknown_fields = &extra;
+    reply = submit(h->endpoint, &f);
+    e = expect_error(reply, SURVEY__V1__ERROR__CODE__MALFORMED);
+    assert_non_null(strstr(e->message, "submit.answers[0]"));
+    assert_non_null(strstr(e->message, "field 20"));
+    free_reply(reply);
+
+    /* none of them was stored */
+    const char *const ids[] = {"131237", "ZZ0001"};
+    for (size_t i = 0; i < 2; i++) {
+        reply = get(h->endpoint, ids[i]);
+        expect_error(reply, i == 0
+                                ? SURVEY__V1__ERROR__CODE__NOT_FOUND
+                                : SURVEY__V1__ERROR__CODE__UNKNOWN_RESPONDENT);
+        free_reply(reply);
+    }
+
+    /* an unknown respondent echoed: a newline stays in the line */
+    init_form(&f, "010006\nFAKE stopped cleanly", "newline", 0);
+    reply = submit(h->endpoint, &f);
+    e = expect_error(reply, SURVEY__V1__ERROR__CODE__UNKNOWN_RESPONDENT);
+    assert_null(strchr(e->message, '\n'));
+    assert_non_null(strstr(e->message, "010006\\nFAKE"));
+    free_reply(reply);
+    assert_true(sv_harness_log_contains(h, "010006\\nFAKE stopped"));
+    assert_false(sv_harness_log_contains(h, "\nFAKE stopped"));
+
+    /* an unknown survey of 400 kana: cut at a character, still UTF-8 */
+    char *kana = malloc(400 * 3 + 1);
+    assert_non_null(kana);
+    for (int i = 0; i < 400; i++)
+        memcpy(kana + 3 * i, "\xe3\x81\x82", 3);
+    kana[1200] = '\0';
+    init_form(&f, "460001", "long-survey", 0);
+    f.sub.survey = kana;
+    reply = submit(h->endpoint, &f);
+    e = expect_error(reply, SURVEY__V1__ERROR__CODE__UNKNOWN_SURVEY);
+    assert_true(sv_utf8_valid(e->message, strlen(e->message)));
+    assert_true(strlen(e->message) < 1024);
+    free_reply(reply);
+    free(kana);
+}
+
 /* Over --max-request: TOO_LARGE. Over 4x that: the connection is dropped
  * without a reply. Either way the collector keeps serving others. */
 static void test_oversized_frames(void **state)
@@ -536,6 +649,18 @@ static void test_oversized_frames(void **state)
         expect_error(reply, SURVEY__V1__ERROR__CODE__TOO_LARGE);
     assert_non_null(strstr(e->message, "65536"));
     free_reply(reply);
+
+    /* a request over the limit gets its own request_id back */
+    form f;
+    init_form(&f, "460001", "too-large", 0);
+    f.sub.note = data;
+    data[big] = '\0';
+    f.req.request_id = 4243;
+    reply = submit(h.endpoint, &f);
+    e = expect_error(reply, SURVEY__V1__ERROR__CODE__TOO_LARGE);
+    assert_int_equal(reply->request_id, 4243);
+    free_reply(reply);
+    memset(data, 'x', 4 * big);
 
     reply = NULL;
     assert_int_equal(
@@ -979,6 +1104,7 @@ int main(void)
         cmocka_unit_test(test_unknown_survey_and_respondent),
         cmocka_unit_test(test_questionnaire),
         cmocka_unit_test(test_malformed_requests),
+        cmocka_unit_test(test_refused_bytes),
         cmocka_unit_test(test_dealer_pipeline),
         cmocka_unit_test(test_submission_limits),
         cmocka_unit_test(test_flood_does_not_stall_others),

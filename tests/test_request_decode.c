@@ -88,6 +88,10 @@ static unsigned pick(unsigned n)
     return (unsigned)(next() % n);
 }
 
+/* Strings with a NUL inside (which the service refuses: test_refused)
+ * among the random ones, one in 400; one in 8 when set. */
+static bool many_nuls;
+
 /* A string: often a question or option name, sometimes empty, Japanese,
  * with a NUL inside, or long. */
 static void random_string(char *out, size_t *n)
@@ -97,8 +101,13 @@ static void random_string(char *out, size_t *n)
         "1",          "相談窓口を設置", "shoman-jiritsu-r6", "011002", ""};
     switch (pick(8)) {
     case 0:
-        *n = 3;
-        memcpy(out, "a\0b", 3);
+        if (many_nuls || pick(50) == 0) {
+            *n = 3;
+            memcpy(out, "a\0b", 3);
+            return;
+        }
+        *n = 5;
+        memcpy(out, "a b c", 5);
         return;
     case 1:
         *n = 200 + pick(300);
@@ -222,6 +231,7 @@ static uint8_t *repack(const Survey__V1__Request *req, size_t *len)
 
 static size_t wire_seen;      /* requests taken */
 static size_t canonical_seen; /* of which the bytes were kept */
+static size_t refused_seen;   /* taken by protobuf-c, refused by wire_check */
 
 /* The bytes kept are those protobuf-c packs the submission into; bytes
  * are kept whenever they are those (a damaged request may happen to give
@@ -250,16 +260,27 @@ static bool check_same(sv_arena *arena, const uint8_t *data, size_t len)
     sv_request_wire wire;
     bool took = sv_request_decode_submit(alloc, data, len, &ours, &wire);
     Survey__V1__Request *theirs = survey__v1__request__unpack(NULL, len, data);
-    Survey__V1__Request *either = sv_request_decode(alloc, data, len, NULL);
+    sv_wire_problem wp;
+    Survey__V1__Request *either =
+        sv_request_decode(alloc, data, len, NULL, &wp);
     size_t a_len, b_len, c_len;
     uint8_t *a = repack(ours, &a_len);
     uint8_t *b = repack(theirs, &b_len);
     uint8_t *c = repack(either, &c_len);
 
-    assert_int_equal(either != NULL, theirs != NULL);
-    assert_int_equal(c_len, b_len);
-    if (b_len > 0)
-        assert_memory_equal(c, b, b_len);
+    if (either == NULL && theirs != NULL) {
+        /* what protobuf-c takes and the service refuses (wire_check.h):
+           never what our decoder took */
+        assert_false(took);
+        assert_int_not_equal(wp.kind, SV_WIRE_MALFORMED);
+        assert_true(wp.why[0] != '\0');
+        refused_seen++;
+    } else {
+        assert_int_equal(either != NULL, theirs != NULL);
+        assert_int_equal(c_len, b_len);
+        if (b_len > 0)
+            assert_memory_equal(c, b, b_len);
+    }
     if (took) {
         assert_non_null(theirs);
         assert_int_equal(ours->body_case, theirs->body_case);
@@ -435,7 +456,7 @@ static void test_declined(void **state)
         assert_false(check_same(arena, cases[i].b, cases[i].n));
     }
     /* the get request reaches protobuf-c, and comes back whole */
-    out = sv_request_decode(alloc, get, sizeof get, NULL);
+    out = sv_request_decode(alloc, get, sizeof get, NULL, NULL);
     assert_non_null(out);
     assert_int_equal(out->body_case, SURVEY__V1__REQUEST__BODY_GET);
     assert_string_equal(out->get->respondent, "011002");
@@ -532,10 +553,6 @@ static void test_kept_bytes(void **state)
          "\x0a\x00\x12\x01"
          "c",
          5, false},
-        {"a NUL in a choice", false,
-         "\x0a\x01q\x12\x03"
-         "a\0b",
-         8, false},
         {"a padded integer", false, "\x0a\x01q\x20\x81\x00", 6, false},
         {"a padded length", false, "\x0a\x81\x00q", 4, false},
         {"protobuf-c's submission", true,
@@ -586,6 +603,178 @@ static void test_kept_bytes(void **state)
     sv_arena_destroy(&arena);
 }
 
+/* Fails unless bytes (a Request) are refused with kind, the reply's
+ * sentence naming `path`. */
+static void expect_refused(sv_arena *arena, const buf *w, sv_wire_kind kind,
+                           const char *path)
+{
+    ProtobufCAllocator *alloc = sv_arena_allocator(arena);
+    sv_wire_problem wp;
+    Survey__V1__Request *out;
+    Survey__V1__Request *theirs;
+
+    assert_false(sv_request_decode_submit(alloc, w->b, w->len, &out, NULL));
+    assert_null(sv_request_decode(alloc, w->b, w->len, NULL, &wp));
+    if (wp.kind != kind || strstr(wp.why, path) == NULL)
+        fail_msg("expected kind %d naming %s; got kind %d: %s", (int)kind, path,
+                 (int)wp.kind, wp.why);
+    assert_string_equal(wp.path, path);
+    /* protobuf-c alone would have taken them */
+    theirs = survey__v1__request__unpack(NULL, w->len, w->b);
+    assert_non_null(theirs);
+    survey__v1__request__free_unpacked(theirs, NULL);
+    sv_arena_reset(arena);
+}
+
+/* What protobuf-c takes and the service refuses, and where it says the
+ * problem is: a NUL inside a string (C code would read it cut short), a
+ * name or id that is not UTF-8, a field this build does not define (the
+ * store could not read it back), more entries than the limit. The reply
+ * then still carries the request's id. */
+static void test_refused(void **state)
+{
+    (void)state;
+    sv_arena *arena = sv_arena_new();
+    buf sub = {0};
+    buf a = {0};
+    buf w = {0};
+    uint64_t id = 0;
+
+    assert_non_null(arena);
+    /* a NUL in the note, sent by protobuf-c's order */
+    put_string(&sub, 1, "s", 1);
+    put_string(&sub, 2, "r", 1);
+    put_string(&sub, 6, "why\0 hidden", 11);
+    put_len_field(&w, 1, &sub, 0);
+    put_byte(&w, 15 << 3);
+    put_varint(&w, 4242, 0);
+    expect_refused(arena, &w, SV_WIRE_NUL, "submit.note");
+    assert_true(sv_request_peek_id(w.b, w.len, &id));
+    assert_int_equal(id, 4242);
+    free(sub.b);
+    free(w.b);
+    sub = (buf){0};
+    w = (buf){0};
+
+    /* a respondent that is not UTF-8 */
+    put_string(&sub, 1, "s", 1);
+    put_string(&sub, 2,
+               "\xff\xfe"
+               "0001",
+               6);
+    put_len_field(&w, 1, &sub, 0);
+    expect_refused(arena, &w, SV_WIRE_BAD_UTF8, "submit.respondent");
+    assert_false(sv_request_peek_id(w.b, w.len, &id));
+    free(sub.b);
+    free(w.b);
+    sub = (buf){0};
+    w = (buf){0};
+
+    /* a text answer that is not UTF-8 is validation's (step 5): taken */
+    put_string(&a, 1, "q", 1);
+    put_string(&a, 5, "\xff", 1);
+    put_string(&sub, 1, "s", 1);
+    put_len_field(&sub, 5, &a, 0);
+    put_len_field(&w, 1, &sub, 0);
+    {
+        Survey__V1__Request *out = NULL;
+        assert_true(sv_request_decode_submit(sv_arena_allocator(arena), w.b,
+                                             w.len, &out, NULL));
+        sv_arena_reset(arena);
+    }
+    free(a.b);
+    free(sub.b);
+    free(w.b);
+    a = (buf){0};
+    sub = (buf){0};
+    w = (buf){0};
+
+    /* a NUL in a text answer: refused (validation would see it cut) */
+    put_string(&a, 1, "q", 1);
+    put_string(&a, 5, "a\0b", 3);
+    put_string(&sub, 1, "s", 1);
+    put_len_field(&sub, 5, &a, 0);
+    put_len_field(&sub, 5, &a, 0);
+    put_len_field(&w, 1, &sub, 0);
+    expect_refused(arena, &w, SV_WIRE_NUL, "submit.answers[0].text");
+    free(a.b);
+    free(sub.b);
+    free(w.b);
+    a = (buf){0};
+    sub = (buf){0};
+    w = (buf){0};
+
+    /* field 20 inside the second answer */
+    put_string(&a, 1, "q", 1);
+    put_string(&sub, 1, "s", 1);
+    put_len_field(&sub, 5, &a, 0);
+    put_byte(&a, 20 << 3 | 0 /* two-byte key */ | 0x80);
+    put_byte(&a, 1);
+    put_varint(&a, 1, 0);
+    put_len_field(&sub, 5, &a, 0);
+    put_len_field(&w, 1, &sub, 0);
+    expect_refused(arena, &w, SV_WIRE_UNKNOWN_FIELD, "submit.answers[1]");
+    {
+        sv_wire_problem wp;
+        assert_null(sv_request_decode(sv_arena_allocator(arena), w.b, w.len,
+                                      NULL, &wp));
+        assert_ptr_equal(wp.where.message, &survey__v1__answer__descriptor);
+        assert_int_equal(wp.where.field, 20);
+        assert_non_null(strstr(wp.why, "field 20"));
+        sv_arena_reset(arena);
+    }
+    free(a.b);
+    free(sub.b);
+    free(w.b);
+    a = (buf){0};
+    sub = (buf){0};
+    w = (buf){0};
+
+    /* 1,001 empty answers: refused before one is allocated */
+    put_string(&sub, 1, "s", 1);
+    for (int i = 0; i < 1001; i++) {
+        buf empty = {0};
+        put_len_field(&sub, 5, &empty, 0);
+    }
+    put_len_field(&w, 1, &sub, 0);
+    expect_refused(arena, &w, SV_WIRE_TOO_MANY, "submit");
+    {
+        sv_wire_problem wp;
+        assert_null(sv_request_decode(sv_arena_allocator(arena), w.b, w.len,
+                                      NULL, &wp));
+        assert_int_equal(wp.count, 1001);
+        assert_ptr_equal(wp.where.message, &survey__v1__submission__descriptor);
+        assert_int_equal(wp.where.field, 5);
+        assert_non_null(strstr(wp.why, "submit.answers: 1001 entries"));
+        sv_arena_reset(arena);
+    }
+    free(sub.b);
+    free(w.b);
+    sv_arena_destroy(&arena);
+}
+
+/* Random requests with many NULs: whatever ours takes, protobuf-c reads
+ * alike, and what is refused is refused for a reason (check_same). */
+static void test_random_nuls(void **state)
+{
+    (void)state;
+    sv_arena *arena = sv_arena_new();
+
+    assert_non_null(arena);
+    many_nuls = true;
+    refused_seen = 0;
+    for (int i = 0; i < 1000; i++) {
+        buf w = {0};
+        random_request(&w, i % 2 == 0);
+        (void)check_same(arena, w.b, w.len);
+        free(w.b);
+    }
+    many_nuls = false;
+    fprintf(stderr, "requests with NULs: %zu of 1000 refused\n", refused_seen);
+    assert_true(refused_seen > 500);
+    sv_arena_destroy(&arena);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -595,6 +784,8 @@ int main(void)
         cmocka_unit_test(test_declined),
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_kept_bytes),
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_random_nuls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

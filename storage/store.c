@@ -1558,6 +1558,38 @@ sv_status sv_batch_begin_careful(sv_store *s, sv_batch **out, sv_error *err)
     return batch_begin(s, true, out, err);
 }
 
+/* A field of the submission that survey.proto does not define (protobuf-c
+ * keeps them when it unpacks a newer client's message, and packs them
+ * again): a revision holding one could not be read back (revision_codec.c
+ * refuses it as corrupt), so it is refused here, before anything is
+ * written. */
+static sv_status refuse_unknown_fields(const Survey__V1__Submission *sub,
+                                       sv_error *err)
+{
+    if (sub->base.n_unknown_fields > 0)
+        return sv_fail(err, SV_ERR_INVALID,
+                       "the submission carries field %u, which survey.v1."
+                       "Submission does not define; nothing was written",
+                       sub->base.unknown_fields[0].tag);
+    for (size_t i = 0; i < sub->n_answers; i++) {
+        const Survey__V1__Answer *a = sub->answers[i];
+        const ProtobufCMessage *m = NULL;
+        if (a != NULL && a->base.n_unknown_fields > 0)
+            m = &a->base;
+        else if (a != NULL &&
+                 a->value_case == SURVEY__V1__ANSWER__VALUE_CHOICES &&
+                 a->choices != NULL && a->choices->base.n_unknown_fields > 0)
+            m = &a->choices->base;
+        if (m != NULL)
+            return sv_fail(err, SV_ERR_INVALID,
+                           "answer %zu carries field %u, which %s does not "
+                           "define; nothing was written",
+                           i + 1, m->unknown_fields[0].tag,
+                           m->descriptor->name);
+    }
+    return SV_OK;
+}
+
 /* The submission as protobuf-c packs it, once: its answers are copied
  * from these bytes. The caller's bytes (given) when it has them; else
  * packed here, by submission_pack.c when it can (the same bytes as
@@ -1576,8 +1608,12 @@ static sv_status pack_sub(const Survey__V1__Submission *sub,
         return SV_OK;
     }
     own = sv_submission_packed_size(sub, len);
-    if (!own)
+    if (!own) {
+        sv_status st = refuse_unknown_fields(sub, err);
+        if (st != SV_OK)
+            return st;
         *len = survey__v1__submission__get_packed_size(sub);
+    }
     *owned = malloc(*len > 0 ? *len : 1);
     if (*owned == NULL)
         return sv_fail(err, SV_ERR_NOMEM, "out of memory (%zu bytes)", *len);

@@ -328,6 +328,28 @@ static void test_invalid_puts(void **state)
     make_sub(&t, "011002", "id", 0, "x");
     p = make_put(&t, "u", 1, NULL, 1);
     assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_INVALID);
+    /* a field survey.proto does not define (a newer client's, kept by
+       protobuf-c): it could not be read back, so it is refused, naming it
+       (in an answer, then in the choices of one) */
+    ProtobufCMessageUnknownField extra = {.tag = 20,
+                                          .wire_type =
+                                              PROTOBUF_C_WIRE_TYPE_VARINT,
+                                          .len = 1,
+                                          .data = (uint8_t *)"\x01"};
+    make_sub(&t, "011002", "id", 0, "x");
+    t.answers[2].base.n_unknown_fields = 1;
+    t.answers[2].base.unknown_fields = &extra;
+    p = make_put(&t, "u", 1, NULL, 0);
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "answer 3 carries field 20"));
+    assert_non_null(strstr(err.msg, "survey.v1.Answer"));
+    make_sub(&t, "011002", "id", 0, "x");
+    t.choices.base.n_unknown_fields = 1;
+    t.choices.base.unknown_fields = &extra;
+    p = make_put(&t, "u", 1, NULL, 0);
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "survey.v1.Choices"));
+    make_sub(&t, "011002", "id", 0, "x");
     /* the batch is still usable after refused puts */
     p = make_put(&t, "u", 1, NULL, 0);
     assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);

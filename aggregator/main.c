@@ -411,6 +411,11 @@ static int run(int argc, char **argv)
         sv_log(PROGRAM, "cannot open %s: %s", o.data_dir, err.msg);
         goto done;
     }
+    if (sv_store_mirror_error(store) != NULL)
+        sv_log(PROGRAM,
+               "no scan mirror (reruns read the store's own file until a "
+               "start can build one): %s",
+               sv_store_mirror_error(store));
     fs = calloc(sv_registry_count(reg), sizeof *fs);
     if (fs == NULL) {
         sv_log(PROGRAM, "out of memory");

@@ -398,6 +398,13 @@ sv_status sv_server_new(sv_server **out, const sv_server_options *opt,
     st = sv_store_open(&s->store, opt->data_dir, &so, err);
     if (st != SV_OK)
         goto fail;
+    if (sv_store_mirror_error(s->store) != NULL) {
+        sv_log(PROGRAM,
+               "no scan mirror (scans read the store's own file until a "
+               "start can build one): %s",
+               sv_store_mirror_error(s->store));
+        s->mirror_reported = true;
+    }
     st = sync_start(s, err);
     if (st == SV_OK)
         st = writer_start(s, err);

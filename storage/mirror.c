@@ -175,6 +175,12 @@ sv_status sv_mirror_open(sv_mirror **out, const char *dir, size_t map_size,
         }
     }
     st = open_env(m, map_size, read_only, &absent, err);
+    if (st != SV_OK && !read_only) {
+        sv_error ignored; /* the open's error is the one to report */
+        sv_mirror_close(&m);
+        (void)remove_mirror(dir, name, &ignored);
+        return st;
+    }
     if (st != SV_OK || absent) {
         sv_mirror_close(&m);
         return st;
@@ -191,6 +197,22 @@ void sv_mirror_close(sv_mirror **m)
         mdb_env_close((*m)->env);
     free(*m);
     *m = NULL;
+}
+
+sv_status sv_mirror_discard(sv_mirror **m, sv_error *err)
+{
+    char dir[sizeof(*m)->dir];
+    char *slash;
+
+    if (m == NULL || *m == NULL)
+        return SV_OK;
+    snprintf(dir, sizeof dir, "%s", (*m)->dir);
+    sv_mirror_close(m);
+    slash = strrchr(dir, '/');
+    if (slash == NULL)
+        return sv_fail(err, SV_ERR_IO, "scan mirror %s: no parent folder", dir);
+    *slash = '\0';
+    return remove_mirror(dir, slash + 1, err);
 }
 
 MDB_dbi sv_mirror_dbi(const sv_mirror *m)

@@ -42,6 +42,10 @@ sv_status sv_mirror_open(sv_mirror **out, const char *dir, size_t map_size,
                          bool read_only, const char *boot_id, sv_error *err);
 void sv_mirror_close(sv_mirror **m);
 
+/* Closes *m and deletes its folder (a mirror that could not be built:
+ * its file would only take space); *m is NULL afterwards either way. */
+sv_status sv_mirror_discard(sv_mirror **m, sv_error *err);
+
 MDB_dbi sv_mirror_dbi(const sv_mirror *m);
 
 /* Begins a transaction (read-only or not) and reads the marks: *through

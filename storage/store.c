@@ -303,6 +303,35 @@ static bool schema_is(const MDB_val *val, const char *schema)
            memcmp(val->mv_data, schema, val->mv_size) == 0;
 }
 
+/* A read-write open stamps the schema only into an empty environment:
+ * nothing in it but the meta database this transaction just created. An
+ * environment with other databases or records and no schema record is
+ * not a store (another program's, or a scan mirror's folder given as the
+ * data folder): writing into it would mix two layouts. Every schema since
+ * the first wrote its record. */
+static sv_status refuse_foreign(sv_store *s, MDB_txn *txn, const char *dir,
+                                sv_error *err)
+{
+    MDB_dbi main_dbi;
+    MDB_stat main_st;
+    MDB_stat meta_st;
+    int rc = mdb_dbi_open(txn, NULL, 0, &main_dbi);
+
+    if (rc == 0)
+        rc = mdb_stat(txn, main_dbi, &main_st);
+    if (rc == 0)
+        rc = mdb_stat(txn, s->meta.dbi, &meta_st);
+    if (rc != 0)
+        return mdb_status(s, rc, "look into the environment", err);
+    if (main_st.ms_entries <= 1 && meta_st.ms_entries == 0)
+        return SV_OK;
+    return sv_fail(err, SV_ERR_STORE,
+                   "%s holds LMDB data that is not a survey store (%zu "
+                   "databases or records and no schema record); nothing "
+                   "was written to it: give an empty folder or a store's",
+                   dir, main_st.ms_entries + meta_st.ms_entries - 1);
+}
+
 /* Refuses a store written with another record layout; stamps a new one.
  * Schemas 1 to 7 are upgraded in place by a read-write open: *upgrade is
  * set to the old schema's number (0 when none is needed) and open_dbs, in
@@ -323,8 +352,10 @@ static sv_status check_schema(sv_store *s, MDB_txn *txn, const char *dir,
     int rc = mdb_get(txn, s->meta.dbi, &key, &val);
 
     *upgrade = 0;
-    if (rc == MDB_NOTFOUND && !s->read_only)
-        return write_schema(s, txn, err);
+    if (rc == MDB_NOTFOUND && !s->read_only) {
+        sv_status st = refuse_foreign(s, txn, dir, err);
+        return st != SV_OK ? st : write_schema(s, txn, err);
+    }
     if (rc == MDB_NOTFOUND)
         return sv_fail(err, SV_ERR_STORE, "store in %s has no schema record",
                        dir);
@@ -376,6 +407,7 @@ static sv_status fold_current(sv_store *s, MDB_txn *txn, sv_error *err);
 static sv_status revisions_to_log(sv_store *s, MDB_txn *txn, sv_error *err);
 static sv_status mirror_open(sv_store *s, const char *dir,
                              const sv_store_options *opt, sv_error *err);
+static void mirror_failed(sv_store *s, const sv_error *e);
 
 /* Opens meta and checks the schema first, so that a read-only open of an
  * older layout is refused by its schema, not by a missing database. */
@@ -462,10 +494,25 @@ sv_status sv_store_open(sv_store **out, const char *dir,
     if (st != SV_OK)
         goto fail;
     st = open_dbs(s, dir, err);
-    if (st == SV_OK && (opt == NULL || !opt->no_mirror))
-        st = mirror_open(s, dir, opt, err);
     if (st != SV_OK)
         goto fail;
+    if (opt == NULL || !opt->no_mirror) {
+        /* the mirror is a copy: a store whose mirror cannot be built (a
+           full disk after a reboot) opens without one, its scans reading
+           the store's own file (sv_store_mirror_error says why) */
+        sv_error merr = {{0}};
+        if (mirror_open(s, dir, opt, &merr) != SV_OK) {
+            sv_error rerr = {{0}};
+            mirror_failed(s, &merr);
+            if (!s->read_only && s->mirror != NULL &&
+                sv_mirror_discard(&s->mirror, &rerr) != SV_OK) {
+                size_t n = strlen(s->mirror_error);
+                snprintf(s->mirror_error + n, sizeof s->mirror_error - n,
+                         "; and it could not be removed: %s", rerr.msg);
+            }
+            sv_mirror_close(&s->mirror);
+        }
+    }
     *out = s;
     return SV_OK;
 fail:

@@ -2934,6 +2934,95 @@ static void test_scan_mirror_large(void **state)
     sv_store_destroy(&s);
 }
 
+/* Another program's LMDB environment in the data folder, or a scan
+ * mirror's folder given as the data folder: refused, and nothing is
+ * written into it (no schema stamped, no database created). */
+static void test_foreign_environment(void **state)
+{
+    fixture *f = *state;
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    MDB_val k = {5, "alice"};
+    MDB_val v = {1, "1"};
+    sv_store *s = NULL;
+    sv_error err = {{0}};
+    sv_store_options opt = {0};
+    char mirror[300];
+
+    assert_int_equal(mkdir(f->dir, 0700), 0);
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 4), 0);
+    assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "users", MDB_CREATE, &dbi), 0);
+    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    assert_status(sv_store_open(&s, f->dir, &opt, &err), SV_ERR_STORE);
+    assert_null(s);
+    assert_non_null(strstr(err.msg, "not a survey store"));
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 4), 0);
+    assert_int_equal(mdb_env_open(env, f->dir, MDB_RDONLY, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), MDB_NOTFOUND);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+
+    /* a store's scan mirror as the data folder */
+    snprintf(f->dir, sizeof f->dir, "%s/store", f->root);
+    s = open_boot(f->dir, false, false, BOOT_1);
+    put_compact(s, SURVEY, "r01", "r01-1", 0, "a1");
+    sv_store_destroy(&s);
+    snprintf(mirror, sizeof mirror, "%s/mirror-" BOOT_1, f->dir);
+    assert_status(sv_store_open(&s, mirror, &opt, &err), SV_ERR_STORE);
+    assert_non_null(strstr(err.msg, "not a survey store"));
+}
+
+/* A scan mirror that cannot be built (here its folder's name is taken by
+ * a file; after a reboot onto a full disk, by the space) does not keep
+ * the store from opening: it opens without one, says why, and scans and
+ * writes work; the next open that can build it does. */
+static void test_mirror_cannot_be_built(void **state)
+{
+    fixture *f = *state;
+    sv_store *s = open_boot(f->dir, false, false, BOOT_1);
+    const char *both[] = {"r01=a1", "r02=a2"};
+    const char *three[] = {"r01=a1", "r02=a2", "r03=a3"};
+    char path[300];
+    scanned c;
+    FILE *in;
+
+    put_compact(s, SURVEY, "r01", "r01-1", 0, "a1");
+    put_compact(s, SURVEY, "r02", "r02-1", 0, "a2");
+    sv_store_destroy(&s);
+    snprintf(path, sizeof path, "%s/mirror-" BOOT_2, f->dir);
+    in = fopen(path, "w");
+    assert_non_null(in);
+    assert_int_equal(fclose(in), 0);
+
+    s = open_boot(f->dir, false, false, BOOT_2);
+    assert_false(sv_store_has_mirror(s));
+    assert_non_null(sv_store_mirror_error(s));
+    assert_non_null(strstr(sv_store_mirror_error(s), "mirror-" BOOT_2));
+    assert_false(scan_all(s, NULL, &c));
+    assert_scanned(&c, both, 2);
+    put_compact(s, SURVEY, "r03", "r03-1", 0, "a3");
+    assert_false(scan_all(s, NULL, &c));
+    assert_scanned(&c, three, 3);
+    sv_store_destroy(&s);
+
+    assert_int_equal(unlink(path), 0);
+    s = open_boot(f->dir, false, false, BOOT_2);
+    assert_true(sv_store_has_mirror(s));
+    assert_null(sv_store_mirror_error(s));
+    assert_true(scan_all(s, NULL, &c));
+    assert_scanned(&c, three, 3);
+    sv_store_destroy(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2970,6 +3059,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_upgrade_5, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_upgrade_6, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_upgrade_7, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_environment, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mirror_cannot_be_built, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
 
 #include "arena.h"
 #include "auth.h"
+#include "held.h"
 #include "compact.h"
 #include "keyfile.h"
 #include "log.h"
@@ -32,6 +33,12 @@
 #define MAX_ID_BYTES 256
 #define MAX_SUBMISSION_ID 128
 #define POLL_MS 500
+/* Replies held for clients that do not read them (held.h): at most this
+ * many bytes, sent again every HELD_RETRY_MS while there are any, and for
+ * up to HELD_GRACE_MS when the collector stops. */
+#define HELD_MAX_BYTES ((size_t)64 << 20)
+#define HELD_RETRY_MS 20
+#define HELD_GRACE_MS 2000
 /* Batches in hand: one being received while the others wait for the
  * writing thread, or for the flush that makes their commit durable. */
 #define SLOTS 8
@@ -117,6 +124,7 @@ struct sv_server {
     struct preparer preparer;
     struct syncer sync;
     void *notify;      /* owned PUB socket: commit notices */
+    sv_held *held;     /* owned: replies waiting for room (held.h) */
     sv_auth *auth;     /* owned; NULL when authentication is off */
     uint64_t notified; /* last sequence announced */
     sv_value *values;  /* owned scratch: one per question */
@@ -411,6 +419,11 @@ sv_status sv_server_new(sv_server **out, const sv_server_options *opt,
     if (st != SV_OK)
         goto fail;
 
+    s->held = sv_held_new(HELD_MAX_BYTES, PROGRAM);
+    if (s->held == NULL) {
+        st = sv_fail(err, SV_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
     s->ctx = zmq_ctx_new();
     if (s->ctx == NULL) {
         st = zmq_fail(err, "zmq_ctx_new");
@@ -471,6 +484,7 @@ void sv_server_destroy(sv_server **self)
     if (self == NULL || *self == NULL)
         return;
     sv_server *s = *self;
+    sv_held_free(&s->held);
     if (s->notify != NULL && zmq_close(s->notify) != 0)
         sv_log(PROGRAM, "zmq_close: %s", zmq_strerror(zmq_errno()));
     if (s->router != NULL && zmq_close(s->router) != 0)
@@ -996,19 +1010,18 @@ static void unack(struct pending *p, const sv_error *flush_err)
     set_store_error(p, SV_ERR_IO, flush_err);
 }
 
+/* Sends p's reply, or holds it while its client's queue is full. */
 static void send_reply(sv_server *s, struct pending *p)
 {
     if (p->out.data == NULL)
         return;
-    int rc = zmq_send(s->router, p->id, p->id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    if (rc >= 0 && p->delimiter)
-        rc = zmq_send(s->router, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    if (rc >= 0)
-        rc = zmq_send(s->router, p->out.data, p->out.len, ZMQ_DONTWAIT);
-    if (rc < 0)
-        sv_log(PROGRAM, "reply %llu to %s not sent: %s",
-               (unsigned long long)p->request_id, p->peer,
-               zmq_strerror(zmq_errno()));
+    sv_held_to to = {.id = p->id,
+                     .id_len = p->id_len,
+                     .delimiter = p->delimiter,
+                     .request_id = p->request_id,
+                     .peer = p->peer};
+    (void)sv_held_send(s->held, s->router, &to, p->out.data, p->out.len);
+    p->out.data = NULL; /* taken */
 }
 
 static void release(struct pending *p)
@@ -1485,7 +1498,8 @@ sv_status sv_server_run(sv_server *s, sv_server_signals *sig, sv_error *err)
         zmq_pollitem_t items[2] = {
             {.socket = s->router, .events = more ? ZMQ_POLLIN : 0},
             {.fd = s->sync.wake[0], .events = ZMQ_POLLIN}};
-        int rc = zmq_poll(items, 2, POLL_MS);
+        int rc = zmq_poll(items, 2,
+                          sv_held_count(s->held) > 0 ? HELD_RETRY_MS : POLL_MS);
         if (rc < 0) {
             if (zmq_errno() == EINTR)
                 continue;
@@ -1494,6 +1508,8 @@ sv_status sv_server_run(sv_server *s, sv_server_signals *sig, sv_error *err)
         }
         if (items[1].revents & ZMQ_POLLIN)
             drain_wake(s);
+        if (sv_held_count(s->held) > 0)
+            (void)sv_held_retry(s->held, s->router);
         st = complete_durable(s, false, err);
         if (st == SV_OK && more && (items[0].revents & ZMQ_POLLIN))
             st = receive_more(s, open, err);
@@ -1513,6 +1529,14 @@ sv_status sv_server_run(sv_server *s, sv_server_signals *sig, sv_error *err)
     if (st == SV_OK && wst != SV_OK) {
         *err = werr;
         st = wst;
+    }
+    /* a while for clients to read what is held (the rest is logged when
+       the server is destroyed) */
+    for (int waited = 0; sv_held_count(s->held) > 0 && waited < HELD_GRACE_MS;
+         waited += HELD_RETRY_MS) {
+        if (zmq_poll(NULL, 0, HELD_RETRY_MS) < 0 && zmq_errno() != EINTR)
+            break;
+        (void)sv_held_retry(s->held, s->router);
     }
     return st;
 }

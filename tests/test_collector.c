@@ -1093,6 +1093,69 @@ static void test_flood_does_not_stall_others(void **state)
             fl.sent, fl.received, flooding);
 }
 
+/* A client that sends many requests before it reads a reply: once its
+ * queue of replies is full (--max-in-flight 20 here), the collector holds
+ * the rest and sends them as the client reads, acks of stored
+ * submissions among them; none is lost. */
+static void test_slow_reader_gets_every_reply(void **state)
+{
+    (void)state;
+    sv_harness h = {0};
+    const char *const extra[] = {"--max-in-flight", "20", NULL};
+    assert_int_equal(sv_harness_start(&h, extra), 0);
+    void *ctx = zmq_ctx_new();
+    void *dealer = open_dealer(ctx, h.endpoint);
+    int hwm = 10;
+    assert_int_equal(zmq_setsockopt(dealer, ZMQ_RCVHWM, &hwm, sizeof hwm), 0);
+    enum { READS = 150, SUBMITS = 10 };
+    uint8_t buf[64];
+    Survey__V1__QuestionnaireRequest q =
+        SURVEY__V1__QUESTIONNAIRE_REQUEST__INIT;
+    Survey__V1__Request req = SURVEY__V1__REQUEST__INIT;
+    req.body_case = SURVEY__V1__REQUEST__BODY_QUESTIONNAIRE;
+    req.questionnaire = &q;
+    for (int i = 0; i < READS; i++) {
+        req.request_id = 1000 + (uint64_t)i;
+        size_t len = survey__v1__request__pack(&req, buf);
+        assert_int_equal(zmq_send(dealer, buf, len, 0), (int)len);
+    }
+    const char *codes[SUBMITS] = {"010006", "020001", "030007", "040002",
+                                  "050008", "060003", "070009", "080004",
+                                  "090000", "100005"};
+    for (int i = 0; i < SUBMITS; i++)
+        send_submission(dealer, codes[i], "slow", i, 5000);
+    /* nothing read for a while: the questionnaires (tens of KB each) fill
+       the socket and the client's queue; the collector holds the rest */
+    struct timespec ts = {1, 0};
+    nanosleep(&ts, NULL);
+    int questionnaires = 0, acks = 0;
+    for (int i = 0; i < READS + SUBMITS; i++) {
+        uint8_t *big = malloc(1 << 20);
+        assert_non_null(big);
+        int n = zmq_recv(dealer, big, 1 << 20, 0);
+        if (n <= 0)
+            fail_msg("reply %d of %d did not come", i + 1, READS + SUBMITS);
+        Survey__V1__Reply *reply =
+            survey__v1__reply__unpack(NULL, (size_t)n, big);
+        free(big);
+        assert_non_null(reply);
+        if (reply->body_case == SURVEY__V1__REPLY__BODY_QUESTIONNAIRE)
+            questionnaires++;
+        else if (reply->body_case == SURVEY__V1__REPLY__BODY_ACK)
+            acks++;
+        free_reply(reply);
+    }
+    assert_int_equal(questionnaires, READS);
+    assert_int_equal(acks, SUBMITS);
+    /* and they were held on the way (the case this is about) */
+    assert_true(sv_harness_log_contains(&h, "held"));
+    assert_false(sv_harness_log_contains(&h, "not sent"));
+    assert_false(sv_harness_log_contains(&h, "dropped"));
+    zmq_close(dealer);
+    zmq_ctx_term(ctx);
+    sv_harness_cleanup(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest shared[] = {
@@ -1117,6 +1180,7 @@ int main(void)
         cmocka_unit_test(test_tcp_loopback),
         cmocka_unit_test(test_thread_names),
         cmocka_unit_test(test_commit_nice),
+        cmocka_unit_test(test_slow_reader_gets_every_reply),
     };
     int failed =
         cmocka_run_group_tests_name("collector", shared, setup, teardown);

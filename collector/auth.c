@@ -17,6 +17,10 @@
 #define PROGRAM "survey-collector"
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define MAX_IDENTITY 64
+/* The connection property the ZAP handler sets to the client's public key
+ * (Z85); the collector reads it from each request (zmq_msg_gets). */
+#define KEY_PROPERTY SV_KEY_PROPERTY
+#define Z85_KEY 40
 
 typedef struct {
     uint8_t key[32];
@@ -238,8 +242,24 @@ static void handle_zap(sv_auth *a)
         rc = zmq_send(a->zap, text, strlen(text), ZMQ_SNDMORE);
     if (rc >= 0)
         rc = zmq_send(a->zap, user_id, strlen(user_id), ZMQ_SNDMORE);
+    /* metadata (ZMTP properties: name length, name, value length in
+       4 bytes, value): the key, so that each request can be checked
+       against the registry in force (sv_auth_in_force) */
+    /* zmq_z85_encode writes a NUL after the 40 characters: not sent */
+    uint8_t meta[1 + sizeof KEY_PROPERTY - 1 + 4 + Z85_KEY + 1];
+    size_t meta_len = 0;
+    if (status[0] == '2' &&
+        zmq_z85_encode((char *)meta + 1 + strlen(KEY_PROPERTY) + 4,
+                       zmq_msg_data(&frames[6]), 32) != NULL) {
+        meta[0] = (uint8_t)strlen(KEY_PROPERTY);
+        memcpy(meta + 1, KEY_PROPERTY, strlen(KEY_PROPERTY));
+        uint8_t *len = meta + 1 + strlen(KEY_PROPERTY);
+        len[0] = len[1] = len[2] = 0;
+        len[3] = Z85_KEY;
+        meta_len = sizeof meta - 1;
+    }
     if (rc >= 0)
-        rc = zmq_send(a->zap, "", 0, 0);
+        rc = zmq_send(a->zap, meta, meta_len, 0);
     if (rc < 0)
         sv_log(PROGRAM, "ZAP reply failed: %s", zmq_strerror(zmq_errno()));
     for (int i = 0; i < n; i++)
@@ -317,6 +337,17 @@ sv_status sv_auth_reload(sv_auth *a, sv_error *err)
     pthread_mutex_unlock(&a->lock);
     free(old.entries);
     return SV_OK;
+}
+
+bool sv_auth_in_force(sv_auth *a, const char *key, const char *user_id)
+{
+    uint8_t raw[32];
+    char now[MAX_IDENTITY + 16];
+
+    if (key == NULL || user_id == NULL || strlen(key) != Z85_KEY ||
+        zmq_z85_decode(raw, key) == NULL)
+        return false;
+    return lookup(a, raw, now, sizeof now) && strcmp(now, user_id) == 0;
 }
 
 size_t sv_auth_count(sv_auth *a)

@@ -8,8 +8,11 @@
  * The ZAP handler (RFC 27, a thread on inproc://zeromq.zap.01) accepts a
  * CURVE client only if its public key is in the registry, and hands the
  * socket the identity "respondent:010006" or "admin:tanaka" as the
- * message property User-Id. Unknown keys are refused. The registry can be
- * reloaded while serving; a file that does not parse leaves the old one. */
+ * message property User-Id, and the key as the property X-Key. Unknown keys
+ * are refused. The registry can be reloaded while serving; a file that
+ * does not parse leaves the old one. A key a reload takes out (or gives
+ * another identity) is refused from its next request on, also on a
+ * connection made before (sv_auth_in_force). */
 #ifndef SV_AUTH_H
 #define SV_AUTH_H
 
@@ -32,6 +35,17 @@ sv_status sv_auth_new(sv_auth **out, void *ctx, const char *clients_file,
 /* Re-reads the registry file. On failure the previous registry stays in
  * force and err says why. */
 sv_status sv_auth_reload(sv_auth *a, sv_error *err);
+
+/* The message property (zmq_msg_gets) holding the public key (Z85) of
+ * the connection a request came on. */
+#define SV_KEY_PROPERTY "X-Key"
+
+/* Whether key (Z85) is in the registry in force with identity user_id (as
+ * the ZAP handler gave it at the connection's handshake): false once a
+ * reload took the key out or gave it another identity or role. The
+ * handshake is not made again for an open connection, so each request is
+ * checked with this. */
+bool sv_auth_in_force(sv_auth *a, const char *key, const char *user_id);
 
 /* Number of keys in force. */
 size_t sv_auth_count(sv_auth *a);

@@ -146,6 +146,7 @@ struct pending {
     bool delimiter;    /* the client sent an empty frame first (REQ) */
     char peer[64];     /* transport address, for logs */
     char identity[96]; /* who: the ZAP User-Id, or anonymous@peer */
+    char key[41];      /* the connection's public key (Z85), with CURVE */
     uint64_t request_id;
     Survey__V1__Request *req; /* owned; NULL if undecodable */
     const uint8_t *packed;    /* its submission's bytes when they are
@@ -714,6 +715,9 @@ static int receive(sv_server *s, struct pending *p, int flags,
              addr != NULL && addr[0] != '\0' ? addr : "local");
     const char *user =
         s->auth != NULL ? zmq_msg_gets(payload, "User-Id") : NULL;
+    const char *key =
+        s->auth != NULL ? zmq_msg_gets(payload, SV_KEY_PROPERTY) : NULL;
+    snprintf(p->key, sizeof p->key, "%s", key != NULL ? key : "");
     if (user != NULL && user[0] != '\0')
         snprintf(p->identity, sizeof p->identity, "%s", user);
     else
@@ -888,6 +892,14 @@ static bool authorize(sv_server *s, struct pending *p)
     if (!sv_identity_parse(p->identity, &role, &name)) {
         set_error(p, SURVEY__V1__ERROR__CODE__FORBIDDEN, 0, NULL, 0,
                   "connection without an authenticated identity");
+        return false;
+    }
+    if (!sv_auth_in_force(s->auth, p->key, p->identity)) {
+        set_error(p, SURVEY__V1__ERROR__CODE__FORBIDDEN, 0, NULL, 0,
+                  "%s: this connection's key is no longer in the registry "
+                  "with that identity (it was reloaded); nothing was "
+                  "done",
+                  p->identity);
         return false;
     }
     const Survey__V1__Request *req = p->req;

@@ -376,6 +376,96 @@ static void test_registry_reloads_on_sighup(void **state)
     survey__v1__reply__free_unpacked(reply, NULL);
 }
 
+/* Sends req on sock and returns its reply (NULL when none came). */
+static Survey__V1__Reply *exchange(void *sock, const Survey__V1__Request *req)
+{
+    size_t len = survey__v1__request__get_packed_size(req);
+    uint8_t *buf = malloc(len + 1);
+    Survey__V1__Reply *reply = NULL;
+    zmq_msg_t msg;
+
+    assert_non_null(buf);
+    survey__v1__request__pack(req, buf);
+    assert_int_equal(zmq_send(sock, buf, len, 0), (int)len);
+    free(buf);
+    assert_int_equal(zmq_msg_init(&msg), 0);
+    if (zmq_msg_recv(&msg, sock, 0) >= 0)
+        reply = survey__v1__reply__unpack(NULL, zmq_msg_size(&msg),
+                                          zmq_msg_data(&msg));
+    zmq_msg_close(&msg);
+    return reply;
+}
+
+/* A key a reload takes out of the registry is refused from its next
+ * request on, on the connection it made before as on a new one; the
+ * other keys go on. */
+static void test_revoked_key_on_open_connection(void **state)
+{
+    fixture *f = *state;
+    void *ctx = zmq_ctx_new();
+    void *sock = zmq_socket(ctx, ZMQ_REQ);
+    int linger = 0, timeout = 10000;
+    form fm;
+
+    assert_int_equal(zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger),
+                     0);
+    assert_int_equal(
+        zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout), 0);
+    assert_int_equal(zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, f->server.pub,
+                                    SV_Z85_KEY_LEN),
+                     0);
+    assert_int_equal(
+        zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, f->a.pub, SV_Z85_KEY_LEN), 0);
+    assert_int_equal(
+        zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, f->a.sec, SV_Z85_KEY_LEN), 0);
+    assert_int_equal(zmq_connect(sock, f->h.endpoint), 0);
+    Survey__V1__HistoryRequest h;
+    Survey__V1__Request hreq = history_req(&h, A_CODE);
+    Survey__V1__Reply *reply = exchange(sock, &hreq);
+    assert_non_null(reply);
+    assert_int_equal(reply->body_case, SURVEY__V1__REPLY__BODY_HISTORY);
+    size_t before = reply->history->n_revisions;
+    survey__v1__reply__free_unpacked(reply, NULL);
+
+    /* A's key taken out */
+    FILE *out = fopen(f->registry, "w");
+    assert_non_null(out);
+    fprintf(out, "%s respondent %s\n", B_CODE, f->b.pub);
+    fprintf(out, "tanaka admin %s\n", f->admin.pub);
+    assert_int_equal(fclose(out), 0);
+    assert_int_equal(kill(f->h.pid, SIGHUP), 0);
+    for (int i = 0; i < 50; i++) {
+        if (sv_harness_log_contains(&f->h, "registry reloaded: 2 keys"))
+            break;
+        struct timespec ts = {0, 100000000L};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(sv_harness_log_contains(&f->h, "registry reloaded: 2 keys"));
+
+    init_form(&fm, A_CODE, "revoke-2", before, "after the reload");
+    reply = exchange(sock, &fm.req);
+    assert_non_null(reply);
+    assert_int_equal(reply->body_case, SURVEY__V1__REPLY__BODY_ERROR);
+    assert_int_equal(reply->error->code, SURVEY__V1__ERROR__CODE__FORBIDDEN);
+    assert_non_null(strstr(reply->error->message, "no longer in the registry"));
+    survey__v1__reply__free_unpacked(reply, NULL);
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
+
+    /* nothing of it was stored */
+    reply = call_as(f->h.endpoint, &f->admin, f->server.pub, &hreq, 10000);
+    assert_non_null(reply);
+    assert_int_equal(reply->body_case, SURVEY__V1__REPLY__BODY_HISTORY);
+    assert_int_equal(reply->history->n_revisions, before);
+    survey__v1__reply__free_unpacked(reply, NULL);
+    /* B goes on */
+    Survey__V1__Request breq = history_req(&h, B_CODE);
+    reply = call_as(f->h.endpoint, &f->b, f->server.pub, &breq, 10000);
+    assert_non_null(reply);
+    assert_int_equal(reply->body_case, SURVEY__V1__REPLY__BODY_HISTORY);
+    survey__v1__reply__free_unpacked(reply, NULL);
+}
+
 static int run_collector(const char *const *args)
 {
     pid_t pid = fork();
@@ -417,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_respondent_acts_only_for_itself),
         cmocka_unit_test(test_admin_corrects_with_a_note),
         cmocka_unit_test(test_registry_reloads_on_sighup),
+        cmocka_unit_test(test_revoked_key_on_open_connection),
         cmocka_unit_test(test_plain_mode_only_on_loopback),
     };
     return cmocka_run_group_tests_name("auth", tests, setup, teardown);

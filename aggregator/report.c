@@ -801,6 +801,47 @@ static char *cell(const sv_report *r, const uint8_t *rec, size_t i)
     return s;
 }
 
+/* An option as a listing shows it: its label (its name when it has none). */
+static const char *option_text(const sv_question *qu, size_t o)
+{
+    const char *label = qu->options[o].label;
+    return label != NULL && label[0] != '\0' ? label : qu->options[o].name;
+}
+
+/* The text of a listing entry of a select or integer question (a `list`
+ * question that is not text): the chosen options' labels, as the report's
+ * case listings show them (財源: 小慢児童等自立支援事業費 国庫負担金を活用),
+ * joined with "、"; an integer as its digits. Allocated (s_alloc), or
+ * NULL. */
+static char *listed(const sv_report *r, const uint8_t *rec, size_t i)
+{
+    const sv_question *qu = sv_questionnaire_question(r->q, i);
+    sv_value v = sv_compact_value(r->q, rec, i);
+    static const char sep[] = "\xE3\x80\x81"; /* 、 */
+    size_t len = 1;
+    char *s;
+
+    if (v.kind == SV_V_CHOICE)
+        return copy_str(r, option_text(qu, v.choice));
+    if (v.kind != SV_V_CHOICES)
+        return cell(r, rec, i);
+    for (size_t o = 0; o < qu->n_options; o++)
+        if ((v.choices >> o) & 1u)
+            len += strlen(option_text(qu, o)) + sizeof sep - 1;
+    s = s_alloc(r, len);
+    if (s == NULL)
+        return NULL;
+    s[0] = '\0';
+    for (size_t o = 0; o < qu->n_options; o++) {
+        if ((v.choices >> o) & 1u) {
+            if (s[0] != '\0')
+                strcat(s, sep);
+            strcat(s, option_text(qu, o));
+        }
+    }
+    return s;
+}
+
 /* Sets *name and *label (allocated copies) to question i's innermost group, or
  * "". */
 static bool group_of(const sv_report *r, size_t i, char **name, char **label)
@@ -1264,7 +1305,7 @@ static bool list_respondent(const sv_report *r, size_t idx,
         if (qu->type == SV_Q_TEXT) {
             e = new_entry(r, idx, answer_text(rev, qu->name), NULL);
         } else {
-            char *c = cell(r, rec, i);
+            char *c = listed(r, rec, i);
             e = c != NULL ? new_entry(r, idx, NULL, c) : NULL;
         }
         if (e == NULL)

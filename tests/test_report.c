@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -943,6 +944,89 @@ static void test_listings(void **state)
     free_revisions(e, rev);
 }
 
+/* Copies sheet name from R6_DIR into dir, with `from` (if any) replaced
+ * by `to` once. */
+static void copy_sheet(const char *dir, const char *name, const char *from,
+                       const char *to)
+{
+    char path[300];
+    char *buf = NULL;
+    size_t cap = 0;
+    snprintf(path, sizeof path, "%s/%s", R6_DIR, name);
+    FILE *in = fopen(path, "rb");
+    assert_non_null(in);
+    ssize_t n = getdelim(&buf, &cap, '\0', in);
+    assert_true(n > 0);
+    assert_int_equal(fclose(in), 0);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *out = fopen(path, "wb");
+    assert_non_null(out);
+    char *at = from != NULL ? strstr(buf, from) : NULL;
+    if (from != NULL)
+        assert_non_null(at);
+    if (at == NULL) {
+        assert_int_equal(fwrite(buf, 1, (size_t)n, out), (size_t)n);
+    } else {
+        size_t head = (size_t)(at - buf);
+        assert_int_equal(fwrite(buf, 1, head, out), head);
+        assert_int_equal(fputs(to, out) >= 0, 1);
+        fputs(at + strlen(from), out);
+    }
+    assert_int_equal(fclose(out), 0);
+    free(buf);
+}
+
+/* A select question marked `list` (none of the 2024 sheet's is; the
+ * report's 5-9 case listings show 財源 so): its entries are the chosen
+ * options' labels, not their names. */
+static void test_select_listing(void **state)
+{
+    const struct env *e = *state;
+    char dir[] = "/tmp/test_report.XXXXXX";
+    static const char *const sheets[] = {"settings.csv", "choices.csv",
+                                         "roster.csv"};
+    struct env alt = *e;
+    sv_error err = {{0}};
+    char path[300];
+
+    assert_non_null(mkdtemp(dir));
+    for (size_t i = 0; i < 3; i++)
+        copy_sheet(dir, sheets[i], NULL, NULL);
+    copy_sheet(dir, "survey.csv",
+               "care_support_funding,財源（複数回答）,,yes,,freq",
+               "care_support_funding,財源（複数回答）,,yes,,freq list");
+    alt.q = NULL;
+    assert_int_equal(sv_questionnaire_load(&alt.q, dir, &err), SV_OK);
+    sv_report *r = new_report(&alt, 0);
+    Survey__V1__Revision **rev = calloc(alt.n_roster, sizeof *rev);
+    assert_non_null(rev);
+    put(&alt, r, rev, "040002",
+        "{\"holders\": 1, \"consult\": \"no\", \"supporter\": \"no\", "
+        "\"fact_finding\": \"no\", \"care_support\": \"yes\", "
+        "\"peer_exchange\": \"no\", \"employment\": \"no\", "
+        "\"carer_support\": \"no\", \"other_support\": \"no\", "
+        "\"care_support_funding\": [\"national_subsidy\", "
+        "\"local_budget\"]}",
+        1);
+    Survey__V1__Snapshot *s = snapshot(r, NULL);
+    const Survey__V1__Listing *l = find_listing(s, "care_support_funding");
+    assert_int_equal(l->n_entries, 1);
+    assert_string_equal(l->entries[0]->respondent, "040002");
+    assert_string_equal(l->entries[0]->text,
+                        "国庫負担金を活用、自治体における単独事業にて実施");
+    survey__v1__snapshot__free_unpacked(s, NULL);
+    sv_report_destroy(&r);
+    free_revisions(&alt, rev);
+    sv_questionnaire_destroy(&alt.q);
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, sheets[i]);
+        assert_int_equal(unlink(path), 0);
+    }
+    snprintf(path, sizeof path, "%s/survey.csv", dir);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 /* ---- refused records ------------------------------------------------- */
 
 static void test_refused_records(void **state)
@@ -1680,6 +1764,7 @@ int main(void)
         cmocka_unit_test(test_by_type),
         cmocka_unit_test(test_respondent_detail),
         cmocka_unit_test(test_listings),
+        cmocka_unit_test(test_select_listing),
         cmocka_unit_test(test_refused_records),
         cmocka_unit_test(test_rerun_same_records),
         cmocka_unit_test(test_digest),

@@ -1276,7 +1276,15 @@ static sv_status check_receipt(sv_store *s, MDB_txn *txn, const sv_prepared *p,
         st = same_revision(s, txn, &key, r, p, &same, err);
     else
         st = corrupt(err, &s->receipts, &key);
-    if (st == SV_OK && !same) {
+    if (st == SV_OK && !same &&
+        strcmp(r->respondent, p->sub->respondent) != 0) {
+        /* another respondent's: not named (a respondent's key may not
+           learn who else answered, or when) */
+        st = sv_fail(err, SV_ERR_CONFLICT,
+                     "submission_id %s was used already for another "
+                     "respondent's submission; give this one a new id",
+                     p->sub->submission_id);
+    } else if (st == SV_OK && !same) {
         st = sv_fail(err, SV_ERR_CONFLICT,
                      "submission_id %s already created revision %" PRIu64
                      " of %s/%s with other content or another submitter",
@@ -1538,9 +1546,13 @@ static sv_status check_put(sv_store *s, MDB_txn *txn, const sv_prepared *p,
     if (p->sub->base_revision != current) {
         res->current_revision = current;
         return sv_fail(err, SV_ERR_CONFLICT,
-                       "base_revision %" PRIu64
-                       " is stale: current revision is %" PRIu64,
-                       p->sub->base_revision, current);
+                       "base_revision %" PRIu64 " is %s: current revision is "
+                       "%" PRIu64,
+                       p->sub->base_revision,
+                       p->sub->base_revision > current ? "ahead (no such "
+                                                         "revision)"
+                                                       : "stale",
+                       current);
     }
     st = last_sequence(s, txn, &last, err);
     if (st != SV_OK)

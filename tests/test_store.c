@@ -597,6 +597,10 @@ static void test_same_respondent_in_batch(void **state)
     assert_status(sv_batch_begin_careful(s, &b, &err), SV_OK);
     make_sub(&t, "011002", "fifth", 1, "five");
     assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_CONFLICT);
+    make_sub(&t, "011002", "fifth", 9, "five");
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_CONFLICT);
+    assert_non_null(strstr(err.msg, "base_revision 9 is ahead"));
+    assert_int_equal(res.current_revision, 2);
     make_sub(&t, "011002", "fifth", 2, "five");
     assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
     assert_int_equal(res.sequence, 5);
@@ -672,9 +676,13 @@ static void test_idempotency(void **state)
     make_sub(&t, "011002", "uuid-x", 0, JAPANESE);
     t.sub.note = "another note";
     assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_CONFLICT);
-    /* same id and content, another respondent */
+    /* same id and content, another respondent: that respondent is not
+       named (a respondent's key may not learn who else answered) */
     make_sub(&t, "012025", "uuid-x", 0, JAPANESE);
     assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_CONFLICT);
+    assert_non_null(strstr(err.msg, "another respondent's"));
+    assert_null(strstr(err.msg, "011002"));
+    assert_null(strstr(err.msg, "revision"));
     assert_status(sv_batch_commit(&b, &err), SV_OK);
     assert_int_equal(last_seq(s), 2);
     assert_int_equal(history_len(s, "011002"), 2);

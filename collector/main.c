@@ -74,15 +74,19 @@ static void usage(FILE *out)
         "                      A full map makes submissions fail with "
         "UNAVAILABLE.\n"
         "  --batch N           most requests per group commit "
-        "(default %d).\n"
-        "  --max-request BYTES largest request answered (default %d); "
-        "larger ones get\n"
-        "                      TOO_LARGE, and over 4x that the "
-        "connection is dropped.\n"
+        "(default %d, at most 65536).\n"
+        "  --max-request BYTES largest request answered (default %d, at "
+        "most 64M);\n"
+        "                      larger ones get TOO_LARGE, and over 4x "
+        "that the\n"
+        "                      connection is dropped.\n"
         "  --max-in-flight N   requests queued per connection (default "
-        "%d); a client\n"
-        "                      past it waits. Connections are read "
-        "fairly.\n"
+        "%d, at most\n"
+        "                      1048576); a client past it waits, and "
+        "replies it does\n"
+        "                      not read are held (64M in all). "
+        "Connections are read\n"
+        "                      fairly.\n"
         "  --commit-nice N     nice value (-20..19) of the writing and "
         "flush threads\n"
         "                      (default %d: acks wait for them); 0 leaves "
@@ -233,12 +237,24 @@ static int run(int argc, char **argv)
         case 'i':
         case 'r': {
             size_t v = 0;
+            const char *name = c == 'b'   ? "batch"
+                               : c == 'i' ? "max-in-flight"
+                                          : "max-request";
+            /* past these the arithmetic of the limits (a ZeroMQ int, four
+               times a request) or the batches' memory would not hold */
+            size_t most = c == 'b'   ? (size_t)1 << 16
+                          : c == 'i' ? (size_t)1 << 20
+                                     : (size_t)64 << 20;
             if (sv_config_size(optarg, &v) != 0 || v == 0) {
                 fprintf(stderr, PROGRAM ": --%s: not a positive number: %s\n",
-                        c == 'b'   ? "batch"
-                        : c == 'i' ? "max-in-flight"
-                                   : "max-request",
-                        optarg);
+                        name, optarg);
+                return 2;
+            }
+            if (v > most) {
+                fprintf(stderr,
+                        PROGRAM ": --%s: %s is over the largest allowed, "
+                                "%zu\n",
+                        name, optarg, most);
                 return 2;
             }
             if (c == 'b')

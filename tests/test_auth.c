@@ -500,6 +500,28 @@ static void test_plain_mode_only_on_loopback(void **state)
     assert_int_not_equal(stat("/tmp/sv-never", &sb), 0);
 }
 
+/* Limits past what their arithmetic holds are refused at the start
+ * (--max-request near SIZE_MAX/4 turned ZeroMQ's frame limit off), as is
+ * 0; nothing is created. */
+static void test_option_limits(void **state)
+{
+    (void)state;
+    const char *bin = SV_BINARY_DIR "/collector/survey-collector";
+    const char *const bad[][2] = {{"--max-request", "100G"},
+                                  {"--max-request", "0"},
+                                  {"--max-in-flight", "3000000000"},
+                                  {"--batch", "1000000"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *const args[] = {
+            bin,      "--no-auth",     "--endpoint", "ipc:///tmp/sv-never.sock",
+            "--data", "/tmp/sv-never", bad[i][0],    bad[i][1],
+            NULL};
+        assert_int_equal(run_collector(args), 2);
+    }
+    struct stat sb;
+    assert_int_not_equal(stat("/tmp/sv-never", &sb), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -509,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_registry_reloads_on_sighup),
         cmocka_unit_test(test_revoked_key_on_open_connection),
         cmocka_unit_test(test_plain_mode_only_on_loopback),
+        cmocka_unit_test(test_option_limits),
     };
     return cmocka_run_group_tests_name("auth", tests, setup, teardown);
 }

@@ -5,6 +5,7 @@
 #include "completeness.h"
 #include "excel_csv.h"
 #include "figures.h"
+#include "out_file.h"
 #include "report_html.h"
 #include "requests.h"
 #include "snapshot_csv.h"
@@ -179,47 +180,43 @@ static sv_status write_stream(FILE *out, const sv_client_opts *o,
     return sv_snapshot_write(out, s, o->format, err);
 }
 
-/* Writes the workbook to o->output; a partial file is removed. */
-static int write_xlsx(const sv_client_opts *o, const Survey__V1__Snapshot *s)
+/* Writes s to o->output whole or not at all (out_file.h): a failed write
+ * leaves what was there. */
+static int write_file(const sv_client_opts *o, const Survey__V1__Snapshot *s)
 {
+    sv_out_file out;
     sv_error err;
-    sv_status st = sv_snapshot_xlsx(s, o->output, &err);
-    if (st == SV_OK)
-        return SV_EXIT_OK;
-    fprintf(stderr, "survey: %s: %s\n", o->output, err.msg);
-    (void)remove(o->output); /* a partial file helps nobody */
-    return SV_EXIT_USAGE;
+    sv_status st = sv_out_open(&out, o->output, &err);
+
+    if (st != SV_OK) {
+        fprintf(stderr, "survey: %s\n", err.msg);
+        return SV_EXIT_USAGE;
+    }
+    if (o->format == SV_FORMAT_XLSX)
+        st = sv_snapshot_xlsx(s, sv_out_name(&out), &err);
+    else
+        st = write_stream(out.f, o, s, &err);
+    if (st != SV_OK) {
+        fprintf(stderr, "survey: %s: %s\n", o->output, err.msg);
+        sv_out_abandon(&out);
+        return SV_EXIT_USAGE;
+    }
+    if (sv_out_commit(&out, &err) != SV_OK) {
+        fprintf(stderr, "survey: %s\n", err.msg);
+        return SV_EXIT_USAGE;
+    }
+    return SV_EXIT_OK;
 }
 
-/* Prints s to o->output (a new file) or stdout (NULL or "-"). */
+/* Prints s to o->output (a file, written whole) or stdout (NULL or "-"). */
 static int print_snapshot(const sv_client_opts *o,
                           const Survey__V1__Snapshot *s)
 {
     sv_error err;
-    if (o->format == SV_FORMAT_XLSX)
-        return write_xlsx(o, s);
-    if (o->output == NULL || strcmp(o->output, "-") == 0) {
-        sv_status st = write_stream(stdout, o, s, &err);
-        return st == SV_OK ? SV_EXIT_OK : sv_report_failure(st, &err);
-    }
-    FILE *out = fopen(o->output, "w");
-    if (out == NULL) {
-        fprintf(stderr, "survey: cannot open %s: %s\n", o->output,
-                strerror(errno));
-        return SV_EXIT_USAGE;
-    }
-    sv_status st = write_stream(out, o, s, &err);
-    bool failed = ferror(out) != 0;
-    if (fclose(out) != 0)
-        failed = true;
-    if (st == SV_OK && !failed)
-        return SV_EXIT_OK;
-    if (st != SV_OK)
-        fprintf(stderr, "survey: %s: %s\n", o->output, err.msg);
-    else
-        fprintf(stderr, "survey: cannot write %s\n", o->output);
-    (void)remove(o->output); /* a partial file helps nobody */
-    return SV_EXIT_USAGE;
+    if (o->output != NULL && strcmp(o->output, "-") != 0)
+        return write_file(o, s);
+    sv_status st = write_stream(stdout, o, s, &err);
+    return st == SV_OK ? SV_EXIT_OK : sv_report_failure(st, &err);
 }
 
 int sv_cmd_snapshot(const sv_client_opts *o)

@@ -18,6 +18,7 @@
 #include "watch.h"
 #include "width.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -2290,7 +2291,37 @@ static void test_cli_rerun_and_snapshots(void **state)
     r = survey_run(dir, (const char *[]){"-e", ep, "snapshot", "-o",
                                          "/nonexistent/dir/x.md", NULL});
     assert_int_equal(r.code, 2);
-    expect_contains(r.err, "survey: cannot open /nonexistent/dir/x.md: ");
+    expect_contains(r.err, "survey: cannot write /nonexistent/dir/x.md: ");
+    result_free(&r);
+
+    /* written whole, through a temporary file beside it: none is left */
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    for (struct dirent *e = readdir(d); e != NULL; e = readdir(d))
+        if (strstr(e->d_name, ".survey-") != NULL)
+            fail_msg("temporary file left: %s", e->d_name);
+    assert_int_equal(closedir(d), 0);
+    /* a folder is refused, and stays */
+    snprintf(path, sizeof path, "%s/folder", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    r = survey_run(dir, (const char *[]){"-e", ep, "snapshot", "-f", "xlsx",
+                                         "-o", path, NULL});
+    assert_int_equal(r.code, 2);
+    expect_contains(r.err, "is a folder");
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_true(S_ISDIR(sb.st_mode));
+    assert_int_equal(rmdir(path), 0);
+    result_free(&r);
+    /* a device is written in place and never removed, even when the
+       write fails (it used to be: /dev/full was deleted) */
+    assert_int_equal(stat("/dev/full", &sb), 0);
+    r = survey_run(dir, (const char *[]){"-e", ep, "snapshot", "-f", "csv",
+                                         "-o", "/dev/full", NULL});
+    assert_int_equal(r.code, 2);
+    expect_contains(r.err, "No space left on device");
+    assert_int_equal(stat("/dev/full", &sb), 0);
+    assert_true(S_ISCHR(sb.st_mode));
     result_free(&r);
 
     r = survey_run(

@@ -19,12 +19,14 @@
 #include <stdint.h>
 
 typedef enum {
-    SV_EXIT_OK = 0,       /* success */
-    SV_EXIT_REJECTED = 1, /* the collector refused (anything, in a load);
-                             status: no snapshot yet */
-    SV_EXIT_USAGE = 2,    /* bad arguments or unusable input */
-    SV_EXIT_NO_REPLY = 3  /* no (usable) reply from the collector; rerun:
-                             no snapshot in time */
+    SV_EXIT_OK = 0,           /* success */
+    SV_EXIT_REJECTED = 1,     /* the collector refused (anything, in a load);
+                                 status: no snapshot yet */
+    SV_EXIT_USAGE = 2,        /* bad arguments or unusable input */
+    SV_EXIT_NO_REPLY = 3,     /* no (usable) reply from the collector; rerun:
+                                 no snapshot in time */
+    SV_EXIT_INTERRUPTED = 130 /* load: stopped by SIGINT or SIGTERM (the
+                                 shell's 128 + SIGINT) */
 } sv_exit;
 
 #define SV_DEFAULT_TIMEOUT_MS 5000
@@ -68,8 +70,8 @@ typedef struct {
     int wait_timeout_ms;         /* rerun, snapshot --new: > 0 */
     const char *watch_endpoint;  /* watch: the aggregator's PUB endpoint */
     uint64_t count;              /* watch: stop after this many, 0 = never */
-    volatile sig_atomic_t *stop; /* watch: set by SIGINT/SIGTERM; may be
-                                    NULL */
+    volatile sig_atomic_t *stop; /* watch, load: set by SIGINT/SIGTERM;
+                                    may be NULL */
     const char *const *sets;     /* correct: "question=value", borrowed */
     size_t n_sets;
     const char *const *unsets; /* correct: question names, borrowed */

@@ -43,6 +43,7 @@ typedef struct {
     size_t n, cap;
     survey_form *forms; /* owned: one per survey named in the file */
     size_t n_forms, cap_forms;
+    bool interrupted; /* SIGINT or SIGTERM stopped the sending */
 } load_job;
 
 void sv_load_line_id(const char *line, size_t len, char id[37])
@@ -327,9 +328,13 @@ static sv_status send_all(load_job *job, sv_rpc *rpc, const sv_client_opts *o,
         line_of[k++] = i;
     }
     send_state s = {job, line_of, 0, o->retries + 1, {0}};
+    size_t sent = 0;
     sv_progress_init(&s.progress, stderr, k);
-    st = sv_rpc_pipeline(rpc, items, k, o->window, on_reply, &s, err);
+    sv_rpc_set_stop(rpc, o->stop);
+    st = sv_rpc_pipeline(rpc, items, k, o->window, on_reply, &s, &sent, err);
+    sv_rpc_set_stop(rpc, NULL);
     sv_progress_finish(&s.progress);
+    job->interrupted = o->stop != NULL && *o->stop;
 fail:
     free(items);
     free(line_of);
@@ -339,7 +344,7 @@ fail:
 static int summarize(const load_job *job)
 {
     size_t accepted = 0, incomplete = 0, duplicates = 0, rejected = 0,
-           unanswered = 0;
+           unanswered = 0, unsent = 0, first_unsent = 0;
     for (size_t i = 0; i < job->n; i++) {
         const load_line *l = &job->lines[i];
         accepted += l->state == LINE_ACCEPTED;
@@ -347,6 +352,8 @@ static int summarize(const load_job *job)
         duplicates += l->state == LINE_DUPLICATE;
         rejected += l->state == LINE_REJECTED;
         unanswered += l->state == LINE_UNANSWERED;
+        if (l->state == LINE_PENDING && unsent++ == 0)
+            first_unsent = l->line;
     }
     printf("loaded %zu submissions: %zu accepted (%zu incomplete), "
            "%zu duplicates, %zu rejected, %zu unanswered\n",
@@ -360,7 +367,16 @@ static int summarize(const load_job *job)
             printf(" (%s)", l->respondent);
         printf(": %s\n", l->reason != NULL ? l->reason : "(out of memory)");
     }
-    if (unanswered > 0)
+    if (unsent > 0)
+        printf("  %zu lines not sent, from line %zu on: %s; load the same "
+               "file again to send them (the lines stored already come "
+               "back as duplicates)\n",
+               unsent, first_unsent,
+               job->interrupted ? "interrupted"
+                                : "the collector stopped answering");
+    if (job->interrupted)
+        return SV_EXIT_INTERRUPTED;
+    if (unanswered > 0 || unsent > 0)
         return SV_EXIT_NO_REPLY;
     return rejected > 0 ? SV_EXIT_REJECTED : SV_EXIT_OK;
 }

@@ -17,10 +17,13 @@
  * terminal, then on stdout
  *   loaded N submissions: A accepted (I incomplete), D duplicates,
  *   R rejected, U unanswered
- * and one line per rejected or unanswered submission. Returns
- * SV_EXIT_NO_REPLY if any submission got no reply, else SV_EXIT_REJECTED
- * if any was rejected, SV_EXIT_USAGE for unreadable input, else
- * SV_EXIT_OK. */
+ * and one line per rejected or unanswered submission. Once one goes
+ * unanswered after every attempt (the collector is gone), or *o->stop is
+ * set (SIGINT, SIGTERM), no more are sent: those in flight are seen
+ * through, and a last line says how many were not sent and from which
+ * line. Returns SV_EXIT_INTERRUPTED when stopped, SV_EXIT_NO_REPLY if any
+ * submission got no reply or was not sent, else SV_EXIT_REJECTED if any
+ * was rejected, SV_EXIT_USAGE for unreadable input, else SV_EXIT_OK. */
 int sv_cmd_load(const sv_client_opts *o, const char *path);
 
 /* The id a line without submission_id gets: the SHA-1 UUID of

@@ -667,13 +667,17 @@ static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
     return true;
 }
 
-/* Set by SIGINT and SIGTERM while `watch` runs; the one piece of global
- * state, as a signal handler cannot be given another. */
+/* Set by SIGINT and SIGTERM while `watch` or `load` runs (a second one
+ * ends the process at once); the one piece of global state, as a signal
+ * handler cannot be given another. */
 static volatile sig_atomic_t stop_requested;
 
 static void on_stop_signal(int sig)
 {
-    (void)sig;
+    if (stop_requested) { /* a second one: stop now */
+        (void)signal(sig, SIG_DFL);
+        (void)raise(sig);
+    }
     stop_requested = 1;
 }
 
@@ -945,7 +949,7 @@ static int parse_and_run(int argc, char **argv, const char **sets,
         return usage_error("%s: missing %s", c->name, c->operand);
     if (argc - optind > 1 + operands)
         return usage_error("%s: too many operands", c->name);
-    if (c->cmd == CMD_WATCH && !catch_stop_signals()) {
+    if ((c->cmd == CMD_WATCH || c->cmd == CMD_LOAD) && !catch_stop_signals()) {
         fprintf(stderr, "survey: cannot install signal handlers\n");
         return SV_EXIT_USAGE;
     }

@@ -15,9 +15,10 @@ struct sv_rpc {
     char *endpoint; /* owned copy */
     int timeout_ms;
     int retries;
-    uint64_t next_id; /* request_id of the last sv_rpc_call */
-    bool curve;       /* set by sv_rpc_set_curve: every socket is a CURVE
-                         client with these Z85 keys */
+    uint64_t next_id;            /* request_id of the last sv_rpc_call */
+    volatile sig_atomic_t *stop; /* sv_rpc_set_stop; NULL: none */
+    bool curve; /* set by sv_rpc_set_curve: every socket is a CURVE
+                   client with these Z85 keys */
     char server_public[SV_Z85_KEY_LEN + 1];
     char client_public[SV_Z85_KEY_LEN + 1];
     char client_secret[SV_Z85_KEY_LEN + 1];
@@ -347,6 +348,8 @@ typedef struct {
     flight *fl; /* in flight: fl[0..m) */
     size_t m;
     size_t settled;
+    bool gave_up; /* an item went unanswered after every attempt, or the
+                     stop flag was set */
     sv_rpc_reply_fn on_reply;
     void *arg;
 } pipe_state;
@@ -399,6 +402,7 @@ static sv_status expire(pipe_state *p, void *sock, int timeout_ms, int retries,
                 return st;
             k++;
         } else {
+            p->gave_up = true;
             settle(p, k, NULL); /* fl[k] is now another flight */
         }
     }
@@ -416,10 +420,16 @@ static int earliest_wait(const pipe_state *p)
     return first > now ? (int)(first - now) : 0;
 }
 
+void sv_rpc_set_stop(sv_rpc *self, volatile sig_atomic_t *stop)
+{
+    self->stop = stop;
+}
+
 sv_status sv_rpc_pipeline(sv_rpc *self, const sv_rpc_item *items, size_t n,
                           size_t window, sv_rpc_reply_fn on_reply, void *arg,
-                          sv_error *err)
+                          size_t *sent, sv_error *err)
 {
+    *sent = 0;
     for (size_t i = 1; i < n; i++) {
         if (items[i].id <= items[i - 1].id)
             return sv_fail(err, SV_ERR_INVALID,
@@ -431,7 +441,7 @@ sv_status sv_rpc_pipeline(sv_rpc *self, const sv_rpc_item *items, size_t n,
         window = 1;
     if (window > n)
         window = n;
-    pipe_state p = {items, n, NULL, 0, 0, on_reply, arg};
+    pipe_state p = {items, n, NULL, 0, 0, false, on_reply, arg};
     void *sock = NULL;
     sv_status st = SV_ERR_NOMEM;
     p.fl = calloc(window, sizeof *p.fl);
@@ -443,8 +453,12 @@ sv_status sv_rpc_pipeline(sv_rpc *self, const sv_rpc_item *items, size_t n,
     if (st != SV_OK)
         goto fail;
     size_t next = 0;
-    while (p.settled < n) {
-        while (p.m < window && next < n) {
+    /* once one item goes unanswered no more are sent (the peer is gone,
+       or too slow to go on): those in flight are seen through */
+    while (p.settled < next || (next < n && !p.gave_up)) {
+        if (self->stop != NULL && *self->stop)
+            p.gave_up = true;
+        while (p.m < window && next < n && !p.gave_up) {
             flight *f = &p.fl[p.m++];
             f->index = next++;
             f->attempts = 0;
@@ -463,6 +477,7 @@ sv_status sv_rpc_pipeline(sv_rpc *self, const sv_rpc_item *items, size_t n,
             goto fail;
     }
 fail:
+    *sent = next;
     if (close_socket(&sock, st == SV_OK ? err : NULL) != SV_OK && st == SV_OK)
         st = SV_ERR_ZMQ;
     free(p.fl);

@@ -15,6 +15,7 @@
 #include "status.h"
 #include "survey.pb-c.h"
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,16 +66,22 @@ typedef struct {
 typedef void (*sv_rpc_reply_fn)(void *arg, size_t index,
                                 const Survey__V1__Reply *reply);
 
+/* A flag (set by a signal handler) that stops sv_rpc_pipeline sending
+ * more, as an item gone unanswered does; NULL for none. */
+void sv_rpc_set_stop(sv_rpc *self, volatile sig_atomic_t *stop);
+
 /* Sends items[0..n) with at most window (>= 1) of them in flight and calls
- * on_reply for each. Item ids must be strictly increasing. Replies that
- * do not decode, or that name no request in flight, are ignored (a late
- * reply to a resent request is one of them). Returns SV_OK once every item
- * is settled, SV_ERR_INVALID for ids out of order or a bad endpoint,
- * SV_ERR_ZMQ or
- * SV_ERR_NOMEM with err set. */
+ * on_reply for each one sent. Item ids must be strictly increasing.
+ * Replies that do not decode, or that name no request in flight, are
+ * ignored (a late reply to a resent request is one of them). Once an item
+ * goes unanswered after every attempt no more are sent: the ones in flight
+ * are seen through, and *sent says how many were (items[*sent..n) were
+ * never sent, and on_reply was not called for them). Returns SV_OK once
+ * every item sent is settled, SV_ERR_INVALID for ids out of order or a bad
+ * endpoint, SV_ERR_ZMQ or SV_ERR_NOMEM with err set. */
 sv_status sv_rpc_pipeline(sv_rpc *self, const sv_rpc_item *items, size_t n,
                           size_t window, sv_rpc_reply_fn on_reply, void *arg,
-                          sv_error *err);
+                          size_t *sent, sv_error *err);
 
 /* The endpoint, owned by self. */
 const char *sv_rpc_endpoint(const sv_rpc *self);

@@ -921,18 +921,39 @@ static void test_rpc_pipeline(void **state)
     pipe_log log;
     memset(&log, 0, sizeof log);
     assert_int_equal(sv_rpc_new(&rpc, ep, 250, 1, &err), SV_OK);
+    size_t sent = 0;
     sv_status st =
-        sv_rpc_pipeline(rpc, items, 20, 4, on_pipe_reply, &log, &err);
+        sv_rpc_pipeline(rpc, items, 20, 4, on_pipe_reply, &log, &sent, &err);
     if (st != SV_OK)
         fail_msg("pipeline: %s", err.msg);
+    /* 7 goes unanswered; the others, sent around it, all came back */
+    assert_int_equal(sent, 20);
     for (size_t i = 0; i < 20; i++) {
         assert_int_equal(log.calls[i], 1);
         assert_int_equal(log.answered[i], i + 1 == 7 ? 0 : 1);
     }
+    sv_rpc_destroy(&rpc);
+    assert_int_equal(peer_stop(ep, pid), 0);
+    remove_dir(dir);
+
+    /* one at a time (a new peer): once 7 goes unanswered, nothing after
+       it is sent (the peer looks gone: a load does not go on for hours) */
+    temp_endpoint(dir, sizeof dir, ep, sizeof ep);
+    pid = peer_start(ep, PEER_PIPE);
+    assert_int_equal(sv_rpc_new(&rpc, ep, 250, 1, &err), SV_OK);
+    memset(&log, 0, sizeof log);
+    st = sv_rpc_pipeline(rpc, items, 20, 1, on_pipe_reply, &log, &sent, &err);
+    if (st != SV_OK)
+        fail_msg("pipeline: %s", err.msg);
+    assert_int_equal(sent, 7);
+    for (size_t i = 0; i < 20; i++) {
+        assert_int_equal(log.calls[i], i < 7 ? 1 : 0);
+        assert_int_equal(log.answered[i], i < 6 ? 1 : 0);
+    }
     /* ids must increase */
     items[1].id = 1;
     assert_int_equal(
-        sv_rpc_pipeline(rpc, items, 2, 4, on_pipe_reply, &log, &err),
+        sv_rpc_pipeline(rpc, items, 2, 4, on_pipe_reply, &log, &sent, &err),
         SV_ERR_INVALID);
     sv_rpc_destroy(&rpc);
     assert_int_equal(peer_stop(ep, pid), 0);
@@ -1369,6 +1390,8 @@ static void test_cli_key_options(void **state)
 
 /* A load whose submissions all go unanswered: every line is listed,
  * exit 3. The peer answers the questionnaire request only. */
+static void sleep_ms(int ms);
+
 static void test_cli_load_unanswered(void **state)
 {
     (void)state;
@@ -1389,6 +1412,39 @@ static void test_cli_load_unanswered(void **state)
                         "  line 1 (010006): no reply after 2 attempts\n"
                         "  line 2 (020001): no reply after 2 attempts\n");
     assert_string_equal(r.err, "");
+    result_free(&r);
+
+    /* one at a time: once line 1 goes unanswered the collector looks
+       gone, and the rest is not sent (it used to be, line after line,
+       for as long as their timeouts took) */
+    write_file(path,
+               "{\"respondent\": \"010006\", \"answers\": {\"holders\": 1}}\n"
+               "{\"respondent\": \"020001\", \"answers\": {\"holders\": 2}}\n"
+               "{\"respondent\": \"030007\", \"answers\": {\"holders\": 3}}\n");
+    r = survey_run(dir,
+                   (const char *[]){"-e", ep, "--timeout", "100", "--retries",
+                                    "1", "load", "--window", "1", path, NULL});
+    assert_int_equal(r.code, 3);
+    assert_string_equal(
+        r.out, "loaded 3 submissions: 0 accepted (0 incomplete), "
+               "0 duplicates, 0 rejected, 1 unanswered\n"
+               "  line 1 (010006): no reply after 2 attempts\n"
+               "  2 lines not sent, from line 2 on: the collector stopped "
+               "answering; load the same file again to send them (the "
+               "lines stored already come back as duplicates)\n");
+    result_free(&r);
+
+    /* Ctrl-C: what is in flight is seen through, then the summary */
+    pid_t load = survey_spawn(
+        dir, (const char *[]){"-e", ep, "--timeout", "2000", "--retries", "0",
+                              "load", "--window", "1", path, NULL});
+    sleep_ms(500);
+    assert_int_equal(kill(load, SIGINT), 0);
+    r = survey_wait(dir, load);
+    assert_int_equal(r.code, 130);
+    expect_contains(r.out, "loaded 3 submissions: ");
+    expect_contains(r.out, "lines not sent, from line 2 on: interrupted; "
+                           "load the same file again");
     result_free(&r);
     assert_int_equal(peer_stop(ep, pid), 0);
     remove_dir(dir);

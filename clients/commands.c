@@ -6,8 +6,11 @@
 #include "keyfile.h"
 #include "outcome.h"
 
+#include <errno.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <uuid/uuid.h>
 
@@ -117,15 +120,48 @@ int sv_report_failure(sv_status st, const sv_error *err)
  * the reason in err. The caller owns the result. */
 static json_t *load_document(const char *path, sv_error *err)
 {
+    bool from_stdin = strcmp(path, "-") == 0;
+    const char *name = from_stdin ? "stdin" : path;
+    FILE *f = from_stdin ? stdin : fopen(path, "rb");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem;
     json_error_t jerr;
-    json_t *doc;
-    if (strcmp(path, "-") == 0)
-        doc = json_loadf(stdin, JSON_REJECT_DUPLICATES, &jerr);
-    else
-        doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *doc = NULL;
+
+    if (f == NULL) {
+        (void)sv_fail(err, SV_ERR_IO, "cannot open %s: %s", path,
+                      strerror(errno));
+        return NULL;
+    }
+    mem = open_memstream(&buf, &len);
+    if (mem != NULL) {
+        char chunk[8192];
+        size_t got;
+        while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+            if (fwrite(chunk, 1, got, mem) != got)
+                break;
+    }
+    bool bad = ferror(f) != 0;
+    int e = errno;
+    if (!from_stdin)
+        (void)fclose(f);
+    if (mem == NULL || fclose(mem) != 0) {
+        free(buf);
+        (void)sv_fail(err, SV_ERR_NOMEM, "out of memory reading %s", name);
+        return NULL;
+    }
+    if (bad) {
+        free(buf);
+        (void)sv_fail(err, SV_ERR_IO, "cannot read %s: %s", name, strerror(e));
+        return NULL;
+    }
+    /* a UTF-8 byte order mark (editors on Windows write one) */
+    size_t skip = len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    doc = json_loadb(buf + skip, len - skip, JSON_REJECT_DUPLICATES, &jerr);
+    free(buf);
     if (doc == NULL)
-        (void)sv_fail(err, SV_ERR_PARSE, "%s:%d:%d: %s",
-                      strcmp(path, "-") == 0 ? "stdin" : path, jerr.line,
+        (void)sv_fail(err, SV_ERR_PARSE, "%s:%d:%d: %s", name, jerr.line,
                       jerr.column, jerr.text);
     return doc;
 }

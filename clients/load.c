@@ -160,9 +160,15 @@ static sv_status read_lines(FILE *f, const char *name, load_job *job,
             len--;
         if (len > 0 && buf[len - 1] == '\r')
             len--;
-        if (is_blank(buf, len))
+        const char *text = buf;
+        /* a UTF-8 byte order mark (editors on Windows write one) */
+        if (no == 1 && len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+            text += 3;
+            len -= 3;
+        }
+        if (is_blank(text, len))
             continue;
-        st = add_line(job, no, buf, len);
+        st = add_line(job, no, text, len);
         if (st != SV_OK) {
             st = sv_fail(err, st, "out of memory");
             break;

@@ -197,7 +197,10 @@ static const char environment_and_exit[] =
     "wrong\n"
     "     --server-public, or a key not in the registry); rerun and "
     "snapshot\n"
-    "     --new: no snapshot within --wait-timeout\n";
+    "     --new: no snapshot within --wait-timeout; load: lines not sent\n"
+    "     because the collector stopped answering\n"
+    "130 load: interrupted (Ctrl-C or SIGTERM); the summary says from which\n"
+    "     line to load again\n";
 static const char submit_help[] =
     "The file holds one JSON object:\n"
     "  {\"survey\": \"shoman-jiritsu-r6\", \"respondent\": \"010006\",\n"
@@ -840,8 +843,8 @@ static int parse_and_run(int argc, char **argv, const char **sets,
             break;
         case 'f':
             if (!parse_format(optarg, &o.format))
-                return usage_error("--format wants text, md, csv or json, "
-                                   "not '%s'",
+                return usage_error("--format wants text, md, csv, json, "
+                                   "html or xlsx, not '%s'",
                                    optarg);
             set |= OPT_FORMAT;
             break;
@@ -927,7 +930,8 @@ static int parse_and_run(int argc, char **argv, const char **sets,
             print_command_help(c);
         else
             print_usage(stdout);
-        return fflush(stdout) == 0 ? SV_EXIT_OK : SV_EXIT_USAGE;
+        return fflush(stdout) == 0 && !ferror(stdout) ? SV_EXIT_OK
+                                                      : SV_EXIT_USAGE;
     }
     if (c == NULL) {
         print_usage(stderr);

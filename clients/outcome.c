@@ -2,6 +2,7 @@
 #include "outcome.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 const char *sv_outcome_code_name(Survey__V1__Error__Code code, char *buf,
                                  size_t size)
@@ -70,7 +71,11 @@ void sv_outcome_error(FILE *out, const Survey__V1__Error *e)
     fputs(sv_outcome_code_name(e->code, buf, sizeof buf), out);
     if (e->message[0] != '\0')
         fprintf(out, ": %s", e->message);
-    if (e->code == SURVEY__V1__ERROR__CODE__CONFLICT)
+    /* the collector's message says it already, for a stale base; for a
+       reused submission_id it is 0 and means nothing */
+    if (e->code == SURVEY__V1__ERROR__CODE__CONFLICT &&
+        e->current_revision > 0 &&
+        strstr(e->message, "current revision") == NULL)
         fprintf(out, " (current revision %llu)",
                 (unsigned long long)e->current_revision);
 }

@@ -1110,6 +1110,19 @@ static void test_cli_usage(void **state)
     expect_contains(r.out, "--window");
     expect_contains(r.out, "--retries");
     expect_contains(r.out, "  3  no reply");
+    expect_contains(r.out, "130 load: interrupted");
+    result_free(&r);
+
+    /* every format named; a missing file named without a position */
+    r = survey_run(dir, (const char *[]){"snapshot", "-f", "pdf", NULL});
+    assert_int_equal(r.code, 2);
+    expect_contains(r.err, "text, md, csv, json, html or xlsx, not 'pdf'");
+    result_free(&r);
+    r = survey_run(dir, (const char *[]){"-e", ep, "submit",
+                                         "/nonexistent/nope.json", NULL});
+    assert_int_equal(r.code, 2);
+    expect_contains(r.err, "cannot open /nonexistent/nope.json: No such file");
+    assert_null(strstr(r.err, "-1"));
     result_free(&r);
 
     const char *const *bad[] = {
@@ -1433,6 +1446,20 @@ static void test_cli_load_unanswered(void **state)
                "answering; load the same file again to send them (the "
                "lines stored already come back as duplicates)\n");
     result_free(&r);
+
+    /* a byte order mark before the first line is not part of it */
+    write_file(path, "\xEF\xBB\xBF{\"respondent\": \"010006\", "
+                     "\"answers\": {\"holders\": 1}}\n");
+    r = survey_run(dir, (const char *[]){"-e", ep, "--timeout", "100",
+                                         "--retries", "0", "load", path, NULL});
+    assert_int_equal(r.code, 3);
+    assert_null(strstr(r.out, "bad JSON"));
+    expect_contains(r.out, "1 unanswered\n  line 1 (010006): no reply");
+    result_free(&r);
+    write_file(path,
+               "{\"respondent\": \"010006\", \"answers\": {\"holders\": 1}}\n"
+               "{\"respondent\": \"020001\", \"answers\": {\"holders\": 2}}\n"
+               "{\"respondent\": \"030007\", \"answers\": {\"holders\": 3}}\n");
 
     /* Ctrl-C: what is in flight is seen through, then the summary */
     pid_t load = survey_spawn(
@@ -2797,7 +2824,7 @@ static void test_cli_submit_get_history(void **state)
     assert_int_equal(r.code, 1);
     assert_string_equal(r.out, "");
     expect_contains(r.err, "survey: rejected: CONFLICT: ");
-    expect_contains(r.err, "current revision 1");
+    expect_contains(r.err, "current revision is 1");
     result_free(&r);
 
     /* a fixed submission_id sent twice: the second is a duplicate */
@@ -3258,7 +3285,9 @@ static void test_cli_correct_conflict(void **state)
                  r.err);
     assert_string_equal(r.out, "");
     expect_contains(r.err, "survey: rejected: CONFLICT: ");
-    expect_contains(r.err, "(current revision 2)\n");
+    expect_contains(r.err, "current revision is 2\n");
+    /* said once: the collector's message has it */
+    assert_null(strstr(r.err, "(current revision"));
     expect_contains(r.err, "survey: 010006 changed after revision 1 (now "
                            "revision 2): see `survey history 010006`");
     result_free(&r);

@@ -834,6 +834,19 @@ static void handle_submit(sv_server *s, struct pending *p, long long now_ms,
         sv_verdict_clear(&verdict);
         return;
     }
+    /* after the checks of what was sent, so that they are reported
+       first (an unknown respondent is not a missing note) */
+    sv_role role;
+    const char *name;
+    if (s->auth != NULL && sub->note[0] == '\0' &&
+        sv_identity_parse(p->identity, &role, &name) && role == SV_ROLE_ADMIN) {
+        sv_verdict_clear(&verdict);
+        set_error(p, SURVEY__V1__ERROR__CODE__FORBIDDEN, 0, NULL, 0,
+                  "%s: an administrator's submission for %s needs a note "
+                  "(why it is entered or changed); nothing was written",
+                  p->identity, sub->respondent);
+        return;
+    }
 
     p->compact_len = sv_compact_size(p->q);
     p->compact = alloc->alloc(alloc->allocator_data, p->compact_len);
@@ -904,21 +917,12 @@ static bool authorize(sv_server *s, struct pending *p)
     }
     const Survey__V1__Request *req = p->req;
     const char *about = subject(req);
-    if (role == SV_ROLE_ADMIN) {
-        if (req->body_case == SURVEY__V1__REQUEST__BODY_SUBMIT &&
-            req->submit->note[0] == '\0') {
-            set_error(p, SURVEY__V1__ERROR__CODE__FORBIDDEN, 0, NULL, 0,
-                      "%s: a correction by an administrator needs a note "
-                      "(the reason)",
-                      p->identity);
-            return false;
-        }
-        return true;
-    }
+    if (role == SV_ROLE_ADMIN)
+        return true; /* a submission's note: handle_submit */
     if (req->body_case == SURVEY__V1__REQUEST__BODY_RERUN) {
         set_error(p, SURVEY__V1__ERROR__CODE__FORBIDDEN, 0, NULL, 0,
-                  "%s may not ask for a rerun: administrators only",
-                  p->identity);
+                  "%s may not ask for %s: administrators only", p->identity,
+                  req->rerun->full ? "a rerun" : "a new snapshot");
         return false;
     }
     if (about != NULL && strcmp(about, name) != 0) {

@@ -279,8 +279,20 @@ static void test_respondent_acts_only_for_itself(void **state)
     r.full = true;
     rerun.body_case = SURVEY__V1__REQUEST__BODY_RERUN;
     rerun.rerun = &r;
-    expect_code(call_as(f->h.endpoint, &f->a, f->server.pub, &rerun, 10000),
-                SURVEY__V1__ERROR__CODE__FORBIDDEN);
+    reply = call_as(f->h.endpoint, &f->a, f->server.pub, &rerun, 10000);
+    assert_non_null(reply);
+    assert_int_equal(reply->body_case, SURVEY__V1__REPLY__BODY_ERROR);
+    assert_non_null(strstr(reply->error->message, "may not ask for a rerun"));
+    expect_code(reply, SURVEY__V1__ERROR__CODE__FORBIDDEN);
+    /* snapshot --new asks for a snapshot, and is told so */
+    r.full = false;
+    reply = call_as(f->h.endpoint, &f->a, f->server.pub, &rerun, 10000);
+    assert_non_null(reply);
+    assert_int_equal(reply->body_case, SURVEY__V1__REPLY__BODY_ERROR);
+    assert_non_null(
+        strstr(reply->error->message, "may not ask for a new snapshot"));
+    expect_code(reply, SURVEY__V1__ERROR__CODE__FORBIDDEN);
+    r.full = true;
     reply = call_as(f->h.endpoint, &f->admin, f->server.pub, &rerun, 10000);
     assert_non_null(reply);
     assert_int_equal(reply->body_case, SURVEY__V1__REPLY__BODY_QUEUED);
@@ -308,8 +320,16 @@ static void test_admin_corrects_with_a_note(void **state)
     survey__v1__reply__free_unpacked(reply, NULL);
 
     init_form(&x, B_CODE, "admin-no-note", 1, "");
+    reply = call_as(f->h.endpoint, &f->admin, f->server.pub, &x.req, 10000);
+    assert_non_null(reply);
+    assert_int_equal(reply->body_case, SURVEY__V1__REPLY__BODY_ERROR);
+    assert_non_null(strstr(reply->error->message, "needs a note"));
+    expect_code(reply, SURVEY__V1__ERROR__CODE__FORBIDDEN);
+    /* what is wrong with what was sent comes first: an unknown respondent
+       is not called a missing note */
+    init_form(&x, "999999", "admin-no-note-2", 0, "");
     expect_code(call_as(f->h.endpoint, &f->admin, f->server.pub, &x.req, 10000),
-                SURVEY__V1__ERROR__CODE__FORBIDDEN);
+                SURVEY__V1__ERROR__CODE__UNKNOWN_RESPONDENT);
     init_form(&x, B_CODE, "admin-fix", 1, "受給者数の訂正（県からの連絡）");
     x.items[0].integer = 11;
     reply = call_as(f->h.endpoint, &f->admin, f->server.pub, &x.req, 10000);

@@ -144,6 +144,26 @@ static const char *str_or_empty(const char *s)
     return s != NULL ? s : "";
 }
 
+/* Whether s holds nothing but spaces: ASCII white space, the ideographic
+ * space U+3000 (a Japanese keyboard's) and the no-break space U+00A0. A
+ * text answer of only these says nothing, as an empty one. */
+static bool blank(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)str_or_empty(s);
+
+    while (*u != '\0') {
+        if (*u == ' ' || (*u >= '\t' && *u <= '\r'))
+            u++;
+        else if (u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x80)
+            u += 3;
+        else if (u[0] == 0xC2 && u[1] == 0xA0)
+            u += 2;
+        else
+            return false;
+    }
+    return true;
+}
+
 static size_t n_choices(const Survey__V1__Answer *a)
 {
     return a->choices != NULL ? a->choices->n_options : 0;
@@ -308,6 +328,9 @@ static sv_status check_kind(const sv_question *qu, const Survey__V1__Answer *a,
             str_or_empty(a->text)[0] == '\0')
             return set_problem(slot, a, SURVEY__V1__PROBLEM__RULE__WRONG_TYPE,
                                "empty text; %s", omit);
+        if (c == SURVEY__V1__ANSWER__VALUE_TEXT && blank(a->text))
+            return set_problem(slot, a, SURVEY__V1__PROBLEM__RULE__WRONG_TYPE,
+                               "blank text (only spaces); %s", omit);
         if (c == SURVEY__V1__ANSWER__VALUE_TEXT)
             return SV_OK;
         break;

@@ -791,6 +791,28 @@ static void test_wrong_type(void **state)
     expect_one(q, &s, SURVEY__V1__PROBLEM__RULE__WRONG_TYPE,
                "care_support_background", "",
                "empty text; omit the answer to leave it unanswered");
+    /* only spaces (a full-width one among them) say nothing either */
+    static const char *const blanks[] = {"   ", "\xE3\x80\x80", " \t\n",
+                                         "\xC2\xA0\xE3\x80\x80 "};
+    for (size_t i = 0; i < sizeof blanks / sizeof blanks[0]; i++) {
+        base_r6(&s);
+        set_choice(&s, "care_support", "yes");
+        add_text(&s, "care_support_background", blanks[i]);
+        expect_one(q, &s, SURVEY__V1__PROBLEM__RULE__WRONG_TYPE,
+                   "care_support_background", blanks[i],
+                   "blank text (only spaces); omit the answer to leave it "
+                   "unanswered");
+    }
+    /* text with spaces around it is text */
+    base_r6(&s);
+    set_choice(&s, "care_support", "yes");
+    add_text(&s, "care_support_background", "\xE3\x80\x80背景 ");
+    {
+        sv_verdict tv;
+        run(q, &s, NULL, &tv);
+        assert_int_equal(tv.n_problems, 0);
+        sv_verdict_clear(&tv);
+    }
     /* select_one: choices with one option is that option; two are too many */
     memset(&s, 0, sizeof s);
     add_choices(&s, "consult", 1, one);

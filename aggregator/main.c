@@ -116,20 +116,22 @@ static void usage(FILE *out)
         DEFAULT_DEBOUNCE_MS, DEFAULT_POLL_MS, SV_REPORT_DETAIL_DEFAULT);
 }
 
+/* The long options; a --config file's keys are these (config.h). */
+static const struct option longopts[] = {
+    {"data", required_argument, NULL, 'd'},
+    {"publish", required_argument, NULL, 'p'},
+    {"notify", required_argument, NULL, 'n'},
+    {"survey-dir", required_argument, NULL, 's'},
+    {"debounce", required_argument, NULL, 'b'},
+    {"poll", required_argument, NULL, 'l'},
+    {"decimals", required_argument, NULL, 'x'},
+    {"respondent-detail", required_argument, NULL, 'r'},
+    {"map-size", required_argument, NULL, 'm'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+
 static int parse_args(int argc, char **argv, options *o)
 {
-    static const struct option longopts[] = {
-        {"data", required_argument, NULL, 'd'},
-        {"publish", required_argument, NULL, 'p'},
-        {"notify", required_argument, NULL, 'n'},
-        {"survey-dir", required_argument, NULL, 's'},
-        {"debounce", required_argument, NULL, 'b'},
-        {"poll", required_argument, NULL, 'l'},
-        {"decimals", required_argument, NULL, 'x'},
-        {"respondent-detail", required_argument, NULL, 'r'},
-        {"map-size", required_argument, NULL, 'm'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     int c;
     long v;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -484,5 +486,5 @@ done:
 
 int main(int argc, char **argv)
 {
-    return sv_config_main(argc, argv, PROGRAM, run);
+    return sv_config_main(argc, argv, PROGRAM, longopts, run);
 }

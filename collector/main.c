@@ -155,6 +155,23 @@ static void log_stats(sv_server *server)
            1e3 * t.queue_s / a, 1e3 * t.written_s / a, 1e3 * t.reply_s / a);
 }
 
+/* The long options; a --config file's keys are these (config.h). */
+static const struct option longopts[] = {
+    {"data", required_argument, NULL, 'd'},
+    {"endpoint", required_argument, NULL, 'e'},
+    {"survey-dir", required_argument, NULL, 's'},
+    {"map-size", required_argument, NULL, 'm'},
+    {"batch", required_argument, NULL, 'b'},
+    {"max-request", required_argument, NULL, 'r'},
+    {"max-in-flight", required_argument, NULL, 'i'},
+    {"commit-nice", required_argument, NULL, 'N'},
+    {"notify", required_argument, NULL, 'n'},
+    {"server-secret", required_argument, NULL, 'S'},
+    {"clients", required_argument, NULL, 'C'},
+    {"no-auth", no_argument, NULL, 'A'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+
 static int run(int argc, char **argv)
 {
     const char *env_data = getenv("SURVEY_DATA");
@@ -172,21 +189,6 @@ static int run(int argc, char **argv)
     const char *notify = NULL;
     bool no_auth = false;
     char notify_default[4096];
-    static const struct option longopts[] = {
-        {"data", required_argument, NULL, 'd'},
-        {"endpoint", required_argument, NULL, 'e'},
-        {"survey-dir", required_argument, NULL, 's'},
-        {"map-size", required_argument, NULL, 'm'},
-        {"batch", required_argument, NULL, 'b'},
-        {"max-request", required_argument, NULL, 'r'},
-        {"max-in-flight", required_argument, NULL, 'i'},
-        {"commit-nice", required_argument, NULL, 'N'},
-        {"notify", required_argument, NULL, 'n'},
-        {"server-secret", required_argument, NULL, 'S'},
-        {"clients", required_argument, NULL, 'C'},
-        {"no-auth", no_argument, NULL, 'A'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
@@ -343,5 +345,5 @@ done:
 
 int main(int argc, char **argv)
 {
-    return sv_config_main(argc, argv, PROGRAM, run);
+    return sv_config_main(argc, argv, PROGRAM, longopts, run);
 }

@@ -2,18 +2,22 @@
 #include "config.h"
 
 #include <errno.h>
-#include <stdint.h>
 #include <ini.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct {
     const char *section;
-    char **args; /* owned: "--key=value" */
+    const struct option *options; /* the program's; NULL: any key */
+    char **args;                  /* owned: "--key=value" */
     int n;
     int cap;
-    int failed; /* out of memory */
+    int failed;    /* out of memory */
+    char why[256]; /* a key refused: why (the line comes from inih) */
 } collect;
 
 static int push(collect *c, char *arg)
@@ -34,13 +38,51 @@ static int push(collect *c, char *arg)
     return 0;
 }
 
+static bool is_word(const char *v, const char *const *words)
+{
+    for (; *words != NULL; words++)
+        if (strcasecmp(v, *words) == 0)
+            return true;
+    return false;
+}
+
 /* libinih handler: returns 1 to go on, 0 to report an error at this line. */
 static int on_entry(void *user, const char *section, const char *name,
                     const char *value)
 {
+    static const char *const yes[] = {"true", "yes", "on", "1", "", NULL};
+    static const char *const no[] = {"false", "no", "off", "0", NULL};
     collect *c = user;
     if (strcmp(section, c->section) != 0)
         return 1; /* other programs' sections */
+    const struct option *o = c->options;
+    while (o != NULL && o->name != NULL && strcmp(o->name, name) != 0)
+        o++;
+    if (o != NULL && o->name == NULL) {
+        snprintf(c->why, sizeof c->why,
+                 "unknown key '%s' (the keys are the long options of "
+                 "%s --help)",
+                 name, c->section);
+        return 0;
+    }
+    if (o != NULL && o->has_arg == no_argument) {
+        /* a flag: on or off */
+        if (is_word(value, no))
+            return 1;
+        if (!is_word(value, yes)) {
+            snprintf(c->why, sizeof c->why,
+                     "%s is on or off (true or false), not '%s'", name, value);
+            return 0;
+        }
+        char *flag = malloc(strlen(name) + 3);
+        if (flag != NULL)
+            snprintf(flag, strlen(name) + 3, "--%s", name);
+        if (push(c, flag) != 0) {
+            c->failed = 1;
+            return 0;
+        }
+        return 1;
+    }
     size_t len = strlen(name) + strlen(value) + 4;
     char *arg = malloc(len);
     if (arg == NULL) {
@@ -63,9 +105,10 @@ void sv_config_free(int argc, char **argv)
 }
 
 sv_status sv_config_args(int argc, char **argv, const char *section,
-                         int *out_argc, char ***out_argv, sv_error *err)
+                         const struct option *options, int *out_argc,
+                         char ***out_argv, sv_error *err)
 {
-    collect c = {.section = section};
+    collect c = {.section = section, .options = options};
     const char *file = NULL;
     sv_status st = SV_ERR_NOMEM;
     int skip_from = -1, skip_n = 0;
@@ -97,9 +140,9 @@ sv_status sv_config_args(int argc, char **argv, const char *section,
             goto fail;
         }
         if (rc > 0) {
-            st = sv_fail(err, SV_ERR_PARSE,
-                         "config file %s:%d: not a \"key = value\" line", file,
-                         rc);
+            st = sv_fail(err, SV_ERR_PARSE, "config file %s:%d: %s", file, rc,
+                         c.why[0] != '\0' ? c.why
+                                          : "not a \"key = value\" line");
             goto fail;
         }
     }
@@ -125,12 +168,14 @@ fail:
 }
 
 int sv_config_main(int argc, char **argv, const char *program,
+                   const struct option *options,
                    int (*run)(int argc, char **argv))
 {
     int n = 0;
     char **args = NULL;
     sv_error err = {{0}};
-    if (sv_config_args(argc, argv, program, &n, &args, &err) != SV_OK) {
+    if (sv_config_args(argc, argv, program, options, &n, &args, &err) !=
+        SV_OK) {
         fprintf(stderr, "%s: %s\n", program, err.msg);
         return 2;
     }

@@ -38,7 +38,8 @@ static void test_file_settings_come_first(void **state)
     char **args = NULL;
     sv_error err = {{0}};
     assert_int_equal(
-        sv_config_args(5, argv, "survey-collector", &n, &args, &err), SV_OK);
+        sv_config_args(5, argv, "survey-collector", NULL, &n, &args, &err),
+        SV_OK);
     assert_int_equal(n, 5);
     assert_string_equal(args[0], "prog");
     assert_string_equal(args[1], "--data=/srv/survey");
@@ -58,7 +59,8 @@ static void test_without_config_copies_argv(void **state)
     int n = 0;
     char **args = NULL;
     assert_int_equal(
-        sv_config_args(3, argv, "survey-collector", &n, &args, NULL), SV_OK);
+        sv_config_args(3, argv, "survey-collector", NULL, &n, &args, NULL),
+        SV_OK);
     assert_int_equal(n, 3);
     assert_string_equal(args[1], "--data");
     assert_null(args[3]);
@@ -72,7 +74,7 @@ static void test_errors_name_file_and_line(void **state)
     int n = 0;
     char **args = NULL;
     sv_error err = {{0}};
-    assert_int_equal(sv_config_args(2, missing, "s", &n, &args, &err),
+    assert_int_equal(sv_config_args(2, missing, "s", NULL, &n, &args, &err),
                      SV_ERR_IO);
     assert_non_null(strstr(err.msg, "/nonexistent/x.ini"));
 
@@ -82,10 +84,56 @@ static void test_errors_name_file_and_line(void **state)
     close(fd);
     write_file(path, "[s]\nok = 1\nthis is not a setting\n");
     char *bad[] = {"prog", "--config", path, NULL};
-    assert_int_equal(sv_config_args(3, bad, "s", &n, &args, &err),
+    assert_int_equal(sv_config_args(3, bad, "s", NULL, &n, &args, &err),
                      SV_ERR_PARSE);
     char where[64];
     snprintf(where, sizeof where, "%s:3", path);
+    assert_non_null(strstr(err.msg, where));
+    unlink(path);
+}
+
+/* With the program's options: a flag is on or off, an unknown key is
+ * named with its file and line. */
+static void test_flags_and_unknown_keys(void **state)
+{
+    (void)state;
+    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+                                         {"no-auth", no_argument, NULL, 'A'},
+                                         {NULL, 0, NULL, 0}};
+    char path[] = "/tmp/sv-config-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char *argv[] = {"prog", "--config", path, NULL};
+    int n = 0;
+    char **args = NULL;
+    sv_error err = {{0}};
+    char where[64];
+
+    write_file(path, "[s]\ndata = d\nno-auth = true\n");
+    assert_int_equal(sv_config_args(3, argv, "s", opts, &n, &args, &err),
+                     SV_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(args[1], "--data=d");
+    assert_string_equal(args[2], "--no-auth");
+    sv_config_free(n, args);
+
+    write_file(path, "[s]\nno-auth = off\n");
+    assert_int_equal(sv_config_args(3, argv, "s", opts, &n, &args, &err),
+                     SV_OK);
+    assert_int_equal(n, 1);
+    sv_config_free(n, args);
+
+    write_file(path, "[s]\ndata = d\nno-auth = maybe\n");
+    assert_int_equal(sv_config_args(3, argv, "s", opts, &n, &args, &err),
+                     SV_ERR_PARSE);
+    snprintf(where, sizeof where, "%s:3: no-auth is on or off", path);
+    assert_non_null(strstr(err.msg, where));
+
+    write_file(path, "[s]\nbogus = 1\n[other]\nbogus = 2\n");
+    assert_int_equal(sv_config_args(3, argv, "s", opts, &n, &args, &err),
+                     SV_ERR_PARSE);
+    snprintf(where, sizeof where, "%s:2: unknown key 'bogus'", path);
     assert_non_null(strstr(err.msg, where));
     unlink(path);
 }
@@ -126,6 +174,7 @@ int main(void)
         cmocka_unit_test(test_file_settings_come_first),
         cmocka_unit_test(test_without_config_copies_argv),
         cmocka_unit_test(test_errors_name_file_and_line),
+        cmocka_unit_test(test_flags_and_unknown_keys),
         cmocka_unit_test(test_numbers),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -403,6 +403,46 @@ static void submit_row(job *j, size_t r, const Survey__V1__Revision *base,
     survey__v1__reply__free_unpacked(reply, NULL);
 }
 
+/* --dry-run: has the collector check row r's answer set (its rules:
+ * relevance, constraints, types) and prints what would be submitted, or
+ * why it would be refused. */
+static void check_row(job *j, size_t r, const Survey__V1__Revision *base,
+                      const sv_edit *e)
+{
+    char note[512];
+    sv_error err;
+    const char *code = j->codes[r];
+    Survey__V1__Reply *reply = NULL;
+    snprintf(note, sizeof note, "import-matrix %s, row %lu", j->file,
+             sv_csv_table_line(j->t, r));
+    sv_answer_set set = {.survey = j->qn->survey,
+                         .respondent = code,
+                         .base_revision = base != NULL ? base->revision : 0,
+                         .note = j->o->note != NULL ? j->o->note : note};
+    set.answers = sv_edit_answers(e, &set.n_answers);
+    sv_status st = sv_request_check(j->rpc, &set, &reply, &err);
+    printf("row %lu (%s): ", sv_csv_table_line(j->t, r), code);
+    if (st != SV_OK) {
+        /* the transport failed: the rows after this one are not sent */
+        printf("%s\n", err.msg);
+        j->unanswered++;
+        j->no_reply = true;
+        return;
+    }
+    if (reply->body_case == SURVEY__V1__REPLY__BODY_ERROR) {
+        fputs("would be rejected: ", stdout);
+        sv_outcome_error_brief(stdout, reply->error);
+        fputc('\n', stdout);
+        j->problems++;
+    } else {
+        printf("would submit against revision %llu:\n",
+               (unsigned long long)(base != NULL ? base->revision : 0));
+        print_changes(e);
+        j->to_submit++;
+    }
+    survey__v1__reply__free_unpacked(reply, NULL);
+}
+
 /* Reads the current answers of row r's respondent into *out (NULL when
  * nothing is stored). False when the row cannot go on (printed). */
 static bool current(job *j, size_t r, Survey__V1__Reply **out)
@@ -466,11 +506,7 @@ static void change_row(job *j, size_t r, cell_change *ch)
         printf("row %lu (%s): no change\n", line, j->codes[r]);
         j->unchanged++;
     } else if (j->o->dry_run) {
-        printf("row %lu (%s): would submit against revision %llu:\n", line,
-               j->codes[r],
-               (unsigned long long)(base != NULL ? base->revision : 0));
-        print_changes(e);
-        j->to_submit++;
+        check_row(j, r, base, e);
     } else {
         submit_row(j, r, base, e);
     }

@@ -75,6 +75,24 @@ sv_status sv_request_snapshot(sv_rpc *rpc, const char *survey, uint64_t version,
                       out, err);
 }
 
+sv_status sv_request_check(sv_rpc *rpc, const sv_answer_set *s,
+                           Survey__V1__Reply **out, sv_error *err)
+{
+    Survey__V1__Submission sub = SURVEY__V1__SUBMISSION__INIT;
+    Survey__V1__Request req = SURVEY__V1__REQUEST__INIT;
+    sub.survey = (char *)s->survey;
+    sub.respondent = (char *)s->respondent;
+    sub.submission_id = "";
+    sub.base_revision = s->base_revision;
+    sub.answers = (Survey__V1__Answer **)s->answers;
+    sub.n_answers = s->n_answers;
+    sub.note = (char *)(s->note != NULL ? s->note : "");
+    req.body_case = SURVEY__V1__REQUEST__BODY_CHECK;
+    req.check = &sub;
+    return sv_request(rpc, &req, SURVEY__V1__REPLY__BODY_ACK, "check", out,
+                      err);
+}
+
 sv_status sv_request_submit(sv_rpc *rpc, const sv_answer_set *s,
                             Survey__V1__Reply **out, sv_error *err)
 {

@@ -51,6 +51,11 @@ typedef struct {
     const char *note;
 } sv_answer_set;
 
+/* Request.check of s: the collector checks it as a submit, stores
+ * nothing. *out holds an Ack (checked) or the Error a submit would get. */
+sv_status sv_request_check(sv_rpc *rpc, const sv_answer_set *s,
+                           Survey__V1__Reply **out, sv_error *err);
+
 /* Request.submit of s under a new random submission_id (a resend after a
  * timeout carries the same bytes, so the same id). *out holds an Ack or
  * an Error. */

@@ -80,6 +80,24 @@ sv_status sv_reply_ack(uint64_t request_id, const char *survey,
     return sv_reply_pack(&reply, request_id, out);
 }
 
+sv_status sv_reply_checked(uint64_t request_id, const char *survey,
+                           const Survey__V1__Submission *sub,
+                           const char *const *missing, size_t n_missing,
+                           sv_packed *out)
+{
+    Survey__V1__Ack ack = SURVEY__V1__ACK__INIT;
+    Survey__V1__Reply reply = SURVEY__V1__REPLY__INIT;
+    ack.respondent = sub->respondent;
+    ack.missing = (char **)missing;
+    ack.n_missing = n_missing;
+    ack.survey = (char *)survey;
+    ack.submission_id = sub->submission_id;
+    ack.checked = true;
+    reply.body_case = SURVEY__V1__REPLY__BODY_ACK;
+    reply.ack = &ack;
+    return sv_reply_pack(&reply, request_id, out);
+}
+
 static Survey__V1__Question__Type wire_type(sv_qtype type)
 {
     switch (type) {

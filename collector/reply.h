@@ -32,6 +32,13 @@ sv_status sv_reply_ack(uint64_t request_id, const char *survey,
                        const Survey__V1__Submission *sub,
                        const sv_put_result *res, sv_packed *out);
 
+/* The Ack of a Request.check: nothing stored (checked set, revision and
+ * sequence 0), missing as validation found it. */
+sv_status sv_reply_checked(uint64_t request_id, const char *survey,
+                           const Survey__V1__Submission *sub,
+                           const char *const *missing, size_t n_missing,
+                           sv_packed *out);
+
 /* The questionnaire as clients see it. */
 sv_status sv_reply_questionnaire(uint64_t request_id, const sv_questionnaire *q,
                                  sv_packed *out);

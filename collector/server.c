@@ -790,11 +790,13 @@ static bool resolve(sv_server *s, struct pending *p, const char *survey,
 }
 
 /* Validates a submission and, if acceptable, keeps what the writing thread
- * needs to write it: the missing list and the compact record. */
+ * needs to write it: the missing list and the compact record. A check
+ * (Request.check) is answered there and then: nothing is written. */
 static void handle_submit(sv_server *s, struct pending *p, long long now_ms,
                           ProtobufCAllocator *alloc)
 {
-    Survey__V1__Submission *sub = p->req->submit;
+    bool check = p->req->body_case == SURVEY__V1__REQUEST__BODY_CHECK;
+    Survey__V1__Submission *sub = check ? p->req->check : p->req->submit;
     if (sub->survey[0] == '\0') {
         set_error(p, SURVEY__V1__ERROR__CODE__MALFORMED, 0, NULL, 0,
                   "submission without survey (the questionnaire's form_id)");
@@ -803,7 +805,7 @@ static void handle_submit(sv_server *s, struct pending *p, long long now_ms,
     if (!resolve(s, p, sub->survey, sub->respondent))
         return;
     size_t id_len = strlen(sub->submission_id);
-    if (id_len == 0 || id_len > MAX_SUBMISSION_ID) {
+    if ((id_len == 0 && !check) || id_len > MAX_SUBMISSION_ID) {
         set_error(p, SURVEY__V1__ERROR__CODE__MALFORMED, 0, NULL, 0,
                   "submission_id must be 1 to %d bytes (got %zu)",
                   MAX_SUBMISSION_ID, id_len);
@@ -847,6 +849,16 @@ static void handle_submit(sv_server *s, struct pending *p, long long now_ms,
                   p->identity, sub->respondent);
         return;
     }
+    if (check) {
+        p->state = P_READY;
+        if (sv_reply_checked(p->request_id, sv_questionnaire_id(p->q), sub,
+                             verdict.missing, verdict.n_missing,
+                             &p->out) != SV_OK)
+            set_error(p, SURVEY__V1__ERROR__CODE__INTERNAL, 0, NULL, 0,
+                      "out of memory");
+        sv_verdict_clear(&verdict);
+        return;
+    }
 
     p->compact_len = sv_compact_size(p->q);
     p->compact = alloc->alloc(alloc->allocator_data, p->compact_len);
@@ -882,6 +894,8 @@ static const char *subject(const Survey__V1__Request *req)
     switch (req->body_case) {
     case SURVEY__V1__REQUEST__BODY_SUBMIT:
         return req->submit->respondent;
+    case SURVEY__V1__REQUEST__BODY_CHECK:
+        return req->check->respondent;
     case SURVEY__V1__REQUEST__BODY_GET:
         return req->get->respondent;
     case SURVEY__V1__REQUEST__BODY_HISTORY:
@@ -947,6 +961,7 @@ static void dispatch(sv_server *s, struct pending *p, long long now_ms,
         return;
     switch (req->body_case) {
     case SURVEY__V1__REQUEST__BODY_SUBMIT:
+    case SURVEY__V1__REQUEST__BODY_CHECK:
         handle_submit(s, p, now_ms, alloc);
         break;
     case SURVEY__V1__REQUEST__BODY_GET:

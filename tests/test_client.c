@@ -3099,8 +3099,23 @@ static void test_cli_correct(void **state)
                                     "recount", "--dry-run", NULL});
     assert_int_equal(r.code, 0);
     assert_string_equal(r.out, "would correct 010006 revision 1 (--dry-run, "
-                               "nothing submitted):\n"
+                               "checked by the collector, nothing submitted; "
+                               "9 required answers still missing):\n"
                                "  ~ holders: 2203 -> 2204\n");
+    result_free(&r);
+    assert_int_equal(revisions_of(h, "010006"), 1);
+
+    /* a dry run the collector would refuse says so, as the real run would
+       (it used to report success: the rules are the collector's) */
+    r = survey_run(h->dir,
+                   (const char *[]){"-e", h->endpoint, "correct", "010006",
+                                    "--set", "holders=-5", "--note", "recount",
+                                    "--dry-run", NULL});
+    assert_int_equal(r.code, 1);
+    assert_string_equal(r.out, "");
+    expect_contains(r.err, "--dry-run, nothing submitted: the collector "
+                           "would refuse it");
+    expect_contains(r.err, "CONSTRAINT");
     result_free(&r);
     assert_int_equal(revisions_of(h, "010006"), 1);
 
@@ -3314,11 +3329,14 @@ static void test_cli_import_matrix_dry_run(void **state)
     write_file(path, "respondent,name,holders,consult,supporter\n"
                      "010006,北海道,\"2,210\",○,○\n"
                      "020001,青森県,585,○,△\n"
-                     "999999,どこか,1,○,×\n");
+                     "999999,どこか,1,○,×\n"
+                     "030007,岩手県,-5,○,×\n");
     run_result r =
         survey_run(h->dir, (const char *[]){"-e", h->endpoint, "import-matrix",
                                             "--dry-run", path, NULL});
     assert_int_equal(r.code, 1);
+    /* row 5 breaks a constraint: the collector's check says so (a dry run
+       used to call it "would submit") */
     assert_string_equal(
         r.out, "row 2 (010006): would submit against revision 1:\n"
                "  ~ holders: 2203 -> 2210\n"
@@ -3327,8 +3345,10 @@ static void test_cli_import_matrix_dry_run(void **state)
                "of supporter (yes, no)\n"
                "row 4, column respondent: UNKNOWN_RESPONDENT: respondent "
                "\"999999\" is not in the roster of shoman-jiritsu-r6\n"
-               "checked 3 rows (--dry-run, nothing submitted): 1 to submit, "
-               "0 unchanged, 2 with problems\n");
+               "row 5 (030007): would be rejected: INVALID: holders = "
+               "\"-5\": CONSTRAINT: answer must satisfy . >= 0\n"
+               "checked 4 rows (--dry-run, nothing submitted): 1 to submit, "
+               "0 unchanged, 3 with problems\n");
     result_free(&r);
     assert_int_equal(revisions_of(h, "010006"), 1);
     assert_int_equal(revisions_of(h, "020001"), 0);
@@ -3337,8 +3357,8 @@ static void test_cli_import_matrix_dry_run(void **state)
     r = survey_run(h->dir, (const char *[]){"-e", h->endpoint, "import-matrix",
                                             path, NULL});
     assert_int_equal(r.code, 1);
-    expect_contains(r.out, "imported 3 rows: 1 accepted (1 incomplete), 0 "
-                           "unchanged, 0 rejected, 2 with problems, 0 "
+    expect_contains(r.out, "imported 4 rows: 1 accepted (1 incomplete), 0 "
+                           "unchanged, 1 rejected, 2 with problems, 0 "
                            "unanswered\n");
     result_free(&r);
     assert_int_equal(revisions_of(h, "010006"), 2);

@@ -517,6 +517,38 @@ static void test_malformed_requests(void **state)
     assert_true(sv_harness_log_contains(h, "MALFORMED"));
 }
 
+/* Request.check: validated as a submit would be, nothing stored: an ack
+ * marked checked (revision and sequence 0), or the submit's error. */
+static void test_check_stores_nothing(void **state)
+{
+    sv_harness *h = *state;
+    form f;
+    init_form(&f, "131229", "", 0);
+    f.req.body_case = SURVEY__V1__REQUEST__BODY_CHECK;
+    f.req.check = &f.sub;
+    Survey__V1__Reply *reply = call(h->endpoint, &f.req);
+    Survey__V1__Ack *ack = expect_ack(reply);
+    assert_true(ack->checked);
+    assert_int_equal(ack->revision, 0);
+    assert_int_equal(ack->sequence, 0);
+    assert_string_equal(ack->respondent, "131229");
+    free_reply(reply);
+    reply = get(h->endpoint, "131229");
+    expect_error(reply, SURVEY__V1__ERROR__CODE__NOT_FOUND);
+    free_reply(reply);
+
+    /* what a submit would be refused for, the check is refused for */
+    add_int(&f, "holders", -5);
+    reply = call(h->endpoint, &f.req);
+    Survey__V1__Error *e =
+        expect_error(reply, SURVEY__V1__ERROR__CODE__INVALID);
+    assert_true(e->n_problems >= 1);
+    free_reply(reply);
+    reply = get(h->endpoint, "131229");
+    expect_error(reply, SURVEY__V1__ERROR__CODE__NOT_FOUND);
+    free_reply(reply);
+}
+
 /* f packed, with every `from` (a marker of the same length that packing
  * leaves alone) replaced by `to`: bytes protobuf-c's packer cannot make. */
 static uint8_t *pack_with(form *f, const char *from, const char *to, size_t n,
@@ -1168,6 +1200,7 @@ int main(void)
         cmocka_unit_test(test_questionnaire),
         cmocka_unit_test(test_malformed_requests),
         cmocka_unit_test(test_refused_bytes),
+        cmocka_unit_test(test_check_stores_nothing),
         cmocka_unit_test(test_dealer_pipeline),
         cmocka_unit_test(test_submission_limits),
         cmocka_unit_test(test_flood_does_not_stall_others),

@@ -368,30 +368,31 @@ sv_status sv_engine_requests_since_snapshot(sv_engine *e, bool *rerun,
 }
 
 typedef struct {
-    sv_view *view;
+    sv_store *store;
     const char *survey;
 } text_ctx;
 
+/* The revision the report's record came from (revisions are never
+ * overwritten): a revision stored after the engine followed the log does
+ * not put its texts into a snapshot of the tallies before it. */
 static sv_status fetch_revision(void *ctx, const char *respondent,
-                                Survey__V1__Revision **out, sv_error *err)
+                                uint64_t revision, Survey__V1__Revision **out,
+                                sv_error *err)
 {
     text_ctx *c = ctx;
-    return sv_view_current(c->view, c->survey, respondent, out, err);
+    if (revision == 0)
+        return sv_store_current(c->store, c->survey, respondent, out, err);
+    return sv_store_revision(c->store, c->survey, respondent, revision, out,
+                             err);
 }
 
 /* alloc: see sv_report_snapshot_with. */
 static sv_status build(sv_engine *e, ProtobufCAllocator *alloc,
                        Survey__V1__Snapshot **out, sv_error *err)
 {
-    sv_view *view = NULL;
-    sv_status st = sv_view_begin(e->store, &view, err);
-    if (st != SV_OK)
-        return st;
-    text_ctx c = {.view = view, .survey = sv_questionnaire_id(e->q)};
-    st =
-        sv_report_snapshot_with(e->report, alloc, fetch_revision, &c, out, err);
-    sv_view_end(&view);
-    return st;
+    text_ctx c = {.store = e->store, .survey = sv_questionnaire_id(e->q)};
+    return sv_report_snapshot_with(e->report, alloc, fetch_revision, &c, out,
+                                   err);
 }
 
 sv_status sv_engine_snapshot(sv_engine *e, const char *trigger,

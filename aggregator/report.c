@@ -1336,7 +1336,8 @@ static sv_status add_listings(const sv_report *r, sv_revision_fn fn, void *ctx,
         if (rec == NULL)
             continue;
         if (fn != NULL && needs_texts(r, rec)) {
-            sv_status st = fn(ctx, who(r, idx)->code, &rev, err);
+            sv_status st =
+                fn(ctx, who(r, idx)->code, r->revision[idx], &rev, err);
             if (st == SV_ERR_NOT_FOUND)
                 rev = NULL;
             else if (st != SV_OK)

@@ -73,10 +73,13 @@ void sv_report_bulk(sv_report *r, bool on);
 /* Every respondent back to "not started". */
 void sv_report_clear(sv_report *r);
 
-/* The stored revision of a respondent, for the text of listings: *out is
- * owned by the report afterwards (freed with
+/* A stored revision of a respondent, for the text of listings: revision
+ * is the one whose record the report holds (sv_report_set), so that the
+ * texts are those of the tallies even when newer revisions were stored
+ * since. *out is owned by the report afterwards (freed with
  * survey__v1__revision__free_unpacked). Return SV_ERR_NOT_FOUND if none. */
 typedef sv_status (*sv_revision_fn)(void *ctx, const char *respondent,
+                                    uint64_t revision,
                                     Survey__V1__Revision **out, sv_error *err);
 
 /* Builds the snapshot of the current tallies. Texts of `list` questions are

@@ -314,11 +314,73 @@ static void test_snapshots_continue_from_watermark(void **state)
     sv_engine_destroy(&e);
 }
 
+/* An answer set with care support and its listed content text. */
+static void care_answers(answers *a, const char *content)
+{
+    static const char *const programs[] = {
+        "consult",       "supporter",  "fact_finding",  "care_support",
+        "peer_exchange", "employment", "carer_support", "other_support"};
+    memset(a, 0, sizeof *a);
+    Survey__V1__Answer *h = add(a, "holders");
+    h->value_case = SURVEY__V1__ANSWER__VALUE_INTEGER;
+    h->integer = 10;
+    for (size_t i = 0; i < 8; i++)
+        add_choice(a, programs[i], i == 3 ? "yes" : "no");
+    Survey__V1__Answer *t = add(a, "care_support_content");
+    t->value_case = SURVEY__V1__ANSWER__VALUE_TEXT;
+    t->text = (char *)content;
+}
+
+static const char *listed_text(const Survey__V1__Snapshot *s, const char *q)
+{
+    for (size_t k = 0; k < s->n_listings; k++)
+        if (strcmp(s->listings[k]->question, q) == 0)
+            return s->listings[k]->n_entries == 1
+                       ? s->listings[k]->entries[0]->text
+                       : NULL;
+    return NULL;
+}
+
+/* A snapshot's listing texts are those of the revisions its tallies
+ * followed, also when a newer revision was stored since (they used to
+ * come from whatever was current when the snapshot was built). */
+static void test_listing_texts_of_the_followed_revision(void **state)
+{
+    fixture *f = *state;
+    sv_error err = {{0}};
+    sv_engine *e = NULL;
+    sv_engine_events ev;
+    answers a;
+    const char *code = sv_questionnaire_respondent(f->q, 0)->code;
+    Survey__V1__Snapshot *s = NULL;
+
+    assert_int_equal(sv_engine_new(&e, f->store, f->q, 0, &err), SV_OK);
+    assert_int_equal(sv_engine_rerun(e, &err), SV_OK);
+    care_answers(&a, "first text");
+    assert_int_equal(submit(f, code, 0, &a, 1), 1);
+    assert_int_equal(sv_engine_follow(e, &ev, &err), SV_OK);
+    care_answers(&a, "second text");
+    assert_int_equal(submit(f, code, 1, &a, 2), 2); /* not followed yet */
+    assert_int_equal(sv_engine_snapshot(e, "changes", &s, &err), SV_OK);
+    assert_int_equal(s->sequence, 1);
+    assert_string_equal(listed_text(s, "care_support_content"), "first text");
+    survey__v1__snapshot__free_unpacked(s, NULL);
+
+    assert_int_equal(sv_engine_follow(e, &ev, &err), SV_OK);
+    assert_int_equal(sv_engine_snapshot(e, "changes", &s, &err), SV_OK);
+    assert_int_equal(s->sequence, 2);
+    assert_string_equal(listed_text(s, "care_support_content"), "second text");
+    survey__v1__snapshot__free_unpacked(s, NULL);
+    sv_engine_destroy(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_incremental_equals_rerun, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_listing_texts_of_the_followed_revision, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshots_continue_from_watermark,
                                         setup, teardown),
     };

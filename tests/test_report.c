@@ -53,6 +53,7 @@ struct store {
     const sv_questionnaire *q;
     unsigned *calls; /* owned, per respondent */
     sv_status fail;
+    uint64_t asked; /* the revision of the last call */
 };
 
 /* ---- JSON answers -> typed answers ------------------------------------ */
@@ -213,7 +214,7 @@ static int teardown(void **state)
 
 /* ---- the revision callback ------------------------------------------ */
 
-static sv_status fetch(void *ctx, const char *respondent,
+static sv_status fetch(void *ctx, const char *respondent, uint64_t revision,
                        Survey__V1__Revision **out, sv_error *err)
 {
     struct store *s = ctx;
@@ -225,6 +226,7 @@ static sv_status fetch(void *ctx, const char *respondent,
         return sv_fail(err, s->fail, "store says no for %s", respondent);
     if (s->rev[idx] == NULL)
         return sv_fail(err, SV_ERR_NOT_FOUND, "nothing for %s", respondent);
+    s->asked = revision;
     /* a private, fully malloc'd copy, as a store would return */
     size_t len = survey__v1__revision__get_packed_size(s->rev[idx]);
     uint8_t *buf = malloc(len + 1);
@@ -899,6 +901,8 @@ static void test_listings(void **state)
         const char *code = sv_questionnaire_respondent(e->q, i)->code;
         assert_int_equal(st.calls[i], strcmp(code, "040002") == 0 ? 1 : 0);
     }
+    /* asked for the revision its record came from (4), not the current */
+    assert_int_equal(st.asked, 4);
     const Survey__V1__Listing *l = find_listing(s, "care_support_content");
     assert_string_equal(l->group, "care_support_detail");
     assert_string_equal(l->group_label, "療養生活支援事業");

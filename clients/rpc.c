@@ -300,9 +300,14 @@ sv_status sv_rpc_call(sv_rpc *self, const Survey__V1__Request *req,
         st = attempt(self, buf, len, copy.request_id, out, err);
     free(buf);
     if (st == SV_ERR_TIMEOUT)
-        return sv_fail(err, st, "no reply from %s after %d attempt%s",
-                       self->endpoint, self->retries + 1,
-                       self->retries == 0 ? "" : "s");
+        return sv_fail(
+            err, st, "no reply from %s after %d attempt%s (%s)", self->endpoint,
+            self->retries + 1, self->retries == 0 ? "" : "s",
+            self->curve ? "is the collector running there, and are "
+                          "--server-public and your key those of its "
+                          "registry?"
+                        : "is the collector running there? one with "
+                          "CURVE does not answer a client without keys");
     return st;
 }
 

@@ -95,12 +95,19 @@ static bool skip_value(span *s, unsigned tag)
     return false;
 }
 
-/* Whether s[0..n) is UTF-8; ASCII (nearly all of the names and ids this
- * is asked about) byte by byte without a table. */
+/* Whether s[0..n) is UTF-8. Names and ids are nearly always ASCII: eight
+ * bytes at a time are looked at for a high bit first (a byte loop cost
+ * 0.2 us a request, a sixth of the decoding). */
 static bool utf8(const uint8_t *s, size_t n)
 {
     size_t i = 0;
 
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if ((w & UINT64_C(0x8080808080808080)) != 0)
+            break;
+    }
     while (i < n && s[i] < 0x80)
         i++;
     return i == n || sv_utf8_valid((const char *)s + i, n - i);

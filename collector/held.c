@@ -14,6 +14,9 @@
 /* Connections found still full in one turn of sv_held_retry, at most;
  * past them the turn ends (the rest waits for the next one). */
 #define BLOCKED_MAX 16
+/* Replies looked at in one turn, at most: a client that never reads can
+ * have tens of thousands held, and the main thread turns every 20 ms. */
+#define EXAMINE_MAX 4096
 
 struct reply {
     struct reply *next;
@@ -123,7 +126,9 @@ bool sv_held_send(sv_held *h, void *router, const sv_held_to *to, uint8_t *body,
         free(body);
         return false;
     }
-    if (h->bytes + len > h->max_bytes || (r = calloc(1, sizeof *r)) == NULL) {
+    /* what a held reply takes: its bytes and its entry */
+    if (h->bytes + len + sizeof *r > h->max_bytes ||
+        (r = calloc(1, sizeof *r)) == NULL) {
         if (h->dropped++ % 1000 == 0)
             sv_log(h->program,
                    "reply %llu to %s dropped: %zu replies (%zu bytes) wait "
@@ -156,7 +161,7 @@ bool sv_held_send(sv_held *h, void *router, const sv_held_to *to, uint8_t *body,
         h->head = r;
     h->tail = r;
     h->n++;
-    h->bytes += len;
+    h->bytes += len + sizeof *r;
     return true;
 }
 
@@ -167,7 +172,8 @@ size_t sv_held_retry(sv_held *h, void *router)
     struct reply **link = &h->head;
     struct reply *prev = NULL;
 
-    while (*link != NULL) {
+    for (size_t examined = 0; *link != NULL && examined < EXAMINE_MAX;
+         examined++) {
         struct reply *r = *link;
         bool skip = false;
         for (size_t i = 0; i < n_blocked && !skip; i++)
@@ -192,7 +198,7 @@ size_t sv_held_retry(sv_held *h, void *router)
         if (h->tail == r)
             h->tail = prev;
         h->n--;
-        h->bytes -= r->len;
+        h->bytes -= r->len + sizeof *r;
         free_reply(r);
     }
     return h->n;

@@ -3,9 +3,9 @@
  * full: a client that sends more requests than it reads replies. Such a
  * reply, often the ack of a durable commit, is kept here and sent again
  * on later turns of the main loop until it goes, its connection is gone,
- * or the replies held in all pass max_bytes (then it is dropped and
- * logged: the client's retry with the same submission_id is answered as
- * a duplicate). Main thread only. */
+ * or the replies held in all (their bytes and entries) pass max_bytes
+ * (then it is dropped and logged: the client's retry with the same
+ * submission_id is answered as a duplicate). Main thread only. */
 #ifndef SV_HELD_H
 #define SV_HELD_H
 
@@ -34,8 +34,9 @@ typedef struct {
 bool sv_held_send(sv_held *h, void *router, const sv_held_to *to, uint8_t *body,
                   size_t len);
 
-/* Sends again what is held, oldest first; a connection still full is
- * skipped for the rest of the turn. Returns how many are still held. */
+/* Sends again what is held, oldest first, looking at a few thousand at
+ * most; a connection still full is skipped for the rest of the turn.
+ * Returns how many are still held. */
 size_t sv_held_retry(sv_held *h, void *router);
 
 size_t sv_held_count(const sv_held *h);

@@ -380,7 +380,7 @@ static int summarize(const load_job *job)
                unsent, first_unsent,
                job->interrupted ? "interrupted"
                                 : "the collector stopped answering");
-    if (job->interrupted)
+    if (job->interrupted && unsent > 0)
         return SV_EXIT_INTERRUPTED;
     if (unanswered > 0 || unsent > 0)
         return SV_EXIT_NO_REPLY;

@@ -19,13 +19,18 @@ static void clear(sv_out_file *o)
 sv_status sv_out_open(sv_out_file *o, const char *path, sv_error *err)
 {
     struct stat st;
+    struct stat lst;
     bool exists = stat(path, &st) == 0;
 
     memset(o, 0, sizeof *o);
     if (exists && S_ISDIR(st.st_mode))
         return sv_fail(err, SV_ERR_INVALID,
                        "%s is a folder: give a file name to write", path);
-    o->path = strdup(path);
+    /* a link to a file: the file it names is the one replaced */
+    if (exists && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+        o->path = realpath(path, NULL);
+    else
+        o->path = strdup(path);
     if (o->path == NULL)
         return sv_fail(err, SV_ERR_NOMEM, "out of memory");
     if (exists && !S_ISREG(st.st_mode)) { /* a device, a FIFO: in place */
@@ -38,13 +43,13 @@ sv_status sv_out_open(sv_out_file *o, const char *path, sv_error *err)
         }
         return SV_OK;
     }
-    size_t n = strlen(path) + sizeof ".survey-XXXXXX";
+    size_t n = strlen(o->path) + sizeof ".survey-XXXXXX";
     o->tmp = malloc(n);
     if (o->tmp == NULL) {
         clear(o);
         return sv_fail(err, SV_ERR_NOMEM, "out of memory");
     }
-    snprintf(o->tmp, n, "%s.survey-XXXXXX", path);
+    snprintf(o->tmp, n, "%s.survey-XXXXXX", o->path);
     int fd = mkstemp(o->tmp);
     if (fd < 0) {
         int e = errno;

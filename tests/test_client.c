@@ -2390,6 +2390,24 @@ static void test_cli_rerun_and_snapshots(void **state)
         if (strstr(e->d_name, ".survey-") != NULL)
             fail_msg("temporary file left: %s", e->d_name);
     assert_int_equal(closedir(d), 0);
+    /* a link to a file: the file is replaced, the link stays */
+    char target[160];
+    snprintf(target, sizeof target, "%s/target.md", dir);
+    write_file(target, "old\n");
+    snprintf(path, sizeof path, "%s/link.md", dir);
+    assert_int_equal(symlink(target, path), 0);
+    r = survey_run(dir, (const char *[]){"-e", ep, "snapshot", "--version", "3",
+                                         "--format", "md", "-o", path, NULL});
+    assert_int_equal(r.code, 0);
+    result_free(&r);
+    struct stat lsb;
+    assert_int_equal(lstat(path, &lsb), 0);
+    assert_true(S_ISLNK(lsb.st_mode));
+    md = slurp_file(target);
+    expect_contains(md, "- スナップショット版: 3\n");
+    free(md);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(unlink(target), 0);
     /* a folder is refused, and stays */
     snprintf(path, sizeof path, "%s/folder", dir);
     assert_int_equal(mkdir(path, 0700), 0);

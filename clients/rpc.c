@@ -447,6 +447,7 @@ sv_status sv_rpc_pipeline(sv_rpc *self, const sv_rpc_item *items, size_t n,
     if (window > n)
         window = n;
     pipe_state p = {items, n, NULL, 0, 0, false, on_reply, arg};
+    size_t next = 0;
     void *sock = NULL;
     sv_status st = SV_ERR_NOMEM;
     p.fl = calloc(window, sizeof *p.fl);
@@ -457,7 +458,6 @@ sv_status sv_rpc_pipeline(sv_rpc *self, const sv_rpc_item *items, size_t n,
     st = open_socket(self, ZMQ_DEALER, &sock, err);
     if (st != SV_OK)
         goto fail;
-    size_t next = 0;
     /* once one item goes unanswered no more are sent (the peer is gone,
        or too slow to go on): those in flight are seen through */
     while (p.settled < next || (next < n && !p.gave_up)) {

@@ -750,6 +750,37 @@ static bool add_figures(const sv_report *r, const uint32_t *count,
     return true;
 }
 
+/* An option as a listing shows it: its label (its name when it has none). */
+static const char *option_text(const sv_question *qu, size_t o)
+{
+    const char *label = qu->options[o].label;
+    return label != NULL && label[0] != '\0' ? label : qu->options[o].name;
+}
+
+/* The options of mask (bit k: option k), their labels (or names) joined
+ * with sep. Allocated (s_alloc), or NULL. */
+static char *join_options(const sv_report *r, const sv_question *qu,
+                          uint64_t mask, bool labels, const char *sep)
+{
+    size_t len = 1;
+    for (size_t o = 0; o < qu->n_options; o++)
+        if ((mask >> o) & 1u)
+            len += strlen(labels ? option_text(qu, o) : qu->options[o].name) +
+                   strlen(sep);
+    char *s = s_alloc(r, len);
+    if (s == NULL)
+        return NULL;
+    s[0] = '\0';
+    for (size_t o = 0; o < qu->n_options; o++) {
+        if ((mask >> o) & 1u) {
+            if (s[0] != '\0')
+                strcat(s, sep);
+            strcat(s, labels ? option_text(qu, o) : qu->options[o].name);
+        }
+    }
+    return s;
+}
+
 /* The text of a cell: see MatrixRow in survey.proto. rec may be NULL (not
  * started: ""). Returns an allocated string (s_alloc) or NULL. */
 static char *cell(const sv_report *r, const uint8_t *rec, size_t i)
@@ -782,30 +813,7 @@ static char *cell(const sv_report *r, const uint8_t *rec, size_t i)
         return copy_str(r, CELL_TEXT);
     }
     /* select_multiple: the option names joined with "," */
-    size_t len = 1;
-    for (size_t o = 0; o < qu->n_options; o++) {
-        if ((v.choices >> o) & 1u)
-            len += strlen(qu->options[o].name) + 1;
-    }
-    char *s = s_alloc(r, len);
-    if (s == NULL)
-        return NULL;
-    s[0] = '\0';
-    for (size_t o = 0; o < qu->n_options; o++) {
-        if ((v.choices >> o) & 1u) {
-            if (s[0] != '\0')
-                strcat(s, ",");
-            strcat(s, qu->options[o].name);
-        }
-    }
-    return s;
-}
-
-/* An option as a listing shows it: its label (its name when it has none). */
-static const char *option_text(const sv_question *qu, size_t o)
-{
-    const char *label = qu->options[o].label;
-    return label != NULL && label[0] != '\0' ? label : qu->options[o].name;
+    return join_options(r, qu, v.choices, false, ",");
 }
 
 /* The text of a listing entry of a select or integer question (a `list`
@@ -818,28 +826,12 @@ static char *listed(const sv_report *r, const uint8_t *rec, size_t i)
     const sv_question *qu = sv_questionnaire_question(r->q, i);
     sv_value v = sv_compact_value(r->q, rec, i);
     static const char sep[] = "\xE3\x80\x81"; /* 、 */
-    size_t len = 1;
-    char *s;
 
     if (v.kind == SV_V_CHOICE)
         return copy_str(r, option_text(qu, v.choice));
     if (v.kind != SV_V_CHOICES)
         return cell(r, rec, i);
-    for (size_t o = 0; o < qu->n_options; o++)
-        if ((v.choices >> o) & 1u)
-            len += strlen(option_text(qu, o)) + sizeof sep - 1;
-    s = s_alloc(r, len);
-    if (s == NULL)
-        return NULL;
-    s[0] = '\0';
-    for (size_t o = 0; o < qu->n_options; o++) {
-        if ((v.choices >> o) & 1u) {
-            if (s[0] != '\0')
-                strcat(s, sep);
-            strcat(s, option_text(qu, o));
-        }
-    }
-    return s;
+    return join_options(r, qu, v.choices, true, sep);
 }
 
 /* Sets *name and *label (allocated copies) to question i's innermost group, or

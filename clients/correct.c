@@ -148,10 +148,13 @@ static int report_refusal(const Survey__V1__Error *e, const char *respondent,
     return code;
 }
 
-/* Submits e against cur and prints the outcome. */
+/* Submits e against cur and prints the outcome; with check (--dry-run),
+ * has the collector check it instead (its rules: relevance, constraints,
+ * types) and prints what would be corrected, or why it would be
+ * refused. */
 static int submit(const sv_client_opts *o, sv_rpc *rpc, const char *survey,
                   const char *respondent, const Survey__V1__Revision *cur,
-                  const sv_edit *e)
+                  const sv_edit *e, bool check)
 {
     sv_error err;
     Survey__V1__Reply *reply = NULL;
@@ -160,55 +163,31 @@ static int submit(const sv_client_opts *o, sv_rpc *rpc, const char *survey,
                          .base_revision = cur->revision,
                          .note = o->note};
     set.answers = sv_edit_answers(e, &set.n_answers);
-    sv_status st = sv_request_submit(rpc, &set, &reply, &err);
-    if (st != SV_OK)
-        return sv_report_failure(st, &err);
-    int code;
-    size_t n;
-    if (reply->body_case == SURVEY__V1__REPLY__BODY_ERROR) {
-        code = report_refusal(reply->error, respondent, cur->revision);
-    } else {
-        sv_outcome_ack(stdout, reply->ack);
-        fputc('\n', stdout);
-        st = sv_edit_changes(e, stdout, "  ", &n, &err);
-        code = st == SV_OK ? SV_EXIT_OK : sv_report_failure(st, &err);
-    }
-    survey__v1__reply__free_unpacked(reply, NULL);
-    return code;
-}
-
-/* --dry-run: has the collector check e against cur (its rules:
- * relevance, constraints, types) and prints what would be corrected, or
- * why it would be refused. */
-static int check(const sv_client_opts *o, sv_rpc *rpc, const char *survey,
-                 const char *respondent, const Survey__V1__Revision *cur,
-                 const sv_edit *e)
-{
-    sv_error err;
-    Survey__V1__Reply *reply = NULL;
-    sv_answer_set set = {.survey = survey,
-                         .respondent = respondent,
-                         .base_revision = cur->revision,
-                         .note = o->note};
-    set.answers = sv_edit_answers(e, &set.n_answers);
-    sv_status st = sv_request_check(rpc, &set, &reply, &err);
+    sv_status st = check ? sv_request_check(rpc, &set, &reply, &err)
+                         : sv_request_submit(rpc, &set, &reply, &err);
     if (st != SV_OK)
         return sv_report_failure(st, &err);
     int code = SV_EXIT_OK;
     size_t n;
     if (reply->body_case == SURVEY__V1__REPLY__BODY_ERROR) {
-        fprintf(stderr, "survey: --dry-run, nothing submitted: the collector "
-                        "would refuse it\n");
+        if (check)
+            fprintf(stderr, "survey: --dry-run, nothing submitted: the "
+                            "collector would refuse it\n");
         code = report_refusal(reply->error, respondent, cur->revision);
     } else {
-        printf("would correct %s revision %llu (--dry-run, checked by the "
-               "collector, nothing submitted",
-               respondent, (unsigned long long)cur->revision);
-        if (reply->ack->n_missing > 0)
-            printf("; %zu required answer%s still missing",
-                   reply->ack->n_missing,
-                   reply->ack->n_missing == 1 ? "" : "s");
-        printf("):\n");
+        if (!check) {
+            sv_outcome_ack(stdout, reply->ack);
+        } else {
+            printf("would correct %s revision %llu (--dry-run, checked by "
+                   "the collector, nothing submitted",
+                   respondent, (unsigned long long)cur->revision);
+            if (reply->ack->n_missing > 0)
+                printf("; %zu required answer%s still missing",
+                       reply->ack->n_missing,
+                       reply->ack->n_missing == 1 ? "" : "s");
+            fputs("):", stdout);
+        }
+        fputc('\n', stdout);
         st = sv_edit_changes(e, stdout, "  ", &n, &err);
         if (st != SV_OK)
             code = sv_report_failure(st, &err);
@@ -255,9 +234,9 @@ static int correct(const sv_client_opts *o, sv_rpc *rpc,
         printf("no change: %s revision %llu already has these answers\n",
                respondent, (unsigned long long)cur->revision);
     } else if (o->dry_run) {
-        code = check(o, rpc, qn->survey, respondent, cur, e);
+        code = submit(o, rpc, qn->survey, respondent, cur, e, true);
     } else {
-        code = submit(o, rpc, qn->survey, respondent, cur, e);
+        code = submit(o, rpc, qn->survey, respondent, cur, e, false);
     }
 fail:
     sv_edit_destroy(&e);

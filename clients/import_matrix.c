@@ -364,9 +364,12 @@ static void print_changes(const sv_edit *e)
         printf("  (%s)\n", err.msg);
 }
 
-/* Submits e against base for row r and prints the outcome. */
-static void submit_row(job *j, size_t r, const Survey__V1__Revision *base,
-                       const sv_edit *e)
+/* Submits e against base for row r and prints the outcome; with check
+ * (--dry-run), has the collector check it instead (its rules: relevance,
+ * constraints, types) and prints what would be submitted, or why it
+ * would be refused. */
+static void send_row(job *j, size_t r, const Survey__V1__Revision *base,
+                     const sv_edit *e, bool check)
 {
     char note[512];
     sv_error err;
@@ -379,7 +382,8 @@ static void submit_row(job *j, size_t r, const Survey__V1__Revision *base,
                          .base_revision = base != NULL ? base->revision : 0,
                          .note = j->o->note != NULL ? j->o->note : note};
     set.answers = sv_edit_answers(e, &set.n_answers);
-    sv_status st = sv_request_submit(j->rpc, &set, &reply, &err);
+    sv_status st = check ? sv_request_check(j->rpc, &set, &reply, &err)
+                         : sv_request_submit(j->rpc, &set, &reply, &err);
     printf("row %lu (%s): ", sv_csv_table_line(j->t, r), code);
     if (st != SV_OK) {
         /* the transport failed: the rows after this one are not sent */
@@ -389,56 +393,24 @@ static void submit_row(job *j, size_t r, const Survey__V1__Revision *base,
         return;
     }
     if (reply->body_case == SURVEY__V1__REPLY__BODY_ERROR) {
-        fputs("rejected: ", stdout);
+        fputs(check ? "would be rejected: " : "rejected: ", stdout);
         sv_outcome_error_brief(stdout, reply->error);
         fputc('\n', stdout);
-        j->rejected++;
+        if (check)
+            j->problems++;
+        else
+            j->rejected++;
+    } else if (check) {
+        printf("would submit against revision %llu:\n",
+               (unsigned long long)set.base_revision);
+        print_changes(e);
+        j->to_submit++;
     } else {
         sv_outcome_ack(stdout, reply->ack);
         fputc('\n', stdout);
         print_changes(e);
         j->accepted++;
         j->incomplete += reply->ack->n_missing > 0;
-    }
-    survey__v1__reply__free_unpacked(reply, NULL);
-}
-
-/* --dry-run: has the collector check row r's answer set (its rules:
- * relevance, constraints, types) and prints what would be submitted, or
- * why it would be refused. */
-static void check_row(job *j, size_t r, const Survey__V1__Revision *base,
-                      const sv_edit *e)
-{
-    char note[512];
-    sv_error err;
-    const char *code = j->codes[r];
-    Survey__V1__Reply *reply = NULL;
-    snprintf(note, sizeof note, "import-matrix %s, row %lu", j->file,
-             sv_csv_table_line(j->t, r));
-    sv_answer_set set = {.survey = j->qn->survey,
-                         .respondent = code,
-                         .base_revision = base != NULL ? base->revision : 0,
-                         .note = j->o->note != NULL ? j->o->note : note};
-    set.answers = sv_edit_answers(e, &set.n_answers);
-    sv_status st = sv_request_check(j->rpc, &set, &reply, &err);
-    printf("row %lu (%s): ", sv_csv_table_line(j->t, r), code);
-    if (st != SV_OK) {
-        /* the transport failed: the rows after this one are not sent */
-        printf("%s\n", err.msg);
-        j->unanswered++;
-        j->no_reply = true;
-        return;
-    }
-    if (reply->body_case == SURVEY__V1__REPLY__BODY_ERROR) {
-        fputs("would be rejected: ", stdout);
-        sv_outcome_error_brief(stdout, reply->error);
-        fputc('\n', stdout);
-        j->problems++;
-    } else {
-        printf("would submit against revision %llu:\n",
-               (unsigned long long)(base != NULL ? base->revision : 0));
-        print_changes(e);
-        j->to_submit++;
     }
     survey__v1__reply__free_unpacked(reply, NULL);
 }
@@ -506,9 +478,9 @@ static void change_row(job *j, size_t r, cell_change *ch)
         printf("row %lu (%s): no change\n", line, j->codes[r]);
         j->unchanged++;
     } else if (j->o->dry_run) {
-        check_row(j, r, base, e);
+        send_row(j, r, base, e, true);
     } else {
-        submit_row(j, r, base, e);
+        send_row(j, r, base, e, false);
     }
     sv_edit_destroy(&e);
     if (reply != NULL)

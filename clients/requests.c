@@ -75,22 +75,34 @@ sv_status sv_request_snapshot(sv_rpc *rpc, const char *survey, uint64_t version,
                       out, err);
 }
 
-sv_status sv_request_check(sv_rpc *rpc, const sv_answer_set *s,
-                           Survey__V1__Reply **out, sv_error *err)
+/* s as a Submission with the given id, sent as a submit or a check. */
+static sv_status send_set(sv_rpc *rpc, const sv_answer_set *s, const char *id,
+                          bool check, Survey__V1__Reply **out, sv_error *err)
 {
     Survey__V1__Submission sub = SURVEY__V1__SUBMISSION__INIT;
     Survey__V1__Request req = SURVEY__V1__REQUEST__INIT;
     sub.survey = (char *)s->survey;
     sub.respondent = (char *)s->respondent;
-    sub.submission_id = "";
+    sub.submission_id = (char *)id;
     sub.base_revision = s->base_revision;
     sub.answers = (Survey__V1__Answer **)s->answers;
     sub.n_answers = s->n_answers;
     sub.note = (char *)(s->note != NULL ? s->note : "");
-    req.body_case = SURVEY__V1__REQUEST__BODY_CHECK;
-    req.check = &sub;
-    return sv_request(rpc, &req, SURVEY__V1__REPLY__BODY_ACK, "check", out,
-                      err);
+    if (check) {
+        req.body_case = SURVEY__V1__REQUEST__BODY_CHECK;
+        req.check = &sub;
+    } else {
+        req.body_case = SURVEY__V1__REQUEST__BODY_SUBMIT;
+        req.submit = &sub;
+    }
+    return sv_request(rpc, &req, SURVEY__V1__REPLY__BODY_ACK,
+                      check ? "check" : "submit", out, err);
+}
+
+sv_status sv_request_check(sv_rpc *rpc, const sv_answer_set *s,
+                           Survey__V1__Reply **out, sv_error *err)
+{
+    return send_set(rpc, s, "", true, out, err);
 }
 
 sv_status sv_request_submit(sv_rpc *rpc, const sv_answer_set *s,
@@ -100,17 +112,5 @@ sv_status sv_request_submit(sv_rpc *rpc, const sv_answer_set *s,
     char id[UUID_STR_LEN];
     uuid_generate(uu);
     uuid_unparse_lower(uu, id);
-    Survey__V1__Submission sub = SURVEY__V1__SUBMISSION__INIT;
-    Survey__V1__Request req = SURVEY__V1__REQUEST__INIT;
-    sub.survey = (char *)s->survey;
-    sub.respondent = (char *)s->respondent;
-    sub.submission_id = id;
-    sub.base_revision = s->base_revision;
-    sub.answers = (Survey__V1__Answer **)s->answers;
-    sub.n_answers = s->n_answers;
-    sub.note = (char *)(s->note != NULL ? s->note : "");
-    req.body_case = SURVEY__V1__REQUEST__BODY_SUBMIT;
-    req.submit = &sub;
-    return sv_request(rpc, &req, SURVEY__V1__REPLY__BODY_ACK, "submit", out,
-                      err);
+    return send_set(rpc, s, id, false, out, err);
 }

@@ -107,6 +107,38 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Sends req on sock and returns its reply (NULL when none came). */
+static Survey__V1__Reply *exchange(void *sock, const Survey__V1__Request *req)
+{
+    size_t len = survey__v1__request__get_packed_size(req);
+    uint8_t *buf = malloc(len + 1);
+    Survey__V1__Reply *reply = NULL;
+    zmq_msg_t msg;
+
+    assert_non_null(buf);
+    survey__v1__request__pack(req, buf);
+    assert_int_equal(zmq_send(sock, buf, len, 0), (int)len);
+    free(buf);
+    assert_int_equal(zmq_msg_init(&msg), 0);
+    if (zmq_msg_recv(&msg, sock, 0) >= 0)
+        reply = survey__v1__reply__unpack(NULL, zmq_msg_size(&msg),
+                                          zmq_msg_data(&msg));
+    zmq_msg_close(&msg);
+    return reply;
+}
+
+/* Waits up to 5 s for needle in the collector's log; whether it came. */
+static bool wait_for_log(fixture *f, const char *needle)
+{
+    for (int i = 0; i < 50; i++) {
+        if (sv_harness_log_contains(&f->h, needle))
+            return true;
+        struct timespec ts = {0, 100000000L};
+        nanosleep(&ts, NULL);
+    }
+    return sv_harness_log_contains(&f->h, needle);
+}
+
 /* One request over a CURVE REQ socket (client == NULL: plain). Returns
  * the reply or NULL when none came in timeout_ms. */
 static Survey__V1__Reply *call_as(const char *endpoint, const keypair *client,
@@ -133,19 +165,7 @@ static Survey__V1__Reply *call_as(const char *endpoint, const keypair *client,
                          0);
     }
     assert_int_equal(zmq_connect(sock, endpoint), 0);
-    size_t len = survey__v1__request__get_packed_size(req);
-    uint8_t *buf = malloc(len + 1);
-    assert_non_null(buf);
-    survey__v1__request__pack(req, buf);
-    assert_int_equal(zmq_send(sock, buf, len, 0), (int)len);
-    free(buf);
-    Survey__V1__Reply *reply = NULL;
-    zmq_msg_t msg;
-    assert_int_equal(zmq_msg_init(&msg), 0);
-    if (zmq_msg_recv(&msg, sock, 0) >= 0)
-        reply = survey__v1__reply__unpack(NULL, zmq_msg_size(&msg),
-                                          zmq_msg_data(&msg));
-    zmq_msg_close(&msg);
+    Survey__V1__Reply *reply = exchange(sock, req);
     zmq_close(sock);
     zmq_ctx_term(ctx);
     return reply;
@@ -384,36 +404,11 @@ static void test_registry_reloads_on_sighup(void **state)
     fprintf(out, "tanaka superuser %s\n", f->admin.pub);
     assert_int_equal(fclose(out), 0);
     assert_int_equal(kill(f->h.pid, SIGHUP), 0);
-    for (int i = 0; i < 50; i++) {
-        if (sv_harness_log_contains(&f->h, "the old one stays"))
-            break;
-        struct timespec ts = {0, 100000000L};
-        nanosleep(&ts, NULL);
-    }
+    (void)wait_for_log(f, "the old one stays");
     assert_true(sv_harness_log_contains(&f->h, "superuser"));
     reply = call_as(f->h.endpoint, &f->stranger, f->server.pub, &req, 10000);
     assert_non_null(reply);
     survey__v1__reply__free_unpacked(reply, NULL);
-}
-
-/* Sends req on sock and returns its reply (NULL when none came). */
-static Survey__V1__Reply *exchange(void *sock, const Survey__V1__Request *req)
-{
-    size_t len = survey__v1__request__get_packed_size(req);
-    uint8_t *buf = malloc(len + 1);
-    Survey__V1__Reply *reply = NULL;
-    zmq_msg_t msg;
-
-    assert_non_null(buf);
-    survey__v1__request__pack(req, buf);
-    assert_int_equal(zmq_send(sock, buf, len, 0), (int)len);
-    free(buf);
-    assert_int_equal(zmq_msg_init(&msg), 0);
-    if (zmq_msg_recv(&msg, sock, 0) >= 0)
-        reply = survey__v1__reply__unpack(NULL, zmq_msg_size(&msg),
-                                          zmq_msg_data(&msg));
-    zmq_msg_close(&msg);
-    return reply;
 }
 
 /* A key a reload takes out of the registry is refused from its next
@@ -454,13 +449,7 @@ static void test_revoked_key_on_open_connection(void **state)
     fprintf(out, "tanaka admin %s\n", f->admin.pub);
     assert_int_equal(fclose(out), 0);
     assert_int_equal(kill(f->h.pid, SIGHUP), 0);
-    for (int i = 0; i < 50; i++) {
-        if (sv_harness_log_contains(&f->h, "registry reloaded: 2 keys"))
-            break;
-        struct timespec ts = {0, 100000000L};
-        nanosleep(&ts, NULL);
-    }
-    assert_true(sv_harness_log_contains(&f->h, "registry reloaded: 2 keys"));
+    assert_true(wait_for_log(f, "registry reloaded: 2 keys"));
 
     init_form(&fm, A_CODE, "revoke-2", before, "after the reload");
     reply = exchange(sock, &fm.req);

@@ -140,7 +140,7 @@ static void print_log(const char *path)
     free(text);
 }
 
-static int make_dir(sv_harness *h)
+int sv_harness_prepare(sv_harness *h)
 {
     if (h->dir[0] != '\0')
         return 0;
@@ -245,7 +245,7 @@ static size_t add_extra(const char **argv, size_t n, const char *const *extra)
 
 int sv_harness_start(sv_harness *h, const char *const *extra)
 {
-    if (make_dir(h) != 0)
+    if (sv_harness_prepare(h) != 0)
         return -1;
     const char *argv[64];
     size_t n = 0;
@@ -264,7 +264,7 @@ int sv_harness_start(sv_harness *h, const char *const *extra)
 
 int sv_harness_start_aggregator(sv_harness *h, const char *const *extra)
 {
-    if (make_dir(h) != 0)
+    if (sv_harness_prepare(h) != 0)
         return -1;
     const char *argv[64];
     size_t n = 0;

@@ -22,6 +22,10 @@ typedef struct {
                            true: the caller passes the key options */
 } sv_harness;
 
+/* Creates the temp dir and sets the paths above (first call only; the
+ * start functions call it). Returns 0 or -1. */
+int sv_harness_prepare(sv_harness *h);
+
 /* Creates the temp dir (first call only) and starts the collector with
  * --data, --endpoint, --survey-dir <repo>/data and the NULL-terminated extra
  * arguments (may be NULL). Waits up to 20 s for its ready line.

@@ -1,0 +1,294 @@
+/* writelog_shim.c: an LD_PRELOAD library that logs every write to one file
+ * and every sync of it (writelog.h), passing each call on unchanged.
+ *
+ * SV_WRITELOG_FILE: the file to watch, a path with a folder (compared
+ * after realpath, so that any spelling of the path matches, and the folder
+ * may be made after the process starts); SV_WRITELOG_LOG: the log,
+ * appended to. Without both, the library does nothing. The calls
+ * LMDB makes are covered: open, openat (and their 64 names), close,
+ * pwrite, write, writev, fdatasync, fsync, ftruncate. A call that fails is
+ * passed on and not logged (a write that wrote part is logged as far as
+ * it went). The log is written under a lock, in the order the calls
+ * returned. SV_WRITELOG_KILL_AT=N: the process SIGKILLs itself right after
+ * the N-th write it logged. */
+#define _GNU_SOURCE
+#include "writelog.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define MAX_FD 4096
+#define TRACKED 1
+#define DSYNC 2
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static unsigned char fds[MAX_FD];
+static char target[PATH_MAX];
+static int log_fd = -1;
+static uint64_t sync_ids;
+static unsigned long writes, kill_at; /* SV_WRITELOG_KILL_AT */
+
+static int (*real_open)(const char *, int, ...);
+static int (*real_openat)(int, const char *, int, ...);
+static int (*real_close)(int);
+static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
+static ssize_t (*real_write)(int, const void *, size_t);
+static ssize_t (*real_writev)(int, const struct iovec *, int);
+static int (*real_fdatasync)(int);
+static int (*real_fsync)(int);
+static int (*real_ftruncate)(int, off_t);
+
+static void init(void)
+{
+    real_open = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
+    real_openat =
+        (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat");
+    real_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
+    real_pwrite = (ssize_t(*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT,
+                                                                      "pwrite");
+    real_write =
+        (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+    real_writev =
+        (ssize_t(*)(int, const struct iovec *, int))dlsym(RTLD_NEXT, "writev");
+    real_fdatasync = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+    real_fsync = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+    real_ftruncate = (int (*)(int, off_t))dlsym(RTLD_NEXT, "ftruncate");
+
+    const char *kill_env = getenv("SV_WRITELOG_KILL_AT");
+    if (kill_env != NULL)
+        kill_at = strtoul(kill_env, NULL, 10);
+    const char *file = getenv("SV_WRITELOG_FILE");
+    const char *logp = getenv("SV_WRITELOG_LOG");
+    if (file == NULL || logp == NULL || strchr(file, '/') == NULL ||
+        (size_t)snprintf(target, sizeof target, "%s", file) >= sizeof target)
+        return;
+    log_fd = real_open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+}
+
+/* Whether path, just opened, is the watched file: the same name in the
+ * same folder (which may not have existed when the process started). */
+static bool is_target(const char *path)
+{
+    const char *name = strrchr(target, '/') + 1;
+    const char *base = strrchr(path, '/');
+    if (strcmp(base != NULL ? base + 1 : path, name) != 0)
+        return false;
+    char dir[PATH_MAX], real_dir[PATH_MAX], real[PATH_MAX];
+    snprintf(dir, sizeof dir, "%.*s", (int)(name - target), target);
+    if (realpath(dir, real_dir) == NULL || realpath(path, real) == NULL)
+        return false;
+    /* real is real_dir, a slash (the root's own), then name */
+    size_t d = strcmp(real_dir, "/") == 0 ? 0 : strlen(real_dir);
+    return strncmp(real, real_dir, d) == 0 && real[d] == '/' &&
+           strcmp(real + d + 1, name) == 0;
+}
+
+/* One entry, in one writev: a SIGKILL does not split a write to a regular
+ * file, so the log ends with whole entries (wl_load also drops a torn last
+ * one). */
+static void record(uint32_t kind, uint64_t off, uint64_t id,
+                   const struct iovec *iov, int n, size_t len)
+{
+    wl_head h = {kind, (uint32_t)len, off, id};
+    struct iovec v[IOV_MAX];
+    int nv = 0;
+    size_t total = sizeof h;
+    v[nv++] = (struct iovec){&h, sizeof h};
+    for (int i = 0; i < n && len > 0 && nv < IOV_MAX; i++) {
+        size_t part = iov[i].iov_len < len ? iov[i].iov_len : len;
+        v[nv++] = (struct iovec){iov[i].iov_base, part};
+        len -= part;
+        total += part;
+    }
+    if (len > 0)
+        abort(); /* more pieces than one writev takes: cannot happen here */
+    int saved = errno;
+    pthread_mutex_lock(&lock);
+    ssize_t w;
+    do {
+        w = real_writev(log_fd, v, nv);
+    } while (w < 0 && errno == EINTR);
+    if (w != (ssize_t)total)
+        abort(); /* a log with a hole would prove nothing */
+    pthread_mutex_unlock(&lock);
+    errno = saved;
+}
+
+static bool watched(int fd)
+{
+    return fd >= 0 && fd < MAX_FD && (fds[fd] & TRACKED) != 0;
+}
+
+static void opened(int fd, const char *path, int flags)
+{
+    if (fd < 0 || fd >= MAX_FD)
+        return;
+    fds[fd] = 0;
+    if (log_fd >= 0 && is_target(path))
+        fds[fd] = TRACKED | ((flags & O_DSYNC) != 0 ? DSYNC : 0);
+}
+
+static void wrote(int fd, off_t off, const struct iovec *iov, int n,
+                  ssize_t got)
+{
+    if (got <= 0 || !watched(fd))
+        return;
+    record((fds[fd] & DSYNC) != 0 ? WL_DSYNC_WRITE : WL_WRITE, (uint64_t)off, 0,
+           iov, n, (size_t)got);
+    pthread_mutex_lock(&lock);
+    bool die = ++writes == kill_at;
+    pthread_mutex_unlock(&lock);
+    if (die)
+        kill(getpid(), SIGKILL); /* a power cut right after that write */
+}
+
+static int synced(int fd, int (*call)(int))
+{
+    if (!watched(fd))
+        return call(fd);
+    pthread_mutex_lock(&lock);
+    uint64_t id = ++sync_ids;
+    pthread_mutex_unlock(&lock);
+    record(WL_SYNC_BEGIN, 0, id, NULL, 0, 0);
+    int rc = call(fd);
+    if (rc == 0)
+        record(WL_SYNC_END, 0, id, NULL, 0, 0);
+    return rc;
+}
+
+static int mode_of(int flags, va_list ap)
+{
+    return (flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE
+               ? va_arg(ap, int)
+               : 0;
+}
+
+int open(const char *path, int flags, ...)
+{
+    pthread_once(&once, init);
+    va_list ap;
+    va_start(ap, flags);
+    int mode = mode_of(flags, ap);
+    va_end(ap);
+    int fd = real_open(path, flags, mode);
+    opened(fd, path, flags);
+    return fd;
+}
+
+int open64(const char *path, int flags, ...)
+{
+    pthread_once(&once, init);
+    va_list ap;
+    va_start(ap, flags);
+    int mode = mode_of(flags, ap);
+    va_end(ap);
+    int fd = real_open(path, flags, mode);
+    opened(fd, path, flags);
+    return fd;
+}
+
+int openat(int dirfd, const char *path, int flags, ...)
+{
+    pthread_once(&once, init);
+    va_list ap;
+    va_start(ap, flags);
+    int mode = mode_of(flags, ap);
+    va_end(ap);
+    int fd = real_openat(dirfd, path, flags, mode);
+    if (path[0] == '/' || dirfd == AT_FDCWD)
+        opened(fd, path, flags);
+    return fd;
+}
+
+int openat64(int dirfd, const char *path, int flags, ...)
+{
+    pthread_once(&once, init);
+    va_list ap;
+    va_start(ap, flags);
+    int mode = mode_of(flags, ap);
+    va_end(ap);
+    int fd = real_openat(dirfd, path, flags, mode);
+    if (path[0] == '/' || dirfd == AT_FDCWD)
+        opened(fd, path, flags);
+    return fd;
+}
+
+int close(int fd)
+{
+    pthread_once(&once, init);
+    if (fd >= 0 && fd < MAX_FD)
+        fds[fd] = 0;
+    return real_close(fd);
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+    pthread_once(&once, init);
+    ssize_t got = real_pwrite(fd, buf, len, off);
+    struct iovec v = {(void *)buf, len};
+    wrote(fd, off, &v, 1, got);
+    return got;
+}
+
+ssize_t pwrite64(int fd, const void *buf, size_t len, off_t off)
+{
+    return pwrite(fd, buf, len, off);
+}
+
+ssize_t write(int fd, const void *buf, size_t len)
+{
+    pthread_once(&once, init);
+    off_t off = watched(fd) ? lseek(fd, 0, SEEK_CUR) : 0;
+    ssize_t got = real_write(fd, buf, len);
+    struct iovec v = {(void *)buf, len};
+    wrote(fd, off, &v, 1, got);
+    return got;
+}
+
+ssize_t writev(int fd, const struct iovec *iov, int n)
+{
+    pthread_once(&once, init);
+    off_t off = watched(fd) ? lseek(fd, 0, SEEK_CUR) : 0;
+    ssize_t got = real_writev(fd, iov, n);
+    wrote(fd, off, iov, n, got);
+    return got;
+}
+
+int fdatasync(int fd)
+{
+    pthread_once(&once, init);
+    return synced(fd, real_fdatasync);
+}
+
+int fsync(int fd)
+{
+    pthread_once(&once, init);
+    return synced(fd, real_fsync);
+}
+
+int ftruncate(int fd, off_t len)
+{
+    pthread_once(&once, init);
+    int rc = real_ftruncate(fd, len);
+    if (rc == 0 && watched(fd))
+        record(WL_TRUNCATE, (uint64_t)len, 0, NULL, 0, 0);
+    return rc;
+}
+
+int ftruncate64(int fd, off_t len)
+{
+    return ftruncate(fd, len);
+}

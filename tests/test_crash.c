@@ -18,12 +18,19 @@
  * 1..V without a gap, each readable with a correct digest, and snapshots at
  * the same answers position have the same digest.
  *
+ * Power cut: the collector runs with writelog_shim.c preloaded and is
+ * SIGKILLed under load; its data file is then rebuilt from the logged
+ * writes as a power cut could have left it (only what was flushed, or that
+ * and any of the rest), and every image must open and hold every acked
+ * submission exactly as acked.
+ *
  * Randomness is seeded (SV_CRASH_SEED overrides the seed, printed at the
  * start). Nothing asserts on timing; every wait is bounded. When a test
  * fails, its directory (data, logs) is kept as evidence; SV_CRASH_KEEP=1
  * keeps it after a pass too. */
 #include "harness.h"
 #include "store.h"
+#include "writelog.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -1628,11 +1635,359 @@ static void test_aggregator_kills(void **state)
     cs->passed = true;
 }
 
+/* ---- 3. a power cut ------------------------------------------------------ */
+
+/* A SIGKILL keeps the page cache, so the tests above cannot tell an ack
+ * sent before its commit was flushed from one sent after. Here the
+ * collector runs with writelog_shim.c preloaded, which logs every write to
+ * data.mdb and every flush of it; after a SIGKILL under load, data.mdb is
+ * rebuilt as a power cut could have left it (writelog.h: the durable writes
+ * only, or with any of the others), and each image must hold every acked
+ * submission. */
+
+/* Cuts of two kinds, CUT_ROUNDS of each, alternating: right after an ack
+ * (an ack sent before its flush would be lost), and right after a write of
+ * the store's (the shim kills the collector: that write, at least, is not
+ * flushed). */
+#define CUT_ROUNDS 3
+#define CUT_MIXED 5 /* images per cut with half the unflushed writes */
+
+typedef struct {
+    record *recs; /* in the order sent; each respondent's in revision order */
+    size_t n, cap;
+    size_t *pending; /* per respondent: index + 1 of the one in flight */
+    uint64_t *last;  /* per respondent: the last acked revision */
+    unsigned long acks;
+} cut_run;
+
+static record *cut_record(cut_run *run)
+{
+    if (run->n == run->cap) {
+        size_t cap = run->cap == 0 ? 1024 : run->cap * 2;
+        record *bigger = realloc(run->recs, cap * sizeof *bigger);
+        assert_non_null(bigger);
+        run->recs = bigger;
+        run->cap = cap;
+    }
+    record *r = &run->recs[run->n++];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+/* Sends the next submission of respondent i (base: its last ack). */
+static void cut_send(void *sock, cut_run *run, uint64_t *rng, char (*codes)[8],
+                     size_t i, int round)
+{
+    record *r = cut_record(run);
+    size_t k = run->n; /* the request id: index + 1 */
+    r->respondent = i;
+    r->base = run->last[i];
+    snprintf(r->id, sizeof r->id, "cut-%d-%zu", round, k);
+    r->bytes =
+        build_submission(rng, codes[i], r->id, r->base, "停電", k, &r->len);
+    assert_non_null(r->bytes);
+    assert_int_equal(zmq_send(sock, r->bytes, r->len, 0), (int)r->len);
+    run->pending[i] = k;
+}
+
+/* Takes one reply: an ack of the next revision of the respondent that sent
+ * it. */
+static void cut_take(cut_run *run, char (*codes)[8], const void *data,
+                     size_t len)
+{
+    Survey__V1__Reply *reply = survey__v1__reply__unpack(NULL, len, data);
+    assert_non_null(reply);
+    if (reply->body_case != SURVEY__V1__REPLY__BODY_ACK)
+        fail_msg("power cut: reply %d to request %llu: %s",
+                 (int)reply->body_case, (unsigned long long)reply->request_id,
+                 reply->body_case == SURVEY__V1__REPLY__BODY_ERROR
+                     ? reply->error->message
+                     : "not an ack");
+    assert_true(reply->request_id >= 1 && reply->request_id <= run->n);
+    record *r = &run->recs[reply->request_id - 1];
+    const Survey__V1__Ack *ack = reply->ack;
+    assert_string_equal(ack->submission_id, r->id);
+    assert_string_equal(ack->respondent, codes[r->respondent]);
+    assert_int_equal(ack->revision, run->last[r->respondent] + 1);
+    assert_false(ack->duplicate);
+    r->out = OUT_ACKED;
+    r->revision = ack->revision;
+    r->sequence = ack->sequence;
+    r->missing = join(ack->missing, ack->n_missing);
+    run->last[r->respondent] = ack->revision;
+    run->pending[r->respondent] = 0;
+    run->acks++;
+    free_reply(reply);
+}
+
+/* Submits for every respondent, one request each in flight, until the
+ * collector dies: SIGKILLed right after ack number kill_at, or (kill_at 0)
+ * by the shim itself (SV_WRITELOG_KILL_AT). */
+static void cut_load(sv_harness *h, cut_run *run, char (*codes)[8],
+                     size_t n_codes, uint64_t *rng, int round,
+                     unsigned long kill_at)
+{
+    void *ctx = zmq_ctx_new();
+    assert_non_null(ctx);
+    void *sock = zmq_socket(ctx, ZMQ_DEALER);
+    assert_non_null(sock);
+    int linger = 0;
+    assert_int_equal(zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger),
+                     0);
+    assert_int_equal(zmq_connect(sock, h->endpoint), 0);
+    for (size_t i = 0; i < n_codes; i++)
+        cut_send(sock, run, rng, codes, i, round);
+    int status = 0;
+    long long quiet_since = now_ms();
+    while (kill_at == 0 || run->acks < kill_at) {
+        zmq_pollitem_t item = {.socket = sock, .events = ZMQ_POLLIN};
+        int rc = zmq_poll(&item, 1, 50);
+        assert_true(rc >= 0);
+        if (rc == 0) {
+            if (kill_at == 0 && waitpid(h->pid, &status, WNOHANG) == h->pid) {
+                h->pid = 0;
+                break;
+            }
+            if (now_ms() - quiet_since > CALL_TIMEOUT)
+                fail_msg("power cut: no reply in %d ms after %lu acks",
+                         CALL_TIMEOUT, run->acks);
+            continue;
+        }
+        quiet_since = now_ms();
+        zmq_msg_t msg;
+        assert_int_equal(zmq_msg_init(&msg), 0);
+        assert_true(zmq_msg_recv(&msg, sock, 0) >= 0);
+        cut_take(run, codes, zmq_msg_data(&msg), zmq_msg_size(&msg));
+        zmq_msg_close(&msg);
+        for (size_t i = 0; i < n_codes && run->acks != kill_at; i++) {
+            if (run->pending[i] == 0)
+                cut_send(sock, run, rng, codes, i, round);
+        }
+    }
+    if (h->pid != 0)
+        status = sv_harness_stop(h, SIGKILL);
+    assert_true(status != -1 && WIFSIGNALED(status) &&
+                WTERMSIG(status) == SIGKILL);
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
+}
+
+/* One image of data.mdb: it opens; each respondent's revisions are 1..n,
+ * the acked ones exactly as acked and sent, and at most one more, the one
+ * in flight; the change log is 1..M, one entry per stored revision.
+ * Returns the problems found (printed). */
+static int cut_check(const char *dir, const char *what, const cut_run *run,
+                     char (*codes)[8], size_t n_codes, unsigned long *lost)
+{
+    sv_store *s = NULL;
+    sv_error err = {{0}};
+    sv_store_options ro = {.read_only = true};
+    if (sv_store_open(&s, dir, &ro, &err) != SV_OK) {
+        fprintf(stderr, "power cut, %s: the store does not open: %s\n", what,
+                err.msg);
+        return 1;
+    }
+    tally t = {0};
+    size_t stored = 0;
+    for (size_t i = 0; i < n_codes; i++) {
+        Survey__V1__Revision **revs = NULL;
+        size_t n = 0;
+        sv_status st = sv_store_history(s, SURVEY, codes[i], &revs, &n, &err);
+        if (st == SV_ERR_NOT_FOUND) {
+            revs = NULL;
+            n = 0;
+        } else if (st != SV_OK) {
+            fprintf(stderr, "power cut, %s: history of %s: %s\n", what,
+                    codes[i], err.msg);
+            t.problems++;
+            continue;
+        }
+        stored += n;
+        uint64_t last = run->last[i];
+        if (n < last) {
+            fprintf(stderr,
+                    "power cut, %s: LOST: %s has %zu revisions, revision "
+                    "%llu was acked\n",
+                    what, codes[i], n, (unsigned long long)last);
+            t.problems++;
+            *lost += last - n;
+        }
+        if (n > last + 1 || (n == last + 1 && run->pending[i] == 0)) {
+            fprintf(stderr,
+                    "power cut, %s: %s has %zu revisions, acked %llu, %s in "
+                    "flight\n",
+                    what, codes[i], n, (unsigned long long)last,
+                    run->pending[i] != 0 ? "one" : "none");
+            t.problems++;
+        }
+        size_t rev = 0;
+        for (size_t k = 0; k < run->n; k++) {
+            const record *r = &run->recs[k];
+            if (r->respondent != i || rev >= n)
+                continue;
+            if (revs[rev]->revision != rev + 1) {
+                fprintf(stderr, "power cut, %s: %s: revision %llu at %zu\n",
+                        what, codes[i], (unsigned long long)revs[rev]->revision,
+                        rev + 1);
+                t.problems++;
+            }
+            if (r->out == OUT_ACKED)
+                t.problems += compare_revision(what, revs[rev], r);
+            else if (strcmp(revs[rev]->submission_id, r->id) != 0) {
+                fprintf(stderr,
+                        "power cut, %s: %s revision %zu is %s, in flight "
+                        "was %s\n",
+                        what, codes[i], rev + 1, revs[rev]->submission_id,
+                        r->id);
+                t.problems++;
+            }
+            rev++;
+        }
+        if (revs != NULL)
+            sv_store_free_revisions(revs, n);
+    }
+    change_list log = {0};
+    read_changes(s, &log);
+    uint64_t last_seq = 0;
+    if (sv_store_last_sequence(s, &last_seq, &err) != SV_OK ||
+        last_seq != log.n || log.n != stored) {
+        fprintf(stderr,
+                "power cut, %s: %zu changes, last sequence %llu, %zu "
+                "revisions stored\n",
+                what, log.n, (unsigned long long)last_seq, stored);
+        t.problems++;
+    }
+    for (size_t k = 0; k < log.n; k++) {
+        if (log.rows[k].seq != k + 1 || log.rows[k].bad ||
+            log.rows[k].kind != SV_CHANGE_ANSWERS) {
+            fprintf(stderr,
+                    "power cut, %s: change %zu: sequence %llu, kind %d\n", what,
+                    k + 1, (unsigned long long)log.rows[k].seq,
+                    log.rows[k].kind);
+            t.problems++;
+        }
+    }
+    free(log.rows);
+    sv_store_destroy(&s);
+    if (run_mdb_stat(dir) != 0) {
+        fprintf(stderr, "power cut, %s: mdb_stat -a fails\n", what);
+        t.problems++;
+    }
+    return t.problems;
+}
+
+/* Starts the collector with the shim preloaded, logging to log, and
+ * killing it after write number kill_at (0: never). */
+static void cut_start(sv_harness *h, const char *log, unsigned long kill_at)
+{
+    char file[512], asan[1024], kill_text[32];
+    const char *old_asan = getenv("ASAN_OPTIONS");
+    snprintf(file, sizeof file, "%s/data.mdb", h->data);
+    /* the shim comes before ASan's runtime in the list of libraries */
+    snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0",
+             old_asan != NULL ? old_asan : "",
+             old_asan != NULL && old_asan[0] != '\0' ? ":" : "");
+    char *saved = old_asan != NULL ? strdup(old_asan) : NULL;
+    assert_int_equal(setenv("SV_WRITELOG_FILE", file, 1), 0);
+    assert_int_equal(setenv("SV_WRITELOG_LOG", log, 1), 0);
+    assert_int_equal(setenv("LD_PRELOAD", SV_WRITELOG_SHIM, 1), 0);
+    assert_int_equal(setenv("ASAN_OPTIONS", asan, 1), 0);
+    snprintf(kill_text, sizeof kill_text, "%lu", kill_at);
+    assert_int_equal(setenv("SV_WRITELOG_KILL_AT", kill_text, 1), 0);
+    int rc = sv_harness_start(h, NULL);
+    unsetenv("SV_WRITELOG_KILL_AT");
+    unsetenv("SV_WRITELOG_FILE");
+    unsetenv("SV_WRITELOG_LOG");
+    unsetenv("LD_PRELOAD");
+    if (saved != NULL)
+        setenv("ASAN_OPTIONS", saved, 1);
+    else
+        unsetenv("ASAN_OPTIONS");
+    free(saved);
+    assert_int_equal(rc, 0);
+}
+
+static void test_power_cut(void **state)
+{
+    crash_state *cs = *state;
+    sv_harness *h = &cs->h;
+    uint64_t seed = base_seed() ^ 0x5eed0c07ULL;
+    static char codes[ROSTER_MAX][8];
+    size_t n_codes = load_roster(codes, ROSTER_MAX);
+    assert_int_equal(n_codes, 137);
+    assert_int_equal(sv_harness_prepare(h), 0);
+    uint64_t rng = seed;
+    int problems = 0;
+    unsigned long lost = 0, acks = 0, images = 0;
+    size_t syncs = 0;
+    for (int round = 1; round <= 2 * CUT_ROUNDS; round++) {
+        char log_path[512], img[512], img_file[600], cmd[1200];
+        snprintf(log_path, sizeof log_path, "%s/writes-%d.log", h->dir, round);
+        snprintf(img, sizeof img, "%s/image", h->dir);
+        snprintf(img_file, sizeof img_file, "%s/data.mdb", img);
+        snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", h->data, img);
+        assert_int_equal(system(cmd), 0);
+
+        /* odd rounds: at an ack; even ones: at a write */
+        bool at_ack = round % 2 == 1;
+        unsigned long kill_at =
+            at_ack ? 200 + (unsigned long)rand_below(&rng, 1000)
+                   : 30 + (unsigned long)rand_below(&rng, 300);
+        cut_start(h, log_path, at_ack ? 0 : kill_at);
+        cut_run run = {0};
+        run.pending = calloc(n_codes, sizeof *run.pending);
+        run.last = calloc(n_codes, sizeof *run.last);
+        assert_true(run.pending != NULL && run.last != NULL);
+        cut_load(h, &run, codes, n_codes, &rng, round, at_ack ? kill_at : 0);
+        acks += run.acks;
+
+        wl_log wl;
+        assert_int_equal(wl_load(log_path, &wl), 0);
+        /* the shim saw the store's writes and flushes */
+        assert_true(wl.writes > 0 && wl.syncs > 0 && wl.durable > 0);
+        syncs += wl.syncs;
+        for (int v = 0; v <= CUT_MIXED + 1; v++) {
+            /* 0: the flushed writes alone; then some of the others; last:
+               all of them, as the SIGKILL left the file */
+            unsigned keep = v == 0 ? 0 : v == CUT_MIXED + 1 ? 1000 : 500;
+            char what[96];
+            snprintf(what, sizeof what, "round %d image %d (%u/1000 kept)",
+                     round, v, keep);
+            snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir '%s'", img, img);
+            assert_int_equal(system(cmd), 0);
+            assert_int_equal(wl_image(&wl, img_file, &rng, keep), 0);
+            problems += cut_check(img, what, &run, codes, n_codes, &lost);
+            images++;
+        }
+        printf("crash-test: power cut %d, after %s %lu: %lu acks, %zu "
+               "writes, %zu flushes, %zu writes not flushed\n",
+               round, at_ack ? "ack" : "write", kill_at, run.acks, wl.writes,
+               wl.syncs, wl.maybe);
+        wl_free(&wl);
+        for (size_t k = 0; k < run.n; k++) {
+            free(run.recs[k].bytes);
+            free(run.recs[k].missing);
+        }
+        free(run.recs);
+        free(run.pending);
+        free(run.last);
+        assert_int_equal(count_in_file(h->log, "runtime error"), 0);
+        assert_int_equal(count_in_file(h->log, "Sanitizer"), 0);
+    }
+    printf("crash-test power cuts %d images %lu acks %lu flushes %zu lost %lu "
+           "problems %d\n",
+           2 * CUT_ROUNDS, images, acks, syncs, lost, problems);
+    assert_int_equal(lost, 0);
+    assert_int_equal(problems, 0);
+    cs->passed = true;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_collector_kills, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aggregator_kills, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_power_cut, setup, teardown),
     };
     return cmocka_run_group_tests_name("crash", tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
  * batch (in a nested one near a full map). Record layout: storage/README.md.
  * Contract: store.h. */
 #include "store.h"
+#include "disk_room.h"
 #include "revision_codec.h"
 #include "map_pages.h"
 #include "mirror.h"
@@ -170,14 +171,23 @@ static size_t map_size(sv_store *s)
     return info.me_mapsize;
 }
 
-/* Turns the LMDB return code rc of the step `what` into a status. */
+/* Turns the LMDB return code rc of the step `what` into a status. A
+ * write that found no room on the disk is SV_ERR_FULL, as a full map is:
+ * LMDB gives up the transaction, so nothing of it is written. */
 static sv_status mdb_status(sv_store *s, int rc, const char *what,
                             sv_error *err)
 {
+    char why[160];
+    int fd = -1;
+
     if (rc == MDB_MAP_FULL)
         return sv_fail(err, SV_ERR_FULL,
                        "storage full (map size %zu bytes): nothing written",
                        map_size(s));
+    if (mdb_env_get_fd(s->env, &fd) == 0 &&
+        sv_disk_room_short(fd, rc, why, sizeof why))
+        return sv_fail(err, SV_ERR_FULL, "%s: %s (%s): nothing written", what,
+                       why, mdb_strerror(rc));
     if (rc == ENOMEM)
         return sv_fail(err, SV_ERR_NOMEM, "%s: %s", what, mdb_strerror(rc));
     return sv_fail(err, SV_ERR_STORE, "%s: %s", what, mdb_strerror(rc));

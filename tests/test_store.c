@@ -15,7 +15,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -886,6 +888,94 @@ static void test_map_full(void **state)
 
 /* Child process: opens dir read-only and checks what the parent wrote.
  * Returns the exit status (0 = all as expected). */
+/* Child process of test_no_room: commits one large submission a batch
+ * under a file size limit (ulimit -f) until a commit fails, which must be
+ * SV_ERR_FULL naming the limit with nothing written; then, the limit
+ * lifted, the same submission commits as new. Returns 0 when all is as
+ * expected, else the number of the check that failed. */
+static int no_room_child(const char *dir)
+{
+    enum { TEXT = 3000, MAX_PUTS = 400 };
+    sv_store_options opt = {0};
+    sv_store *s = NULL;
+    sv_batch *b = NULL;
+    sv_error err = {{0}};
+    static char text[TEXT + 1];
+    char id[32], who[16], path[512];
+    struct stat st;
+    struct rlimit lim, saved;
+    test_sub t;
+    sv_put p;
+    sv_put_result res;
+    sv_status status = SV_OK;
+    uint64_t seq = 0;
+    int stored = 0;
+
+    if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR ||
+        sv_store_open(&s, dir, &opt, &err) != SV_OK)
+        return 1;
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    if (stat(path, &st) != 0 || getrlimit(RLIMIT_FSIZE, &saved) != 0)
+        return 2;
+    lim = saved;
+    lim.rlim_cur = (rlim_t)st.st_size + 256 * 1024;
+    if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+        return 3;
+    for (int i = 0; i < MAX_PUTS && status == SV_OK; i++) {
+        memset(text, 'a' + i % 26, TEXT);
+        snprintf(id, sizeof id, "room-%d", i);
+        snprintf(who, sizeof who, "%06d", 200000 + i);
+        make_sub(&t, who, id, 0, text);
+        p = make_put(&t, "u", i, NULL, 0);
+        if (sv_batch_begin(s, &b, &err) != SV_OK)
+            return 4;
+        status = sv_batch_put(b, &p, &res, &err);
+        if (status == SV_OK)
+            status = sv_batch_commit(&b, &err);
+        else
+            sv_batch_abort(&b);
+        if (status == SV_OK)
+            stored++;
+    }
+    if (status != SV_ERR_FULL || strstr(err.msg, "file size limit") == NULL ||
+        strstr(err.msg, "nothing written") == NULL)
+        return 5;
+    if (stored < 1 || sv_store_last_sequence(s, &seq, &err) != SV_OK ||
+        seq != (uint64_t)stored)
+        return 6;
+    /* room again: the submission that failed is new */
+    if (setrlimit(RLIMIT_FSIZE, &saved) != 0 ||
+        sv_batch_begin(s, &b, &err) != SV_OK)
+        return 7;
+    if (sv_batch_put(b, &p, &res, &err) != SV_OK || res.duplicate ||
+        res.sequence != (uint64_t)stored + 1 ||
+        sv_batch_commit(&b, &err) != SV_OK)
+        return 8;
+    sv_store_destroy(&s);
+    if (sv_store_open(&s, dir, &opt, &err) != SV_OK ||
+        sv_store_last_sequence(s, &seq, &err) != SV_OK ||
+        seq != (uint64_t)stored + 1)
+        return 9;
+    sv_store_destroy(&s);
+    return 0;
+}
+
+/* A data file that cannot grow: the commit that needs more room fails as
+ * a full store (UNAVAILABLE at the collector), with a message that names
+ * the limit, not "Input/output error", and nothing of it is written. */
+static void test_no_room(void **state)
+{
+    fixture *f = *state;
+    int status = 0;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(no_room_child(f->dir));
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static int read_only_child(const char *dir)
 {
     sv_store_options opt = {.read_only = true};
@@ -3044,6 +3134,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_caller_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_room, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reader_follows_growth, setup,
                                         teardown),

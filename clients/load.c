@@ -25,6 +25,7 @@ typedef struct {
     size_t line; /* 1-based line number: also the request_id */
     line_state state;
     bool incomplete;       /* accepted with required questions missing */
+    bool resent;           /* answered on a resend (an ack was lost) */
     json_t *doc;           /* owned until the line is packed */
     char id[UUID_STR_LEN]; /* name-based id of the line's bytes */
     char *respondent;      /* owned copy for the summary, or NULL */
@@ -289,10 +290,12 @@ typedef struct {
     sv_progress progress;
 } send_state;
 
-static void on_reply(void *arg, size_t index, const Survey__V1__Reply *reply)
+static void on_reply(void *arg, size_t index, int sends,
+                     const Survey__V1__Reply *reply)
 {
     send_state *s = arg;
     load_line *l = &s->job->lines[s->line_of[index]];
+    l->resent = sends > 1;
     if (reply == NULL) {
         settle(l, LINE_UNANSWERED,
                format("no reply after %d attempts", s->attempts));
@@ -349,13 +352,14 @@ fail:
 
 static int summarize(const load_job *job)
 {
-    size_t accepted = 0, incomplete = 0, duplicates = 0, rejected = 0,
-           unanswered = 0, unsent = 0, first_unsent = 0;
+    size_t accepted = 0, incomplete = 0, duplicates = 0, resent = 0,
+           rejected = 0, unanswered = 0, unsent = 0, first_unsent = 0;
     for (size_t i = 0; i < job->n; i++) {
         const load_line *l = &job->lines[i];
         accepted += l->state == LINE_ACCEPTED;
         incomplete += l->state == LINE_ACCEPTED && l->incomplete;
         duplicates += l->state == LINE_DUPLICATE;
+        resent += l->state == LINE_DUPLICATE && l->resent;
         rejected += l->state == LINE_REJECTED;
         unanswered += l->state == LINE_UNANSWERED;
         if (l->state == LINE_PENDING && unsent++ == 0)
@@ -364,6 +368,13 @@ static int summarize(const load_job *job)
     printf("loaded %zu submissions: %zu accepted (%zu incomplete), "
            "%zu duplicates, %zu rejected, %zu unanswered\n",
            job->n, accepted, incomplete, duplicates, rejected, unanswered);
+    /* a duplicate on a resend may be this load's own first send, whose
+       ack was lost: the collector cannot tell, so neither can the count */
+    if (resent > 0)
+        printf("  %zu of the duplicates came back on a resend, after the "
+               "first send went unanswered: stored by this load or by an "
+               "earlier one\n",
+               resent);
     for (size_t i = 0; i < job->n; i++) {
         const load_line *l = &job->lines[i];
         if (l->state != LINE_REJECTED && l->state != LINE_UNANSWERED)

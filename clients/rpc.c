@@ -362,9 +362,10 @@ typedef struct {
 static void settle(pipe_state *p, size_t k, const Survey__V1__Reply *reply)
 {
     size_t index = p->fl[k].index;
+    int sends = p->fl[k].attempts;
     p->fl[k] = p->fl[--p->m];
     p->settled++;
-    p->on_reply(p->arg, index, reply);
+    p->on_reply(p->arg, index, sends, reply);
 }
 
 /* Takes every reply waiting on sock. */

@@ -62,8 +62,10 @@ typedef struct {
 } sv_rpc_item;
 
 /* Called once per item: with its reply (borrowed for the call), or with
- * reply NULL when every attempt went unanswered. index is into items. */
-typedef void (*sv_rpc_reply_fn)(void *arg, size_t index,
+ * reply NULL when every attempt went unanswered. index is into items;
+ * sends is how many times the item was sent (more than 1: the replies to
+ * the earlier sends were lost or late). */
+typedef void (*sv_rpc_reply_fn)(void *arg, size_t index, int sends,
                                 const Survey__V1__Reply *reply);
 
 /* A flag (set by a signal handler) that stops sv_rpc_pipeline sending

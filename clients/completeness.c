@@ -67,8 +67,25 @@ static void put(FILE *out, sv_table_style style, const char *text)
         fputs(text, out);
 }
 
+/* A missing question: with its label when the snapshot has one. */
+static void put_question(FILE *out, const Survey__V1__Snapshot *labels,
+                         const char *name, sv_table_style style, sv_lang lang)
+{
+    const char *label =
+        labels != NULL ? sv_fig_question_label(labels, name) : NULL;
+    if (label == NULL || label[0] == '\0') {
+        put(out, style, name);
+        return;
+    }
+    put(out, style, lang == SV_LANG_JA ? label : name);
+    fputs(" (", out);
+    put(out, style, lang == SV_LANG_JA ? name : label);
+    fputc(')', out);
+}
+
 static void write_one(FILE *out, const Survey__V1__RespondentStatus *r,
-                      sv_table_style style, const words *w)
+                      const Survey__V1__Snapshot *labels, sv_table_style style,
+                      sv_lang lang, const words *w)
 {
     fputs(style == SV_TABLE_MARKDOWN ? "- " : "  ", out);
     put(out, style, r->name[0] != '\0' ? r->name : r->respondent);
@@ -81,15 +98,17 @@ static void write_one(FILE *out, const Survey__V1__RespondentStatus *r,
         for (size_t i = 0; i < r->n_missing; i++) {
             if (i > 0)
                 fputs(", ", out);
-            put(out, style, r->missing[i]);
+            put_question(out, labels, r->missing[i], style, lang);
         }
     }
     fputc('\n', out);
 }
 
 static void write_list(FILE *out, const Survey__V1__Completeness *c,
+                       const Survey__V1__Snapshot *labels,
                        Survey__V1__RespondentStatus__State state,
-                       const char *title, sv_table_style style, const words *w)
+                       const char *title, sv_table_style style, sv_lang lang,
+                       const words *w)
 {
     size_t n = 0;
     for (size_t i = 0; i < c->n_respondents; i++) {
@@ -104,11 +123,12 @@ static void write_list(FILE *out, const Survey__V1__Completeness *c,
         fprintf(out, "%s%s\n", style == SV_TABLE_MARKDOWN ? "" : "  ", w->none);
     for (size_t i = 0; i < c->n_respondents; i++) {
         if (c->respondents[i]->state == state)
-            write_one(out, c->respondents[i], style, w);
+            write_one(out, c->respondents[i], labels, style, lang, w);
     }
 }
 
 sv_status sv_completeness_write(FILE *out, const Survey__V1__Completeness *c,
+                                const Survey__V1__Snapshot *labels,
                                 sv_table_style style, sv_lang lang,
                                 sv_error *err)
 {
@@ -117,10 +137,11 @@ sv_status sv_completeness_write(FILE *out, const Survey__V1__Completeness *c,
     if (st != SV_OK)
         return st;
     fputc('\n', out);
-    write_list(out, c, SURVEY__V1__RESPONDENT_STATUS__STATE__NOT_STARTED,
-               w->not_started, style, w);
+    write_list(out, c, labels,
+               SURVEY__V1__RESPONDENT_STATUS__STATE__NOT_STARTED,
+               w->not_started, style, lang, w);
     fputc('\n', out);
-    write_list(out, c, SURVEY__V1__RESPONDENT_STATUS__STATE__INCOMPLETE,
-               w->incomplete, style, w);
+    write_list(out, c, labels, SURVEY__V1__RESPONDENT_STATUS__STATE__INCOMPLETE,
+               w->incomplete, style, lang, w);
     return SV_OK;
 }

@@ -154,3 +154,25 @@ sv_status sv_fig_matrix_types(const Survey__V1__Snapshot *s,
     *n = count;
     return SV_OK;
 }
+
+const char *sv_fig_question_label(const Survey__V1__Snapshot *s,
+                                  const char *name)
+{
+    for (size_t i = 0; i < s->n_rates; i++) {
+        if (strcmp(s->rates[i]->question, name) == 0)
+            return s->rates[i]->label;
+    }
+    for (size_t i = 0; s->matrix != NULL && i < s->matrix->n_columns; i++) {
+        if (strcmp(s->matrix->columns[i]->question, name) == 0)
+            return s->matrix->columns[i]->label;
+    }
+    for (size_t i = 0; i < s->n_frequencies; i++) {
+        if (strcmp(s->frequencies[i]->question, name) == 0)
+            return s->frequencies[i]->label;
+    }
+    for (size_t i = 0; i < s->n_listings; i++) {
+        if (strcmp(s->listings[i]->question, name) == 0)
+            return s->listings[i]->label;
+    }
+    return NULL;
+}

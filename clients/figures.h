@@ -45,6 +45,12 @@ const Survey__V1__CompletenessFigure *
 sv_fig_find_completeness(const Survey__V1__Completeness *c,
                          const char *respondent_type);
 
+/* The label the snapshot's tables give the question called name (rates,
+ * matrix columns, frequencies, listings), or NULL when none of them is
+ * about it. */
+const char *sv_fig_question_label(const Survey__V1__Snapshot *s,
+                                  const char *name);
+
 /* The Japanese name of a respondent type for reports: "全体" for "all",
  * else the type itself. */
 const char *sv_fig_type_name(const char *respondent_type);

@@ -811,28 +811,6 @@ static void write_programs(FILE *out, const Survey__V1__Snapshot *s)
 /* ---- completeness -------------------------------------------------------- */
 
 /* The label of question name wherever the snapshot carries one, or NULL. */
-static const char *question_label(const Survey__V1__Snapshot *s,
-                                  const char *name)
-{
-    for (size_t i = 0; i < s->n_rates; i++) {
-        if (strcmp(s->rates[i]->question, name) == 0)
-            return s->rates[i]->label;
-    }
-    for (size_t i = 0; s->matrix != NULL && i < s->matrix->n_columns; i++) {
-        if (strcmp(s->matrix->columns[i]->question, name) == 0)
-            return s->matrix->columns[i]->label;
-    }
-    for (size_t i = 0; i < s->n_frequencies; i++) {
-        if (strcmp(s->frequencies[i]->question, name) == 0)
-            return s->frequencies[i]->label;
-    }
-    for (size_t i = 0; i < s->n_listings; i++) {
-        if (strcmp(s->listings[i]->question, name) == 0)
-            return s->listings[i]->label;
-    }
-    return NULL;
-}
-
 static void completeness_figures(FILE *out, const Survey__V1__Completeness *c)
 {
     fputs("<table class=\"completeness\">\n<thead>\n<tr>"
@@ -911,7 +889,7 @@ static void completeness_list(FILE *out, const Survey__V1__Snapshot *s,
                     (unsigned long long)r->revision);
             fputs(r->n_missing > 0 ? "<ul class=\"missing\">\n" : "", out);
             for (size_t k = 0; k < r->n_missing; k++) {
-                const char *label = question_label(s, r->missing[k]);
+                const char *label = sv_fig_question_label(s, r->missing[k]);
                 fputs("<li>", out);
                 if (label != NULL && label[0] != '\0')
                     element(out, "", label, " ");

@@ -291,8 +291,8 @@ static int print_status(const Survey__V1__Status *status)
         printf("no completeness figures in this snapshot\n");
         return SV_EXIT_OK;
     }
-    sv_status st = sv_completeness_write(stdout, s->completeness, SV_TABLE_TEXT,
-                                         SV_LANG_EN, &err);
+    sv_status st = sv_completeness_write(stdout, s->completeness, s,
+                                         SV_TABLE_TEXT, SV_LANG_EN, &err);
     return st == SV_OK ? SV_EXIT_OK : sv_report_failure(st, &err);
 }
 

@@ -439,5 +439,6 @@ sv_status sv_snapshot_write_text(FILE *out, const Survey__V1__Snapshot *s,
     if (s->completeness == NULL)
         return SV_OK;
     heading(out, style, 2, "回答状況", NULL, NULL);
-    return sv_completeness_write(out, s->completeness, style, SV_LANG_JA, err);
+    return sv_completeness_write(out, s->completeness, s, style, SV_LANG_JA,
+                                 err);
 }

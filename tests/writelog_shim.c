@@ -100,7 +100,7 @@ static bool is_target(const char *path)
  * file, so the log ends with whole entries (wl_load also drops a torn last
  * one). */
 static void record(uint32_t kind, uint64_t off, uint64_t id,
-                   const struct iovec *iov, int n, size_t len)
+                   const struct iovec *iov, int n, size_t len, bool count)
 {
     wl_head h = {kind, (uint32_t)len, off, id};
     struct iovec v[IOV_MAX];
@@ -123,6 +123,10 @@ static void record(uint32_t kind, uint64_t off, uint64_t id,
     } while (w < 0 && errno == EINTR);
     if (w != (ssize_t)total)
         abort(); /* a log with a hole would prove nothing */
+    /* a power cut right after that write: still under the lock, so that
+       no other thread logs a sync after it */
+    if (count && ++writes == kill_at)
+        kill(getpid(), SIGKILL);
     pthread_mutex_unlock(&lock);
     errno = saved;
 }
@@ -147,12 +151,7 @@ static void wrote(int fd, off_t off, const struct iovec *iov, int n,
     if (got <= 0 || !watched(fd))
         return;
     record((fds[fd] & DSYNC) != 0 ? WL_DSYNC_WRITE : WL_WRITE, (uint64_t)off, 0,
-           iov, n, (size_t)got);
-    pthread_mutex_lock(&lock);
-    bool die = ++writes == kill_at;
-    pthread_mutex_unlock(&lock);
-    if (die)
-        kill(getpid(), SIGKILL); /* a power cut right after that write */
+           iov, n, (size_t)got, true);
 }
 
 static int synced(int fd, int (*call)(int))
@@ -162,10 +161,10 @@ static int synced(int fd, int (*call)(int))
     pthread_mutex_lock(&lock);
     uint64_t id = ++sync_ids;
     pthread_mutex_unlock(&lock);
-    record(WL_SYNC_BEGIN, 0, id, NULL, 0, 0);
+    record(WL_SYNC_BEGIN, 0, id, NULL, 0, 0, false);
     int rc = call(fd);
     if (rc == 0)
-        record(WL_SYNC_END, 0, id, NULL, 0, 0);
+        record(WL_SYNC_END, 0, id, NULL, 0, 0, false);
     return rc;
 }
 
@@ -284,7 +283,7 @@ int ftruncate(int fd, off_t len)
     pthread_once(&once, init);
     int rc = real_ftruncate(fd, len);
     if (rc == 0 && watched(fd))
-        record(WL_TRUNCATE, (uint64_t)len, 0, NULL, 0, 0);
+        record(WL_TRUNCATE, (uint64_t)len, 0, NULL, 0, 0, false);
     return rc;
 }
 

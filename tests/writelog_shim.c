@@ -175,54 +175,53 @@ static int mode_of(int flags, va_list ap)
                : 0;
 }
 
-int open(const char *path, int flags, ...)
+/* Every open goes through here: openat(AT_FDCWD, ...) is open(...). A
+ * path relative to another folder's descriptor is not watched (LMDB
+ * opens by full path). */
+static int open_at(int dirfd, const char *path, int flags, int mode)
 {
     pthread_once(&once, init);
-    va_list ap;
-    va_start(ap, flags);
-    int mode = mode_of(flags, ap);
-    va_end(ap);
-    int fd = real_open(path, flags, mode);
-    opened(fd, path, flags);
+    int fd = real_openat(dirfd, path, flags, mode);
+    if (path[0] == '/' || dirfd == AT_FDCWD)
+        opened(fd, path, flags);
     return fd;
+}
+
+/* The mode argument, which exists only when the file may be created. */
+#define MODE_ARG(flags, mode)                                                  \
+    do {                                                                       \
+        va_list ap;                                                            \
+        va_start(ap, flags);                                                   \
+        mode = mode_of(flags, ap);                                             \
+        va_end(ap);                                                            \
+    } while (0)
+
+int open(const char *path, int flags, ...)
+{
+    int mode;
+    MODE_ARG(flags, mode);
+    return open_at(AT_FDCWD, path, flags, mode);
 }
 
 int open64(const char *path, int flags, ...)
 {
-    pthread_once(&once, init);
-    va_list ap;
-    va_start(ap, flags);
-    int mode = mode_of(flags, ap);
-    va_end(ap);
-    int fd = real_open(path, flags, mode);
-    opened(fd, path, flags);
-    return fd;
+    int mode;
+    MODE_ARG(flags, mode);
+    return open_at(AT_FDCWD, path, flags, mode);
 }
 
 int openat(int dirfd, const char *path, int flags, ...)
 {
-    pthread_once(&once, init);
-    va_list ap;
-    va_start(ap, flags);
-    int mode = mode_of(flags, ap);
-    va_end(ap);
-    int fd = real_openat(dirfd, path, flags, mode);
-    if (path[0] == '/' || dirfd == AT_FDCWD)
-        opened(fd, path, flags);
-    return fd;
+    int mode;
+    MODE_ARG(flags, mode);
+    return open_at(dirfd, path, flags, mode);
 }
 
 int openat64(int dirfd, const char *path, int flags, ...)
 {
-    pthread_once(&once, init);
-    va_list ap;
-    va_start(ap, flags);
-    int mode = mode_of(flags, ap);
-    va_end(ap);
-    int fd = real_openat(dirfd, path, flags, mode);
-    if (path[0] == '/' || dirfd == AT_FDCWD)
-        opened(fd, path, flags);
-    return fd;
+    int mode;
+    MODE_ARG(flags, mode);
+    return open_at(dirfd, path, flags, mode);
 }
 
 int close(int fd)

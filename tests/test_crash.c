@@ -1648,8 +1648,11 @@ static void test_aggregator_kills(void **state)
 /* Cuts of two kinds, CUT_ROUNDS of each, alternating: right after an ack
  * (an ack sent before its flush would be lost), and right after a write of
  * the store's (the shim kills the collector: that write, at least, is not
- * flushed). */
+ * flushed). In the last two rounds every flush is held back for
+ * CUT_SYNC_DELAY_US after it is asked for: a flush is quick on an idle disk,
+ * and an ack sent before it returned would rarely be caught without. */
 #define CUT_ROUNDS 3
+#define CUT_SYNC_DELAY_US 20000
 #define CUT_MIXED 5 /* images per cut with half the unflushed writes */
 
 typedef struct {
@@ -1876,34 +1879,48 @@ static int cut_check(const char *dir, const char *what, const cut_run *run,
     return t.problems;
 }
 
-/* Starts the collector with the shim preloaded, logging to log, and
- * killing it after write number kill_at (0: never). */
-static void cut_start(sv_harness *h, const char *log, unsigned long kill_at)
+/* Sets name to value, or unsets it (value NULL). */
+static void put_env(const char *name, const char *value)
 {
-    char file[512], asan[1024], kill_text[32];
+    assert_int_equal(value != NULL ? setenv(name, value, 1) : unsetenv(name),
+                     0);
+}
+
+/* Starts the collector with the shim preloaded, logging to log, killing
+ * it after write number kill_at (0: never), and holding each flush back
+ * by delay_us. */
+static void cut_start(sv_harness *h, const char *log, unsigned long kill_at,
+                      unsigned long delay_us)
+{
+    char file[512], asan[1024], kill_text[32], delay_text[32];
     const char *old_asan = getenv("ASAN_OPTIONS");
+    const char *old_preload = getenv("LD_PRELOAD");
     snprintf(file, sizeof file, "%s/data.mdb", h->data);
     /* the shim comes before ASan's runtime in the list of libraries */
     snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0",
              old_asan != NULL ? old_asan : "",
              old_asan != NULL && old_asan[0] != '\0' ? ":" : "");
     char *saved = old_asan != NULL ? strdup(old_asan) : NULL;
-    assert_int_equal(setenv("SV_WRITELOG_FILE", file, 1), 0);
-    assert_int_equal(setenv("SV_WRITELOG_LOG", log, 1), 0);
-    assert_int_equal(setenv("LD_PRELOAD", SV_WRITELOG_SHIM, 1), 0);
-    assert_int_equal(setenv("ASAN_OPTIONS", asan, 1), 0);
+    char *saved_preload = old_preload != NULL ? strdup(old_preload) : NULL;
+    assert_true((old_asan == NULL || saved != NULL) &&
+                (old_preload == NULL || saved_preload != NULL));
+    put_env("SV_WRITELOG_FILE", file);
+    put_env("SV_WRITELOG_LOG", log);
+    put_env("LD_PRELOAD", SV_WRITELOG_SHIM);
+    put_env("ASAN_OPTIONS", asan);
     snprintf(kill_text, sizeof kill_text, "%lu", kill_at);
-    assert_int_equal(setenv("SV_WRITELOG_KILL_AT", kill_text, 1), 0);
+    put_env("SV_WRITELOG_KILL_AT", kill_text);
+    snprintf(delay_text, sizeof delay_text, "%lu", delay_us);
+    put_env("SV_WRITELOG_SYNC_DELAY_US", delay_text);
     int rc = sv_harness_start(h, NULL);
-    unsetenv("SV_WRITELOG_KILL_AT");
-    unsetenv("SV_WRITELOG_FILE");
-    unsetenv("SV_WRITELOG_LOG");
-    unsetenv("LD_PRELOAD");
-    if (saved != NULL)
-        setenv("ASAN_OPTIONS", saved, 1);
-    else
-        unsetenv("ASAN_OPTIONS");
+    put_env("SV_WRITELOG_SYNC_DELAY_US", NULL);
+    put_env("SV_WRITELOG_KILL_AT", NULL);
+    put_env("SV_WRITELOG_FILE", NULL);
+    put_env("SV_WRITELOG_LOG", NULL);
+    put_env("LD_PRELOAD", saved_preload);
+    put_env("ASAN_OPTIONS", saved);
     free(saved);
+    free(saved_preload);
     assert_int_equal(rc, 0);
 }
 
@@ -1933,7 +1950,9 @@ static void test_power_cut(void **state)
         unsigned long kill_at =
             at_ack ? 200 + (unsigned long)rand_below(&rng, 1000)
                    : 30 + (unsigned long)rand_below(&rng, 300);
-        cut_start(h, log_path, at_ack ? 0 : kill_at);
+        unsigned long delay =
+            round > 2 * CUT_ROUNDS - 2 ? CUT_SYNC_DELAY_US : 0;
+        cut_start(h, log_path, at_ack ? 0 : kill_at, delay);
         cut_run run = {0};
         run.pending = calloc(n_codes, sizeof *run.pending);
         run.last = calloc(n_codes, sizeof *run.last);
@@ -1956,13 +1975,24 @@ static void test_power_cut(void **state)
             snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir '%s'", img, img);
             assert_int_equal(system(cmd), 0);
             assert_int_equal(wl_image(&wl, img_file, &rng, keep), 0);
+            /* the log is the file: with every write, the image is data.mdb
+               as the kill left it (after a kill at a write, where the one
+               thread that writes was stopped between two of them) */
+            if (keep == 1000 && !at_ack) {
+                snprintf(cmd, sizeof cmd, "cmp '%s' '%s/data.mdb'", img_file,
+                         h->data);
+                assert_int_equal(system(cmd), 0);
+            }
             problems += cut_check(img, what, &run, codes, n_codes, &lost);
             images++;
         }
-        printf("crash-test: power cut %d, after %s %lu: %lu acks, %zu "
+        printf("crash-test: power cut %d, after %s %lu%s: %lu acks, %zu "
                "writes, %zu flushes, %zu writes not flushed\n",
-               round, at_ack ? "ack" : "write", kill_at, run.acks, wl.writes,
+               round, at_ack ? "ack" : "write", kill_at,
+               delay > 0 ? " (flushes held back)" : "", run.acks, wl.writes,
                wl.syncs, wl.maybe);
+        /* every cut checks acked submissions */
+        assert_true(run.acks > 0);
         wl_free(&wl);
         for (size_t k = 0; k < run.n; k++) {
             free(run.recs[k].bytes);

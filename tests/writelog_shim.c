@@ -6,11 +6,15 @@
  * may be made after the process starts); SV_WRITELOG_LOG: the log,
  * appended to. Without both, the library does nothing. The calls
  * LMDB makes are covered: open, openat (and their 64 names), close,
- * pwrite, write, writev, fdatasync, fsync, ftruncate. A call that fails is
- * passed on and not logged (a write that wrote part is logged as far as
- * it went). The log is written under a lock, in the order the calls
- * returned. SV_WRITELOG_KILL_AT=N: the process SIGKILLs itself right after
- * the N-th write it logged. */
+ * pwrite, write, writev, pwritev, pwritev2 (and their 64 names),
+ * fdatasync, fsync, ftruncate. A call that fails is passed on and not
+ * logged (a write that wrote part is logged as far as it went). The log is
+ * written under a lock, in the order the calls returned.
+ * SV_WRITELOG_KILL_AT=N: the process SIGKILLs itself right after the N-th
+ * write it logged. SV_WRITELOG_SYNC_DELAY_US=N: each sync of the file
+ * waits N microseconds after it is logged as asked for and before it is
+ * made, so that a process which answers before its sync returned is
+ * caught with the answer out and the writes not yet durable. */
 #define _GNU_SOURCE
 #include "writelog.h"
 
@@ -27,6 +31,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_FD 4096
@@ -40,6 +45,7 @@ static char target[PATH_MAX];
 static int log_fd = -1;
 static uint64_t sync_ids;
 static unsigned long writes, kill_at; /* SV_WRITELOG_KILL_AT */
+static unsigned long sync_delay_us;   /* SV_WRITELOG_SYNC_DELAY_US */
 
 static int (*real_open)(const char *, int, ...);
 static int (*real_openat)(int, const char *, int, ...);
@@ -47,6 +53,8 @@ static int (*real_close)(int);
 static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
 static ssize_t (*real_write)(int, const void *, size_t);
 static ssize_t (*real_writev)(int, const struct iovec *, int);
+static ssize_t (*real_pwritev)(int, const struct iovec *, int, off_t);
+static ssize_t (*real_pwritev2)(int, const struct iovec *, int, off_t, int);
 static int (*real_fdatasync)(int);
 static int (*real_fsync)(int);
 static int (*real_ftruncate)(int, off_t);
@@ -63,6 +71,10 @@ static void init(void)
         (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
     real_writev =
         (ssize_t(*)(int, const struct iovec *, int))dlsym(RTLD_NEXT, "writev");
+    real_pwritev = (ssize_t(*)(int, const struct iovec *, int, off_t))dlsym(
+        RTLD_NEXT, "pwritev");
+    real_pwritev2 = (ssize_t(*)(int, const struct iovec *, int, off_t,
+                                int))dlsym(RTLD_NEXT, "pwritev2");
     real_fdatasync = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
     real_fsync = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
     real_ftruncate = (int (*)(int, off_t))dlsym(RTLD_NEXT, "ftruncate");
@@ -70,6 +82,9 @@ static void init(void)
     const char *kill_env = getenv("SV_WRITELOG_KILL_AT");
     if (kill_env != NULL)
         kill_at = strtoul(kill_env, NULL, 10);
+    const char *delay_env = getenv("SV_WRITELOG_SYNC_DELAY_US");
+    if (delay_env != NULL)
+        sync_delay_us = strtoul(delay_env, NULL, 10);
     const char *file = getenv("SV_WRITELOG_FILE");
     const char *logp = getenv("SV_WRITELOG_LOG");
     if (file == NULL || logp == NULL || strchr(file, '/') == NULL ||
@@ -145,13 +160,20 @@ static void opened(int fd, const char *path, int flags)
         fds[fd] = TRACKED | ((flags & O_DSYNC) != 0 ? DSYNC : 0);
 }
 
-static void wrote(int fd, off_t off, const struct iovec *iov, int n,
-                  ssize_t got)
+/* dsync: this call alone asked for a durable write (RWF_DSYNC). */
+static void wrote_as(int fd, off_t off, const struct iovec *iov, int n,
+                     ssize_t got, bool dsync)
 {
     if (got <= 0 || !watched(fd))
         return;
-    record((fds[fd] & DSYNC) != 0 ? WL_DSYNC_WRITE : WL_WRITE, (uint64_t)off, 0,
-           iov, n, (size_t)got, true);
+    record(dsync || (fds[fd] & DSYNC) != 0 ? WL_DSYNC_WRITE : WL_WRITE,
+           (uint64_t)off, 0, iov, n, (size_t)got, true);
+}
+
+static void wrote(int fd, off_t off, const struct iovec *iov, int n,
+                  ssize_t got)
+{
+    wrote_as(fd, off, iov, n, got, false);
 }
 
 static int synced(int fd, int (*call)(int))
@@ -162,6 +184,12 @@ static int synced(int fd, int (*call)(int))
     uint64_t id = ++sync_ids;
     pthread_mutex_unlock(&lock);
     record(WL_SYNC_BEGIN, 0, id, NULL, 0, 0, false);
+    if (sync_delay_us > 0) {
+        struct timespec t = {(time_t)(sync_delay_us / 1000000),
+                             (long)(sync_delay_us % 1000000) * 1000};
+        while (nanosleep(&t, &t) != 0 && errno == EINTR)
+            ;
+    }
     int rc = call(fd);
     if (rc == 0)
         record(WL_SYNC_END, 0, id, NULL, 0, 0, false);
@@ -263,6 +291,35 @@ ssize_t writev(int fd, const struct iovec *iov, int n)
     ssize_t got = real_writev(fd, iov, n);
     wrote(fd, off, iov, n, got);
     return got;
+}
+
+ssize_t pwritev(int fd, const struct iovec *iov, int n, off_t off)
+{
+    pthread_once(&once, init);
+    ssize_t got = real_pwritev(fd, iov, n, off);
+    wrote(fd, off, iov, n, got);
+    return got;
+}
+
+ssize_t pwritev64(int fd, const struct iovec *iov, int n, off_t off)
+{
+    return pwritev(fd, iov, n, off);
+}
+
+/* With offset -1 it writes at the file's position, as writev does. */
+ssize_t pwritev2(int fd, const struct iovec *iov, int n, off_t off, int flags)
+{
+    pthread_once(&once, init);
+    off_t at = off != -1 || !watched(fd) ? off : lseek(fd, 0, SEEK_CUR);
+    ssize_t got = real_pwritev2(fd, iov, n, off, flags);
+    wrote_as(fd, at, iov, n, got, (flags & (RWF_DSYNC | RWF_SYNC)) != 0);
+    return got;
+}
+
+ssize_t pwritev64v2(int fd, const struct iovec *iov, int n, off_t off,
+                    int flags)
+{
+    return pwritev2(fd, iov, n, off, flags);
 }
 
 int fdatasync(int fd)

@@ -8,15 +8,17 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-/* Bytes this process may still write on fd's file system (root may use
- * the blocks reserved for it), or -1 if unknown. */
+/* Bytes an unprivileged process may still write on fd's file system, or
+ * -1 if unknown. Also for root, who may use the blocks reserved for it:
+ * ext4 keeps a further reserve (for its own metadata) that it counts as
+ * free for root, so root's writes are cut short with megabytes still
+ * "free" and only the unprivileged count is near 0 by then. */
 static long long room_on_disk(int fd)
 {
     struct statvfs v;
     if (fstatvfs(fd, &v) != 0)
         return -1;
-    unsigned long long blocks = geteuid() == 0 ? v.f_bfree : v.f_bavail;
-    return (long long)(blocks * v.f_frsize);
+    return (long long)((unsigned long long)v.f_bavail * v.f_frsize);
 }
 
 /* Bytes the file fd may still grow by under RLIMIT_FSIZE, or -1 if there
@@ -61,7 +63,7 @@ bool sv_disk_room_short(int fd, int rc, char *why, size_t len)
         if (room >= 0)
             snprintf(why, len,
                      "the file system of the data file is full (%lld bytes "
-                     "free)",
+                     "free outside the reserve for root)",
                      room);
         else
             snprintf(why, len, "the file system of the data file is full");

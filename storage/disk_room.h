@@ -9,8 +9,10 @@
 #include <stddef.h>
 
 /* Below this many bytes free, an EIO from a write is taken for a full
- * file system: LMDB writes at most 64 pages in one call. */
-#define SV_DISK_ROOM_SLACK ((unsigned long long)1 << 20)
+ * file system: a write cut short for room leaves less than it asked for.
+ * LMDB writes at most 64 pages in one call, but a large value's pages
+ * (a snapshot of several MiB) in one. */
+#define SV_DISK_ROOM_SLACK ((unsigned long long)16 << 20)
 
 /* Whether rc, the error of a write to the file fd, means there was no
  * room; if so, why[] says which kind and how much was left. */

@@ -98,9 +98,11 @@ static void usage(FILE *out)
         "                     programs, completeness per respondent) and "
         "keep every\n"
         "                     aggregate table (default %d).\n"
-        "  --map-size BYTES   LMDB map size (K, M, G suffixes) when this "
-        "process\n"
-        "                     creates the environment.\n"
+        "  --map-size BYTES   LMDB map size (K, M, G suffixes). Default: "
+        "the size the\n"
+        "                     environment has (the collector's "
+        "--map-size), or 64G\n"
+        "                     when this process creates it.\n"
         "  --config FILE      read these options from the INI section\n"
         "                     [survey-aggregator] of FILE (key = option "
         "name);\n"
@@ -408,7 +410,8 @@ static int run(int argc, char **argv)
         sv_log(PROGRAM, "cannot load surveys: %s", err.msg);
         goto done;
     }
-    sv_store_options so = {.map_size = o.map_size, .read_only = false};
+    sv_store_options so = {
+        .map_size = o.map_size, .keep_map_size = true, .read_only = false};
     if (sv_store_open(&store, o.data_dir, &so, &err) != SV_OK) {
         sv_log(PROGRAM, "cannot open %s: %s", o.data_dir, err.msg);
         goto done;

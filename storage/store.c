@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -171,15 +172,37 @@ static size_t map_size(sv_store *s)
     return info.me_mapsize;
 }
 
+/* Whether LMDB has given up on the environment (MDB_PANIC from now on):
+ * it does when the write of a meta page fails, whatever the cause. */
+static bool env_broken(sv_store *s)
+{
+    MDB_txn *txn = NULL;
+    if (s->env == NULL)
+        return false;
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    if (rc == 0)
+        mdb_txn_abort(txn);
+    return rc == MDB_PANIC;
+}
+
 /* Turns the LMDB return code rc of the step `what` into a status. A
  * write that found no room on the disk is SV_ERR_FULL, as a full map is:
- * LMDB gives up the transaction, so nothing of it is written. */
+ * LMDB gives up the transaction, so nothing of it is written; unless the
+ * write that failed was the meta page's, after which the environment
+ * takes no transaction until it is opened again (SV_ERR_STORE). */
 static sv_status mdb_status(sv_store *s, int rc, const char *what,
                             sv_error *err)
 {
     char why[160];
     int fd = -1;
 
+    if (rc == MDB_PANIC || (rc != MDB_MAP_FULL && env_broken(s)))
+        return sv_fail(err, SV_ERR_STORE,
+                       "%s: %s; LMDB gave up on the data file (a write of its "
+                       "meta page failed): nothing of this transaction was "
+                       "written, and the store takes no more until the "
+                       "process is restarted",
+                       what, mdb_strerror(rc));
     if (rc == MDB_MAP_FULL)
         return sv_fail(err, SV_ERR_FULL,
                        "storage full (map size %zu bytes): nothing written",
@@ -260,6 +283,17 @@ static sv_status prepare_dir(const char *dir, bool read_only, sv_error *err)
     return SV_OK;
 }
 
+/* Whether dir holds an environment's data file. */
+static bool has_data_file(const char *dir)
+{
+    char path[PATH_MAX];
+    struct stat st;
+
+    if ((size_t)snprintf(path, sizeof path, "%s/data.mdb", dir) >= sizeof path)
+        return false;
+    return stat(path, &st) == 0 && st.st_size > 0;
+}
+
 static sv_status open_env(sv_store *s, const char *dir, size_t size,
                           sv_error *err)
 {
@@ -283,6 +317,12 @@ static sv_status open_env(sv_store *s, const char *dir, size_t size,
         rc = mdb_env_open(s->env, dir, flags, 0600);
     if (rc == ENOENT && s->read_only)
         return sv_fail(err, SV_ERR_NOT_FOUND, "no store in %s", dir);
+    if (rc == ENOMEM && size != 0)
+        return sv_fail(err, SV_ERR_NOMEM,
+                       "open LMDB environment %s: %s: the map (%zu bytes of "
+                       "address space, not memory) may be more than this "
+                       "process may map (ulimit -v); give a smaller map size",
+                       dir, mdb_strerror(rc), size);
     if (rc != 0)
         return sv_fail(err, rc > 0 ? SV_ERR_IO : SV_ERR_STORE,
                        "open LMDB environment %s: %s", dir, mdb_strerror(rc));
@@ -477,7 +517,8 @@ sv_status sv_store_open(sv_store **out, const char *dir,
         return sv_fail(err, SV_ERR_STORE, "libsodium failed to initialise");
     if (opt != NULL && opt->map_size != 0)
         size = opt->map_size;
-    if (read_only)
+    if (read_only || (opt != NULL && opt->map_size == 0 && opt->keep_map_size &&
+                      has_data_file(dir)))
         size = 0; /* the environment's own size */
     st = prepare_dir(dir, read_only, err);
     if (st != SV_OK)

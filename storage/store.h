@@ -27,12 +27,17 @@
  * (both are SV_ERR_FULL, each named in the message). 1 GiB until Round 17:
  * 1,000,000 responses took 865 MiB of it. */
 #define SV_STORE_DEFAULT_MAP_SIZE ((size_t)64 << 30)
+_Static_assert(sizeof(size_t) >= 8, "the map needs a 64-bit address space");
 
 typedef struct sv_store sv_store;
 typedef struct sv_batch sv_batch;
 
 typedef struct {
-    size_t map_size; /* bytes; 0 = SV_STORE_DEFAULT_MAP_SIZE */
+    size_t map_size;    /* bytes; 0 = SV_STORE_DEFAULT_MAP_SIZE */
+    bool keep_map_size; /* with map_size 0: an existing environment keeps
+                           the size it has (a second writer leaves the
+                           first one's choice alone), a new one gets the
+                           default */
     bool read_only;
     bool deferred_sync;  /* sv_batch_commit flushes the data pages but not
                             the meta page (MDB_NOMETASYNC): a commit is

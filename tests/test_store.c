@@ -869,6 +869,21 @@ static void test_map_full(void **state)
     }
     sv_store_destroy(&s);
 
+    /* a second writer that asks for no size keeps the environment's: the
+       map is as full as it was */
+    sv_store_options keep = {.keep_map_size = true};
+    assert_status(sv_store_open(&s, f->dir, &keep, &err), SV_OK);
+    memset(text, 'a' + stored % 26, TEXT);
+    snprintf(id, sizeof id, "full-%d", stored);
+    snprintf(who, sizeof who, "%06d", 100000 + stored);
+    make_sub(&t, who, id, 0, text);
+    p = make_put(&t, "u", stored, NULL, 0);
+    assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_FULL);
+    assert_non_null(strstr(err.msg, "storage full"));
+    sv_batch_abort(&b);
+    sv_store_destroy(&s);
+
     /* with a bigger map the failed submission is new, not a duplicate */
     s = open_store(f->dir, 4 * TINY, false);
     memset(text, 'a' + stored % 26, TEXT);
@@ -880,6 +895,23 @@ static void test_map_full(void **state)
     assert_false(res.duplicate);
     assert_int_equal(res.revision, 1);
     assert_int_equal(res.sequence, (uint64_t)stored + 1);
+    sv_store_destroy(&s);
+
+    /* a new environment opened that way gets the default size, not
+       LMDB's own 1 MiB: 2 MB of answers fit */
+    char fresh[600];
+    snprintf(fresh, sizeof fresh, "%s/fresh", f->dir);
+    assert_status(sv_store_open(&s, fresh, &keep, &err), SV_OK);
+    assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+    for (int i = 0; i < 700; i++) {
+        memset(text, 'a' + i % 26, TEXT);
+        snprintf(id, sizeof id, "fresh-%d", i);
+        snprintf(who, sizeof who, "%06d", 100000 + i);
+        make_sub(&t, who, id, 0, text);
+        p = make_put(&t, "u", i, NULL, 0);
+        assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    }
+    assert_status(sv_batch_commit(&b, &err), SV_OK);
     sv_store_destroy(&s);
     free(text);
 }

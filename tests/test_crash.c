@@ -2012,12 +2012,96 @@ static void test_power_cut(void **state)
     cs->passed = true;
 }
 
+/* ---- 4. a meta page that cannot be written ------------------------------ */
+
+/* LMDB gives up on an environment whose meta page could not be written
+ * (MDB_PANIC from then on). The shim fails one meta-page update with EIO
+ * while submissions come in one at a time: the ones before are acked, that
+ * one and every later one is refused with a message that names the cause
+ * and asks for a restart; after the restart, the acked ones are there
+ * (their resends are duplicates) and the refused ones were not written
+ * (theirs are new). */
+#define META_SUBMISSIONS 40
+#define META_FAIL_AT "12" /* a few are spent opening the store */
+
+static void test_meta_write_fails(void **state)
+{
+    crash_state *cs = *state;
+    sv_harness *h = &cs->h;
+    static char codes[ROSTER_MAX][8];
+    assert_true(load_roster(codes, ROSTER_MAX) >= META_SUBMISSIONS);
+    assert_int_equal(sv_harness_prepare(h), 0);
+    char log_path[512];
+    snprintf(log_path, sizeof log_path, "%s/writes-meta.log", h->dir);
+    put_env("SV_WRITELOG_FAIL_META_AT", META_FAIL_AT);
+    cut_start(h, log_path, 0, 0);
+    put_env("SV_WRITELOG_FAIL_META_AT", NULL);
+
+    uint64_t rng = base_seed() ^ 0x3e7aULL;
+    uint8_t *bytes[META_SUBMISSIONS];
+    size_t lens[META_SUBMISSIONS];
+    char ids[META_SUBMISSIONS][32];
+    bool acked[META_SUBMISSIONS];
+    int n_acked = 0, n_refused = 0;
+    for (int i = 0; i < META_SUBMISSIONS; i++) {
+        snprintf(ids[i], sizeof ids[i], "meta-%d", i);
+        bytes[i] = build_submission(&rng, codes[i], ids[i], 0, "meta",
+                                    (uint64_t)i + 1, &lens[i]);
+        assert_non_null(bytes[i]);
+        Survey__V1__Reply *reply = NULL;
+        assert_int_equal(sv_harness_call_raw(h->endpoint, bytes[i], lens[i],
+                                             &reply, CALL_TIMEOUT),
+                         0);
+        acked[i] = reply->body_case == SURVEY__V1__REPLY__BODY_ACK;
+        if (acked[i]) {
+            assert_int_equal(n_refused, 0); /* none after the failure */
+            assert_int_equal(reply->ack->revision, 1);
+            n_acked++;
+        } else {
+            assert_int_equal(reply->body_case, SURVEY__V1__REPLY__BODY_ERROR);
+            assert_int_equal(reply->error->code,
+                             SURVEY__V1__ERROR__CODE__INTERNAL);
+            if (strstr(reply->error->message, "meta page failed") == NULL ||
+                strstr(reply->error->message, "restarted") == NULL)
+                fail_msg("submission %d: %s", i, reply->error->message);
+            n_refused++;
+        }
+        free_reply(reply);
+    }
+    assert_true(n_acked > 0 && n_refused > 0);
+    assert_int_not_equal(sv_harness_stop(h, SIGTERM), -1);
+
+    assert_int_equal(sv_harness_start(h, NULL), 0);
+    for (int i = 0; i < META_SUBMISSIONS; i++) {
+        Survey__V1__Reply *reply = NULL;
+        assert_int_equal(sv_harness_call_raw(h->endpoint, bytes[i], lens[i],
+                                             &reply, CALL_TIMEOUT),
+                         0);
+        if (reply->body_case != SURVEY__V1__REPLY__BODY_ACK)
+            fail_msg("resend %d: %s", i,
+                     reply->body_case == SURVEY__V1__REPLY__BODY_ERROR
+                         ? reply->error->message
+                         : "not an ack");
+        assert_string_equal(reply->ack->submission_id, ids[i]);
+        assert_int_equal(reply->ack->revision, 1);
+        assert_int_equal(reply->ack->duplicate, acked[i]);
+        free_reply(reply);
+        free(bytes[i]);
+    }
+    assert_int_equal(sv_harness_stop(h, SIGTERM), 0);
+    printf("crash-test meta page write failed: %d acked before, %d refused "
+           "after, all resent after a restart\n",
+           n_acked, n_refused);
+    cs->passed = true;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_collector_kills, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aggregator_kills, setup, teardown),
         cmocka_unit_test_setup_teardown(test_power_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_meta_write_fails, setup, teardown),
     };
     return cmocka_run_group_tests_name("crash", tests, NULL, NULL);
 }

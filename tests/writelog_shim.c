@@ -14,7 +14,10 @@
  * write it logged. SV_WRITELOG_SYNC_DELAY_US=N: each sync of the file
  * waits N microseconds after it is logged as asked for and before it is
  * made, so that a process which answers before its sync returned is
- * caught with the answer out and the writes not yet durable. */
+ * caught with the answer out and the writes not yet durable.
+ * SV_WRITELOG_FAIL_META_AT=N: the N-th update of an LMDB meta page (a write
+ * of less than a page into the file's first two pages) fails with EIO,
+ * unwritten and unlogged, as on a failing disk. */
 #define _GNU_SOURCE
 #include "writelog.h"
 
@@ -44,8 +47,9 @@ static unsigned char fds[MAX_FD];
 static char target[PATH_MAX];
 static int log_fd = -1;
 static uint64_t sync_ids;
-static unsigned long writes, kill_at; /* SV_WRITELOG_KILL_AT */
-static unsigned long sync_delay_us;   /* SV_WRITELOG_SYNC_DELAY_US */
+static unsigned long writes, kill_at;           /* SV_WRITELOG_KILL_AT */
+static unsigned long sync_delay_us;             /* SV_WRITELOG_SYNC_DELAY_US */
+static unsigned long meta_writes, fail_meta_at; /* SV_WRITELOG_FAIL_META_AT */
 
 static int (*real_open)(const char *, int, ...);
 static int (*real_openat)(int, const char *, int, ...);
@@ -82,6 +86,9 @@ static void init(void)
     const char *kill_env = getenv("SV_WRITELOG_KILL_AT");
     if (kill_env != NULL)
         kill_at = strtoul(kill_env, NULL, 10);
+    const char *fail_env = getenv("SV_WRITELOG_FAIL_META_AT");
+    if (fail_env != NULL)
+        fail_meta_at = strtoul(fail_env, NULL, 10);
     const char *delay_env = getenv("SV_WRITELOG_SYNC_DELAY_US");
     if (delay_env != NULL)
         sync_delay_us = strtoul(delay_env, NULL, 10);
@@ -260,9 +267,26 @@ int close(int fd)
     return real_close(fd);
 }
 
+/* Whether this write is the meta-page update that is to fail. */
+static bool fails(int fd, size_t len, off_t off)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    if (fail_meta_at == 0 || !watched(fd) || page <= 0 || len >= (size_t)page ||
+        off < 0 || off >= 2 * page)
+        return false;
+    pthread_mutex_lock(&lock);
+    bool hit = ++meta_writes == fail_meta_at;
+    pthread_mutex_unlock(&lock);
+    return hit;
+}
+
 ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
 {
     pthread_once(&once, init);
+    if (fails(fd, len, off)) {
+        errno = EIO;
+        return -1;
+    }
     ssize_t got = real_pwrite(fd, buf, len, off);
     struct iovec v = {(void *)buf, len};
     wrote(fd, off, &v, 1, got);

@@ -234,12 +234,15 @@ static const char load_help[] =
     "  loaded N submissions: A accepted (I incomplete), D duplicates, "
     "R rejected,\n"
     "  U unanswered\n"
-    "followed by one line per rejected or unanswered submission, and a "
-    "line\n"
-    "counting the duplicates that came back on a resend (the first ack "
-    "was\n"
-    "lost: stored by this load or an earlier one). Exit 3 if any got no\n"
-    "reply, else 1 if any was rejected.\n";
+    "followed by a line counting the duplicates that came back on a "
+    "resend (the\n"
+    "first ack was lost: stored by this load or an earlier one), one line "
+    "per\n"
+    "rejected or unanswered submission, and a line naming the first line "
+    "not\n"
+    "sent if the load stopped early. Exit 3 if any got no reply, else 1 if "
+    "any\n"
+    "was rejected.\n";
 
 static const char get_help[] =
     "Prints the current revision as JSON: survey, respondent, revision, "

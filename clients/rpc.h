@@ -64,7 +64,8 @@ typedef struct {
 /* Called once per item: with its reply (borrowed for the call), or with
  * reply NULL when every attempt went unanswered. index is into items;
  * sends is how many times the item was sent (more than 1: the replies to
- * the earlier sends were lost or late). */
+ * the earlier sends were lost or late); an attempt that found the socket's
+ * queue full counts as a send, as the item went out again after it. */
 typedef void (*sv_rpc_reply_fn)(void *arg, size_t index, int sends,
                                 const Survey__V1__Reply *reply);
 

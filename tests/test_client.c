@@ -933,12 +933,16 @@ static void test_rpc_pipeline(void **state)
         fail_msg("pipeline: %s", err.msg);
     /* 7 goes unanswered; the others, sent around it, all came back, those
        whose first send the peer ignored (ids divisible by 3) on the
-       second */
+       second (or later: a reply later than 250 ms on a loaded machine
+       brings a resend of any item, so only the lower bound holds) */
     assert_int_equal(sent, 20);
     for (size_t i = 0; i < 20; i++) {
         assert_int_equal(log.calls[i], 1);
         assert_int_equal(log.answered[i], i + 1 == 7 ? 0 : 1);
-        assert_int_equal(log.sends[i], (i + 1) % 3 == 0 || i + 1 == 7 ? 2 : 1);
+        if (i + 1 == 7)
+            assert_int_equal(log.sends[i], 2); /* both attempts */
+        else
+            assert_true(log.sends[i] >= ((i + 1) % 3 == 0 ? 2 : 1));
     }
     sv_rpc_destroy(&rpc);
     assert_int_equal(peer_stop(ep, pid), 0);
@@ -2162,6 +2166,19 @@ static void test_completeness_english(void **state)
         "  青森県 (020001): missing: consult_channel, holders\n");
     free(buf);
     survey__v1__completeness__free_unpacked(c, NULL);
+
+    /* with the labels a snapshot gives them: the name first, as the rest
+       of the English output names questions */
+    Survey__V1__Snapshot *s = sample_snapshot(false);
+    capture_begin(&f, &buf, &len);
+    assert_int_equal(sv_completeness_write(f, s->completeness, s, SV_TABLE_TEXT,
+                                           SV_LANG_EN, &err),
+                     SV_OK);
+    char *text = capture_end(f, &buf);
+    expect_contains(text, "  青森県 (020001): missing: consult_channel "
+                          "(相談受付方法), holders (受給者証保有者数)\n");
+    free(buf);
+    survey__v1__snapshot__free_unpacked(s, NULL);
 }
 
 /* ---- snapshot, status, rerun and watch against scripted peers ----------- */

@@ -810,7 +810,6 @@ static void write_programs(FILE *out, const Survey__V1__Snapshot *s)
 
 /* ---- completeness -------------------------------------------------------- */
 
-/* The label of question name wherever the snapshot carries one, or NULL. */
 static void completeness_figures(FILE *out, const Survey__V1__Completeness *c)
 {
     fputs("<table class=\"completeness\">\n<thead>\n<tr>"

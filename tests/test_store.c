@@ -918,8 +918,6 @@ static void test_map_full(void **state)
 
 /* ---- handles, processes, persistence ------------------------------------ */
 
-/* Child process: opens dir read-only and checks what the parent wrote.
- * Returns the exit status (0 = all as expected). */
 /* Child process of test_no_room: commits one large submission a batch
  * under a file size limit (ulimit -f) until a commit fails, which must be
  * SV_ERR_FULL naming the limit with nothing written; then, the limit
@@ -1008,6 +1006,8 @@ static void test_no_room(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* Child process: opens dir read-only and checks what the parent wrote.
+ * Returns the exit status (0 = all as expected). */
 static int read_only_child(const char *dir)
 {
     sv_store_options opt = {.read_only = true};

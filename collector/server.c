@@ -760,6 +760,17 @@ static int receive(sv_server *s, struct pending *p, int flags,
 
 /* ---- handling --------------------------------------------------------- */
 
+/* Whether respondent is five digits that are a roster code with its
+ * leading zero dropped (as spreadsheets drop it); zero gets that code. */
+static bool lost_leading_zero(const sv_questionnaire *q, const char *respondent,
+                              char zero[8])
+{
+    if (strlen(respondent) != 5 || strspn(respondent, "0123456789") != 5)
+        return false;
+    snprintf(zero, 8, "0%s", respondent);
+    return sv_questionnaire_find_respondent(q, zero) >= 0;
+}
+
 /* Resolves survey and respondent; sets an error reply and returns false if
  * either is unknown. respondent may be NULL (not checked). */
 static bool resolve(sv_server *s, struct pending *p, const char *survey,
@@ -781,9 +792,15 @@ static bool resolve(sv_server *s, struct pending *p, const char *survey,
     }
     if (respondent != NULL &&
         sv_questionnaire_find_respondent(p->q, respondent) < 0) {
+        char zero[8];
+        bool dropped = lost_leading_zero(p->q, respondent, zero);
         set_error(p, SURVEY__V1__ERROR__CODE__UNKNOWN_RESPONDENT, 0, NULL, 0,
-                  "respondent \"%s\" is not in the roster of %s", respondent,
-                  sv_questionnaire_id(p->q));
+                  "respondent \"%s\" is not in the roster of %s%s%s%s",
+                  respondent, sv_questionnaire_id(p->q),
+                  dropped ? "; did you mean \"" : "", dropped ? zero : "",
+                  dropped ? "\"? (the codes have 6 digits: a spreadsheet "
+                            "may have dropped the leading zero)"
+                          : "");
         return false;
     }
     return true;

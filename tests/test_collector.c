@@ -635,6 +635,17 @@ static void test_refused_bytes(void **state)
         free_reply(reply);
     }
 
+    /* a code whose leading zero a spreadsheet dropped: the reply names
+       the code it would have been */
+    reply = get(h->endpoint, "10006");
+    e = expect_error(reply, SURVEY__V1__ERROR__CODE__UNKNOWN_RESPONDENT);
+    assert_non_null(strstr(e->message, "did you mean \"010006\"?"));
+    free_reply(reply);
+    reply = get(h->endpoint, "99999"); /* 099999 is no code either */
+    e = expect_error(reply, SURVEY__V1__ERROR__CODE__UNKNOWN_RESPONDENT);
+    assert_null(strstr(e->message, "did you mean"));
+    free_reply(reply);
+
     /* an unknown respondent echoed: a newline stays in the line */
     init_form(&f, "010006\nFAKE stopped cleanly", "newline", 0);
     reply = submit(h->endpoint, &f);

@@ -197,12 +197,14 @@ static sv_status mdb_status(sv_store *s, int rc, const char *what,
     int fd = -1;
 
     if (rc == MDB_PANIC || (rc != MDB_MAP_FULL && env_broken(s)))
-        return sv_fail(err, SV_ERR_STORE,
-                       "%s: %s; LMDB gave up on the data file (a write of its "
-                       "meta page failed): nothing of this transaction was "
-                       "written, and the store takes no more until the "
-                       "process is restarted",
-                       what, mdb_strerror(rc));
+        return sv_fail(
+            err, SV_ERR_STORE,
+            "%s: %s; LMDB gave up on the environment (MDB_PANIC: "
+            "a write of its meta page failed, or its lock "
+            "could not be recovered): nothing of this transaction was "
+            "written, and the store takes no more until the "
+            "process is restarted",
+            what, mdb_strerror(rc));
     if (rc == MDB_MAP_FULL)
         return sv_fail(err, SV_ERR_FULL,
                        "storage full (map size %zu bytes): nothing written",
@@ -281,17 +283,6 @@ static sv_status prepare_dir(const char *dir, bool read_only, sv_error *err)
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return sv_fail(err, SV_ERR_IO, "create %s: %s", dir, strerror(errno));
     return SV_OK;
-}
-
-/* Whether dir holds an environment's data file. */
-static bool has_data_file(const char *dir)
-{
-    char path[PATH_MAX];
-    struct stat st;
-
-    if ((size_t)snprintf(path, sizeof path, "%s/data.mdb", dir) >= sizeof path)
-        return false;
-    return stat(path, &st) == 0 && st.st_size > 0;
 }
 
 static sv_status open_env(sv_store *s, const char *dir, size_t size,
@@ -502,6 +493,34 @@ fail:
     return st;
 }
 
+/* With keep_map_size: an environment nobody has committed to yet (this
+ * open created it) gets the default map; any other keeps the size it has.
+ * Judged after the open, under LMDB's locks, not from the file beforehand:
+ * a writer that created the environment a moment ago has put its size in
+ * the meta page, which the open read. */
+static sv_status default_size_if_new(sv_store *s, const char *dir,
+                                     sv_error *err)
+{
+    MDB_envinfo info;
+    int rc = mdb_env_info(s->env, &info);
+
+    if (rc != 0)
+        return mdb_status(s, rc, "read environment info", err);
+    if (info.me_last_txnid != 0)
+        return SV_OK;
+    rc = mdb_env_set_mapsize(s->env, SV_STORE_DEFAULT_MAP_SIZE);
+    if (rc == ENOMEM)
+        return sv_fail(err, SV_ERR_NOMEM,
+                       "map LMDB environment %s: %s: the map (%zu bytes of "
+                       "address space, not memory) may be more than this "
+                       "process may map (ulimit -v); give a smaller map size",
+                       dir, mdb_strerror(rc),
+                       (size_t)SV_STORE_DEFAULT_MAP_SIZE);
+    if (rc != 0)
+        return mdb_status(s, rc, "set the map size", err);
+    return SV_OK;
+}
+
 sv_status sv_store_open(sv_store **out, const char *dir,
                         const sv_store_options *opt, sv_error *err)
 {
@@ -517,9 +536,10 @@ sv_status sv_store_open(sv_store **out, const char *dir,
         return sv_fail(err, SV_ERR_STORE, "libsodium failed to initialise");
     if (opt != NULL && opt->map_size != 0)
         size = opt->map_size;
-    if (read_only || (opt != NULL && opt->map_size == 0 && opt->keep_map_size &&
-                      has_data_file(dir)))
-        size = 0; /* the environment's own size */
+    bool keep =
+        !read_only && opt != NULL && opt->map_size == 0 && opt->keep_map_size;
+    if (read_only || keep)
+        size = 0; /* the environment's own size (a new one: see below) */
     st = prepare_dir(dir, read_only, err);
     if (st != SV_OK)
         return st;
@@ -542,6 +562,8 @@ sv_status sv_store_open(sv_store **out, const char *dir,
     s->snapshots.numbered = true;
     s->watermarks.name = "watermarks";
     st = open_env(s, dir, size, err);
+    if (st == SV_OK && keep)
+        st = default_size_if_new(s, dir, err);
     if (st != SV_OK)
         goto fail;
     st = open_dbs(s, dir, err);

@@ -240,9 +240,11 @@ static const char load_help[] =
     "per\n"
     "rejected or unanswered submission, and a line naming the first line "
     "not\n"
-    "sent if the load stopped early. Exit 3 if any got no reply, else 1 if "
-    "any\n"
-    "was rejected.\n";
+    "sent if the load stopped early. Exit 130 if interrupted before every "
+    "line\n"
+    "was sent, else 3 if any got no reply or was not sent, else 1 if any "
+    "was\n"
+    "rejected.\n";
 
 static const char get_help[] =
     "Prints the current revision as JSON: survey, respondent, revision, "

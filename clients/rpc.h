@@ -65,7 +65,8 @@ typedef struct {
  * reply NULL when every attempt went unanswered. index is into items;
  * sends is how many times the item was sent (more than 1: the replies to
  * the earlier sends were lost or late); an attempt that found the socket's
- * queue full counts as a send, as the item went out again after it. */
+ * queue full counts as a send, though nothing went out (the item is sent
+ * again at the next attempt, or given up with reply NULL after the last). */
 typedef void (*sv_rpc_reply_fn)(void *arg, size_t index, int sends,
                                 const Survey__V1__Reply *reply);
 

@@ -121,9 +121,13 @@ static void usage(FILE *out)
         "one line\n"
         "\"requests: ...\" where the requests spent their time on average, "
         "then it\n"
-        "exits 0. Exit status 1: start-up failed (message on stderr); 2: "
-        "bad command\n"
-        "line.\n",
+        "exits 0. Exit status 1: start-up failed, or it stopped on an "
+        "error it cannot\n"
+        "go on after (a flush of the data file failed, or LMDB gave up on "
+        "the\n"
+        "environment; the batches in hand are answered first): message on "
+        "stderr;\n"
+        "2: bad command line.\n",
         SV_DEFAULT_BATCH, SV_DEFAULT_MAX_REQUEST, SV_DEFAULT_IN_FLIGHT,
         SV_DEFAULT_COMMIT_NICE);
 }

@@ -115,11 +115,15 @@ struct sv_server {
     size_t max_request;
     char endpoint[512];
     struct slot slots[SLOTS];
-    uint64_t received;      /* batches received (main thread) */
-    uint64_t completed;     /* batches whose replies went out (main thread) */
-    uint64_t generation;    /* of the last commit (writing thread) */
-    bool mirror_reported;   /* the scan mirror's failure was logged */
-    sv_server_stats stages; /* answered, open_s..reply_s (main thread) */
+    uint64_t received;        /* batches received (main thread) */
+    uint64_t completed;       /* batches whose replies went out (main thread) */
+    uint64_t generation;      /* of the last commit (writing thread) */
+    bool mirror_reported;     /* the scan mirror's failure was logged */
+    bool write_failed;        /* a write or commit of the group in hand failed
+                                 (writing thread) */
+    atomic_bool store_broken; /* LMDB gave up on the environment: set by
+                                 the writing thread, the main thread stops */
+    sv_server_stats stages;   /* answered, open_s..reply_s (main thread) */
     struct writer writer;
     struct preparer preparer;
     struct syncer sync;
@@ -383,6 +387,7 @@ sv_status sv_server_new(sv_server **out, const sv_server_options *opt,
     if (s == NULL)
         return sv_fail(err, st, "out of memory");
     s->reg = reg;
+    atomic_init(&s->store_broken, false);
     s->max_batch = opt->max_batch > 0 ? opt->max_batch : SV_DEFAULT_BATCH;
     s->commit_nice = opt->commit_nice;
     s->max_request =
@@ -1167,6 +1172,7 @@ static bool apply_writes(sv_server *s, uint64_t first, uint64_t last,
             }
             set_store_error(p, st, &err);
             sv_put_result_clear(&p->res);
+            s->write_failed = true;
         }
     }
     return true;
@@ -1183,6 +1189,7 @@ static void write_batches(sv_server *s, uint64_t first, uint64_t last,
     sv_status st = SV_OK;
     double t0 = clock_s();
 
+    s->write_failed = false;
     if (!apply_writes(s, first, last, false, &batch)) {
         for (uint64_t n = first; n < last; n++) {
             struct slot *sl = &s->slots[n % SLOTS];
@@ -1206,11 +1213,12 @@ static void write_batches(sv_server *s, uint64_t first, uint64_t last,
         st = sv_batch_commit(&batch, &err);
         stats->commit_s = clock_s() - t1;
         stats->commits = st == SV_OK;
-        if (st != SV_OK)
+        if (st != SV_OK) {
             sv_log(PROGRAM, "commit of batches %llu to %llu failed: %s",
                    (unsigned long long)first, (unsigned long long)last - 1,
                    err.msg);
-        else
+            s->write_failed = true;
+        } else
             sync_request(s, ++s->generation);
         if (!s->mirror_reported && sv_store_mirror_error(s->store) != NULL) {
             sv_log(PROGRAM,
@@ -1240,6 +1248,9 @@ static void write_batches(sv_server *s, uint64_t first, uint64_t last,
                 set_error(p, e.code, 0, NULL, 0, "%s", e.message);
         }
     }
+    /* the replies above say so; the main thread then stops */
+    if ((s->write_failed || st != SV_OK) && sv_store_broken(s->store))
+        atomic_store_explicit(&s->store_broken, true, memory_order_release);
 }
 
 static void *writer_main(void *arg)
@@ -1559,6 +1570,18 @@ sv_status sv_server_run(sv_server *s, sv_server_signals *sig, sv_error *err)
         if (sv_held_count(s->held) > 0)
             (void)sv_held_retry(s->held, s->router);
         st = complete_durable(s, false, err);
+        if (st == SV_OK &&
+            atomic_load_explicit(&s->store_broken, memory_order_acquire)) {
+            /* no transaction succeeds again in this process: stop, so that
+               a restart (by a supervisor, or by hand) opens the store
+               anew; the batches in hand are answered below */
+            st = sv_fail(err, SV_ERR_STORE,
+                         "LMDB gave up on the store's environment "
+                         "(MDB_PANIC: a write of its meta page failed); "
+                         "stopping so that a restart opens it again "
+                         "(nothing acknowledged is lost)");
+            break;
+        }
         if (st == SV_OK && more && (items[0].revents & ZMQ_POLLIN))
             st = receive_more(s, open, err);
         if (room && open->n > 0 &&

@@ -1117,6 +1117,11 @@ const char *sv_store_mirror_error(const sv_store *s)
     return s->mirror_error[0] != '\0' ? s->mirror_error : NULL;
 }
 
+bool sv_store_broken(sv_store *s)
+{
+    return s != NULL && env_broken(s);
+}
+
 /* ---- writing ---------------------------------------------------------- */
 
 static const char *submitter_of(const sv_put *put)

@@ -191,6 +191,12 @@ sv_status sv_store_drop_pages(sv_store *s, sv_error *err);
 bool sv_store_has_mirror(const sv_store *s);
 const char *sv_store_mirror_error(const sv_store *s);
 
+/* Whether LMDB gave up on the environment (MDB_PANIC, after a failed
+ * write of its meta page): no transaction of this handle succeeds again,
+ * and only a new open (a restart of the process) recovers. A probe (one
+ * read transaction begun and aborted): for after a failure. */
+bool sv_store_broken(sv_store *s);
+
 /* Discards the batch and frees *b. NULL-safe. */
 void sv_batch_abort(sv_batch **b);
 

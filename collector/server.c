@@ -1577,9 +1577,9 @@ sv_status sv_server_run(sv_server *s, sv_server_signals *sig, sv_error *err)
                anew; the batches in hand are answered below */
             st = sv_fail(err, SV_ERR_STORE,
                          "LMDB gave up on the store's environment "
-                         "(MDB_PANIC: a write of its meta page failed); "
-                         "stopping so that a restart opens it again "
-                         "(nothing acknowledged is lost)");
+                         "(MDB_PANIC; the refused commit's error, logged "
+                         "above, says why); stopping so that a restart "
+                         "opens it again (nothing acknowledged is lost)");
             break;
         }
         if (st == SV_OK && more && (items[0].revents & ZMQ_POLLIN))

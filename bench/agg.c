@@ -115,7 +115,7 @@ static sv_status load_all(const agg_opts *o, const sv_questionnaire *q,
     for (size_t i = 0; st == SV_OK && i < o->n; i++) {
         double t0;
         snprintf(code, sizeof code, "%06zu", i);
-        gen_sub *g = gen_submission(q, &rng, code, 0, o->seed, i);
+        gen_sub *g = gen_submission(q, &rng, code, 0, o->seed, i, false);
         if (g == NULL) {
             st = sv_fail(err, SV_ERR_NOMEM, "out of memory (generate)");
             break;
@@ -209,7 +209,7 @@ static sv_status correct(sv_store *s, const sv_questionnaire *q, gen_rng *rng,
     encoder e;
     sv_batch *b = NULL;
     gen_sub *g = gen_submission(
-        q, rng, sv_questionnaire_respondent(q, idx)->code, 1, seed, id);
+        q, rng, sv_questionnaire_respondent(q, idx)->code, 1, seed, id, false);
     sv_status st = encoder_init(&e, q, err);
 
     if (g == NULL && st == SV_OK)

@@ -34,11 +34,13 @@ typedef struct {
     int clients;           /* DEALER client threads */
     int window;            /* requests in flight per client */
     uint64_t seed;
-    bool curve;        /* CURVE on (needs --server-secret support) */
-    size_t sqlite_n;   /* submissions of the SQLite intake baseline */
-    int batch;         /* the collector's --batch (0: its default) */
-    bool random_order; /* respondents and submission ids in random order,
-                          as from the field; false: in code order */
+    bool curve;         /* CURVE on (needs --server-secret support) */
+    size_t sqlite_n;    /* submissions of the SQLite intake baseline */
+    int batch;          /* the collector's --batch (0: its default) */
+    bool random_order;  /* respondents and submission ids in random order,
+                           as from the field; false: in code order */
+    bool every_program; /* every respondent runs every program (gen.h):
+                           about 45 answers a submission, not 26 */
 } intake_opts;
 
 typedef struct {

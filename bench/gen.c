@@ -196,9 +196,10 @@ static int rate_of(const char *name)
     return -1;
 }
 
-/* A select_one value: "yes" at the known rate, else an option with
- * weight 1 / (k + 1) (the first options are the common ones). */
-static uint32_t pick_one(gen_rng *g, const sv_question *qu)
+/* A select_one value: "yes" at the known rate (always with
+ * every_program), else an option with weight 1 / (k + 1) (the first
+ * options are the common ones). */
+static uint32_t pick_one(gen_rng *g, const sv_question *qu, bool every_program)
 {
     int rate = rate_of(qu->name);
     int yes = sv_question_option(qu, "yes");
@@ -206,9 +207,11 @@ static uint32_t pick_one(gen_rng *g, const sv_question *qu)
     uint32_t total = 0;
     uint32_t x;
 
-    if (rate >= 0 && yes >= 0 && no >= 0)
-        return gen_rng_below(g, 1000) < (uint32_t)rate ? (uint32_t)yes
-                                                       : (uint32_t)no;
+    if (rate >= 0 && yes >= 0 && no >= 0) {
+        uint32_t x = gen_rng_below(g, 1000);
+        return every_program || x < (uint32_t)rate ? (uint32_t)yes
+                                                   : (uint32_t)no;
+    }
     for (size_t k = 0; k < qu->n_options; k++)
         total += 840 / (uint32_t)(k + 1);
     x = gen_rng_below(g, total);
@@ -245,7 +248,8 @@ static uint64_t pick_many(gen_rng *g, const sv_question *qu)
 
 /* Draws a value for every question, relevant or not: relevance is
  * worked out afterwards from the values themselves. */
-static void draw_values(const sv_questionnaire *q, gen_rng *g, sv_value *v)
+static void draw_values(const sv_questionnaire *q, gen_rng *g,
+                        bool every_program, sv_value *v)
 {
     for (size_t i = 0; i < sv_questionnaire_count(q); i++) {
         const sv_question *qu = sv_questionnaire_question(q, i);
@@ -270,7 +274,7 @@ static void draw_values(const sv_questionnaire *q, gen_rng *g, sv_value *v)
         case SV_Q_SELECT_ONE:
             if (qu->n_options > 0) {
                 v[i].kind = SV_V_CHOICE;
-                v[i].choice = pick_one(g, qu);
+                v[i].choice = pick_one(g, qu, every_program);
             }
             break;
         case SV_Q_SELECT_MULTIPLE:
@@ -324,7 +328,7 @@ static bool fill_answer(gen_sub *g, const sv_question *qu, const sv_value *v,
 
 gen_sub *gen_submission(const sv_questionnaire *q, gen_rng *rng,
                         const char *code, uint64_t base, uint64_t seed,
-                        size_t index)
+                        size_t index, bool every_program)
 {
     size_t n = sv_questionnaire_count(q);
     sv_value *values = calloc(n + 1, sizeof *values);
@@ -336,7 +340,7 @@ gen_sub *gen_submission(const sv_questionnaire *q, gen_rng *rng,
         goto fail;
     g->used = 0;
     survey__v1__submission__init(&g->sub);
-    draw_values(q, rng, values);
+    draw_values(q, rng, every_program, values);
     sv_questionnaire_relevance(q, values, relevant);
     snprintf(id, sizeof id, "bench-%llu-%zu", (unsigned long long)seed, index);
     g->sub.survey = take_str(g, sv_questionnaire_id(q));

@@ -10,6 +10,7 @@
 #include "status.h"
 #include "survey.pb-c.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,11 +36,13 @@ sv_status gen_survey_dir(const char *src, const char *dir, size_t n,
 typedef struct gen_sub gen_sub;
 
 /* Generates the submission of respondent `code` (base revision `base`,
- * submission id "bench-SEED-INDEX") from q. rng drives the answers.
- * NULL when out of memory. */
+ * submission id "bench-SEED-INDEX") from q. rng drives the answers. The
+ * programs run at the 2024 rates, or with every_program all of them, so
+ * that every detail question is relevant (about 45 answers, 2.5 KB packed,
+ * against about 26 and 1.1 KB). NULL when out of memory. */
 gen_sub *gen_submission(const sv_questionnaire *q, gen_rng *rng,
                         const char *code, uint64_t base, uint64_t seed,
-                        size_t index);
+                        size_t index, bool every_program);
 Survey__V1__Submission *gen_sub_msg(gen_sub *g);
 void gen_sub_free(gen_sub *g);
 

@@ -125,7 +125,8 @@ static size_t *respondent_order(size_t m, uint64_t seed, bool random_order)
 }
 
 static sv_status pack_all(const sv_questionnaire *q, size_t m, uint64_t seed,
-                          bool random_order, packed_set *ps, sv_error *err)
+                          bool random_order, bool every_program, packed_set *ps,
+                          sv_error *err)
 {
     size_t cap = m * 1024 + 4096;
     gen_rng rng;
@@ -145,7 +146,8 @@ static sv_status pack_all(const sv_questionnaire *q, size_t m, uint64_t seed,
         snprintf(code, sizeof code, "%06zu", order[i]);
         /* field clients send UUIDs: scattered ids, not bench-SEED-1, -2.. */
         gen_sub *g = gen_submission(q, &rng, code, 0, seed,
-                                    random_order ? (size_t)scatter(i) : i);
+                                    random_order ? (size_t)scatter(i) : i,
+                                    every_program);
         if (g == NULL) {
             free(order);
             return sv_fail(err, SV_ERR_NOMEM, "out of memory (generate)");
@@ -699,8 +701,8 @@ static sv_status sqlite_intake(const intake_opts *o, const sv_questionnaire *q,
         size_t made = 0;
         for (; made < k; made++) {
             snprintf(code, sizeof code, "%06zu", first + made);
-            subs[made] =
-                gen_submission(q, &rng, code, 0, o->seed, first + made);
+            subs[made] = gen_submission(q, &rng, code, 0, o->seed, first + made,
+                                        o->every_program);
             if (subs[made] == NULL) {
                 st = sv_fail(err, SV_ERR_NOMEM, "out of memory");
                 break;
@@ -758,7 +760,8 @@ sv_status bench_intake(const intake_opts *o, intake_result *res, sv_error *err)
     if (st != SV_OK)
         return st;
     t0 = bench_now();
-    st = pack_all(q, o->m, o->seed, o->random_order, &ps, err);
+    st =
+        pack_all(q, o->m, o->seed, o->random_order, o->every_program, &ps, err);
     res->setup_s = bench_now() - t0;
     if (st != SV_OK)
         goto done;

@@ -41,9 +41,11 @@ typedef struct {
     bool keep;
     bool skip_intake;
     bool skip_agg;
-    bool random_order; /* intake: respondents in random order */
-    bool one_run;      /* intake: the first run only */
-    bool curve_only;   /* with one_run: that run with CURVE */
+    bool random_order;  /* intake: respondents in random order */
+    bool one_run;       /* intake: the first run only */
+    bool curve_only;    /* with one_run: that run with CURVE */
+    bool stages_only;   /* the collector's stages alone */
+    bool every_program; /* intake: every respondent runs every program */
     const char *work;
     const char *collector;
     const char *sheets;
@@ -79,12 +81,23 @@ static void usage(FILE *out)
                  "ids in\n"
                  "                      random order (as in the field), not "
                  "in code order\n"
+                 "  --every-program     intake: every respondent runs all 8 "
+                 "programs, so\n"
+                 "                      every detail question is relevant "
+                 "(about 45\n"
+                 "                      answers, not 26; a full run also "
+                 "makes this\n"
+                 "                      run, plain, after the others)\n"
                  "  --one-run           intake: the first run only (plain, "
                  "no CURVE,\n"
                  "                      no second order, no stages), for "
                  "side-by-side runs\n"
                  "  --curve             with --one-run: that run with CURVE "
-                 "(no SQLite)\n");
+                 "(no SQLite)\n"
+                 "  --stages-only       the collector's stages alone (no "
+                 "sockets, no disk;\n"
+                 "                      up to 20000 of --intake), for "
+                 "side-by-side runs\n");
 }
 
 static int parse_args(int argc, char **argv, options *o)
@@ -108,6 +121,8 @@ static int parse_args(int argc, char **argv, options *o)
         {"random-order", no_argument, NULL, 'R'},
         {"one-run", no_argument, NULL, 'O'},
         {"curve", no_argument, NULL, 'V'},
+        {"stages-only", no_argument, NULL, 'T'},
+        {"every-program", no_argument, NULL, 'E'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     size_t v = 0;
@@ -163,6 +178,14 @@ static int parse_args(int argc, char **argv, options *o)
             break;
         case 'V':
             o->curve_only = true;
+            break;
+        case 'E':
+            o->every_program = true;
+            break;
+        case 'T':
+            o->stages_only = true;
+            o->skip_intake = true;
+            o->skip_agg = true;
             break;
         case 'K':
             o->keep = true;
@@ -297,6 +320,8 @@ int main(int argc, char **argv)
     intake_result plain = {0};
     intake_result shuffled = {0};
     bool have_shuffled = false;
+    intake_result dense = {0};
+    bool have_dense = false;
     stages_result stages = {0};
     bool have_stages = false;
     intake_result curve = {0};
@@ -349,6 +374,7 @@ int main(int argc, char **argv)
                           .window = o.window,
                           .batch = o.batch,
                           .random_order = o.random_order,
+                          .every_program = o.every_program,
                           .seed = o.seed,
                           .sqlite_n = o.sqlite ? o.sqlite_intake : 0};
         snprintf(sub, sizeof sub, "%s/intake", o.work);
@@ -397,8 +423,24 @@ int main(int argc, char **argv)
                 have_shuffled = true;
             }
         }
+        if (!o.one_run && !o.random_order && !o.every_program) {
+            /* the same, plain, in code order, every program run: the
+               larger submissions, with a SQLite baseline of their own */
+            io.random_order = false;
+            io.every_program = true;
+            io.sqlite_n = o.sqlite ? o.sqlite_intake : 0;
+            snprintf(sub, sizeof sub, "%s/intake-every-program", o.work);
+            fprintf(stderr, "survey-bench: intake, every program run...\n");
+            if (bench_intake(&io, &dense, &err) != SV_OK) {
+                fprintf(stderr, "survey-bench: intake (every program): %s\n",
+                        err.msg);
+                status = 1;
+            } else {
+                have_dense = true;
+            }
+        }
     }
-    if (!o.skip_intake && !o.one_run) {
+    if ((!o.skip_intake && !o.one_run) || o.stages_only) {
         stages_opts so = {.sheets = o.sheets,
                           .work = sub,
                           .n = o.intake < STAGES_MAX ? o.intake : STAGES_MAX,
@@ -453,11 +495,12 @@ int main(int argc, char **argv)
             snprintf(batch, sizeof batch, "--batch %d", o.batch);
         printf("intake: %zu submissions (%.1f answers, %.0f bytes each), "
                "%d DEALER clients x %d in flight, collector with %s, "
-               "loopback TCP, durable group commits%s\n",
+               "loopback TCP, durable group commits%s%s\n",
                o.intake, first->answers_mean, first->bytes_mean, o.clients,
                o.window, batch,
                o.random_order ? ", respondents in random order"
-                              : ", respondents in code order");
+                              : ", respondents in code order",
+               o.every_program ? ", every program run" : "");
         if (have_plain)
             print_intake("  plain (no CURVE)", &plain);
         if (!o.one_run && !have_curve)
@@ -475,6 +518,20 @@ int main(int argc, char **argv)
                    "one transaction each)\n",
                    "  SQLite baseline (WAL, synchronous=FULL)",
                    plain.sqlite_rate, plain.sqlite_n, plain.sqlite_secs);
+        if (have_dense) {
+            print_intake("  plain, every program run", &dense);
+            printf("%-44s %8.1f answers, %.0f bytes each\n",
+                   "  its submissions", dense.answers_mean, dense.bytes_mean);
+        }
+        if (have_dense && dense.sqlite_n > 0) {
+            printf("%-44s %12.0f submissions/s (%zu in %.2f s, the same "
+                   "larger submissions)\n",
+                   "  SQLite baseline, every program run", dense.sqlite_rate,
+                   dense.sqlite_n, dense.sqlite_secs);
+            printf("%-44s %12.1f x (reported, not a target line)\n",
+                   "  intake vs SQLite, every program run",
+                   dense.rate / dense.sqlite_rate);
+        }
     }
     if (have_stages) {
         double total = 0;
@@ -559,7 +616,8 @@ int main(int argc, char **argv)
                256, true);
     }
     if ((have_agg && (!agg.consistent || (o.sqlite && !agg.sql_equal))) ||
-        (have_plain && plain.errors > 0) || (curve_ok && curve.errors > 0))
+        (have_plain && plain.errors > 0) || (curve_ok && curve.errors > 0) ||
+        (have_dense && dense.errors > 0))
         status = 1;
     if (!o.keep && nftw(o.work, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
         fprintf(stderr, "survey-bench: could not remove %s\n", o.work);

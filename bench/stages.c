@@ -85,7 +85,7 @@ static sv_status generate(struct work *w, uint64_t seed, sv_error *err)
     for (size_t i = 0; i < w->n; i++) {
         Survey__V1__Request req = SURVEY__V1__REQUEST__INIT;
         gen_sub *g = gen_submission(
-            w->q, &rng, sv_questionnaire_code_at(w->q, i), 0, seed, i);
+            w->q, &rng, sv_questionnaire_code_at(w->q, i), 0, seed, i, false);
         if (g == NULL)
             return sv_fail(err, SV_ERR_NOMEM, "out of memory (generate)");
         req.body_case = SURVEY__V1__REQUEST__BODY_SUBMIT;

@@ -140,6 +140,7 @@ typedef struct {
     const char *work;   /* scratch directory (created) */
     size_t n;           /* submissions */
     uint64_t seed;
+    bool every_program; /* submissions with every program run (gen.h) */
 } stages_opts;
 
 typedef struct {

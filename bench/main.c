@@ -85,9 +85,11 @@ static void usage(FILE *out)
                  "programs, so\n"
                  "                      every detail question is relevant "
                  "(about 45\n"
-                 "                      answers, not 26; a full run also "
-                 "makes this\n"
-                 "                      run, plain, after the others)\n"
+                 "                      answers, not 26; also the stages' "
+                 "submissions;\n"
+                 "                      a full run also makes this run, "
+                 "plain, after\n"
+                 "                      the others)\n"
                  "  --one-run           intake: the first run only (plain, "
                  "no CURVE,\n"
                  "                      no second order, no stages), for "
@@ -444,7 +446,8 @@ int main(int argc, char **argv)
         stages_opts so = {.sheets = o.sheets,
                           .work = sub,
                           .n = o.intake < STAGES_MAX ? o.intake : STAGES_MAX,
-                          .seed = o.seed};
+                          .seed = o.seed,
+                          .every_program = o.every_program};
         snprintf(sub, sizeof sub, "%s/stages", o.work);
         fprintf(stderr, "survey-bench: the collector's stages...\n");
         if (bench_stages(&so, &stages, &err) != SV_OK) {
@@ -537,9 +540,9 @@ int main(int argc, char **argv)
         double total = 0;
         for (int k = 0; k < STAGE_COUNT; k++)
             total += stages.us[k];
-        printf("collector stages, one thread, no I/O (%zu submissions, "
+        printf("collector stages, one thread, no I/O (%zu submissions%s, "
                "fastest of 3 rounds), us per submission:\n",
-               stages.n);
+               stages.n, o.every_program ? ", every program run" : "");
         printf("%-44s %8.2f us\n", "  decode the request",
                stages.us[STAGE_DECODE]);
         printf("%-44s %8.2f us\n", "  validate, compact record",

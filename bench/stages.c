@@ -60,7 +60,8 @@ static void work_free(struct work *w)
 }
 
 /* Generates and packs the n submissions (as the intake benchmark does). */
-static sv_status generate(struct work *w, uint64_t seed, sv_error *err)
+static sv_status generate(struct work *w, uint64_t seed, bool every_program,
+                          sv_error *err)
 {
     gen_rng rng;
     size_t count = sv_questionnaire_count(w->q);
@@ -84,8 +85,9 @@ static sv_status generate(struct work *w, uint64_t seed, sv_error *err)
         return sv_fail(err, SV_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < w->n; i++) {
         Survey__V1__Request req = SURVEY__V1__REQUEST__INIT;
-        gen_sub *g = gen_submission(
-            w->q, &rng, sv_questionnaire_code_at(w->q, i), 0, seed, i, false);
+        gen_sub *g =
+            gen_submission(w->q, &rng, sv_questionnaire_code_at(w->q, i), 0,
+                           seed, i, every_program);
         if (g == NULL)
             return sv_fail(err, SV_ERR_NOMEM, "out of memory (generate)");
         req.body_case = SURVEY__V1__REQUEST__BODY_SUBMIT;
@@ -198,7 +200,7 @@ sv_status bench_stages(const stages_opts *opt, stages_result *res,
     if (st != SV_OK)
         return st;
     w.q = q;
-    st = generate(&w, opt->seed, err);
+    st = generate(&w, opt->seed, opt->every_program, err);
     for (int round = 0; round < ROUNDS && st == SV_OK; round++) {
         for (int k = 0; k < STAGE_COUNT && st == SV_OK; k++) {
             double t0 = bench_now();

@@ -19,9 +19,10 @@ if(TARGET survey-bench)
       $<TARGET_FILE:survey-bench> ${CMAKE_CURRENT_BINARY_DIR}/test_bench_curve.out)
   set_tests_properties(test_bench_curve_one_run PROPERTIES TIMEOUT 300)
   # --stages-only: the collector's stages and nothing else (no intake, no
-  # aggregation, so no target line).
+  # aggregation, so no target line); with --every-program, on those
+  # submissions.
   add_test(NAME test_bench_stages_only
-    COMMAND sh -c "\"$0\" --stages-only --intake 300 --work \"$1.work\" > \"$1\" 2>&1 || { cat \"$1\"; exit 1; }; for s in 'decode the request' 'validate, compact record' 'prepare .pack, compress.' 'pack the ack' 'together'; do grep -Eq \"^  $s +[0-9.]+ us\" \"$1\" || { echo \"no stage line: $s\"; cat \"$1\"; exit 1; }; done; grep -q '(300 submissions, fastest of 3 rounds)' \"$1\" || { echo 'not 300 submissions'; cat \"$1\"; exit 1; }; if grep -Eq '^target |^intake:|^aggregation:' \"$1\"; then echo 'more than the stages in a --stages-only run'; cat \"$1\"; exit 1; fi"
+    COMMAND sh -c "\"$0\" --stages-only --intake 300 --work \"$1.work\" > \"$1\" 2>&1 || { cat \"$1\"; exit 1; }; for s in 'decode the request' 'validate, compact record' 'prepare .pack, compress.' 'pack the ack' 'together'; do grep -Eq \"^  $s +[0-9.]+ us\" \"$1\" || { echo \"no stage line: $s\"; cat \"$1\"; exit 1; }; done; grep -q '(300 submissions, fastest of 3 rounds)' \"$1\" || { echo 'not 300 submissions'; cat \"$1\"; exit 1; }; if grep -Eq '^target |^intake:|^aggregation:' \"$1\"; then echo 'more than the stages in a --stages-only run'; cat \"$1\"; exit 1; fi; \"$0\" --stages-only --every-program --intake 300 --work \"$1.work2\" > \"$1\" 2>&1 || { cat \"$1\"; exit 1; }; grep -q '(300 submissions, every program run, fastest of 3 rounds)' \"$1\" || { echo 'no stages with every program run'; cat \"$1\"; exit 1; }"
       $<TARGET_FILE:survey-bench> ${CMAKE_CURRENT_BINARY_DIR}/test_bench_stages.out)
   set_tests_properties(test_bench_stages_only PROPERTIES TIMEOUT 300)
 endif()

@@ -21,7 +21,7 @@
 #define SV_DEFAULT_IN_FLIGHT 1000
 /* The nice value survey-collector gives its writing and flush threads:
  * every acknowledgement waits for their cycle, so on a busy machine they go
- * first (bench/README.md, Round 11). */
+ * first (bench/ROUNDS.md, Round 11). */
 #define SV_DEFAULT_COMMIT_NICE (-10)
 
 typedef struct {

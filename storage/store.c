@@ -57,7 +57,7 @@
  * larger than MIRROR_KEEP_BYTES (below that the file bounds what is
  * mapped, and a drop of the whole map cost 2 ms on a machine where
  * page-table work is dear, unmapping the other thread's pages too:
- * bench/README.md, Round 7). */
+ * bench/ROUNDS.md, Round 7). */
 #define MIRROR_DROP_EVERY 131072
 #define MIRROR_RANGE_MAX ((size_t)32 << 20)
 #define MIRROR_KEEP_BYTES ((size_t)256 << 20)

@@ -208,9 +208,10 @@ static uint32_t pick_one(gen_rng *g, const sv_question *qu, bool every_program)
     uint32_t x;
 
     if (rate >= 0 && yes >= 0 && no >= 0) {
-        uint32_t x = gen_rng_below(g, 1000);
-        return every_program || x < (uint32_t)rate ? (uint32_t)yes
-                                                   : (uint32_t)no;
+        /* drawn with every_program too: the draws after it stay the same */
+        uint32_t draw = gen_rng_below(g, 1000);
+        return every_program || draw < (uint32_t)rate ? (uint32_t)yes
+                                                      : (uint32_t)no;
     }
     for (size_t k = 0; k < qu->n_options; k++)
         total += 840 / (uint32_t)(k + 1);

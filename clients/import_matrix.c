@@ -320,12 +320,40 @@ static void free_changes(cell_change *ch, size_t n)
     free(ch);
 }
 
+/* Whether row r has the header's width, as far as it matters: a value in
+ * a cell past the header's last column, or a row that ends before a
+ * question's column, is a problem (printed), never read as nothing or as
+ * a blank answer. */
+static bool row_width_ok(job *j, size_t r)
+{
+    size_t width = sv_csv_table_width(j->t, r);
+    for (size_t c = j->n_cols; c < width; c++) {
+        if (sv_csv_table_field(j->t, r, c)[0] != '\0') {
+            problem(j, r, c,
+                    "a value in a column without a header (the header has "
+                    "%zu columns)",
+                    j->n_cols);
+            return false;
+        }
+    }
+    for (size_t c = width; c < j->n_cols; c++) {
+        if (j->cols[c].kind == COL_QUESTION) {
+            problem(j, r, c,
+                    "the row ends before this column (%zu of %zu cells); "
+                    "write - to leave it unanswered",
+                    width, j->n_cols);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Reads the question cells of row r into *out (n_cols entries, question
  * NULL for other columns). False when any has a problem. */
 static bool read_cells(job *j, size_t r, cell_change **out)
 {
     cell_change *ch = calloc(j->n_cols > 0 ? j->n_cols : 1, sizeof *ch);
-    bool ok = ch != NULL;
+    bool ok = ch != NULL && row_width_ok(j, r);
     if (ch == NULL)
         problem(j, r, j->code_col, "out of memory");
     for (size_t c = 0; ch != NULL && c < j->n_cols; c++) {

@@ -3425,6 +3425,31 @@ static void test_cli_import_matrix_dry_run(void **state)
                            "problems\n");
     result_free(&r);
     assert_int_equal(revisions_of(h, "010006"), 2);
+
+    /* a value past the header's last column, and a row that ends before
+       a question's column: problems, not ignored cells or blank answers
+       (the short row would have unset supporter) */
+    write_file(path, "respondent,holders,consult,supporter\n"
+                     "010006,2220,○,○,×\n"
+                     "020001,2230,○\n"
+                     "030007,40,○,×,\n");
+    r = survey_run(h->dir, (const char *[]){"-e", h->endpoint, "import-matrix",
+                                            path, NULL});
+    assert_int_equal(r.code, 1);
+    expect_contains(r.out, "row 2, column 5: a value in a column without a "
+                           "header (the header has 4 columns)\n");
+    expect_contains(r.out, "row 3, column supporter: the row ends before "
+                           "this column (3 of 4 cells); write - to leave it "
+                           "unanswered\n");
+    /* an empty cell past the header is nothing */
+    expect_contains(r.out, "row 4 (030007): accepted 030007 revision 1 ");
+    expect_contains(r.out, "imported 3 rows: 1 accepted (1 incomplete), 0 "
+                           "unchanged, 0 rejected, 2 with problems, 0 "
+                           "unanswered\n");
+    result_free(&r);
+    assert_int_equal(revisions_of(h, "010006"), 2);
+    assert_int_equal(revisions_of(h, "020001"), 0);
+    assert_int_equal(revisions_of(h, "030007"), 1);
 }
 
 /* For real, as Excel saves it (BOM, CRLF, a code that lost its leading

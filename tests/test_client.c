@@ -3368,6 +3368,63 @@ static void test_cli_correct_conflict(void **state)
     result_free(&r);
 }
 
+/* The example between "from" and "to" in text (NULL: not found), copied. */
+static char *between(const char *text, const char *from, const char *to)
+{
+    const char *a = strstr(text, from);
+    if (a == NULL)
+        return NULL;
+    a += strlen(from);
+    const char *b = strstr(a, to);
+    return b != NULL ? strndup(a, (size_t)(b - a)) : NULL;
+}
+
+/* The submission examples of README.md and of `survey submit --help` are
+ * accepted as they stand (each once named an answer its example left
+ * irrelevant). */
+static void test_cli_documented_examples(void **state)
+{
+    sv_harness *h = *state;
+    char path[300];
+    char *readme = slurp_file(SV_SOURCE_DIR "/README.md");
+    char *example = between(readme, "A submission file:\n\n```json\n", "```");
+    assert_non_null(example);
+    snprintf(path, sizeof path, "%s/readme.json", h->dir);
+    write_file(path, example);
+    run_result r = survey_run(
+        h->dir, (const char *[]){"-e", h->endpoint, "submit", path, NULL});
+    if (r.code != 0)
+        fail_msg("the README's example: exit %d\n%s%s", r.code, r.out, r.err);
+    expect_contains(r.out, "accepted 010006 revision 1 ");
+    result_free(&r);
+    free(example);
+    free(readme);
+
+    r = survey_run(h->dir, (const char *[]){"submit", "--help", NULL});
+    assert_int_equal(r.code, 0);
+    example = between(r.out, "The file holds one JSON object:\n", "\n\"");
+    assert_non_null(example);
+    result_free(&r);
+    /* another respondent, and no fixed submission_id */
+    char *code = strstr(example, "\"010006\"");
+    assert_non_null(code);
+    memcpy(code, "\"020001\"", 8);
+    char *id = strstr(example, ", \"submission_id\": \"optional\"");
+    assert_non_null(id);
+    memmove(id, id + strlen(", \"submission_id\": \"optional\""),
+            strlen(id + strlen(", \"submission_id\": \"optional\"")) + 1);
+    snprintf(path, sizeof path, "%s/help.json", h->dir);
+    write_file(path, example);
+    r = survey_run(h->dir,
+                   (const char *[]){"-e", h->endpoint, "submit", path, NULL});
+    if (r.code != 0)
+        fail_msg("the submit --help example: exit %d\n%s%s\n%s", r.code, r.out,
+                 r.err, example);
+    expect_contains(r.out, "accepted 020001 revision 1 ");
+    result_free(&r);
+    free(example);
+}
+
 /* A ○/×/- spreadsheet with one bad cell, checked only: the problem names
  * row and column, the good row shows its changes, nothing is stored. */
 static void test_cli_import_matrix_dry_run(void **state)
@@ -4103,6 +4160,8 @@ int main(void)
                                         collector_up, collector_down),
         cmocka_unit_test_setup_teardown(test_cli_import_matrix, collector_up,
                                         collector_down),
+        cmocka_unit_test_setup_teardown(test_cli_documented_examples,
+                                        collector_up, collector_down),
         cmocka_unit_test_setup_teardown(test_cli_auth, auth_up, auth_down),
 #ifdef SV_HAVE_AGGREGATOR
         cmocka_unit_test_setup_teardown(test_cli_aggregation_end_to_end,

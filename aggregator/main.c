@@ -9,6 +9,7 @@
 #include "registry.h"
 #include "store.h"
 #include "summary.h"
+#include "zendpoint.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -365,10 +366,14 @@ static void *open_socket(void *ctx, int type, const char *endpoint, bool bind,
     if (rc == 0 && type == ZMQ_SUB)
         rc = zmq_setsockopt(sock, ZMQ_SUBSCRIBE, "", 0);
     if (rc == 0)
+        rc = sv_zendpoint_prepare(sock, endpoint);
+    if (rc == 0)
         rc = bind ? zmq_bind(sock, endpoint) : zmq_connect(sock, endpoint);
     if (rc != 0) {
-        sv_fail(err, SV_ERR_ZMQ, "%s %s: %s", bind ? "bind" : "connect",
-                endpoint, zmq_strerror(zmq_errno()));
+        int e = zmq_errno();
+        sv_fail(err, SV_ERR_ZMQ, "%s %s: %s%s", bind ? "bind" : "connect",
+                endpoint, zmq_strerror(e),
+                bind ? sv_zendpoint_bind_hint(endpoint, e) : "");
         zmq_close(sock);
         return NULL;
     }

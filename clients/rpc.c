@@ -1,6 +1,8 @@
 /* rpc.c: see rpc.h. */
 #include "rpc.h"
 
+#include "zendpoint.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -159,7 +161,8 @@ static sv_status open_socket(sv_rpc *self, int type, void **out, sv_error *err)
         (void)close_socket(&sock, NULL);
         return st;
     }
-    if (zmq_connect(sock, self->endpoint) != 0) {
+    if (sv_zendpoint_prepare(sock, self->endpoint) != 0 ||
+        zmq_connect(sock, self->endpoint) != 0) {
         sv_status st = sv_fail(err, SV_ERR_INVALID, "cannot connect to %s: %s",
                                self->endpoint, zmq_strerror(zmq_errno()));
         (void)close_socket(&sock, NULL);

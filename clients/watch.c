@@ -3,6 +3,7 @@
 
 #include "answers_json.h"
 #include "figures.h"
+#include "zendpoint.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -128,7 +129,8 @@ static int open_sub(watcher *w, const sv_client_opts *o)
     if (zmq_setsockopt(w->sub, ZMQ_SUBSCRIBE, o->survey, strlen(o->survey)) !=
         0)
         return zmq_failure("zmq_setsockopt ZMQ_SUBSCRIBE");
-    if (zmq_connect(w->sub, o->watch_endpoint) != 0) {
+    if (sv_zendpoint_prepare(w->sub, o->watch_endpoint) != 0 ||
+        zmq_connect(w->sub, o->watch_endpoint) != 0) {
         fprintf(stderr, "survey: watch: cannot connect to %s: %s\n",
                 o->watch_endpoint, zmq_strerror(zmq_errno()));
         return SV_EXIT_USAGE;

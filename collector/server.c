@@ -14,6 +14,7 @@
 #include "utf8.h"
 #include "wire_check.h"
 #include "worker.h"
+#include "zendpoint.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -221,9 +222,14 @@ static sv_status bind_notify(sv_server *s, const char *endpoint, sv_error *err)
     int linger = 0;
     if (zmq_setsockopt(s->notify, ZMQ_LINGER, &linger, sizeof linger) != 0)
         return zmq_fail(err, "zmq_setsockopt");
-    if (zmq_bind(s->notify, endpoint) != 0)
-        return sv_fail(err, SV_ERR_ZMQ, "cannot bind notify endpoint %s: %s",
-                       endpoint, zmq_strerror(zmq_errno()));
+    if (sv_zendpoint_prepare(s->notify, endpoint) != 0)
+        return zmq_fail(err, "zmq_setsockopt(ZMQ_IPV6)");
+    if (zmq_bind(s->notify, endpoint) != 0) {
+        int e = zmq_errno();
+        return sv_fail(err, SV_ERR_ZMQ, "cannot bind notify endpoint %s: %s%s",
+                       endpoint, zmq_strerror(e),
+                       sv_zendpoint_bind_hint(endpoint, e));
+    }
     return SV_OK;
 }
 
@@ -460,9 +466,14 @@ sv_status sv_server_new(sv_server **out, const sv_server_options *opt,
     st = setup_curve(s, opt, err);
     if (st != SV_OK)
         goto fail;
+    if (sv_zendpoint_prepare(s->router, opt->endpoint) != 0) {
+        st = zmq_fail(err, "zmq_setsockopt(ZMQ_IPV6)");
+        goto fail;
+    }
     if (zmq_bind(s->router, opt->endpoint) != 0) {
-        st = sv_fail(err, SV_ERR_ZMQ, "cannot bind %s: %s", opt->endpoint,
-                     zmq_strerror(zmq_errno()));
+        int e = zmq_errno();
+        st = sv_fail(err, SV_ERR_ZMQ, "cannot bind %s: %s%s", opt->endpoint,
+                     zmq_strerror(e), sv_zendpoint_bind_hint(opt->endpoint, e));
         goto fail;
     }
     size_t len = sizeof s->endpoint;

@@ -1,6 +1,8 @@
 /* harness.c: see harness.h. */
 #include "harness.h"
 
+#include "zendpoint.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -322,7 +324,8 @@ int sv_harness_call_raw(const char *endpoint, const void *data, size_t len,
         goto fail;
     if (zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms) != 0)
         goto fail;
-    if (zmq_connect(sock, endpoint) != 0)
+    if (sv_zendpoint_prepare(sock, endpoint) != 0 ||
+        zmq_connect(sock, endpoint) != 0)
         goto fail;
     if (zmq_send(sock, data, len, 0) < 0)
         goto fail;

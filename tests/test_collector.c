@@ -942,29 +942,48 @@ static void test_sigterm_and_restart(void **state)
     sv_harness_cleanup(&h);
 }
 
-/* TCP on loopback with a port the kernel picks; the ready line says it. */
+/* TCP on loopback, IPv4 and IPv6, with a port the kernel picks; the ready
+ * line says it. A host name is refused with a hint (ZeroMQ binds to
+ * addresses and interfaces). */
 static void test_tcp_loopback(void **state)
 {
     (void)state;
-    sv_harness h = {0};
-    /* the later --endpoint wins over the harness's ipc one */
-    const char *const extra[] = {"--endpoint", "tcp://127.0.0.1:*", NULL};
-    assert_int_equal(sv_harness_start(&h, extra), 0);
-    FILE *log = fopen(h.log, "r");
-    assert_non_null(log);
-    char line[1024], endpoint[256] = "";
-    while (fgets(line, sizeof line, log) != NULL) {
-        char *p = strstr(line, "ready on tcp://127.0.0.1:");
-        if (p != NULL && sscanf(p, "ready on %255s", endpoint) != 1)
-            endpoint[0] = '\0';
+    static const char *const hosts[] = {"tcp://127.0.0.1:", "tcp://[::1]:"};
+    for (size_t i = 0; i < 2; i++) {
+        sv_harness h = {0};
+        char ep[64];
+        snprintf(ep, sizeof ep, "%s*", hosts[i]);
+        /* the later --endpoint wins over the harness's ipc one */
+        const char *const extra[] = {"--endpoint", ep, NULL};
+        assert_int_equal(sv_harness_start(&h, extra), 0);
+        FILE *log = fopen(h.log, "r");
+        assert_non_null(log);
+        char line[1024], endpoint[256] = "", ready[64];
+        snprintf(ready, sizeof ready, "ready on %s", hosts[i]);
+        while (fgets(line, sizeof line, log) != NULL) {
+            char *p = strstr(line, ready);
+            if (p != NULL && sscanf(p, "ready on %255s", endpoint) != 1)
+                endpoint[0] = '\0';
+        }
+        fclose(log);
+        size_t n = strlen(hosts[i]);
+        assert_true(strncmp(endpoint, hosts[i], n) == 0);
+        assert_true(atoi(endpoint + n) > 0);
+        Survey__V1__Reply *reply = questionnaire(endpoint);
+        assert_int_equal(reply->body_case,
+                         SURVEY__V1__REPLY__BODY_QUESTIONNAIRE);
+        free_reply(reply);
+        sv_harness_cleanup(&h);
     }
-    fclose(log);
-    assert_true(strncmp(endpoint, "tcp://127.0.0.1:", 16) == 0);
-    assert_true(atoi(endpoint + 16) > 0);
-    Survey__V1__Reply *reply = questionnaire(endpoint);
-    assert_int_equal(reply->body_case, SURVEY__V1__REPLY__BODY_QUESTIONNAIRE);
-    free_reply(reply);
-    sv_harness_cleanup(&h);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "d=$(mktemp -d) && { %s --no-auth --data \"$d/data\" "
+             "--endpoint tcp://localhost:1 2>&1 | grep -q 'cannot bind "
+             "tcp://localhost:1: No such device (ZeroMQ binds to an IP "
+             "address or an interface name, not a host name'; r=$?; "
+             "rm -rf \"$d\"; exit $r; }",
+             SV_BINARY_DIR "/collector/survey-collector");
+    assert_int_equal(system(cmd), 0);
 }
 
 /* The collector names its threads, so that `top -H` and the bench's CPU

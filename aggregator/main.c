@@ -115,7 +115,10 @@ static void usage(FILE *out)
         "rebuilds its tables from the stored answers and snapshots if "
         "the log has\n"
         "moved past its watermark. SIGINT/SIGTERM: exits 0. Exit 1: "
-        "start-up failed.\n",
+        "start-up failed,\n"
+        "or it stopped on an error while following (logged as \"stopped "
+        "on error\");\n"
+        "2: bad command line.\n",
         DEFAULT_DEBOUNCE_MS, DEFAULT_POLL_MS, SV_REPORT_DETAIL_DEFAULT);
 }
 

@@ -365,9 +365,14 @@ static int summarize(const load_job *job)
         if (l->state == LINE_PENDING && unsent++ == 0)
             first_unsent = l->line;
     }
-    printf("loaded %zu submissions: %zu accepted (%zu incomplete), "
-           "%zu duplicates, %zu rejected, %zu unanswered\n",
-           job->n, accepted, incomplete, duplicates, rejected, unanswered);
+    /* stopped early: the counts are of the lines sent, and say so */
+    if (unsent > 0)
+        printf("loaded %zu of %zu submissions: ", job->n - unsent, job->n);
+    else
+        printf("loaded %zu submissions: ", job->n);
+    printf("%zu accepted (%zu incomplete), %zu duplicates, %zu rejected, "
+           "%zu unanswered\n",
+           accepted, incomplete, duplicates, rejected, unanswered);
     /* a duplicate on a resend may be this load's own first send, whose
        ack was lost: the collector cannot tell, so neither can the count */
     if (resent > 0)

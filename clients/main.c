@@ -234,6 +234,8 @@ static const char load_help[] =
     "  loaded N submissions: A accepted (I incomplete), D duplicates, "
     "R rejected,\n"
     "  U unanswered\n"
+    "(\"loaded S of N\" when the load stopped early: S = A + D + R + U "
+    "were sent),\n"
     "followed by a line counting the duplicates that came back on a "
     "resend (the\n"
     "first ack was lost: stored by this load or an earlier one), one line "

@@ -429,8 +429,9 @@ static void send_row(job *j, size_t r, const Survey__V1__Revision *base,
         else
             j->rejected++;
     } else if (check) {
-        printf("would submit against revision %llu:\n",
-               (unsigned long long)set.base_revision);
+        printf("would submit against revision %llu%s:\n",
+               (unsigned long long)set.base_revision,
+               j->header_bad ? ", once the header is mended" : "");
         print_changes(e);
         j->to_submit++;
     } else {
@@ -547,8 +548,9 @@ static int summary(const job *j)
                "unanswered\n",
                j->rows, j->accepted, j->incomplete, j->unchanged, j->rejected,
                j->problems, j->unanswered);
-    if (j->header_bad && !j->o->dry_run)
-        printf("nothing submitted: the header (row %lu) has problems\n",
+    if (j->header_bad)
+        printf("nothing %s: the header (row %lu) has problems\n",
+               j->o->dry_run ? "would be submitted" : "submitted",
                sv_csv_table_line(j->t, 0));
     if (j->unanswered > 0)
         return SV_EXIT_NO_REPLY;

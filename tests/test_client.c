@@ -3471,8 +3471,16 @@ static void test_cli_import_matrix_dry_run(void **state)
     assert_int_equal(revisions_of(h, "010006"), 2);
     assert_int_equal(revisions_of(h, "020001"), 0);
 
-    /* an unknown column stops every row */
+    /* an unknown column stops every row, and a dry run says so */
     write_file(path, "code,holders,suporter\n010006,1,○\n");
+    r = survey_run(h->dir, (const char *[]){"-e", h->endpoint, "import-matrix",
+                                            "--dry-run", path, NULL});
+    assert_int_equal(r.code, 1);
+    expect_contains(r.out, "row 2 (010006): would submit against revision 2, "
+                           "once the header is mended:\n");
+    expect_contains(r.out, "nothing would be submitted: the header (row 1) "
+                           "has problems\n");
+    result_free(&r);
     r = survey_run(h->dir, (const char *[]){"-e", h->endpoint, "import-matrix",
                                             path, NULL});
     assert_int_equal(r.code, 1);

@@ -4,6 +4,7 @@
 #include "figures.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 typedef struct {
     const char *columns[7];
@@ -11,6 +12,7 @@ typedef struct {
     const char *incomplete;
     const char *missing; /* before the question names */
     const char *none;
+    const char *omitted; /* the snapshot leaves the respondents out */
 } words;
 
 static const words japanese = {
@@ -18,14 +20,17 @@ static const words japanese = {
     "未回答",
     "回答途中",
     "未回答の設問: ",
-    "（なし）"};
+    "（なし）",
+    "（一覧は省略：回答団体が多いため）"};
 
 static const words english = {{"type", "expected", "complete", "incomplete",
                                "not started", "response rate", "complete rate"},
                               "not started",
                               "incomplete",
                               "missing: ",
-                              "none"};
+                              "none",
+                              "not listed: the roster is larger than the "
+                              "aggregator's --respondent-detail"};
 
 static sv_status write_figures(FILE *out, const Survey__V1__Completeness *c,
                                sv_table_style style, sv_lang lang,
@@ -110,15 +115,29 @@ static void write_list(FILE *out, const Survey__V1__Completeness *c,
                        const char *title, sv_table_style style, sv_lang lang,
                        const words *w)
 {
+    bool omitted = labels != NULL && labels->respondent_detail_omitted;
     size_t n = 0;
     for (size_t i = 0; i < c->n_respondents; i++) {
         if (c->respondents[i]->state == state)
             n++;
     }
+    /* without the list, its count is the figure of all respondents */
+    for (size_t i = 0; omitted && i < c->n_figures; i++) {
+        const Survey__V1__CompletenessFigure *f = c->figures[i];
+        if (strcmp(f->respondent_type, "all") == 0)
+            n = state == SURVEY__V1__RESPONDENT_STATUS__STATE__NOT_STARTED
+                    ? f->not_started
+                    : f->incomplete;
+    }
     if (style == SV_TABLE_MARKDOWN)
         fprintf(out, "**%s (%zu)**\n\n", title, n);
     else
         fprintf(out, "%s (%zu):\n", title, n);
+    if (omitted) {
+        fprintf(out, "%s%s\n", style == SV_TABLE_MARKDOWN ? "" : "  ",
+                w->omitted);
+        return;
+    }
     if (n == 0)
         fprintf(out, "%s%s\n", style == SV_TABLE_MARKDOWN ? "" : "  ", w->none);
     for (size_t i = 0; i < c->n_respondents; i++) {

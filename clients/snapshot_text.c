@@ -149,6 +149,15 @@ static const char *column_label(const Survey__V1__MatrixColumn *c)
 }
 
 /* The table of one type; *number runs over all types. */
+/* In place of a part that lists respondents one by one, when the
+ * snapshot leaves those out (respondent_detail_omitted): a line that
+ * says so, never an empty list that reads as "none". */
+static void omitted(FILE *out, sv_table_style style)
+{
+    fputs(style == SV_TABLE_MARKDOWN ? "" : "  ", out);
+    fputs("（省略：回答団体が多いため、団体別の行は載せていません）\n", out);
+}
+
 static sv_status write_matrix_type(FILE *out, const Survey__V1__Matrix *m,
                                    const char *type, size_t *number,
                                    sv_table_style style, sv_error *err)
@@ -251,8 +260,13 @@ static sv_status write_matrix(FILE *out, const Survey__V1__Snapshot *s,
     if (st != SV_OK)
         return st;
     heading(out, style, 2, "2. 各自治体の事業実施状況", NULL, NULL);
+    if (s->respondent_detail_omitted) {
+        omitted(out, style);
+        fputc('\n', out);
+    }
     size_t number = 0;
-    for (size_t k = 0; k < n_types && st == SV_OK; k++)
+    for (size_t k = 0;
+         k < n_types && st == SV_OK && !s->respondent_detail_omitted; k++)
         st = write_matrix_type(out, m, types[k], &number, style, err);
     if (st == SV_OK)
         st = write_matrix_totals(out, m, types, n_types, style, err);
@@ -367,6 +381,11 @@ static void write_listings(FILE *out, const Survey__V1__Snapshot *s,
     if (s->n_listings == 0)
         return;
     heading(out, style, 2, "回答一覧", NULL, NULL);
+    if (s->respondent_detail_omitted) {
+        omitted(out, style);
+        fputc('\n', out);
+        return;
+    }
     for (size_t i = 0; i < s->n_listings; i++) {
         const Survey__V1__Listing *l = s->listings[i];
         const char *label = l->label[0] != '\0' ? l->label : l->question;
@@ -411,6 +430,11 @@ static void write_programs(FILE *out, const Survey__V1__Snapshot *s,
     if (s->n_programs == 0)
         return;
     heading(out, style, 2, "実施自治体", NULL, NULL);
+    if (s->respondent_detail_omitted) {
+        omitted(out, style);
+        fputc('\n', out);
+        return;
+    }
     for (size_t i = 0; i < s->n_programs; i++) {
         const Survey__V1__Program *p = s->programs[i];
         char count[48];

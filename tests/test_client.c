@@ -1847,6 +1847,20 @@ static void test_snapshot_text_says_detail_omitted(void **state)
     s->respondent_detail_omitted = true;
     text = render(s, SV_FORMAT_TEXT);
     assert_non_null(strstr(text, "団体別の行"));
+    /* the parts that list respondents say they are left out, never that
+       there are none; the completeness lists count from the figures */
+    assert_non_null(strstr(text, "回答一覧\n--------\n\n  （省略：回答団体が"
+                                 "多いため、団体別の行は載せていません）\n"));
+    assert_non_null(strstr(text, "実施自治体\n----------\n\n  （省略：回答団体"
+                                 "が多いため、団体別の行は載せていません）\n"));
+    assert_non_null(strstr(text,
+                           "各自治体の事業実施状況\n----------------------"
+                           "---\n\n  （省略：回答団体が多いため、団体別の"
+                           "行は載せていません）\n\n"));
+    assert_null(strstr(text, "（なし）"));
+    assert_null(strstr(text, "＜実施自治体＞"));
+    assert_non_null(strstr(text, "未回答 (1):\n  （一覧は省略：回答団体が多い"
+                                 "ため）\n"));
     free(text);
     survey__v1__snapshot__free_unpacked(s, NULL);
 }

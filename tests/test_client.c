@@ -2685,7 +2685,7 @@ static void test_cli_usage_aggregation(void **state)
                                         "--count N",
                                         "SURVEY_WATCH_ENDPOINT",
                                         "tcp://127.0.0.1:5556",
-                                        "text, md, csv or json"};
+                                        "text, md, csv, json or html"};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         expect_contains(r.out, words[i]);
     result_free(&r);
@@ -2753,7 +2753,7 @@ static void test_cli_usage_admin(void **state)
                                         "--note TEXT",
                                         "--dry-run",
                                         "--excel",
-                                        "html,",
+                                        "xlsx, which needs -o",
                                         "xlsx",
                                         "CONFLICT"};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)

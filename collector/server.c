@@ -172,6 +172,8 @@ struct pending {
     sv_packed out;     /* owned when state == P_READY or P_ACKED */
     sv_put_result res; /* owned when state == P_PUT */
     uint64_t sequence; /* change-log sequence of a P_ACKED write */
+    bool read_after;   /* a read answered after its batch's commit, which
+                          it may show (writing thread) */
     double received;   /* clock_s() when received */
 };
 
@@ -1064,9 +1066,20 @@ static void acknowledge(struct pending *p, sv_status commit_st,
 }
 
 /* A write whose commit could not be made durable: its ack becomes the
- * flush's error. */
+ * flush's error; so does the answer to a read made after that commit
+ * (which may show it), as UNAVAILABLE. */
 static void unack(struct pending *p, const sv_error *flush_err)
 {
+    if (p->read_after) {
+        /* it may show what the failed flush left undurable */
+        free(p->out.data);
+        p->out.data = NULL;
+        set_error(p, SURVEY__V1__ERROR__CODE__UNAVAILABLE, 0, NULL, 0,
+                  "%s: the commit this read would show could not be made "
+                  "durable; read again once the collector is back",
+                  flush_err->msg);
+        return;
+    }
     if (p->state != P_ACKED)
         return;
     free(p->out.data);
@@ -1253,6 +1266,7 @@ static void write_batches(sv_server *s, uint64_t first, uint64_t last,
             acknowledge(p, st, &err);
             if (p->state != P_READ)
                 continue;
+            p->read_after = true;
             if (sv_read_answer(s->store, p->q, p->req, &p->out, &e) == SV_OK)
                 p->state = P_READY;
             else

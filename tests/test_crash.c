@@ -2128,6 +2128,155 @@ static void test_meta_write_fails(void **state)
     cs->passed = true;
 }
 
+#define FLUSH_FAIL_AT "3" /* the third flush: after two acked submissions */
+
+/* Sends body on a DEALER socket (no empty delimiter frame) and returns
+ * the socket, or NULL. */
+static void *dealer_send(void *ctx, const char *endpoint,
+                         const Survey__V1__Request *req)
+{
+    void *sock = zmq_socket(ctx, ZMQ_DEALER);
+    int linger = 0;
+    size_t len = survey__v1__request__get_packed_size(req);
+    uint8_t *buf = malloc(len > 0 ? len : 1);
+    bool ok = sock != NULL && buf != NULL &&
+              zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) == 0 &&
+              zmq_connect(sock, endpoint) == 0;
+    if (ok)
+        survey__v1__request__pack(req, buf);
+    ok = ok && zmq_send(sock, buf, len, 0) == (int)len;
+    free(buf);
+    if (!ok && sock != NULL) {
+        zmq_close(sock);
+        sock = NULL;
+    }
+    return sock;
+}
+
+/* The next reply on sock (NULL after timeout_ms). */
+static Survey__V1__Reply *dealer_reply(void *sock, int timeout_ms)
+{
+    zmq_pollitem_t item = {.socket = sock, .events = ZMQ_POLLIN};
+    if (zmq_poll(&item, 1, timeout_ms) != 1)
+        return NULL;
+    zmq_msg_t msg;
+    if (zmq_msg_init(&msg) != 0)
+        return NULL;
+    Survey__V1__Reply *reply = NULL;
+    if (zmq_msg_recv(&msg, sock, 0) >= 0)
+        reply = survey__v1__reply__unpack(NULL, zmq_msg_size(&msg),
+                                          zmq_msg_data(&msg));
+    zmq_msg_close(&msg);
+    return reply;
+}
+
+/* The flush that makes a commit durable fails (EIO from fdatasync on the
+ * flush thread): the submission gets an error, never an ack, and so does a
+ * read sent right after it, which would otherwise show the revision that
+ * may not be durable; the collector stops by itself. */
+static void test_flush_fails(void **state)
+{
+    crash_state *cs = *state;
+    sv_harness *h = &cs->h;
+    static char codes[ROSTER_MAX][8];
+    assert_true(load_roster(codes, ROSTER_MAX) >= 3);
+    assert_int_equal(sv_harness_prepare(h), 0);
+    char log_path[512];
+    snprintf(log_path, sizeof log_path, "%s/writes-flush.log", h->dir);
+    put_env("SV_WRITELOG_FAIL_FLUSH_AT", FLUSH_FAIL_AT);
+    cut_start(h, log_path, 0, 20000);
+    put_env("SV_WRITELOG_FAIL_FLUSH_AT", NULL);
+
+    uint64_t rng = base_seed() ^ 0xf1a5ULL;
+    for (int i = 0; i < 2; i++) {
+        char id[32];
+        size_t len;
+        snprintf(id, sizeof id, "flush-%d", i);
+        uint8_t *bytes =
+            build_submission(&rng, codes[i], id, 0, "flush", 1, &len);
+        assert_non_null(bytes);
+        Survey__V1__Reply *reply = NULL;
+        assert_int_equal(
+            sv_harness_call_raw(h->endpoint, bytes, len, &reply, CALL_TIMEOUT),
+            0);
+        free(bytes);
+        if (reply->body_case != SURVEY__V1__REPLY__BODY_ACK)
+            fail_msg("submission %d before the failing flush: %s", i,
+                     reply->body_case == SURVEY__V1__REPLY__BODY_ERROR
+                         ? reply->error->message
+                         : "not an ack");
+        free_reply(reply);
+    }
+
+    /* the third submission, and on the same connection right behind it a
+       read of its respondent */
+    size_t len;
+    uint8_t *bytes =
+        build_submission(&rng, codes[2], "flush-2", 0, "flush", 7, &len);
+    assert_non_null(bytes);
+    Survey__V1__Request *sub_req =
+        survey__v1__request__unpack(NULL, len, bytes);
+    free(bytes);
+    assert_non_null(sub_req);
+    Survey__V1__Request get_req = SURVEY__V1__REQUEST__INIT;
+    Survey__V1__GetRequest g = SURVEY__V1__GET_REQUEST__INIT;
+    g.survey = SURVEY;
+    g.respondent = codes[2];
+    get_req.body_case = SURVEY__V1__REQUEST__BODY_GET;
+    get_req.get = &g;
+    get_req.request_id = 8;
+    void *ctx = zmq_ctx_new();
+    assert_non_null(ctx);
+    void *sock = dealer_send(ctx, h->endpoint, sub_req);
+    assert_non_null(sock);
+    survey__v1__request__free_unpacked(sub_req, NULL);
+    size_t glen = survey__v1__request__get_packed_size(&get_req);
+    uint8_t gbuf[256];
+    assert_true(glen <= sizeof gbuf);
+    survey__v1__request__pack(&get_req, gbuf);
+    assert_int_equal(zmq_send(sock, gbuf, glen, 0), (int)glen);
+    int answered = 0;
+    for (int k = 0; k < 2; k++) {
+        Survey__V1__Reply *reply = dealer_reply(sock, CALL_TIMEOUT);
+        assert_non_null(reply);
+        if (reply->body_case != SURVEY__V1__REPLY__BODY_ERROR)
+            fail_msg("request %llu after the failed flush: not an error "
+                     "(body %d)",
+                     (unsigned long long)reply->request_id,
+                     (int)reply->body_case);
+        if (reply->request_id == 7) {
+            assert_int_equal(reply->error->code,
+                             SURVEY__V1__ERROR__CODE__INTERNAL);
+            if (strstr(reply->error->message, "could not be made durable") ==
+                NULL)
+                fail_msg("the submission: %s", reply->error->message);
+        } else {
+            assert_int_equal(reply->request_id, 8);
+            assert_int_equal(reply->error->code,
+                             SURVEY__V1__ERROR__CODE__UNAVAILABLE);
+            if (strstr(reply->error->message, "read again") == NULL)
+                fail_msg("the read: %s", reply->error->message);
+        }
+        answered++;
+        free_reply(reply);
+    }
+    assert_int_equal(answered, 2);
+    zmq_close(sock);
+    assert_int_equal(zmq_ctx_term(ctx), 0);
+
+    int status = wait_own_exit(h, META_EXIT_MS);
+    if (status == -1)
+        fail_msg("the collector went on after a flush failed");
+    assert_true(WIFEXITED(status));
+    assert_int_not_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(count_in_file(h->log, "runtime error"), 0);
+    assert_int_equal(count_in_file(h->log, "Sanitizer"), 0);
+    printf("crash-test flush failed: the submission and the read behind it "
+           "got errors, the collector stopped by itself (exit %d)\n",
+           WEXITSTATUS(status));
+    cs->passed = true;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2135,6 +2284,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_aggregator_kills, setup, teardown),
         cmocka_unit_test_setup_teardown(test_power_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta_write_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flush_fails, setup, teardown),
     };
     return cmocka_run_group_tests_name("crash", tests, NULL, NULL);
 }

@@ -17,7 +17,10 @@
  * caught with the answer out and the writes not yet durable.
  * SV_WRITELOG_FAIL_META_AT=N: the N-th update of an LMDB meta page (a write
  * of less than a page into the file's first two pages) fails with EIO,
- * unwritten and unlogged, as on a failing disk. */
+ * unwritten and unlogged, as on a failing disk.
+ * SV_WRITELOG_FAIL_FLUSH_AT=N: the N-th sync of the file made by a thread
+ * named sv-flush (the collector's flush thread) fails with EIO, not made
+ * and not logged. */
 #define _GNU_SOURCE
 #include "writelog.h"
 
@@ -31,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -50,6 +54,7 @@ static uint64_t sync_ids;
 static unsigned long writes, kill_at;           /* SV_WRITELOG_KILL_AT */
 static unsigned long sync_delay_us;             /* SV_WRITELOG_SYNC_DELAY_US */
 static unsigned long meta_writes, fail_meta_at; /* SV_WRITELOG_FAIL_META_AT */
+static unsigned long flushes, fail_flush_at;    /* SV_WRITELOG_FAIL_FLUSH_AT */
 
 static int (*real_open)(const char *, int, ...);
 static int (*real_openat)(int, const char *, int, ...);
@@ -89,6 +94,9 @@ static void init(void)
     const char *fail_env = getenv("SV_WRITELOG_FAIL_META_AT");
     if (fail_env != NULL)
         fail_meta_at = strtoul(fail_env, NULL, 10);
+    const char *flush_env = getenv("SV_WRITELOG_FAIL_FLUSH_AT");
+    if (flush_env != NULL)
+        fail_flush_at = strtoul(flush_env, NULL, 10);
     const char *delay_env = getenv("SV_WRITELOG_SYNC_DELAY_US");
     if (delay_env != NULL)
         sync_delay_us = strtoul(delay_env, NULL, 10);
@@ -183,10 +191,27 @@ static void wrote(int fd, off_t off, const struct iovec *iov, int n,
     wrote_as(fd, off, iov, n, got, false);
 }
 
+/* Whether this sync is the one SV_WRITELOG_FAIL_FLUSH_AT names. */
+static bool flush_fails(void)
+{
+    char name[16] = "";
+    if (fail_flush_at == 0 || prctl(PR_GET_NAME, name, 0, 0, 0) != 0 ||
+        strcmp(name, "sv-flush") != 0)
+        return false;
+    pthread_mutex_lock(&lock);
+    bool fail = ++flushes == fail_flush_at;
+    pthread_mutex_unlock(&lock);
+    return fail;
+}
+
 static int synced(int fd, int (*call)(int))
 {
     if (!watched(fd))
         return call(fd);
+    if (flush_fails()) {
+        errno = EIO;
+        return -1;
+    }
     pthread_mutex_lock(&lock);
     uint64_t id = ++sync_ids;
     pthread_mutex_unlock(&lock);

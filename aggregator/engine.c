@@ -325,7 +325,10 @@ sv_status sv_engine_follow(sv_engine *e, sv_engine_events *ev, sv_error *err)
     /* the records read are those of the view, i.e. as of `last` */
     if (ev->rerun)
         st = rerun_in_view(e, view, err);
-    e->position = last;
+    /* a rerun that failed left the tables cleared or partial: the position
+       stays, so that nothing reads them as up to date */
+    if (st == SV_OK)
+        e->position = last;
 done:
     ev->last = e->position;
     sv_view_end(&view);
@@ -417,7 +420,13 @@ sv_status sv_engine_snapshot(sv_engine *e, const char *trigger,
         st = sv_fail(err, SV_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    survey__v1__snapshot__pack(snap, packed);
+    if (survey__v1__snapshot__pack(snap, packed) != len) {
+        st = sv_fail(err, SV_ERR_PROTO,
+                     "packing snapshot %llu gave another size than "
+                     "protobuf-c reported; nothing stored",
+                     (unsigned long long)snap->version);
+        goto fail;
+    }
     st = sv_store_put_snapshot(e->store, sv_questionnaire_id(e->q),
                                snap->version, snap->sequence, packed, len, err);
     if (st != SV_OK)

@@ -50,7 +50,7 @@ typedef struct {
     bool header_bad;
     char (*codes)[CODE_LEN + 1]; /* owned: the code of each row, or "" */
     size_t rows, accepted, incomplete, unchanged, rejected, problems,
-        unanswered, to_submit;
+        unanswered, to_submit, held; /* held: good rows a bad header stops */
     bool no_reply;
 } job;
 
@@ -529,7 +529,7 @@ static void import_row(job *j, size_t r)
     if (!ok)
         j->problems++;
     else if (j->header_bad && !j->o->dry_run)
-        ; /* nothing goes while the header has a problem */
+        j->held++; /* nothing goes while the header has a problem */
     else
         change_row(j, r, ch);
     if (ch != NULL)
@@ -538,20 +538,27 @@ static void import_row(job *j, size_t r)
 
 static int summary(const job *j)
 {
+    const char *rows = j->rows == 1 ? "row" : "rows";
     if (j->o->dry_run)
-        printf("checked %zu rows (--dry-run, nothing submitted): %zu to "
+        printf("checked %zu %s (--dry-run, nothing submitted): %zu to "
                "submit, %zu unchanged, %zu with problems\n",
-               j->rows, j->to_submit, j->unchanged, j->problems);
+               j->rows, rows, j->to_submit, j->unchanged, j->problems);
     else
-        printf("imported %zu rows: %zu accepted (%zu incomplete), %zu "
+        printf("imported %zu %s: %zu accepted (%zu incomplete), %zu "
                "unchanged, %zu rejected, %zu with problems, %zu "
                "unanswered\n",
-               j->rows, j->accepted, j->incomplete, j->unchanged, j->rejected,
-               j->problems, j->unanswered);
-    if (j->header_bad)
-        printf("nothing %s: the header (row %lu) has problems\n",
-               j->o->dry_run ? "would be submitted" : "submitted",
+               j->rows, rows, j->accepted, j->incomplete, j->unchanged,
+               j->rejected, j->problems, j->unanswered);
+    if (j->header_bad && j->o->dry_run)
+        printf("nothing would be submitted: the header (row %lu) has "
+               "problems\n",
                sv_csv_table_line(j->t, 0));
+    else if (j->header_bad)
+        printf("nothing submitted: the header (row %lu) has problems (%zu "
+               "%s held back)\n",
+               sv_csv_table_line(j->t, 0), j->held,
+               j->held == 1 ? "row without problems of its own"
+                            : "rows without problems of their own");
     if (j->unanswered > 0)
         return SV_EXIT_NO_REPLY;
     if (j->rejected > 0 || j->problems > 0 || j->header_bad)

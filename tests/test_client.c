@@ -3500,8 +3500,10 @@ static void test_cli_import_matrix_dry_run(void **state)
     assert_int_equal(r.code, 1);
     expect_contains(r.out, "row 1, column suporter: not a question of "
                            "shoman-jiritsu-r6\n");
+    expect_contains(r.out, "imported 1 row: 0 accepted");
     expect_contains(r.out, "nothing submitted: the header (row 1) has "
-                           "problems\n");
+                           "problems (1 row without problems of its own held "
+                           "back)\n");
     result_free(&r);
     assert_int_equal(revisions_of(h, "010006"), 2);
 

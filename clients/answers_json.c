@@ -13,7 +13,9 @@ static const char *const ignored_keys[] = {"sequence", "time", "submitter",
 /* A short text of v for error messages, into buf. */
 static const char *show(const json_t *v, char *buf, size_t size)
 {
-    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    /* 15 digits: 585.7, not the binary 585.70000000000005 */
+    char *text =
+        json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
     if (text == NULL) {
         snprintf(buf, size, "(a value)");
         return buf;

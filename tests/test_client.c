@@ -3017,6 +3017,14 @@ static void test_cli_submit_invalid(void **state)
     assert_int_equal(r.code, 2);
     expect_contains(r.err, "answer \"holders\": null is not an answer");
     result_free(&r);
+    /* a fraction is echoed as written, not in binary's 17 digits */
+    write_file(path, "{\"respondent\": \"010006\", \"answers\": {"
+                     "\"holders\": 585.7}}");
+    r = survey_run(h->dir,
+                   (const char *[]){"-e", h->endpoint, "submit", path, NULL});
+    assert_int_equal(r.code, 2);
+    expect_contains(r.err, "answer \"holders\": 585.7 is not an answer");
+    result_free(&r);
 
     /* an unknown survey */
     r = survey_run(h->dir, (const char *[]){"-e", h->endpoint, "-s", "nope",

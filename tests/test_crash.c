@@ -2047,18 +2047,41 @@ static int wait_own_exit(sv_harness *h, int ms)
     return -1;
 }
 
+/* Starts the collector with the shim preloaded and the failure that
+ * env_name = at asks of it (writelog_shim.c), logging to DIR/log_name. */
+static void start_failing(sv_harness *h, const char *log_name,
+                          const char *env_name, const char *at,
+                          unsigned long delay_us)
+{
+    char log_path[512];
+    assert_int_equal(sv_harness_prepare(h), 0);
+    snprintf(log_path, sizeof log_path, "%s/%s", h->dir, log_name);
+    put_env(env_name, at);
+    cut_start(h, log_path, 0, delay_us);
+    put_env(env_name, NULL);
+}
+
+/* Waits for the collector to stop by itself with a non-zero exit status
+ * (what) and returns it. */
+static int expect_error_exit(sv_harness *h, const char *what)
+{
+    int status = wait_own_exit(h, META_EXIT_MS);
+    if (status == -1)
+        fail_msg("the collector went on after %s", what);
+    assert_true(WIFEXITED(status));
+    assert_int_not_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(count_in_file(h->log, "stopped on error"), 1);
+    return WEXITSTATUS(status);
+}
+
 static void test_meta_write_fails(void **state)
 {
     crash_state *cs = *state;
     sv_harness *h = &cs->h;
     static char codes[ROSTER_MAX][8];
     assert_true(load_roster(codes, ROSTER_MAX) >= META_SUBMISSIONS);
-    assert_int_equal(sv_harness_prepare(h), 0);
-    char log_path[512];
-    snprintf(log_path, sizeof log_path, "%s/writes-meta.log", h->dir);
-    put_env("SV_WRITELOG_FAIL_META_AT", META_FAIL_AT);
-    cut_start(h, log_path, 0, 0);
-    put_env("SV_WRITELOG_FAIL_META_AT", NULL);
+    start_failing(h, "writes-meta.log", "SV_WRITELOG_FAIL_META_AT",
+                  META_FAIL_AT, 0);
 
     uint64_t rng = base_seed() ^ 0x3e7aULL;
     uint8_t *bytes[META_SUBMISSIONS];
@@ -2093,12 +2116,7 @@ static void test_meta_write_fails(void **state)
     }
     assert_true(n_acked > 0 && refused);
     /* it stops by itself, with an error */
-    int status = wait_own_exit(h, META_EXIT_MS);
-    if (status == -1)
-        fail_msg("the collector went on after LMDB gave up");
-    assert_true(WIFEXITED(status));
-    assert_int_not_equal(WEXITSTATUS(status), 0);
-    assert_int_equal(count_in_file(h->log, "stopped on error"), 1);
+    int status = expect_error_exit(h, "LMDB gave up");
     assert_int_equal(count_in_file(h->log, "stopping so that a restart"), 1);
 
     assert_int_equal(sv_harness_start(h, NULL), 0);
@@ -2124,7 +2142,7 @@ static void test_meta_write_fails(void **state)
     printf("crash-test meta page write failed: %d acked before, the next "
            "refused, the collector stopped by itself (exit %d), all resent "
            "after a restart\n",
-           n_acked, WEXITSTATUS(status));
+           n_acked, status);
     cs->passed = true;
 }
 
@@ -2180,12 +2198,8 @@ static void test_flush_fails(void **state)
     sv_harness *h = &cs->h;
     static char codes[ROSTER_MAX][8];
     assert_true(load_roster(codes, ROSTER_MAX) >= 3);
-    assert_int_equal(sv_harness_prepare(h), 0);
-    char log_path[512];
-    snprintf(log_path, sizeof log_path, "%s/writes-flush.log", h->dir);
-    put_env("SV_WRITELOG_FAIL_FLUSH_AT", FLUSH_FAIL_AT);
-    cut_start(h, log_path, 0, 20000);
-    put_env("SV_WRITELOG_FAIL_FLUSH_AT", NULL);
+    start_failing(h, "writes-flush.log", "SV_WRITELOG_FAIL_FLUSH_AT",
+                  FLUSH_FAIL_AT, 20000);
 
     uint64_t rng = base_seed() ^ 0xf1a5ULL;
     for (int i = 0; i < 2; i++) {
@@ -2264,16 +2278,12 @@ static void test_flush_fails(void **state)
     zmq_close(sock);
     assert_int_equal(zmq_ctx_term(ctx), 0);
 
-    int status = wait_own_exit(h, META_EXIT_MS);
-    if (status == -1)
-        fail_msg("the collector went on after a flush failed");
-    assert_true(WIFEXITED(status));
-    assert_int_not_equal(WEXITSTATUS(status), 0);
+    int status = expect_error_exit(h, "a flush failed");
     assert_int_equal(count_in_file(h->log, "runtime error"), 0);
     assert_int_equal(count_in_file(h->log, "Sanitizer"), 0);
     printf("crash-test flush failed: the submission and the read behind it "
            "got errors, the collector stopped by itself (exit %d)\n",
-           WEXITSTATUS(status));
+           status);
     cs->passed = true;
 }
 

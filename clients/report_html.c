@@ -541,6 +541,16 @@ static void matrix_totals(FILE *out, const Survey__V1__Matrix *m,
     fputs("</tbody>\n</table>\n", out);
 }
 
+/* In place of a part that lists respondents one by one, when the
+ * snapshot leaves those out: a line that says so, never an empty list
+ * that reads as "none". */
+static void omitted(FILE *out)
+{
+    fputs("<p class=\"note\">（省略：回答団体が多いため、団体別の行は"
+          "載せていません）</p>\n",
+          out);
+}
+
 static sv_status write_matrix(FILE *out, const Survey__V1__Snapshot *s,
                               sv_error *err)
 {
@@ -558,6 +568,8 @@ static sv_status write_matrix(FILE *out, const Survey__V1__Snapshot *s,
           "<li>×：実施していない</li><li>-：該当しない</li>"
           "<li>空欄：未回答</li></ul>\n",
           out);
+    if (s->respondent_detail_omitted)
+        omitted(out);
     size_t number = 0;
     for (size_t k = 0; k < n_types; k++) {
         if (rows_of_type(m, types[k]) > 0)
@@ -768,6 +780,11 @@ static sv_status write_listings(FILE *out, const Survey__V1__Snapshot *s,
         return SV_OK;
     fputs("<section class=\"major\" id=\"listings\">\n<h2>回答一覧</h2>\n",
           out);
+    if (s->respondent_detail_omitted) {
+        omitted(out);
+        fputs("</section>\n", out);
+        return SV_OK;
+    }
     sv_status st = SV_OK;
     size_t i = 0;
     while (i < s->n_listings && st == SV_OK) {
@@ -790,6 +807,11 @@ static void write_programs(FILE *out, const Survey__V1__Snapshot *s)
         return;
     fputs("<section class=\"major\" id=\"programs\">\n<h2>実施自治体</h2>\n",
           out);
+    if (s->respondent_detail_omitted) {
+        omitted(out);
+        fputs("</section>\n", out);
+        return;
+    }
     for (size_t i = 0; i < s->n_programs; i++) {
         const Survey__V1__Program *p = s->programs[i];
         element(out, "<h3>", or_else(p->label, p->question), "");
@@ -859,9 +881,20 @@ static void completeness_list(FILE *out, const Survey__V1__Snapshot *s,
     const Survey__V1__Completeness *c = s->completeness;
     bool incomplete = state == SURVEY__V1__RESPONDENT_STATUS__STATE__INCOMPLETE;
     size_t n = count_state(c, state);
+    /* without the list, its count is the figure of all respondents */
+    for (size_t i = 0; s->respondent_detail_omitted && i < c->n_figures; i++) {
+        if (strcmp(c->figures[i]->respondent_type, "all") == 0)
+            n = incomplete ? c->figures[i]->incomplete
+                           : c->figures[i]->not_started;
+    }
     fprintf(out, "<h3 id=\"%s\">%s (%zu)</h3>\n",
             incomplete ? "incomplete" : "not-started",
             incomplete ? "回答途中の団体" : "未回答の団体", n);
+    if (s->respondent_detail_omitted) {
+        fputs("<p class=\"note\">（一覧は省略：回答団体が多いため）</p>\n",
+              out);
+        return;
+    }
     if (n == 0) {
         fputs("<p>（なし）</p>\n", out);
         return;

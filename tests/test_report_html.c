@@ -606,6 +606,30 @@ static void test_header_only(void **state)
     free(html);
 }
 
+/* Above the respondent-detail limit the per-respondent parts say they
+ * are left out, never "（なし）", and the completeness lists count from
+ * the figures. */
+static void test_detail_omitted(void **state)
+{
+    (void)state;
+    fixture fx;
+    build(&fx);
+    fx.s.respondent_detail_omitted = 1;
+    char *html = render(&fx.s);
+    assert_has(html, "団体別の行（実施状況の表、事例、実施自治体、団体別の"
+                     "回答状況）は省略しています");
+    assert_has(html, "<h2>実施自治体</h2>\n<p class=\"note\">（省略：回答"
+                     "団体が多いため、団体別の行は載せていません）</p>\n"
+                     "</section>");
+    assert_has(html, "<h2>回答一覧</h2>\n<p class=\"note\">（省略：回答"
+                     "団体が多いため、団体別の行は載せていません）</p>\n"
+                     "</section>");
+    assert_has(html, "（一覧は省略：回答団体が多いため）");
+    assert_lacks(html, "（なし）");
+    assert_lacks(html, "＜実施自治体＞");
+    free(html);
+}
+
 static void test_bad_bytes(void **state)
 {
     (void)state;
@@ -758,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_escaping_and_self_contained),
         cmocka_unit_test(test_svg_bars),
         cmocka_unit_test(test_header_only),
+        cmocka_unit_test(test_detail_omitted),
         cmocka_unit_test(test_bad_bytes),
         cmocka_unit_test(test_write_error),
         cmocka_unit_test(test_chromium),

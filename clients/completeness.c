@@ -4,7 +4,6 @@
 #include "figures.h"
 
 #include <stdbool.h>
-#include <string.h>
 
 typedef struct {
     const char *columns[7];
@@ -116,19 +115,7 @@ static void write_list(FILE *out, const Survey__V1__Completeness *c,
                        const words *w)
 {
     bool omitted = labels != NULL && labels->respondent_detail_omitted;
-    size_t n = 0;
-    for (size_t i = 0; i < c->n_respondents; i++) {
-        if (c->respondents[i]->state == state)
-            n++;
-    }
-    /* without the list, its count is the figure of all respondents */
-    for (size_t i = 0; omitted && i < c->n_figures; i++) {
-        const Survey__V1__CompletenessFigure *f = c->figures[i];
-        if (strcmp(f->respondent_type, "all") == 0)
-            n = state == SURVEY__V1__RESPONDENT_STATUS__STATE__NOT_STARTED
-                    ? f->not_started
-                    : f->incomplete;
-    }
+    size_t n = sv_fig_state_count(c, state, omitted);
     if (style == SV_TABLE_MARKDOWN)
         fprintf(out, "**%s (%zu)**\n\n", title, n);
     else

@@ -176,3 +176,20 @@ const char *sv_fig_question_label(const Survey__V1__Snapshot *s,
     }
     return NULL;
 }
+
+size_t sv_fig_state_count(const Survey__V1__Completeness *c,
+                          Survey__V1__RespondentStatus__State state,
+                          bool detail_omitted)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_respondents; i++)
+        n += c->respondents[i]->state == state ? 1 : 0;
+    for (size_t i = 0; detail_omitted && i < c->n_figures; i++) {
+        const Survey__V1__CompletenessFigure *f = c->figures[i];
+        if (strcmp(f->respondent_type, "all") == 0)
+            n = state == SURVEY__V1__RESPONDENT_STATUS__STATE__INCOMPLETE
+                    ? f->incomplete
+                    : f->not_started;
+    }
+    return n;
+}

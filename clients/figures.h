@@ -10,6 +10,7 @@
 #include "status.h"
 #include "survey.pb-c.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,5 +67,12 @@ const Survey__V1__MatrixTotal *sv_fig_find_total(const Survey__V1__Matrix *m,
  * s->matrix must be set. */
 sv_status sv_fig_matrix_types(const Survey__V1__Snapshot *s,
                               const char ***types, size_t *n, sv_error *err);
+
+/* How many respondents are in state (not started or incomplete): those
+ * listed, or, when the snapshot leaves the list out (detail_omitted), the
+ * figure of all respondents. */
+size_t sv_fig_state_count(const Survey__V1__Completeness *c,
+                          Survey__V1__RespondentStatus__State state,
+                          bool detail_omitted);
 
 #endif

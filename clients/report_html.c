@@ -864,15 +864,6 @@ static void completeness_figures(FILE *out, const Survey__V1__Completeness *c)
     fputs("</tbody>\n</table>\n", out);
 }
 
-static size_t count_state(const Survey__V1__Completeness *c,
-                          Survey__V1__RespondentStatus__State state)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < c->n_respondents; i++)
-        n += c->respondents[i]->state == state ? 1 : 0;
-    return n;
-}
-
 /* The respondents in state: name, code, type (and, when incomplete, the
  * revision and the questions they miss). */
 static void completeness_list(FILE *out, const Survey__V1__Snapshot *s,
@@ -880,13 +871,7 @@ static void completeness_list(FILE *out, const Survey__V1__Snapshot *s,
 {
     const Survey__V1__Completeness *c = s->completeness;
     bool incomplete = state == SURVEY__V1__RESPONDENT_STATUS__STATE__INCOMPLETE;
-    size_t n = count_state(c, state);
-    /* without the list, its count is the figure of all respondents */
-    for (size_t i = 0; s->respondent_detail_omitted && i < c->n_figures; i++) {
-        if (strcmp(c->figures[i]->respondent_type, "all") == 0)
-            n = incomplete ? c->figures[i]->incomplete
-                           : c->figures[i]->not_started;
-    }
+    size_t n = sv_fig_state_count(c, state, s->respondent_detail_omitted);
     fprintf(out, "<h3 id=\"%s\">%s (%zu)</h3>\n",
             incomplete ? "incomplete" : "not-started",
             incomplete ? "回答途中の団体" : "未回答の団体", n);

@@ -148,16 +148,17 @@ static const char *column_label(const Survey__V1__MatrixColumn *c)
     return c->label[0] != '\0' ? c->label : c->question;
 }
 
-/* The table of one type; *number runs over all types. */
 /* In place of a part that lists respondents one by one, when the
  * snapshot leaves those out (respondent_detail_omitted): a line that
- * says so, never an empty list that reads as "none". */
+ * says so, never an empty list that reads as "none"; a blank line
+ * follows. */
 static void omitted(FILE *out, sv_table_style style)
 {
     fputs(style == SV_TABLE_MARKDOWN ? "" : "  ", out);
-    fputs("（省略：回答団体が多いため、団体別の行は載せていません）\n", out);
+    fputs("（省略：回答団体が多いため、団体別の行は載せていません）\n\n", out);
 }
 
+/* The table of one type; *number runs over all types. */
 static sv_status write_matrix_type(FILE *out, const Survey__V1__Matrix *m,
                                    const char *type, size_t *number,
                                    sv_table_style style, sv_error *err)
@@ -260,10 +261,8 @@ static sv_status write_matrix(FILE *out, const Survey__V1__Snapshot *s,
     if (st != SV_OK)
         return st;
     heading(out, style, 2, "2. 各自治体の事業実施状況", NULL, NULL);
-    if (s->respondent_detail_omitted) {
+    if (s->respondent_detail_omitted)
         omitted(out, style);
-        fputc('\n', out);
-    }
     size_t number = 0;
     for (size_t k = 0;
          k < n_types && st == SV_OK && !s->respondent_detail_omitted; k++)
@@ -383,7 +382,6 @@ static void write_listings(FILE *out, const Survey__V1__Snapshot *s,
     heading(out, style, 2, "回答一覧", NULL, NULL);
     if (s->respondent_detail_omitted) {
         omitted(out, style);
-        fputc('\n', out);
         return;
     }
     for (size_t i = 0; i < s->n_listings; i++) {
@@ -432,7 +430,6 @@ static void write_programs(FILE *out, const Survey__V1__Snapshot *s,
     heading(out, style, 2, "実施自治体", NULL, NULL);
     if (s->respondent_detail_omitted) {
         omitted(out, style);
-        fputc('\n', out);
         return;
     }
     for (size_t i = 0; i < s->n_programs; i++) {

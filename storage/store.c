@@ -285,6 +285,18 @@ static sv_status prepare_dir(const char *dir, bool read_only, sv_error *err)
     return SV_OK;
 }
 
+/* A map of size bytes that LMDB could not make (ENOMEM from open or
+ * from setting the size): address space, not memory. */
+static sv_status map_too_large(const char *what, const char *dir, int rc,
+                               size_t size, sv_error *err)
+{
+    return sv_fail(err, SV_ERR_NOMEM,
+                   "%s LMDB environment %s: %s: the map (%zu bytes of "
+                   "address space, not memory) may be more than this "
+                   "process may map (ulimit -v); give a smaller map size",
+                   what, dir, mdb_strerror(rc), size);
+}
+
 static sv_status open_env(sv_store *s, const char *dir, size_t size,
                           sv_error *err)
 {
@@ -309,11 +321,7 @@ static sv_status open_env(sv_store *s, const char *dir, size_t size,
     if (rc == ENOENT && s->read_only)
         return sv_fail(err, SV_ERR_NOT_FOUND, "no store in %s", dir);
     if (rc == ENOMEM && size != 0)
-        return sv_fail(err, SV_ERR_NOMEM,
-                       "open LMDB environment %s: %s: the map (%zu bytes of "
-                       "address space, not memory) may be more than this "
-                       "process may map (ulimit -v); give a smaller map size",
-                       dir, mdb_strerror(rc), size);
+        return map_too_large("open", dir, rc, size, err);
     if (rc != 0)
         return sv_fail(err, rc > 0 ? SV_ERR_IO : SV_ERR_STORE,
                        "open LMDB environment %s: %s", dir, mdb_strerror(rc));
@@ -510,12 +518,8 @@ static sv_status default_size_if_new(sv_store *s, const char *dir,
         return SV_OK;
     rc = mdb_env_set_mapsize(s->env, SV_STORE_DEFAULT_MAP_SIZE);
     if (rc == ENOMEM)
-        return sv_fail(err, SV_ERR_NOMEM,
-                       "map LMDB environment %s: %s: the map (%zu bytes of "
-                       "address space, not memory) may be more than this "
-                       "process may map (ulimit -v); give a smaller map size",
-                       dir, mdb_strerror(rc),
-                       (size_t)SV_STORE_DEFAULT_MAP_SIZE);
+        return map_too_large("map", dir, rc, (size_t)SV_STORE_DEFAULT_MAP_SIZE,
+                             err);
     if (rc != 0)
         return mdb_status(s, rc, "set the map size", err);
     return SV_OK;

@@ -9,6 +9,7 @@
  * met; nothing is adjusted to pass. */
 #include "bench.h"
 #include "config.h"
+#include "load_steps.h"
 #include "machine.h"
 
 #include <errno.h>
@@ -27,12 +28,17 @@
 #endif
 /* submissions the stage measurement runs over, at most */
 #define STAGES_MAX 20000
+/* the intake targets' must for the ack p99, which also ends the load
+   steps (load_steps.h) */
+#define P99_MUST_MS 20.0
 
 typedef struct {
     size_t size;   /* aggregation: responses */
     size_t intake; /* intake: submissions */
     int clients;
-    int window;
+    int windows[LOAD_STEPS_MAX]; /* requests in flight per client, rising */
+    int nwindows;
+    bool windows_given; /* --window or --windows */
     int batch;
     size_t corrections;
     size_t sqlite_intake;
@@ -59,7 +65,18 @@ static void usage(FILE *out)
                  "  --intake M          submissions of the intake benchmark "
                  "(300000)\n"
                  "  --clients K         DEALER client threads (4)\n"
-                 "  --window W          requests in flight per client (128)\n"
+                 "  --windows LIST      the load steps: requests in flight per "
+                 "client,\n"
+                 "                      rising (128,192,256,320); each intake "
+                 "runs at\n"
+                 "                      each in turn while its ack p99 meets "
+                 "the must\n"
+                 "                      (20 ms), and the target lines report "
+                 "the last\n"
+                 "                      that met it (bench/README.md); with "
+                 "--one-run,\n"
+                 "                      128 alone unless given\n"
+                 "  --window W          one window, no steps (--windows W)\n"
                  "  --batch N           the collector's --batch (requests per "
                  "group commit;\n"
                  "                      default: the collector's own)\n"
@@ -109,6 +126,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"intake", required_argument, NULL, 'm'},
         {"clients", required_argument, NULL, 'k'},
         {"window", required_argument, NULL, 'w'},
+        {"windows", required_argument, NULL, 'L'},
         {"batch", required_argument, NULL, 'b'},
         {"corrections", required_argument, NULL, 'c'},
         {"sqlite-intake", required_argument, NULL, 'q'},
@@ -146,8 +164,25 @@ static int parse_args(int argc, char **argv, options *o)
             o->clients = (int)v;
             break;
         case 'w':
-            o->window = (int)v;
+            if (v < 1 || v > 100000) {
+                fprintf(stderr, "survey-bench: --window %s: not 1 to 100000\n",
+                        optarg);
+                return 2;
+            }
+            o->windows[0] = (int)v;
+            o->nwindows = 1;
+            o->windows_given = true;
             break;
+        case 'L': {
+            char why[256];
+            o->nwindows = load_steps_parse(optarg, o->windows, why, sizeof why);
+            if (o->nwindows == 0) {
+                fprintf(stderr, "survey-bench: %s\n", why);
+                return 2;
+            }
+            o->windows_given = true;
+            break;
+        }
         case 'b':
             o->batch = (int)v;
             break;
@@ -214,6 +249,8 @@ static int parse_args(int argc, char **argv, options *o)
         fprintf(stderr, "survey-bench: --curve goes with --one-run\n");
         return 2;
     }
+    if (o->one_run && !o->windows_given)
+        o->nwindows = 1;
     return 0;
 }
 
@@ -304,6 +341,87 @@ static void print_intake(const char *label, const intake_result *r)
         printf("  first error: %s\n", r->first_error);
 }
 
+/* The load steps of one intake run. */
+typedef struct {
+    load_step step[LOAD_STEPS_MAX];
+    int n;      /* steps run */
+    int chosen; /* the one reported */
+} steps_run;
+
+/* Runs the intake io at each window of o in turn while load_steps_choose
+ * says so, each in a directory of its own (io.work, then "-wW" when there
+ * are several steps, removed after the step unless --keep); *res is the
+ * reported step's result. The SQLite baseline (io.sqlite_n) runs with the
+ * first step only, and *res carries its figures. A step that fails fails
+ * the whole run. */
+static sv_status run_steps(const options *o, intake_opts io, steps_run *sr,
+                           intake_result *res, sv_error *err)
+{
+    char dir[PATH_MAX + 48];
+    const char *base = io.work;
+    size_t sqlite_n = io.sqlite_n;
+    intake_result first = {0};
+    bool more = true;
+
+    sr->n = 0;
+    sr->chosen = 0;
+    for (int i = 0; i < o->nwindows && more; i++) {
+        intake_result r = {0};
+        io.window = o->windows[i];
+        io.sqlite_n = i == 0 ? sqlite_n : 0;
+        if (o->nwindows > 1) {
+            snprintf(dir, sizeof dir, "%s-w%d", base, io.window);
+            io.work = dir;
+            fprintf(stderr, "survey-bench:   %d x %d in flight...\n",
+                    io.clients, io.window);
+        }
+        sv_status st = bench_intake(&io, &r, err);
+        if (st != SV_OK)
+            return st;
+        if (i == 0)
+            first = r;
+        sr->step[i] = (load_step){.window = io.window,
+                                  .rate = r.rate,
+                                  .p99_ms = r.p99_ms,
+                                  .errors = r.errors};
+        sr->n = i + 1;
+        sr->chosen = load_steps_choose(sr->step, sr->n, P99_MUST_MS, &more);
+        if (sr->chosen == i)
+            *res = r;
+        if (o->nwindows > 1 && !o->keep &&
+            nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+            fprintf(stderr, "survey-bench: could not remove %s\n", dir);
+    }
+    res->sqlite_rate = first.sqlite_rate;
+    res->sqlite_secs = first.sqlite_secs;
+    res->sqlite_n = first.sqlite_n;
+    return SV_OK;
+}
+
+/* The steps line of an intake that ran more than one: each window's rate
+ * and p99, which one the figures below report, and why the steps ended. */
+static void print_steps(const steps_run *sr, int nwindows)
+{
+    if (sr->n < 2 && nwindows < 2)
+        return;
+    printf("%-44s", "  load steps (in flight per client)");
+    for (int i = 0; i < sr->n; i++) {
+        const load_step *s = &sr->step[i];
+        printf("%s %d: %.0f acks/s, p99 %.2f ms", i > 0 ? ";" : "", s->window,
+               s->rate, s->p99_ms);
+        if (s->errors > 0)
+            printf(" (%zu errors)", s->errors);
+        else if (s->p99_ms > P99_MUST_MS)
+            printf(" (over %.0f ms)", P99_MUST_MS);
+        if (i == sr->chosen)
+            printf(" (reported below)");
+    }
+    if (sr->n == nwindows && sr->step[sr->n - 1].p99_ms <= P99_MUST_MS &&
+        sr->step[sr->n - 1].errors == 0)
+        printf("; no more steps");
+    printf("\n");
+}
+
 int main(int argc, char **argv)
 {
     char self[PATH_MAX];
@@ -313,13 +431,18 @@ int main(int argc, char **argv)
     options o = {.size = 1000000,
                  .intake = 300000,
                  .clients = 4,
-                 .window = 128,
+                 .windows = {128, 192, 256, 320},
+                 .nwindows = 4,
                  .corrections = 21,
                  .sqlite_intake = 5000,
                  .seed = 2024,
                  .sqlite = true,
                  .sheets = SV_SOURCE_DIR "/data/r6"};
     intake_result plain = {0};
+    steps_run plain_steps = {0};
+    steps_run curve_steps = {0};
+    steps_run shuffled_steps = {0};
+    steps_run dense_steps = {0};
     intake_result shuffled = {0};
     bool have_shuffled = false;
     intake_result dense = {0};
@@ -373,7 +496,7 @@ int main(int argc, char **argv)
                           .work = sub,
                           .m = o.intake,
                           .clients = o.clients,
-                          .window = o.window,
+                          .window = o.windows[0],
                           .batch = o.batch,
                           .random_order = o.random_order,
                           .every_program = o.every_program,
@@ -386,7 +509,8 @@ int main(int argc, char **argv)
             io.sqlite_n = 0;
         fprintf(stderr, "survey-bench: intake%s, %zu submissions...\n",
                 o.curve_only ? " with CURVE" : "", o.intake);
-        if (bench_intake(&io, o.curve_only ? &curve : &plain, &err) != SV_OK) {
+        if (run_steps(&o, io, o.curve_only ? &curve_steps : &plain_steps,
+                      o.curve_only ? &curve : &plain, &err) != SV_OK) {
             fprintf(stderr, "survey-bench: intake%s: %s\n",
                     o.curve_only ? " (CURVE)" : "", err.msg);
             status = 1;
@@ -402,7 +526,7 @@ int main(int argc, char **argv)
             io.sqlite_n = 0;
             snprintf(sub, sizeof sub, "%s/intake-curve", o.work);
             fprintf(stderr, "survey-bench: intake with CURVE...\n");
-            if (bench_intake(&io, &curve, &err) != SV_OK) {
+            if (run_steps(&o, io, &curve_steps, &curve, &err) != SV_OK) {
                 fprintf(stderr, "survey-bench: intake (CURVE): %s\n", err.msg);
                 snprintf(curve.first_error, sizeof curve.first_error, "%.200s",
                          err.msg);
@@ -417,7 +541,7 @@ int main(int argc, char **argv)
             io.random_order = true;
             snprintf(sub, sizeof sub, "%s/intake-random", o.work);
             fprintf(stderr, "survey-bench: intake in random order...\n");
-            if (bench_intake(&io, &shuffled, &err) != SV_OK) {
+            if (run_steps(&o, io, &shuffled_steps, &shuffled, &err) != SV_OK) {
                 fprintf(stderr, "survey-bench: intake (random order): %s\n",
                         err.msg);
                 status = 1;
@@ -433,7 +557,7 @@ int main(int argc, char **argv)
             io.sqlite_n = o.sqlite ? o.sqlite_intake : 0;
             snprintf(sub, sizeof sub, "%s/intake-every-program", o.work);
             fprintf(stderr, "survey-bench: intake, every program run...\n");
-            if (bench_intake(&io, &dense, &err) != SV_OK) {
+            if (run_steps(&o, io, &dense_steps, &dense, &err) != SV_OK) {
                 fprintf(stderr, "survey-bench: intake (every program): %s\n",
                         err.msg);
                 status = 1;
@@ -496,32 +620,48 @@ int main(int argc, char **argv)
         char batch[48] = "its default --batch";
         if (o.batch > 0)
             snprintf(batch, sizeof batch, "--batch %d", o.batch);
+        char windows[160];
+        if (o.nwindows > 1)
+            snprintf(windows, sizeof windows,
+                     "%d to %d in flight (load steps; the figures are "
+                     "those of the largest window whose ack p99 met %.0f "
+                     "ms)",
+                     o.windows[0], o.windows[o.nwindows - 1], P99_MUST_MS);
+        else
+            snprintf(windows, sizeof windows, "%d in flight", o.windows[0]);
         printf("intake: %zu submissions (%.1f answers, %.0f bytes each), "
-               "%d DEALER clients x %d in flight, collector with %s, "
+               "%d DEALER clients x %s, collector with %s, "
                "loopback TCP, durable group commits%s%s\n",
                o.intake, first->answers_mean, first->bytes_mean, o.clients,
-               o.window, batch,
+               windows, batch,
                o.random_order ? ", respondents in random order"
                               : ", respondents in code order",
                o.every_program ? ", every program run" : "");
-        if (have_plain)
+        if (have_plain) {
+            print_steps(&plain_steps, o.nwindows);
             print_intake("  plain (no CURVE)", &plain);
+        }
         if (!o.one_run && !have_curve)
             printf("  CURVE: not available yet (survey-collector --help does "
                    "not list --server-secret)\n");
         else if (!o.one_run && !curve_ok)
             printf("  CURVE: failed: %s\n", curve.first_error);
-        else if (curve_ok)
+        else if (curve_ok) {
+            print_steps(&curve_steps, o.nwindows);
             print_intake("  CURVE", &curve);
-        if (have_shuffled)
+        }
+        if (have_shuffled) {
+            print_steps(&shuffled_steps, o.nwindows);
             print_intake("  plain, respondents and ids in random order",
                          &shuffled);
+        }
         if (plain.sqlite_n > 0)
             printf("%-44s %12.0f submissions/s (%zu in %.2f s, one writer, "
                    "one transaction each)\n",
                    "  SQLite baseline (WAL, synchronous=FULL)",
                    plain.sqlite_rate, plain.sqlite_n, plain.sqlite_secs);
         if (have_dense) {
+            print_steps(&dense_steps, o.nwindows);
             print_intake("  plain, every program run", &dense);
             printf("%-44s %8.1f answers, %.0f bytes each\n",
                    "  its submissions", dense.answers_mean, dense.bytes_mean);
@@ -599,7 +739,7 @@ int main(int argc, char **argv)
     printf("\n");
     if (have_plain) {
         target("intake_acks_per_s", plain.rate, "acks/s", 50000, 100000, false);
-        target("intake_ack_p99", plain.p99_ms, "ms", 20, 5, true);
+        target("intake_ack_p99", plain.p99_ms, "ms", P99_MUST_MS, 5, true);
         if (plain.sqlite_rate > 0)
             target("intake_vs_sqlite", plain.rate / plain.sqlite_rate, "x", 20,
                    30, false);
@@ -607,7 +747,8 @@ int main(int argc, char **argv)
     if (curve_ok) {
         target("intake_curve_acks_per_s", curve.rate, "acks/s", 50000, 100000,
                false);
-        target("intake_curve_ack_p99", curve.p99_ms, "ms", 20, 5, true);
+        target("intake_curve_ack_p99", curve.p99_ms, "ms", P99_MUST_MS, 5,
+               true);
     }
     if (have_agg) {
         target("full_rerun", agg.rerun_ms, "ms", 250, 100, true);

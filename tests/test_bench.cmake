@@ -38,3 +38,16 @@ if(TARGET survey-bench AND TARGET survey-collector)
       $<TARGET_FILE:survey-collector> ${CMAKE_CURRENT_BINARY_DIR}/test_bench_ab.out)
   set_tests_properties(test_bench_ab PROPERTIES TIMEOUT 300)
 endif()
+
+# The load steps (bench/load_steps.h): which step the intake's target lines
+# report, and the --windows list; then a run of two steps prints its steps
+# line with exactly one step reported, and a falling list is refused.
+sv_add_test(test_load_steps
+  SOURCES test_load_steps.c ${CMAKE_SOURCE_DIR}/bench/load_steps.c)
+target_include_directories(test_load_steps PRIVATE ${CMAKE_SOURCE_DIR}/bench)
+if(TARGET survey-bench)
+  add_test(NAME test_bench_load_steps
+    COMMAND sh -c "if \"$0\" --windows 16,8 --skip-agg > \"$1\" 2>&1; then echo 'a falling --windows was accepted'; exit 1; fi; grep -q '8 after 16 (the windows must rise)' \"$1\" || { cat \"$1\"; exit 1; }; \"$0\" --one-run --skip-agg --no-sqlite --intake 300 --clients 2 --windows 8,16 --work \"$1.work\" > \"$1\" 2>&1 || { cat \"$1\"; exit 1; }; grep -Eq '^intake: 300 submissions .* 2 DEALER clients x 8 to 16 in flight \\(load steps' \"$1\" || { echo 'no load steps in the intake line'; cat \"$1\"; exit 1; }; grep -Eq '^  load steps \\(in flight per client\\) +8: [0-9]+ acks/s, p99 [0-9.]+ ms' \"$1\" || { echo 'no steps line'; cat \"$1\"; exit 1; }; test \"$(grep -o 'reported below' \"$1\" | wc -l)\" -eq 1 || { echo 'not one step reported'; cat \"$1\"; exit 1; }; grep -Eq '^  plain \\(no CURVE\\) +[0-9]+ acks/s \\(300 acked, 0 errors' \"$1\" || { cat \"$1\"; exit 1; }"
+      $<TARGET_FILE:survey-bench> ${CMAKE_CURRENT_BINARY_DIR}/test_bench_steps.out)
+  set_tests_properties(test_bench_load_steps PROPERTIES TIMEOUT 300)
+endif()

@@ -27,6 +27,17 @@
 #define VARINT_MAX 10
 /* the tag and varint of fields 12 and 15, and the two bytes of 13 and 14 */
 #define HEAD_MAX (2 * (1 + VARINT_MAX) + 4)
+/* LZ4's acceleration for a record's body (lz4.h: the higher, the faster
+ * and the less it compresses). A body of up to FAST_PLAIN_MAX bytes gets
+ * the fastest setting, at which LZ4 stores it almost as it is: on the
+ * intake the CPU of compressing it cost more than the bytes it saved
+ * (bench/ROUNDS.md, Round 21). A larger body is compressed with LZ4's
+ * default, so that its record stays on LMDB's leaf pages: LMDB gives a
+ * value of more than about 2 KiB (with 4 KiB pages) overflow pages of its
+ * own, a whole page or more for each record. */
+#define ACCEL_FAST 65537 /* LZ4_ACCELERATION_MAX */
+#define ACCEL_DEFAULT 1
+#define FAST_PLAIN_MAX 1900
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static ZSTD_DDict *ddict; /* for the process's life */
@@ -108,6 +119,11 @@ size_t sv_revision_tail_bound(size_t plain_len)
     return HEAD_MAX + (bound > 0 ? (size_t)bound : 0);
 }
 
+int sv_revision_tail_acceleration(size_t plain_len)
+{
+    return plain_len <= FAST_PLAIN_MAX ? ACCEL_FAST : ACCEL_DEFAULT;
+}
+
 sv_status sv_revision_tail_encode(const uint8_t *plain, size_t plain_len,
                                   uint8_t *out, size_t *len, sv_error *err)
 {
@@ -128,9 +144,9 @@ sv_status sv_revision_tail_encode(const uint8_t *plain, size_t plain_len,
     /* the block goes after room for the longest head, which is then
        written and the block moved up to it */
     memcpy(x->c, lz4_dict, sizeof *x->c);
-    int block = LZ4_compress_fast_continue(x->c, (const char *)plain,
-                                           (char *)out + HEAD_MAX,
-                                           (int)plain_len, cap, 1);
+    int block = LZ4_compress_fast_continue(
+        x->c, (const char *)plain, (char *)out + HEAD_MAX, (int)plain_len, cap,
+        sv_revision_tail_acceleration(plain_len));
     if (block <= 0)
         return sv_fail(err, SV_ERR_STORE,
                        "compressing a revision of %zu bytes failed (LZ4)",

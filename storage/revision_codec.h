@@ -21,6 +21,11 @@
 /* The most bytes sv_revision_tail_encode writes for plain_len bytes. */
 size_t sv_revision_tail_bound(size_t plain_len);
 
+/* LZ4's acceleration for a body of plain_len bytes: the fastest setting
+ * up to a size that stays on LMDB's leaf pages, LZ4's default above it
+ * (revision_codec.c). */
+int sv_revision_tail_acceleration(size_t plain_len);
+
 /* Writes the tail of a record (fields 12 to 15: plain_len, the codec, the
  * dictionary's number and the LZ4 block of plain, which holds Revision
  * fields 3..9 packed) at out, which has room for

@@ -22,7 +22,8 @@
 size_t sv_revision_tail_bound(size_t plain_len);
 
 /* LZ4's acceleration for a body of plain_len bytes: the fastest setting
- * up to a size that stays on LMDB's leaf pages, LZ4's default above it
+ * (which stores a body almost as it is) up to a size that stays on LMDB's
+ * leaf pages that way, a setting that compresses above it
  * (revision_codec.c). */
 int sv_revision_tail_acceleration(size_t plain_len);
 

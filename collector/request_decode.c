@@ -80,37 +80,57 @@ static bool read_len(span *s, span *out, bool *canon)
     return true;
 }
 
-/* Skips the value of a field of wire type tag & 7, varint or
- * length-delimited (the only ones in these messages). */
-static bool skip_value(span *s, unsigned tag)
-{
-    uint64_t v;
-    span inner;
-    bool canon = true; /* not asked here */
+/* What decoding a message carries along: the arena's allocator, and the
+ * room the strings are copied into, taken once for the whole message: a
+ * string of n bytes takes n + 1 there (its NUL) and at least n + 2 on the
+ * wire (its tag and length), so the message's own length is room enough
+ * for all of them. An allocation for each string was a tenth of the
+ * decoding's instructions, and its memchr and memcpy (now one pass,
+ * copy_has_nul) another tenth (bench/ROUNDS.md, Round 22). */
+struct dec {
+    ProtobufCAllocator *alloc;
+    char *text;     /* the next string goes here */
+    char *text_end; /* the end of the room */
+};
 
-    if ((tag & 7) == VARINT)
-        return read_varint(s, &v, &canon);
-    if ((tag & 7) == LEN)
-        return read_len(s, &inner, &canon);
-    return false;
-}
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
 
-/* Whether s[0..n) is UTF-8. Names and ids are nearly always ASCII: eight
- * bytes at a time are looked at for a high bit first (a byte loop cost
- * 0.2 us a request, a sixth of the decoding). */
-static bool utf8(const uint8_t *s, size_t n)
+/* Copies src[0..n) to dst, eight bytes at a time where it can; returns
+ * whether a byte of them is 0, and sets *high when one has its high bit
+ * set (not ASCII). One pass instead of a memchr, an ASCII scan and a
+ * memcpy. */
+static bool copy_has_nul(char *dst, const uint8_t *src, size_t n, bool *high)
 {
+    uint64_t zero = 0;
+    uint64_t bits = 0;
     size_t i = 0;
 
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        if ((w & UINT64_C(0x8080808080808080)) != 0)
-            break;
+    if (n >= 8) {
+        for (; i + 8 <= n; i += 8) {
+            uint64_t w;
+            memcpy(&w, src + i, 8);
+            memcpy(dst + i, &w, 8);
+            zero |= (w - ONES) & ~w & HIGHS; /* nonzero iff a byte is 0 */
+            bits |= w;
+        }
+        if (i < n) { /* the last eight bytes, overlapping those copied */
+            uint64_t w;
+            memcpy(&w, src + n - 8, 8);
+            memcpy(dst + n - 8, &w, 8);
+            zero |= (w - ONES) & ~w & HIGHS;
+            bits |= w;
+        }
+    } else {
+        for (; i < n; i++) {
+            uint8_t c = src[i];
+            dst[i] = (char)c;
+            zero |= c == 0;
+            bits |= c;
+        }
     }
-    while (i < n && s[i] < 0x80)
-        i++;
-    return i == n || sv_utf8_valid((const char *)s + i, n - i);
+    *high = (bits & HIGHS) != 0;
+    return zero != 0;
 }
 
 /* A string field. One with a NUL inside is declined (C code would see it
@@ -119,69 +139,57 @@ static bool utf8(const uint8_t *s, size_t n)
  * value is validation's step 5, which names the question). An empty one
  * clears *canon when `plain` (a plain field is left out when empty; a
  * oneof member or a repeated string is not). */
-static bool read_string(ProtobufCAllocator *alloc, span *s, char **out,
-                        bool plain, bool names, bool *canon)
+static bool read_string(struct dec *d, span *s, char **out, bool plain,
+                        bool names, bool *canon)
 {
     span str;
+    bool high;
 
     if (!read_len(s, &str, canon))
         return false;
     size_t n = (size_t)(str.end - str.p);
-    if (n > 0 && memchr(str.p, 0, n) != NULL)
+    if (n >= (size_t)(d->text_end - d->text))
+        return false; /* cannot be (struct dec), but never past the room */
+    char *copy = d->text;
+    if (copy_has_nul(copy, str.p, n, &high))
         return false;
-    if (names && !utf8(str.p, n))
+    if (names && high && !sv_utf8_valid(copy, n))
         return false;
     if (plain && n == 0)
         *canon = false;
-    char *copy = alloc->alloc(alloc->allocator_data, n + 1);
-    if (copy == NULL)
-        return false;
-    if (n > 0)
-        memcpy(copy, str.p, n);
     copy[n] = '\0';
+    d->text += n + 1;
     *out = copy;
     return true;
 }
 
-/* How many fields with tag `want` msg holds; SIZE_MAX when a field of
- * msg is not one of the `n` tags in known or cannot be skipped. */
-static size_t count_fields(span msg, unsigned want, const unsigned *known,
-                           size_t n)
+/* The room for one more entry of a repeated field held in *array (n
+ * entries, room for *cap): when full, an array of twice the room is taken
+ * from the arena and the entries copied (the old one stays in the arena,
+ * unused, until it is reset). More than SV_MAX_ANSWERS entries are
+ * declined (an entry is tens of bytes here for two on the wire:
+ * wire_check.c refuses them before anything is allocated), and so is
+ * running out of memory. Counting the entries first, to size the array
+ * once, read every field twice: an eighth of the decoding's instructions
+ * (bench/ROUNDS.md, Round 22). */
+static bool room_for_one(ProtobufCAllocator *alloc, void **array, size_t n,
+                         size_t *cap, size_t size, size_t first)
 {
-    size_t count = 0;
-
-    while (msg.p < msg.end) {
-        unsigned tag;
-        bool ok = false;
-        if (!read_tag(&msg, &tag))
-            return SIZE_MAX;
-        for (size_t i = 0; i < n && !ok; i++)
-            ok = known[i] == tag;
-        if (!ok || !skip_value(&msg, tag))
-            return SIZE_MAX;
-        count += tag == want;
-    }
-    return count;
-}
-
-/* The array for the fields with tag `want` of msg (NULL when there are
- * none); false when msg holds a field whose tag is not one of the
- * n_known in known, more than SV_MAX_ANSWERS of them (an entry is tens of
- * bytes here for two on the wire: wire_check.c refuses them before
- * anything is allocated), or when out of memory. */
-static bool repeated_array(ProtobufCAllocator *alloc, span msg, unsigned want,
-                           const unsigned *known, size_t n_known, size_t size,
-                           void **array)
-{
-    size_t n = count_fields(msg, want, known, n_known);
-
-    *array = NULL;
-    if (n == SIZE_MAX || n > SV_MAX_ANSWERS)
-        return false;
-    if (n == 0)
+    if (n < *cap)
         return true;
-    *array = alloc->alloc(alloc->allocator_data, n * size);
-    return *array != NULL;
+    if (n >= SV_MAX_ANSWERS)
+        return false;
+    size_t more = *cap == 0 ? first : 2 * *cap;
+    if (more > SV_MAX_ANSWERS)
+        more = SV_MAX_ANSWERS;
+    void *bigger = alloc->alloc(alloc->allocator_data, more * size);
+    if (bigger == NULL)
+        return false;
+    if (n > 0)
+        memcpy(bigger, *array, n * size);
+    *array = bigger;
+    *cap = more;
+    return true;
 }
 
 /* Whether field `field` may follow field *last in protobuf-c's packing
@@ -194,23 +202,30 @@ static bool in_order(unsigned *last, unsigned field, unsigned repeated)
     return ok;
 }
 
-static bool decode_choices(ProtobufCAllocator *alloc, span msg,
-                           Survey__V1__Choices **out, bool *canon)
+/* Options of a choices message: room for a few is taken at once (most
+ * answers choose one to three). */
+#define FIRST_OPTIONS 4
+
+static bool decode_choices(struct dec *d, span msg, Survey__V1__Choices **out,
+                           bool *canon)
 {
-    static const unsigned known[] = {TAG(1, LEN)};
+    ProtobufCAllocator *alloc = d->alloc;
     Survey__V1__Choices init = SURVEY__V1__CHOICES__INIT;
     Survey__V1__Choices *c = alloc->alloc(alloc->allocator_data, sizeof *c);
-    void *options;
+    void *options = NULL;
+    size_t cap = 0;
 
-    if (c == NULL || !repeated_array(alloc, msg, TAG(1, LEN), known, 1,
-                                     sizeof *c->options, &options))
+    if (c == NULL)
         return false;
     *c = init;
-    c->options = options;
     while (msg.p < msg.end) {
         unsigned tag;
-        if (!read_tag(&msg, &tag) ||
-            !read_string(alloc, &msg, &c->options[c->n_options++], false, false,
+        if (!read_tag(&msg, &tag) || tag != TAG(1, LEN) ||
+            !room_for_one(alloc, &options, c->n_options, &cap,
+                          sizeof *c->options, FIRST_OPTIONS))
+            return false;
+        c->options = options;
+        if (!read_string(d, &msg, &c->options[c->n_options++], false, false,
                          canon))
             return false;
     }
@@ -218,18 +233,16 @@ static bool decode_choices(ProtobufCAllocator *alloc, span msg,
     return true;
 }
 
-static bool decode_answer(ProtobufCAllocator *alloc, span msg,
-                          Survey__V1__Answer **out, bool *canon)
+/* The answer in msg into *a. */
+static bool decode_answer(struct dec *d, span msg, Survey__V1__Answer *a,
+                          bool *canon)
 {
     Survey__V1__Answer init = SURVEY__V1__ANSWER__INIT;
-    Survey__V1__Answer *a = alloc->alloc(alloc->allocator_data, sizeof *a);
     uint64_t v = 0;
     span inner;
     unsigned last = 0;
     unsigned members = 0; /* of the oneof: protobuf-c packs one */
 
-    if (a == NULL)
-        return false;
     *a = init;
     while (msg.p < msg.end) {
         unsigned tag;
@@ -240,10 +253,10 @@ static bool decode_answer(ProtobufCAllocator *alloc, span msg,
         members += tag >> 3 != 1;
         switch (tag) {
         case TAG(1, LEN):
-            ok = read_string(alloc, &msg, &a->question, true, true, canon);
+            ok = read_string(d, &msg, &a->question, true, true, canon);
             break;
         case TAG(2, LEN):
-            ok = read_string(alloc, &msg, &a->choice, false, false, canon);
+            ok = read_string(d, &msg, &a->choice, false, false, canon);
             a->value_case = SURVEY__V1__ANSWER__VALUE_CHOICE;
             break;
         case TAG(3, LEN):
@@ -251,7 +264,7 @@ static bool decode_answer(ProtobufCAllocator *alloc, span msg,
                last is its business */
             ok = a->value_case != SURVEY__V1__ANSWER__VALUE_CHOICES &&
                  read_len(&msg, &inner, canon) &&
-                 decode_choices(alloc, inner, &a->choices, canon);
+                 decode_choices(d, inner, &a->choices, canon);
             a->value_case = SURVEY__V1__ANSWER__VALUE_CHOICES;
             break;
         case TAG(4, VARINT):
@@ -261,7 +274,7 @@ static bool decode_answer(ProtobufCAllocator *alloc, span msg,
             a->value_case = SURVEY__V1__ANSWER__VALUE_INTEGER;
             break;
         case TAG(5, LEN):
-            ok = read_string(alloc, &msg, &a->text, false, false, canon);
+            ok = read_string(d, &msg, &a->text, false, false, canon);
             a->value_case = SURVEY__V1__ANSWER__VALUE_TEXT;
             break;
         default:
@@ -271,28 +284,32 @@ static bool decode_answer(ProtobufCAllocator *alloc, span msg,
             return false;
     }
     *canon = *canon && members <= 1;
-    *out = a;
     return true;
 }
 
-static bool decode_submission(ProtobufCAllocator *alloc, span msg,
+/* Answers of a submission: room for this many pointers is taken at once,
+ * then twice as many each time it is full (the 2024 round's had 9 to 30);
+ * the answers themselves, this many at a time. */
+#define FIRST_ANSWERS 32
+#define ANSWER_BLOCK 8
+
+static bool decode_submission(struct dec *d, span msg,
                               Survey__V1__Submission **out, bool *canon)
 {
-    static const unsigned known[] = {TAG(1, LEN),    TAG(2, LEN), TAG(3, LEN),
-                                     TAG(4, VARINT), TAG(5, LEN), TAG(6, LEN)};
+    ProtobufCAllocator *alloc = d->alloc;
     Survey__V1__Submission init = SURVEY__V1__SUBMISSION__INIT;
     Survey__V1__Submission *sub =
         alloc->alloc(alloc->allocator_data, sizeof *sub);
-    void *answers;
+    void *answers = NULL;
+    size_t cap = 0;
+    Survey__V1__Answer *block = NULL; /* answers taken a block at a time */
+    size_t left = 0;
     span inner;
     unsigned last = 0;
 
-    if (sub == NULL || !repeated_array(alloc, msg, TAG(5, LEN), known,
-                                       sizeof known / sizeof known[0],
-                                       sizeof *sub->answers, &answers))
+    if (sub == NULL)
         return false;
     *sub = init;
-    sub->answers = answers;
     while (msg.p < msg.end) {
         unsigned tag;
         bool ok;
@@ -301,14 +318,13 @@ static bool decode_submission(ProtobufCAllocator *alloc, span msg,
         *canon = *canon && in_order(&last, tag >> 3, 5);
         switch (tag) {
         case TAG(1, LEN):
-            ok = read_string(alloc, &msg, &sub->survey, true, true, canon);
+            ok = read_string(d, &msg, &sub->survey, true, true, canon);
             break;
         case TAG(2, LEN):
-            ok = read_string(alloc, &msg, &sub->respondent, true, true, canon);
+            ok = read_string(d, &msg, &sub->respondent, true, true, canon);
             break;
         case TAG(3, LEN):
-            ok = read_string(alloc, &msg, &sub->submission_id, true, true,
-                             canon);
+            ok = read_string(d, &msg, &sub->submission_id, true, true, canon);
             break;
         case TAG(4, VARINT):
             ok = read_varint(&msg, &sub->base_revision, canon);
@@ -316,12 +332,25 @@ static bool decode_submission(ProtobufCAllocator *alloc, span msg,
             *canon = *canon && sub->base_revision != 0;
             break;
         case TAG(5, LEN):
-            ok = read_len(&msg, &inner, canon) &&
-                 decode_answer(alloc, inner, &sub->answers[sub->n_answers++],
-                               canon);
+            ok = room_for_one(alloc, &answers, sub->n_answers, &cap,
+                              sizeof *sub->answers, FIRST_ANSWERS);
+            sub->answers = answers;
+            if (ok && left == 0) {
+                left = ANSWER_BLOCK;
+                block =
+                    alloc->alloc(alloc->allocator_data, left * sizeof *block);
+                ok = block != NULL;
+            }
+            if (ok) {
+                sub->answers[sub->n_answers++] = block;
+                ok = read_len(&msg, &inner, canon) &&
+                     decode_answer(d, inner, block, canon);
+                block++;
+                left--;
+            }
             break;
         case TAG(6, LEN):
-            ok = read_string(alloc, &msg, &sub->note, true, true, canon);
+            ok = read_string(d, &msg, &sub->note, true, true, canon);
             break;
         default:
             ok = false;
@@ -352,8 +381,11 @@ bool sv_request_decode_submit(ProtobufCAllocator *alloc, const uint8_t *data,
     if (data == NULL)
         return false;
     req = alloc->alloc(alloc->allocator_data, sizeof *req);
-    if (req == NULL)
+    struct dec d = {.alloc = alloc,
+                    .text = alloc->alloc(alloc->allocator_data, len + 1)};
+    if (req == NULL || d.text == NULL)
         return false;
+    d.text_end = d.text + len + 1;
     *req = init;
     while (msg.p < msg.end) {
         unsigned tag;
@@ -365,7 +397,7 @@ bool sv_request_decode_submit(ProtobufCAllocator *alloc, const uint8_t *data,
             /* a second submission: declined, like choices */
             ok = req->body_case != SURVEY__V1__REQUEST__BODY_SUBMIT &&
                  read_len(&msg, &inner, &outer) &&
-                 decode_submission(alloc, inner, &req->submit, &canon);
+                 decode_submission(&d, inner, &req->submit, &canon);
             req->body_case = SURVEY__V1__REQUEST__BODY_SUBMIT;
             break;
         case TAG(15, VARINT):

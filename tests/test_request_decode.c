@@ -753,6 +753,125 @@ static void test_refused(void **state)
     sv_arena_destroy(&arena);
 }
 
+/* Names (the survey, respondent, submission id, note, question) must be
+ * UTF-8 and hold no NUL, wherever the bad byte stands in them (the decoder
+ * looks at eight bytes at a time): one that is not is declined, and
+ * wire_check says which field; values (a text, an option) are left to
+ * validation, which names the question. */
+static void test_bad_bytes_anywhere(void **state)
+{
+    (void)state;
+    sv_arena *arena = sv_arena_new();
+    ProtobufCAllocator *alloc = sv_arena_allocator(arena);
+
+    assert_non_null(arena);
+    for (size_t len = 1; len <= 20; len++) {
+        for (size_t at = 0; at < len; at++) {
+            for (int kind = 0; kind < 3; kind++) {
+                char name[32];
+                memset(name, 'a' + (int)(at % 26), len);
+                /* 0xFF: never UTF-8; 0: a NUL; 0xE3 0x81 0x82 cut short
+                   by the end, or followed by ASCII */
+                name[at] = kind == 0 ? (char)0xFF : kind == 1 ? 0 : (char)0xE3;
+                for (int field = 1; field <= 5; field++) {
+                    buf sub = {0};
+                    buf w = {0};
+                    if (field == 5) {
+                        buf a = {0};
+                        put_string(&a, 1, name, len);
+                        put_len_field(&sub, 5, &a, 0);
+                        free(a.b);
+                    } else {
+                        put_string(&sub, field == 4 ? 6 : field, name, len);
+                    }
+                    put_len_field(&w, 1, &sub, 0);
+                    Survey__V1__Request *out = NULL;
+                    if (sv_request_decode_submit(alloc, w.b, w.len, &out, NULL))
+                        fail_msg("a name of %zu bytes with byte %d at %zu "
+                                 "(field %d) was taken",
+                                 len, kind, at, field);
+                    sv_wire_problem wp;
+                    assert_null(
+                        sv_request_decode(alloc, w.b, w.len, NULL, &wp));
+                    assert_true(wp.why[0] != '\0');
+                    sv_arena_reset(arena);
+                    free(sub.b);
+                    free(w.b);
+                }
+            }
+        }
+        /* the same names with a whole sequence in place are taken */
+        for (size_t at = 0; at + 3 <= len; at++) {
+            char name[32];
+            memset(name, 'b', len);
+            memcpy(name + at, "\xE3\x81\x82", 3);
+            buf sub = {0};
+            buf w = {0};
+            put_string(&sub, 2, name, len);
+            put_len_field(&w, 1, &sub, 0);
+            assert_true(check_same(arena, w.b, w.len));
+            free(sub.b);
+            free(w.b);
+        }
+    }
+    sv_arena_destroy(&arena);
+}
+
+/* Repeated fields of every size up to the limit: the decoder of our own
+ * takes them (the arrays grow as entries come) and gives what protobuf-c
+ * gives; 1,000 answers are taken, and so are nine options of one answer. */
+static void test_many_entries(void **state)
+{
+    (void)state;
+    sv_arena *arena = sv_arena_new();
+    static const unsigned sizes[] = {0, 1, 31, 32, 33, 64, 65, 200, 1000};
+
+    assert_non_null(arena);
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        buf sub = {0};
+        buf w = {0};
+        put_string(&sub, 1, "s", 1);
+        for (unsigned i = 0; i < sizes[k]; i++) {
+            buf a = {0};
+            buf c = {0};
+            char q[16];
+            int n = snprintf(q, sizeof q, "q%u", i);
+            put_string(&a, 1, q, (size_t)n);
+            for (unsigned o = 0; o < 1 + i % 9; o++) {
+                char opt[8];
+                int m = snprintf(opt, sizeof opt, "o%u", o);
+                put_string(&c, 1, opt, (size_t)m);
+            }
+            put_len_field(&a, 3, &c, 0);
+            put_len_field(&sub, 5, &a, 0);
+            free(a.b);
+            free(c.b);
+        }
+        put_len_field(&w, 1, &sub, 0);
+        assert_true(check_same(arena, w.b, w.len));
+
+        Survey__V1__Request *out = NULL;
+        assert_true(sv_request_decode_submit(sv_arena_allocator(arena), w.b,
+                                             w.len, &out, NULL));
+        assert_int_equal(out->submit->n_answers, sizes[k]);
+        for (unsigned i = 0; i < sizes[k]; i++) {
+            const Survey__V1__Answer *a = out->submit->answers[i];
+            char q[16];
+            snprintf(q, sizeof q, "q%u", i);
+            assert_string_equal(a->question, q);
+            assert_int_equal(a->value_case, SURVEY__V1__ANSWER__VALUE_CHOICES);
+            assert_int_equal(a->choices->n_options, 1 + i % 9);
+            char last[8];
+            snprintf(last, sizeof last, "o%u", i % 9);
+            assert_string_equal(a->choices->options[i % 9], last);
+        }
+        sv_arena_reset(arena);
+        free(sub.b);
+        free(w.b);
+    }
+    sv_arena_destroy(&arena);
+}
+
 /* Random requests with many NULs: whatever ours takes, protobuf-c reads
  * alike, and what is refused is refused for a reason (check_same). */
 static void test_random_nuls(void **state)
@@ -785,6 +904,8 @@ int main(void)
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_kept_bytes),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_bad_bytes_anywhere),
+        cmocka_unit_test(test_many_entries),
         cmocka_unit_test(test_random_nuls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

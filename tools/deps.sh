@@ -10,7 +10,7 @@ packages=(
   protobuf-compiler python3 python3-zmq python3-protobuf
   chromium fonts-ipafont
   libsqlite3-dev libzstd-dev liblz4-dev
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev valgrind
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -28,6 +28,7 @@
  * so a half-built snapshot can always be freed the same way. */
 #include "report.h"
 #include "compact.h"
+#include "pb_pack.h"
 #include "percent.h"
 
 #include <inttypes.h>
@@ -66,6 +67,7 @@ struct sv_report {
     const sv_questionnaire *q; /* borrowed */
     ProtobufCAllocator *alloc; /* while a snapshot is built: its allocator
                                   (NULL: malloc) */
+    sv_pb_packer *packer;      /* owned: the digest's, kept for the next */
     unsigned decimals;
     size_t n_questions;
     size_t n_roster;
@@ -503,6 +505,7 @@ void sv_report_destroy(sv_report **self)
     if (self == NULL || *self == NULL)
         return;
     sv_report *r = *self;
+    sv_pb_packer_destroy(&r->packer);
     free(r->types);
     free(r->type_of);
     free(r->expected);
@@ -1458,11 +1461,12 @@ static bool add_header(const sv_report *r, Survey__V1__Snapshot *snap)
 }
 
 static sv_status digest_with(Survey__V1__Snapshot *snap,
-                             ProtobufCAllocator *alloc, sv_error *err);
+                             ProtobufCAllocator *alloc, sv_pb_packer *packer,
+                             sv_error *err);
 
-static sv_status build_snapshot(const sv_report *r, sv_revision_fn fn,
-                                void *ctx, Survey__V1__Snapshot **out,
-                                sv_error *err)
+static sv_status build_snapshot(const sv_report *r, sv_pb_packer *packer,
+                                sv_revision_fn fn, void *ctx,
+                                Survey__V1__Snapshot **out, sv_error *err)
 {
     Survey__V1__Snapshot *snap = s_alloc(r, sizeof *snap);
     sv_status st = SV_ERR_NOMEM;
@@ -1483,7 +1487,7 @@ static sv_status build_snapshot(const sv_report *r, sv_revision_fn fn,
         st = sv_fail(err, SV_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    st = digest_with(snap, r->alloc, err);
+    st = digest_with(snap, r->alloc, packer, err);
     if (st != SV_OK)
         goto fail;
     *out = snap;
@@ -1504,59 +1508,79 @@ sv_status sv_report_snapshot_with(sv_report *r, ProtobufCAllocator *alloc,
                                   sv_revision_fn fn, void *ctx,
                                   Survey__V1__Snapshot **out, sv_error *err)
 {
+    *out = NULL;
+    if (r->packer == NULL && (r->packer = sv_pb_packer_new()) == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
     r->alloc = alloc;
-    sv_status st = build_snapshot(r, fn, ctx, out, err);
+    sv_status st = build_snapshot(r, r->packer, fn, ctx, out, err);
     r->alloc = NULL;
     return st;
 }
 
 sv_status sv_snapshot_digest(Survey__V1__Snapshot *snap, sv_error *err)
 {
-    return digest_with(snap, NULL, err);
+    return digest_with(snap, NULL, NULL, err);
 }
 
+/* The digest of the snapshot's content, packed by packer (pb_pack.h:
+ * protobuf-c's bytes, with less work), kept from one snapshot to the next
+ * (NULL: a packer of its own); the digest is allocated from alloc. */
 static sv_status digest_with(Survey__V1__Snapshot *snap,
-                             ProtobufCAllocator *alloc, sv_error *err)
+                             ProtobufCAllocator *alloc, sv_pb_packer *packer,
+                             sv_error *err)
 {
     uint64_t version = snap->version;
     uint64_t sequence = snap->sequence;
     int64_t created_ms = snap->created_ms;
     ProtobufCBinaryData digest = snap->digest;
     char *trigger = snap->trigger;
+    sv_pb_packer *own = packer == NULL ? sv_pb_packer_new() : NULL;
+    sv_pb_packer *pk = packer != NULL ? packer : own;
+    sv_pb_result packed = SV_PB_NOMEM;
+    const uint8_t *bytes = NULL;
+    uint8_t *theirs = NULL; /* protobuf-c's, for what pb_pack declines */
     uint8_t hash[DIGEST_BYTES];
-    uint8_t *packed = NULL;
     uint8_t *copy = NULL;
-    size_t len;
+    size_t len = 0;
     size_t got = 0;
+    int rc = -1;
 
-    if (sodium_init() < 0)
+    if (sodium_init() < 0) {
+        sv_pb_packer_destroy(&own);
         return sv_fail(err, SV_ERR_IO, "libsodium could not initialise");
+    }
     snap->version = 0;
     snap->sequence = 0;
     snap->created_ms = 0;
     snap->digest.len = 0;
     snap->digest.data = NULL;
     snap->trigger = (char *)protobuf_c_empty_string;
-    len = survey__v1__snapshot__get_packed_size(snap);
-    packed = a_alloc(alloc, len + 1);
-    if (packed != NULL)
-        got = survey__v1__snapshot__pack(snap, packed);
+    if (pk != NULL)
+        packed = sv_pb_pack(pk, &snap->base, &bytes, &len);
+    if (packed == SV_PB_UNSUPPORTED) {
+        len = survey__v1__snapshot__get_packed_size(snap);
+        theirs = malloc(len + 1);
+        if (theirs != NULL)
+            got = survey__v1__snapshot__pack(snap, theirs);
+        bytes = got == len ? theirs : NULL;
+    }
     snap->version = version;
     snap->sequence = sequence;
     snap->created_ms = created_ms;
     snap->digest = digest;
     snap->trigger = trigger;
-    if (packed == NULL)
-        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
-    if (got != len) {
-        a_free(alloc, packed);
+    if (bytes != NULL)
+        rc = crypto_generichash(hash, sizeof hash, bytes, len, NULL, 0);
+    bool mismatch = packed == SV_PB_UNSUPPORTED && theirs != NULL && got != len;
+    free(theirs);
+    sv_pb_packer_destroy(&own);
+    if (mismatch)
         return sv_fail(err, SV_ERR_PROTO,
                        "snapshot packed to %zu bytes, "
                        "expected %zu",
                        got, len);
-    }
-    int rc = crypto_generichash(hash, sizeof hash, packed, len, NULL, 0);
-    a_free(alloc, packed);
+    if (bytes == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
     if (rc != 0)
         return sv_fail(err, SV_ERR_INVALID, "BLAKE2b-256 failed");
     copy = a_alloc(alloc, sizeof hash);

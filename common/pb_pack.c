@@ -17,15 +17,21 @@ enum {
     K_UINT32,
     K_BOOL,
     K_UINT64, /* and int64 */
+    K_SINT32, /* zigzag */
+    K_SINT64, /* zigzag */
     K_STRING,
     K_BYTES,
     K_MESSAGE,
     K_REPEATED = 0x10, /* with K_STRING, K_BYTES or K_MESSAGE */
+    K_ONEOF = 0x20,    /* with any but K_REPEATED */
 };
 
 typedef struct {
     uint32_t offset;     /* of the member */
-    uint32_t quantifier; /* of a repeated field's count */
+    uint32_t quantifier; /* of a repeated field's count, a oneof's case */
+    uint32_t id;         /* field number: a oneof's case when it is set */
+    const void *absent;  /* a oneof string or message at this pointer is not
+                            written (protobuf-c's default_value), nor NULL */
     uint8_t kind;        /* K_... */
     uint8_t tag_len;     /* bytes of tag */
     uint8_t tag[6];      /* field number and wire type, a varint */
@@ -77,8 +83,6 @@ static size_t varint_put(uint8_t *out, uint64_t v)
 /* The plan's kind of field f, or -1 when it is not one of ours. */
 static int kind_of(const ProtobufCFieldDescriptor *f)
 {
-    if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0)
-        return -1;
     int k;
     switch (f->type) {
     case PROTOBUF_C_TYPE_INT32:
@@ -95,6 +99,12 @@ static int kind_of(const ProtobufCFieldDescriptor *f)
     case PROTOBUF_C_TYPE_UINT64:
         k = K_UINT64;
         break;
+    case PROTOBUF_C_TYPE_SINT32:
+        k = K_SINT32;
+        break;
+    case PROTOBUF_C_TYPE_SINT64:
+        k = K_SINT64;
+        break;
     case PROTOBUF_C_TYPE_STRING:
         k = K_STRING;
         break;
@@ -107,6 +117,11 @@ static int kind_of(const ProtobufCFieldDescriptor *f)
     default:
         return -1;
     }
+    if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0)
+        return f->label == PROTOBUF_C_LABEL_NONE ||
+                       f->label == PROTOBUF_C_LABEL_OPTIONAL
+                   ? k | K_ONEOF
+                   : -1;
     if (f->label == PROTOBUF_C_LABEL_NONE)
         return k;
     if (f->label == PROTOBUF_C_LABEL_REPEATED && k >= K_STRING)
@@ -130,9 +145,12 @@ static bool plan_make(plan *p, const ProtobufCMessageDescriptor *d)
             p->known = false;
             break;
         }
-        unsigned wire = (k & ~K_REPEATED) >= K_STRING ? WIRE_LEN : WIRE_VARINT;
+        unsigned wire =
+            (k & ~(K_REPEATED | K_ONEOF)) >= K_STRING ? WIRE_LEN : WIRE_VARINT;
         op->offset = f->offset;
         op->quantifier = f->quantifier_offset;
+        op->id = f->id;
+        op->absent = f->default_value;
         op->kind = (uint8_t)k;
         op->tag_len = (uint8_t)varint_put(op->tag, (uint64_t)f->id << 3 | wire);
     }
@@ -265,6 +283,54 @@ static sv_pb_result put_number(sv_pb_packer *pk, const field_op *op, uint64_t v)
     return SV_PB_OK;
 }
 
+/* A number field's value as its varint carries it: a negative int32 as
+ * its 64-bit two's complement (ten bytes), sint32 and sint64 zigzagged,
+ * a boolean as 0 or 1. */
+static uint64_t number_of(int k, const char *member)
+{
+    switch (k) {
+    case K_INT32:
+        return (uint64_t)(int64_t) * (const int32_t *)member;
+    case K_UINT32:
+        return *(const uint32_t *)member;
+    case K_BOOL:
+        return *(const protobuf_c_boolean *)member != 0;
+    case K_SINT32: {
+        uint32_t v = *(const uint32_t *)member;
+        return (uint32_t)(v << 1) ^ (uint32_t) - (v >> 31);
+    }
+    case K_SINT64: {
+        uint64_t v = *(const uint64_t *)member;
+        return (v << 1) ^ (uint64_t) - (v >> 63);
+    }
+    default: /* K_UINT64 */
+        return *(const uint64_t *)member;
+    }
+}
+
+/* A oneof's member: written when it is the case set, even when zero or
+ * empty, but not a string or message at NULL or at the descriptor's
+ * default (protobuf-c's oneof_field_pack). */
+static sv_pb_result put_oneof(sv_pb_packer *pk, const ProtobufCMessage *m,
+                              const field_op *op, const char *member)
+{
+    int k = op->kind & ~K_ONEOF;
+
+    if (*(const uint32_t *)((const char *)m + op->quantifier) != op->id)
+        return SV_PB_OK;
+    if (k == K_STRING || k == K_MESSAGE) {
+        const void *ptr = *(const void *const *)member;
+        if (ptr == NULL || ptr == op->absent)
+            return SV_PB_OK;
+    }
+    if (k >= K_STRING)
+        return put_value(pk, op, k, member);
+    if (!room(pk, HEAD_MAX))
+        return SV_PB_NOMEM;
+    put_head(pk, op, number_of(k, member));
+    return SV_PB_OK;
+}
+
 /* m's fields, last first, in front of what is written. */
 static sv_pb_result put_message(sv_pb_packer *pk, const ProtobufCMessage *m)
 {
@@ -278,19 +344,18 @@ static sv_pb_result put_message(sv_pb_packer *pk, const ProtobufCMessage *m)
     for (unsigned i = p->n; i-- > 0 && r == SV_PB_OK;) {
         const field_op *op = &p->ops[i];
         const char *member = (const char *)m + op->offset;
+        if (op->kind & K_ONEOF) {
+            r = put_oneof(pk, m, op, member);
+            continue;
+        }
         switch (op->kind) {
-        case K_INT32: /* a negative one as ten bytes */
-            r = put_number(pk, op,
-                           (uint64_t)(int64_t) * (const int32_t *)member);
-            break;
+        case K_INT32:
         case K_UINT32:
-            r = put_number(pk, op, *(const uint32_t *)member);
-            break;
         case K_BOOL:
-            r = put_number(pk, op, *(const protobuf_c_boolean *)member != 0);
-            break;
         case K_UINT64:
-            r = put_number(pk, op, *(const uint64_t *)member);
+        case K_SINT32:
+        case K_SINT64:
+            r = put_number(pk, op, number_of(op->kind, member));
             break;
         case K_STRING: {
             const char *s = *(const char *const *)member;
@@ -323,7 +388,8 @@ sv_pb_result sv_pb_pack(sv_pb_packer *pk, const ProtobufCMessage *m,
                         const uint8_t **out, size_t *len)
 {
     pk->pos = pk->cap;
-    sv_pb_result r = put_message(pk, m);
+    /* a buffer even for an empty message: *out is never NULL on SV_PB_OK */
+    sv_pb_result r = room(pk, 1) ? put_message(pk, m) : SV_PB_NOMEM;
 
     *out = r == SV_PB_OK ? pk->buf + pk->pos : NULL;
     *len = r == SV_PB_OK ? pk->cap - pk->pos : 0;

@@ -13,11 +13,12 @@
  * nothing is measured twice or moved.
  *
  * It knows proto3 messages: plain fields (left out when zero or empty, as
- * protobuf-c does) of int32, enum, uint32, bool, int64, uint64, string,
- * bytes and message, and repeated strings, bytes and messages. For any
- * other field (proto2 labels, oneofs, packed repeated numbers, floating
- * point, zigzag and fixed-width numbers) or a message with unknown fields,
- * sv_pb_pack() says so, and the caller packs with protobuf-c. A packer is
+ * protobuf-c does) and oneof members (written when theirs is the case
+ * set) of int32, enum, uint32, bool, int64, uint64, sint32, sint64,
+ * string, bytes and message, and repeated strings, bytes and messages.
+ * For any other field (proto2 labels, packed repeated numbers, floating
+ * point, fixed-width numbers) or a message with unknown fields, sv_pb_pack()
+ * says so, and the caller packs with protobuf-c. A packer is
  * used by one thread at a time. */
 #ifndef SV_PB_PACK_H
 #define SV_PB_PACK_H

@@ -7,8 +7,10 @@
  * packed by both; the sizes and the bytes must be equal. A snapshot's
  * digest (the contract: BLAKE2b-256 of the message packed with fields 2,
  * 3, 5, 6 and 7 cleared) is checked against protobuf-c's bytes hashed
- * here, and messages pb_pack does not know (a oneof, unknown fields) are
- * declined, the digest then taken over protobuf-c's bytes. */
+ * here, and messages pb_pack does not know (a double, unknown fields) are
+ * declined, the digest then taken over protobuf-c's bytes. The messages
+ * with a oneof (a request, a reply, an answer) are packed as protobuf-c
+ * does, a case set with its value zero or absent included. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -98,6 +100,7 @@ static void fill_value(ProtobufCAllocator *a, const ProtobufCFieldDescriptor *f,
             below(6) == 0 ? -(int32_t)below(3) - 1 : (int32_t)(v & 0x7fffffff);
         break;
     case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_SINT32: /* negative ones too, zigzagged */
         *(uint32_t *)member = (uint32_t)v;
         break;
     case PROTOBUF_C_TYPE_BOOL:
@@ -105,6 +108,7 @@ static void fill_value(ProtobufCAllocator *a, const ProtobufCFieldDescriptor *f,
         break;
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_SINT64:
         *(uint64_t *)member = v;
         break;
     case PROTOBUF_C_TYPE_STRING:
@@ -154,8 +158,18 @@ static ProtobufCMessage *new_message(ProtobufCAllocator *a,
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
         char *member = (char *)m + f->offset;
-        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0)
-            continue; /* left unset */
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0) {
+            /* one member of a oneof (they share their room): the case
+               set, its value left zero or NULL at times, which protobuf-c
+               writes for a number and not for a string or message */
+            uint32_t *which = (uint32_t *)((char *)m + f->quantifier_offset);
+            if (*which == 0 && below(2) == 0) {
+                *which = f->id;
+                if (below(6) != 0)
+                    fill_value(a, f, member, false, depth);
+            }
+            continue;
+        }
         if (f->label != PROTOBUF_C_LABEL_REPEATED) {
             if (below(4) != 0) /* else left zero */
                 fill_value(a, f, member, false, depth);
@@ -222,6 +236,18 @@ static void test_random_status(void **state)
     random_messages(&survey__v1__status__descriptor, 137, 500);
 }
 
+static void test_random_with_oneofs(void **state)
+{
+    /* the wire's messages with a oneof (a request's body, a reply's, an
+       answer's value), and those that hold them */
+    (void)state;
+    random_messages(&survey__v1__request__descriptor, 41, 800);
+    random_messages(&survey__v1__reply__descriptor, 42, 800);
+    random_messages(&survey__v1__submission__descriptor, 43, 400);
+    random_messages(&survey__v1__revision__descriptor, 44, 400);
+    random_messages(&survey__v1__answer__descriptor, 45, 400);
+}
+
 static void test_every_part_alone(void **state)
 {
     /* each message a snapshot is made of, by itself */
@@ -282,11 +308,74 @@ static void test_empty_and_reused(void **state)
     assert_null(pk);
 }
 
+/* A message with a field pb_pack does not know (a double). */
+typedef struct {
+    ProtobufCMessage base;
+    double value;
+} with_double;
+
+static const ProtobufCFieldDescriptor double_field = {
+    .name = "value",
+    .id = 1,
+    .label = PROTOBUF_C_LABEL_NONE,
+    .type = PROTOBUF_C_TYPE_DOUBLE,
+    .offset = offsetof(with_double, value),
+};
+
+static const ProtobufCMessageDescriptor with_double_descriptor = {
+    .magic = PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+    .name = "test.WithDouble",
+    .sizeof_message = sizeof(with_double),
+    .n_fields = 1,
+    .fields = &double_field,
+};
+
+/* sint32, which no message of ours has (Answer.integer is sint64). */
+typedef struct {
+    ProtobufCMessage base;
+    int32_t value;
+} with_sint32;
+
+static const ProtobufCFieldDescriptor sint32_field = {
+    .name = "value",
+    .id = 3,
+    .label = PROTOBUF_C_LABEL_NONE,
+    .type = PROTOBUF_C_TYPE_SINT32,
+    .offset = offsetof(with_sint32, value),
+};
+
+static const ProtobufCMessageDescriptor with_sint32_descriptor = {
+    .magic = PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+    .name = "test.WithSint32",
+    .sizeof_message = sizeof(with_sint32),
+    .n_fields = 1,
+    .fields = &sint32_field,
+};
+
+static void test_sint32(void **state)
+{
+    static const int32_t values[] = {
+        0,    1,     -1,        63,        -64,    64,      -65,
+        8191, -8192, INT32_MAX, INT32_MIN, 123456, -7654321};
+    sv_pb_packer *pk = sv_pb_packer_new();
+    (void)state;
+
+    assert_non_null(pk);
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+        with_sint32 m = {.base = {.descriptor = &with_sint32_descriptor},
+                         .value = values[i]};
+        assert_same_bytes(&m.base, pk);
+    }
+    sv_pb_packer_destroy(&pk);
+}
+
 static void test_declined(void **state)
 {
-    Survey__V1__Request req = SURVEY__V1__REQUEST__INIT;
-    Survey__V1__StatusRequest body = SURVEY__V1__STATUS_REQUEST__INIT;
+    Survey__V1__Rate rate = SURVEY__V1__RATE__INIT;
     Survey__V1__Figure fig = SURVEY__V1__FIGURE__INIT;
+    Survey__V1__Figure *figs[1] = {&fig};
+    with_double odd = {.base = {.descriptor = &with_double_descriptor},
+                       .value = 1.5};
     ProtobufCMessageUnknownField unknown = {.tag = 99,
                                             .wire_type =
                                                 PROTOBUF_C_WIRE_TYPE_VARINT,
@@ -298,19 +387,19 @@ static void test_declined(void **state)
     (void)state;
 
     assert_non_null(pk);
-    /* a oneof: declined, whichever case is set */
-    assert_int_equal(sv_pb_pack(pk, &req.base, &out, &size), SV_PB_UNSUPPORTED);
-    req.body_case = SURVEY__V1__REQUEST__BODY_STATUS;
-    req.status = &body;
-    assert_int_equal(sv_pb_pack(pk, &req.base, &out, &size), SV_PB_UNSUPPORTED);
+    /* a type of field it does not know */
+    assert_int_equal(sv_pb_pack(pk, &odd.base, &out, &size), SV_PB_UNSUPPORTED);
     /* unknown fields, even deep down */
     fig.base.n_unknown_fields = 1;
     fig.base.unknown_fields = &unknown;
-    assert_int_equal(sv_pb_pack(pk, &fig.base, &out, &size), SV_PB_UNSUPPORTED);
+    rate.n_figures = 1;
+    rate.figures = figs;
+    assert_int_equal(sv_pb_pack(pk, &rate.base, &out, &size),
+                     SV_PB_UNSUPPORTED);
     /* and the packer still packs what it knows */
     fig.base.n_unknown_fields = 0;
     fig.count = 1;
-    assert_same_bytes(&fig.base, pk);
+    assert_same_bytes(&rate.base, pk);
     sv_pb_packer_destroy(&pk);
 }
 
@@ -380,8 +469,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_snapshots),
         cmocka_unit_test(test_random_status),
+        cmocka_unit_test(test_random_with_oneofs),
         cmocka_unit_test(test_every_part_alone),
         cmocka_unit_test(test_empty_and_reused),
+        cmocka_unit_test(test_sint32),
         cmocka_unit_test(test_declined),
         cmocka_unit_test(test_digest_is_the_contracts),
     };

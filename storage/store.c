@@ -9,6 +9,7 @@
 #include "revision_codec.h"
 #include "map_pages.h"
 #include "mirror.h"
+#include "pb_pack.h"
 #include "store_key.h"
 #include "submission_pack.h"
 
@@ -97,6 +98,9 @@ struct sv_store {
     bool mirror_stale;  /* a write to it failed: left as it is (scans make
                            up the difference or read the store's file) */
     char mirror_error[512];
+    sv_pb_packer *change_packer;  /* a put's head and change (in a batch:
+                                     one writer at a time) */
+    sv_pb_packer *receipt_packer; /* a put's receipt, beside its change */
 };
 
 /* A read view: one read-only transaction. Short reads of the sv_store_*
@@ -602,6 +606,8 @@ void sv_store_destroy(sv_store **self)
     if (self == NULL || *self == NULL)
         return;
     sv_mirror_close(&(*self)->mirror);
+    sv_pb_packer_destroy(&(*self)->change_packer);
+    sv_pb_packer_destroy(&(*self)->receipt_packer);
     if ((*self)->env != NULL)
         mdb_env_close((*self)->env);
     free(*self);
@@ -1418,30 +1424,63 @@ static sv_status put_message(sv_store *s, MDB_txn *txn, const store_db *db,
 
 /* The records of a put whose numbers are set in c: the head of the
  * revision (fields 1 and 2, packed into head), the change and the
- * receipt. Everything is borrowed from p. */
+ * receipt, packed (pb_pack.h: protobuf-c's bytes) by the store's two
+ * packers, in whose buffers they stay until the next put. */
 typedef struct {
     uint8_t head[24];
     size_t head_len;
-    Survey__Store__V1__Change change;
-    Survey__Store__V1__Receipt receipt;
+    const uint8_t *change;
+    size_t change_len;
+    const uint8_t *receipt;
+    size_t receipt_len;
     size_t bytes; /* of every value the put writes */
 } put_records;
 
-static void records_init(const sv_prepared *p, const put_ctx *c, put_records *r)
+/* Packs msg with pk (a packer made on first use into *pk). */
+static sv_status pack_record(sv_pb_packer **pk, const ProtobufCMessage *msg,
+                             const uint8_t **out, size_t *len, sv_error *err)
+{
+    if (*pk == NULL && (*pk = sv_pb_packer_new()) == NULL)
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    switch (sv_pb_pack(*pk, msg, out, len)) {
+    case SV_PB_OK:
+        return SV_OK;
+    case SV_PB_NOMEM:
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    default: /* cannot be: test_pb_pack packs every record of ours */
+        return sv_fail(err, SV_ERR_STORE,
+                       "a %s record has a field the packer does not know",
+                       msg->descriptor->short_name);
+    }
+}
+
+static sv_status records_init(sv_store *s, const sv_prepared *p,
+                              const put_ctx *c, put_records *r, sv_error *err)
 {
     Survey__V1__Revision head = SURVEY__V1__REVISION__INIT;
     Survey__Store__V1__Change ch = SURVEY__STORE__V1__CHANGE__INIT;
     Survey__Store__V1__Receipt re = SURVEY__STORE__V1__RECEIPT__INIT;
+    const uint8_t *bytes;
+    sv_status st;
 
     head.revision = c->revision;
     head.sequence = c->sequence;
-    r->head_len = survey__v1__revision__pack(&head, r->head);
+    st = pack_record(&s->change_packer, &head.base, &bytes, &r->head_len, err);
+    if (st != SV_OK)
+        return st;
+    if (r->head_len > sizeof r->head) /* two varints: 22 bytes at most */
+        return sv_fail(err, SV_ERR_STORE, "a revision's head of %zu bytes",
+                       r->head_len);
+    memcpy(r->head, bytes, r->head_len);
     ch.survey = p->sub->survey;
     ch.respondent = p->sub->respondent;
     ch.revision = c->revision;
     ch.time_ms = p->time_ms;
     ch.kind = SURVEY__STORE__V1__CHANGE__KIND__ANSWERS;
-    r->change = ch;
+    st = pack_record(&s->change_packer, &ch.base, &r->change, &r->change_len,
+                     err);
+    if (st != SV_OK)
+        return st;
     /* no digest (schema 8): a retry is compared with the stored revision */
     re.survey = p->sub->survey;
     re.respondent = p->sub->respondent;
@@ -1449,11 +1488,26 @@ static void records_init(const sv_prepared *p, const put_ctx *c, put_records *r)
     re.sequence = c->sequence;
     re.n_missing = p->n_missing;
     re.missing = p->missing;
-    r->receipt = re;
-    r->bytes = r->head_len + p->body_len + COMPACT_PREFIX +
-               survey__store__v1__change__get_packed_size(&r->change) +
-               survey__store__v1__receipt__get_packed_size(&r->receipt) +
-               (p->compact != NULL ? p->compact_len : 0);
+    st = pack_record(&s->receipt_packer, &re.base, &r->receipt, &r->receipt_len,
+                     err);
+    if (st != SV_OK)
+        return st;
+    r->bytes = r->head_len + p->body_len + COMPACT_PREFIX + r->change_len +
+               r->receipt_len + (p->compact != NULL ? p->compact_len : 0);
+    return SV_OK;
+}
+
+/* Puts len bytes, packed before, under key k. */
+static sv_status put_packed(sv_store *s, MDB_txn *txn, const store_db *db,
+                            const store_key *k, const uint8_t *bytes,
+                            size_t len, unsigned flags, sv_error *err)
+{
+    MDB_val val = {len, NULL};
+    sv_status st = put_val(s, txn, db, k, &val, flags | MDB_RESERVE, err);
+
+    if (st == SV_OK && len > 0)
+        memcpy(val.mv_data, bytes, len);
+    return st;
 }
 
 /* Puts the number of the new current revision and its compact record (or,
@@ -1514,11 +1568,11 @@ static sv_status write_put(sv_store *s, MDB_txn *txn, const sv_prepared *p,
     if (st == SV_OK)
         st = put_compact(s, txn, p, c, err);
     if (st == SV_OK)
-        st = put_message(s, txn, &s->changes, &sk, &r->change.base, MDB_APPEND,
-                         NULL, err);
+        st = put_packed(s, txn, &s->changes, &sk, r->change, r->change_len,
+                        MDB_APPEND, err);
     if (st == SV_OK)
-        st = put_message(s, txn, &s->receipts, &c->receipt, &r->receipt.base,
-                         MDB_NOOVERWRITE, NULL, err);
+        st = put_packed(s, txn, &s->receipts, &c->receipt, r->receipt,
+                        r->receipt_len, MDB_NOOVERWRITE, err);
     return st;
 }
 
@@ -2190,7 +2244,11 @@ sv_status sv_batch_put_prepared(sv_batch *b, const sv_prepared *p,
     st = copy_missing(res, p->missing, p->n_missing, err);
     if (st != SV_OK)
         return st;
-    records_init(p, &c, &r);
+    st = records_init(b->s, p, &c, &r, err);
+    if (st != SV_OK) {
+        sv_put_result_clear(res);
+        return st;
+    }
     if (!b->careful) {
         const store_db *const dbs[] = {&b->s->revisions, &b->s->log,
                                        &b->s->compact, &b->s->changes,

@@ -1,9 +1,10 @@
 /* test_pb_pack.c: common/pb_pack.c packs the same bytes as protobuf-c.
  *
  * Messages are filled at random from their descriptors (every field of
- * every message a Snapshot or a Status holds, with the values at which a
- * varint or a length changes its size, NULL and empty strings, absent
- * messages, booleans that are neither 0 nor 1, negative enums), then
+ * every message a Snapshot or a Status holds, of the wire's messages and
+ * of the store's records, with the values at which a varint or a length
+ * changes its size, NULL and empty strings, absent messages, booleans
+ * that are neither 0 nor 1, negative enums), then
  * packed by both; the sizes and the bytes must be equal. A snapshot's
  * digest (the contract: BLAKE2b-256 of the message packed with fields 2,
  * 3, 5, 6 and 7 cleared) is checked against protobuf-c's bytes hashed
@@ -19,6 +20,7 @@
 #include "arena.h"
 #include "pb_pack.h"
 #include "report.h"
+#include "store.pb-c.h"
 #include "survey.pb-c.h"
 
 #include <sodium.h>
@@ -248,6 +250,17 @@ static void test_random_with_oneofs(void **state)
     random_messages(&survey__v1__answer__descriptor, 45, 400);
 }
 
+static void test_random_store_records(void **state)
+{
+    /* what the store packs with it: a put's receipt and change, and the
+       head of its revision */
+    (void)state;
+    random_messages(&survey__store__v1__receipt__descriptor, 51, 600);
+    random_messages(&survey__store__v1__change__descriptor, 52, 600);
+    random_messages(&survey__store__v1__watermark__descriptor, 53, 100);
+    random_messages(&survey__store__v1__revision_record__descriptor, 54, 300);
+}
+
 static void test_every_part_alone(void **state)
 {
     /* each message a snapshot is made of, by itself */
@@ -470,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_random_snapshots),
         cmocka_unit_test(test_random_status),
         cmocka_unit_test(test_random_with_oneofs),
+        cmocka_unit_test(test_random_store_records),
         cmocka_unit_test(test_every_part_alone),
         cmocka_unit_test(test_empty_and_reused),
         cmocka_unit_test(test_sint32),

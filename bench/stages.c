@@ -5,6 +5,7 @@
  * intake figures (no threads, sockets or disk). Each stage runs over all
  * submissions in turn; the figure is the fastest of ROUNDS rounds. */
 #include "arena.h"
+#include "pb_pack.h"
 #include "bench.h"
 #include "compact.h"
 #include "gen.h"
@@ -29,6 +30,7 @@ struct work {
     Survey__V1__Request **req; /* in arena */
     sv_request_wire *wire;     /* the submissions' bytes, in arena */
     sv_arena *arena;
+    sv_pb_packer *packer; /* the acks', as the collector's writing thread */
     sv_verdict *verdict;
     uint8_t *compact; /* n records */
     size_t compact_len;
@@ -57,6 +59,7 @@ static void work_free(struct work *w)
     free(w->relevant);
     free(w->prep);
     sv_arena_destroy(&w->arena);
+    sv_pb_packer_destroy(&w->packer);
 }
 
 /* Generates and packs the n submissions (as the intake benchmark does). */
@@ -78,10 +81,11 @@ static sv_status generate(struct work *w, uint64_t seed, bool every_program,
     w->relevant = calloc(count, sizeof *w->relevant);
     w->prep = calloc(w->n, sizeof *w->prep);
     w->arena = sv_arena_new();
+    w->packer = sv_pb_packer_new();
     if (w->packed == NULL || w->len == NULL || w->req == NULL ||
         w->wire == NULL || w->verdict == NULL || w->compact == NULL ||
         w->values == NULL || w->relevant == NULL || w->prep == NULL ||
-        w->arena == NULL)
+        w->arena == NULL || w->packer == NULL)
         return sv_fail(err, SV_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < w->n; i++) {
         Survey__V1__Request req = SURVEY__V1__REQUEST__INIT;
@@ -168,7 +172,7 @@ static sv_status acknowledge(struct work *w, sv_error *err)
     for (size_t i = 0; i < w->n; i++) {
         sv_put_result res = {.revision = 1, .sequence = i + 1};
         sv_packed out = {0};
-        sv_status st = sv_reply_ack(i, sv_questionnaire_id(w->q),
+        sv_status st = sv_reply_ack(w->packer, i, sv_questionnaire_id(w->q),
                                     w->req[i]->submit, &res, &out);
         free(out.data);
         if (st != SV_OK)

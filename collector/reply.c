@@ -4,10 +4,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-sv_status sv_reply_pack(Survey__V1__Reply *reply, uint64_t request_id,
-                        sv_packed *out)
+/* Owned copy of len bytes into out. */
+static sv_status own_copy(const uint8_t *bytes, size_t len, sv_packed *out)
+{
+    uint8_t *data = malloc(len > 0 ? len : 1);
+
+    if (data == NULL)
+        return SV_ERR_NOMEM;
+    if (len > 0)
+        memcpy(data, bytes, len);
+    out->data = data;
+    out->len = len;
+    return SV_OK;
+}
+
+sv_status sv_reply_pack_with(sv_pb_packer *pk, Survey__V1__Reply *reply,
+                             uint64_t request_id, sv_packed *out)
 {
     reply->request_id = request_id;
+    if (pk != NULL) {
+        const uint8_t *bytes;
+        size_t len;
+        sv_pb_result r = sv_pb_pack(pk, &reply->base, &bytes, &len);
+        if (r == SV_PB_OK)
+            return own_copy(bytes, len, out);
+        if (r == SV_PB_NOMEM)
+            return SV_ERR_NOMEM;
+        /* declined (a field it does not know): protobuf-c's */
+    }
     size_t len = survey__v1__reply__get_packed_size(reply);
     uint8_t *data = malloc(len > 0 ? len : 1);
     if (data == NULL)
@@ -20,6 +44,12 @@ sv_status sv_reply_pack(Survey__V1__Reply *reply, uint64_t request_id,
     out->data = data;
     out->len = len;
     return SV_OK;
+}
+
+sv_status sv_reply_pack(Survey__V1__Reply *reply, uint64_t request_id,
+                        sv_packed *out)
+{
+    return sv_reply_pack_with(NULL, reply, request_id, out);
 }
 
 sv_status sv_reply_error(uint64_t request_id, Survey__V1__Error__Code code,
@@ -61,8 +91,8 @@ fail:
     return st;
 }
 
-sv_status sv_reply_ack(uint64_t request_id, const char *survey,
-                       const Survey__V1__Submission *sub,
+sv_status sv_reply_ack(sv_pb_packer *pk, uint64_t request_id,
+                       const char *survey, const Survey__V1__Submission *sub,
                        const sv_put_result *res, sv_packed *out)
 {
     Survey__V1__Ack ack = SURVEY__V1__ACK__INIT;
@@ -77,7 +107,7 @@ sv_status sv_reply_ack(uint64_t request_id, const char *survey,
     ack.submission_id = sub->submission_id;
     reply.body_case = SURVEY__V1__REPLY__BODY_ACK;
     reply.ack = &ack;
-    return sv_reply_pack(&reply, request_id, out);
+    return sv_reply_pack_with(pk, &reply, request_id, out);
 }
 
 sv_status sv_reply_checked(uint64_t request_id, const char *survey,

@@ -88,6 +88,7 @@ struct writer {
     uint64_t written;      /* batches written and answered (writing thread) */
     sv_server_stats stats; /* its commits; the flushes are under the
                               flush thread's mutex */
+    sv_pb_packer *packer;  /* the acks' (writing thread); NULL: protobuf-c's */
 };
 
 /* The preparing thread: while the writing thread writes batches, it
@@ -513,6 +514,7 @@ void sv_server_destroy(sv_server **self)
         sv_log(PROGRAM, "zmq_ctx_term: %s", zmq_strerror(zmq_errno()));
     writer_stop(s); /* writes what was handed over */
     sync_stop(s);   /* flushes what is committed */
+    sv_pb_packer_destroy(&s->writer.packer);
     sv_store_destroy(&s->store);
     for (size_t i = 0; i < SLOTS; i++) {
         free(s->slots[i].pending);
@@ -1054,7 +1056,7 @@ static void dispatch(sv_server *s, struct pending *p, long long now_ms,
 
 /* After the commit (writing thread): the ack of a write, or the commit's
  * error. A P_ACKED ack goes out once the commit is durable. */
-static void acknowledge(struct pending *p, sv_status commit_st,
+static void acknowledge(sv_server *s, struct pending *p, sv_status commit_st,
                         const sv_error *commit_err)
 {
     if (p->state != P_PUT)
@@ -1073,13 +1075,14 @@ static void acknowledge(struct pending *p, sv_status commit_st,
         queued.sequence = p->res.sequence;
         reply.body_case = SURVEY__V1__REPLY__BODY_QUEUED;
         reply.queued = &queued;
-        if (sv_reply_pack(&reply, p->request_id, &p->out) != SV_OK)
+        if (sv_reply_pack_with(s->writer.packer, &reply, p->request_id,
+                               &p->out) != SV_OK)
             sv_log(PROGRAM, "out of memory: reply to %s dropped", p->peer);
         return;
     }
     Survey__V1__Submission *sub = p->req->submit;
-    if (sv_reply_ack(p->request_id, sv_questionnaire_id(p->q), sub, &p->res,
-                     &p->out) != SV_OK)
+    if (sv_reply_ack(s->writer.packer, p->request_id, sv_questionnaire_id(p->q),
+                     sub, &p->res, &p->out) != SV_OK)
         sv_log(PROGRAM,
                "out of memory: ack for %s revision %llu (stored) dropped",
                sub->respondent, (unsigned long long)p->res.revision);
@@ -1284,7 +1287,7 @@ static void write_batches(sv_server *s, uint64_t first, uint64_t last,
             struct pending *p = &sl->pending[i];
             sv_read_error e = {0};
             settle(p); /* all are, unless a careful batch broke */
-            acknowledge(p, st, &err);
+            acknowledge(s, p, st, &err);
             if (p->state != P_READ)
                 continue;
             p->read_after = true;
@@ -1390,6 +1393,8 @@ static void *preparer_main(void *arg)
 static sv_status writer_start(sv_server *s, sv_error *err)
 {
     struct preparer *h = &s->preparer;
+    /* none (out of memory): the acks are packed by protobuf-c */
+    s->writer.packer = sv_pb_packer_new();
     sv_status st =
         sv_worker_start(&s->writer.t, writer_main, s, "writing thread",
                         "sv-write", s->commit_nice, err);

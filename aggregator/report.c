@@ -23,9 +23,12 @@
  * out above the respondent-detail limit, see report.h). Every
  * string and sub-message is allocated with one allocator (malloc, or an
  * arena's: sv_report_snapshot_with), so that
- * survey__v1__snapshot__free_unpacked() with it frees it all. The arrays
- * are allocated at their final size and counted up as elements are added,
- * so a half-built snapshot can always be freed the same way. */
+ * survey__v1__snapshot__free_unpacked() with it frees it all; in an
+ * arena, whose free does nothing, the figures' type names are the
+ * report's own and their percents are written where they are kept
+ * (keep_str, percent). The arrays are allocated at their final size and
+ * counted up as elements are added, so a half-built snapshot can always
+ * be freed the same way. */
 #include "report.h"
 #include "compact.h"
 #include "pb_pack.h"
@@ -697,6 +700,14 @@ static char *copy_str(const sv_report *r, const char *s)
     return to;
 }
 
+/* A string of the questionnaire, the roster or the report (all outlive
+ * a snapshot built in an arena, see sv_report_snapshot_with): shared by a
+ * snapshot built in an arena, copied into one built with malloc. */
+static char *keep_str(const sv_report *r, const char *s)
+{
+    return r->alloc != NULL && s != NULL ? (char *)s : copy_str(r, s);
+}
+
 static const char *slot_name(const sv_report *r, size_t s)
 {
     return s == 0 ? ALL : r->types[s - 1];
@@ -707,13 +718,21 @@ static const sv_respondent *who(const sv_report *r, size_t idx)
     return sv_questionnaire_respondent(r->q, idx);
 }
 
+/* Room for any percent: 39 digits of a 128-bit whole, a point, the
+ * decimals and the NUL. */
+#define PERCENT_ROOM 48
+
 static char *percent(const sv_report *r, uint64_t count, uint64_t n)
 {
-    char buf[64];
+    char buf[PERCENT_ROOM];
+    /* in an arena, straight into the room it is kept in */
+    char *to = r->alloc != NULL ? s_alloc(r, PERCENT_ROOM) : buf;
 
-    if (sv_percent(count, n, r->decimals, buf, sizeof buf) < 0)
-        buf[0] = '\0'; /* cannot happen: decimals checked, buf big enough */
-    return copy_str(r, buf);
+    if (to == NULL)
+        return NULL;
+    if (sv_percent(count, n, r->decimals, to, PERCENT_ROOM) < 0)
+        to[0] = '\0'; /* cannot happen: decimals checked, room enough */
+    return to != buf ? to : copy_str(r, buf);
 }
 
 static Survey__V1__Figure *new_figure(const sv_report *r, size_t s,
@@ -726,7 +745,7 @@ static Survey__V1__Figure *new_figure(const sv_report *r, size_t s,
     survey__v1__figure__init(f);
     f->count = count;
     f->n = n;
-    f->respondent_type = copy_str(r, slot_name(r, s));
+    f->respondent_type = keep_str(r, slot_name(r, s));
     f->percent = percent(r, count, n);
     if (f->respondent_type == NULL || f->percent == NULL) {
         survey__v1__figure__free_unpacked(f, r->alloc);
@@ -1134,7 +1153,7 @@ static Survey__V1__MatrixTotal *new_total(const sv_report *r, size_t i,
         return NULL;
     survey__v1__matrix_total__init(t);
     t->question = copy_str(r, sv_questionnaire_question(r->q, i)->name);
-    t->respondent_type = copy_str(r, slot_name(r, s));
+    t->respondent_type = keep_str(r, slot_name(r, s));
     t->sum = tally_sum(r, &r->sum[i * r->slots], s);
     t->n = tally(r, &r->n[i * r->slots], s);
     if (t->question == NULL || t->respondent_type == NULL) {
@@ -1363,7 +1382,7 @@ static Survey__V1__CompletenessFigure *new_cfigure(const sv_report *r, size_t s)
     f->complete = tally(r, &r->n_state[COMPLETE * r->slots], s);
     f->incomplete = tally(r, &r->n_state[INCOMPLETE * r->slots], s);
     f->not_started = tally(r, &r->n_state[NOT_STARTED * r->slots], s);
-    f->respondent_type = copy_str(r, slot_name(r, s));
+    f->respondent_type = keep_str(r, slot_name(r, s));
     f->response_rate =
         percent(r, (uint64_t)f->complete + f->incomplete, f->expected);
     f->complete_rate = percent(r, f->complete, f->expected);

@@ -91,12 +91,14 @@ typedef sv_status (*sv_revision_fn)(void *ctx, const char *respondent,
 sv_status sv_report_snapshot(sv_report *r, sv_revision_fn fn, void *ctx,
                              Survey__V1__Snapshot **out, sv_error *err);
 
-/* As sv_report_snapshot, with every part of *out allocated with alloc
- * (NULL: malloc). With an arena's allocator (arena.h) the snapshot lives
- * until the arena is reset, and freeing it is resetting the arena (or
+/* As sv_report_snapshot, with every part of *out allocated with alloc:
+ * NULL (malloc), or an arena's allocator (arena.h), whose free does
+ * nothing. With an arena the snapshot lives until the arena is reset, and
+ * freeing it is resetting the arena (or
  * survey__v1__snapshot__free_unpacked(*out, alloc), which does nothing):
  * the allocations of one snapshot cost a bump each instead of a malloc
- * and a free. */
+ * and a free, and the figures' respondent types are not copied but the
+ * report's own, so such a snapshot must not outlive r. */
 sv_status sv_report_snapshot_with(sv_report *r, ProtobufCAllocator *alloc,
                                   sv_revision_fn fn, void *ctx,
                                   Survey__V1__Snapshot **out, sv_error *err);

@@ -28,6 +28,7 @@
  * start). Nothing asserts on timing; every wait is bounded. When a test
  * fails, its directory (data, logs) is kept as evidence; SV_CRASH_KEEP=1
  * keeps it after a pass too. */
+#include "contract_digest.h"
 #include "harness.h"
 #include "store.h"
 #include "writelog.h"
@@ -1364,25 +1365,12 @@ static Survey__V1__Reply *wait_snapshot(const char *endpoint, uint64_t seq)
     return NULL;
 }
 
-/* The digest recomputed independently: BLAKE2b-256 of the snapshot packed
- * with version, sequence, created_ms, digest and trigger cleared. */
+/* The digest recomputed independently (contract_digest.h). */
 static bool digest_ok(const Survey__V1__Snapshot *snap)
 {
-    Survey__V1__Snapshot copy = *snap;
-    copy.version = 0;
-    copy.sequence = 0;
-    copy.created_ms = 0;
-    copy.digest.len = 0;
-    copy.digest.data = NULL;
-    copy.trigger = (char *)protobuf_c_empty_string;
-    size_t len = survey__v1__snapshot__get_packed_size(&copy);
-    uint8_t *buf = malloc(len + 1);
-    assert_non_null(buf);
-    assert_int_equal(survey__v1__snapshot__pack(&copy, buf), len);
     uint8_t hash[32];
-    assert_int_equal(crypto_generichash(hash, sizeof hash, buf, len, NULL, 0),
-                     0);
-    free(buf);
+
+    sv_contract_digest(snap, hash);
     return snap->digest.len == 32 && memcmp(hash, snap->digest.data, 32) == 0;
 }
 

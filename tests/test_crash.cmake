@@ -10,7 +10,7 @@ if(TARGET survey-aggregator)
   target_link_options(sv_writelog_shim PRIVATE -fno-sanitize=all)
   target_link_libraries(sv_writelog_shim PRIVATE ${CMAKE_DL_LIBS}
                         Threads::Threads)
-  sv_add_test(test_crash SOURCES test_crash.c harness.c writelog.c
+  sv_add_test(test_crash SOURCES test_crash.c harness.c writelog.c contract_digest.c
               LIBS sv_storage sv_proto PkgConfig::ZMQ PkgConfig::SODIUM
                    Threads::Threads)
   target_compile_definitions(test_crash PRIVATE

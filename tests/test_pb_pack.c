@@ -8,16 +8,17 @@
  * packed by both; the sizes and the bytes must be equal. A snapshot's
  * digest (the contract: BLAKE2b-256 of the message packed with fields 2,
  * 3, 5, 6 and 7 cleared) is checked against protobuf-c's bytes hashed
- * here, and messages pb_pack does not know (a double, unknown fields) are
- * declined, the digest then taken over protobuf-c's bytes. The messages
- * with a oneof (a request, a reply, an answer) are packed as protobuf-c
- * does, a case set with its value zero or absent included. */
+ * independently (contract_digest.h), and messages pb_pack does not know (a
+ * double, unknown fields) are declined, the digest then taken over protobuf-c's
+ * bytes. The messages with a oneof (a request, a reply, an answer) are packed
+ * as protobuf-c does, a case set with its value zero or absent included. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
 #include "arena.h"
+#include "contract_digest.h"
 #include "pb_pack.h"
 #include "report.h"
 #include "store.pb-c.h"
@@ -416,26 +417,6 @@ static void test_declined(void **state)
     sv_pb_packer_destroy(&pk);
 }
 
-/* BLAKE2b-256 of s packed by protobuf-c with fields 2, 3, 5, 6, 7 cleared
- * (proto/survey.proto, Snapshot.digest). */
-static void contract_digest(const Survey__V1__Snapshot *s, uint8_t out[32])
-{
-    Survey__V1__Snapshot c = *s;
-
-    c.version = 0;
-    c.sequence = 0;
-    c.created_ms = 0;
-    c.digest.len = 0;
-    c.digest.data = NULL;
-    c.trigger = NULL;
-    size_t len = survey__v1__snapshot__get_packed_size(&c);
-    uint8_t *buf = malloc(len + 1);
-    assert_non_null(buf);
-    assert_int_equal(survey__v1__snapshot__pack(&c, buf), len);
-    assert_int_equal(crypto_generichash(out, 32, buf, len, NULL, 0), 0);
-    free(buf);
-}
-
 static void test_digest_is_the_contracts(void **state)
 {
     sv_arena *arena = sv_arena_new();
@@ -462,7 +443,7 @@ static void test_digest_is_the_contracts(void **state)
             s->base.n_unknown_fields = 1;
             s->base.unknown_fields = &unknown;
         }
-        contract_digest(s, want);
+        sv_contract_digest(s, want);
         s->digest.len = 0;
         s->digest.data = NULL;
         assert_int_equal(sv_snapshot_digest(s, &err), SV_OK);

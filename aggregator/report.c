@@ -724,15 +724,17 @@ static const sv_respondent *who(const sv_report *r, size_t idx)
 
 static char *percent(const sv_report *r, uint64_t count, uint64_t n)
 {
+    if (r->alloc != NULL) { /* an arena: straight into the room kept */
+        char *to = s_alloc(r, PERCENT_ROOM);
+        if (to != NULL &&
+            sv_percent(count, n, r->decimals, to, PERCENT_ROOM) < 0)
+            to[0] = '\0'; /* cannot happen: decimals checked, room enough */
+        return to;
+    }
     char buf[PERCENT_ROOM];
-    /* in an arena, straight into the room it is kept in */
-    char *to = r->alloc != NULL ? s_alloc(r, PERCENT_ROOM) : buf;
-
-    if (to == NULL)
-        return NULL;
-    if (sv_percent(count, n, r->decimals, to, PERCENT_ROOM) < 0)
-        to[0] = '\0'; /* cannot happen: decimals checked, room enough */
-    return to != buf ? to : copy_str(r, buf);
+    if (sv_percent(count, n, r->decimals, buf, sizeof buf) < 0)
+        buf[0] = '\0'; /* likewise */
+    return copy_str(r, buf);
 }
 
 static Survey__V1__Figure *new_figure(const sv_report *r, size_t s,

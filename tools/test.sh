@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs the whole test suite: installs the Debian packages, builds
-# the optimised configuration, counts its collector's instructions at a
-# tiny size (bench/instructions), runs the fuzzers for a bounded time
+# the optimised configuration, counts its collector's instructions and a
+# correction's at a tiny size (bench/instructions), runs the fuzzers for a
+# bounded time
 # (FUZZ_SECONDS per target, default 45; 0 replays the corpus only), builds
 # everything with -Werror under AddressSanitizer + UndefinedBehaviorSanitizer
 # in build-test/, and runs every test with ctest (its summary comes last).
@@ -16,6 +17,10 @@ cmake --build build-release -j"$(nproc)" >/dev/null
 SURVEY_BENCH=build-release/bench/survey-bench bash bench/instructions \
   --small 100 --large 300 build-release/collector/survey-collector |
   tail -n 1 | grep -Ex 'instructions build-release/collector/survey-collector per_submission [1-9][0-9]*'
+# and a correction's (follow and digest), likewise
+bash bench/instructions --correction --size 500 --small 3 --large 8 \
+  build-release/bench/survey-bench |
+  tail -n 1 | grep -Ex 'instructions build-release/bench/survey-bench per_correction [1-9][0-9]*'
 bash tools/fuzz.sh "${FUZZ_SECONDS:-45}"
 cmake -S . -B build-test -DSV_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-test -j"$(nproc)"

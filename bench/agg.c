@@ -202,14 +202,33 @@ static sv_status write_figures(const char *path,
     return SV_OK;
 }
 
-/* Stores a correction of respondent idx (revision 1 -> 2). */
+/* The k-th of c corrections of a store of n responses, each at revision 1:
+ * its respondent (spread over the roster; round it again when c >= n) and
+ * the revision it corrects (1 more for each earlier correction of it). */
+static void correction_target(size_t n, size_t c, size_t k, size_t *idx,
+                              uint64_t *base)
+{
+    size_t step = n / (c + 1);
+    *base = 1;
+    if (step > 0) {
+        *idx = (k * step + 1) % n;
+        return;
+    }
+    *idx = (k + 1) % n;
+    for (size_t j = 0; j < k; j++)
+        *base += (j + 1) % n == *idx;
+}
+
+/* Stores a correction of respondent idx (revision base -> base + 1). */
 static sv_status correct(sv_store *s, const sv_questionnaire *q, gen_rng *rng,
-                         size_t idx, uint64_t seed, size_t id, sv_error *err)
+                         size_t idx, uint64_t base, uint64_t seed, size_t id,
+                         sv_error *err)
 {
     encoder e;
     sv_batch *b = NULL;
-    gen_sub *g = gen_submission(
-        q, rng, sv_questionnaire_respondent(q, idx)->code, 1, seed, id, false);
+    gen_sub *g =
+        gen_submission(q, rng, sv_questionnaire_respondent(q, idx)->code, base,
+                       seed, id, false);
     sv_status st = encoder_init(&e, q, err);
 
     if (g == NULL && st == SV_OK)
@@ -289,8 +308,10 @@ static int measure(const child_args *a)
     gen_rng_seed(&rng, a->seed ^ UINT64_C(0x436f7272));
     for (size_t k = 0; st == SV_OK && k < a->corrections; k++) {
         sv_engine_events ev;
-        size_t idx = (k * (a->n / (a->corrections + 1)) + 1) % a->n;
-        st = correct(s, q, &rng, idx, a->seed, a->n + k, &err);
+        size_t idx;
+        uint64_t base;
+        correction_target(a->n, a->corrections, k, &idx, &base);
+        st = correct(s, q, &rng, idx, base, a->seed, a->n + k, &err);
         if (st != SV_OK)
             break;
         t0 = bench_now();

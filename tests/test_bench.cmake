@@ -25,6 +25,13 @@ if(TARGET survey-bench)
     COMMAND sh -c "\"$0\" --stages-only --intake 300 --work \"$1.work\" > \"$1\" 2>&1 || { cat \"$1\"; exit 1; }; for s in 'decode the request' 'validate, compact record' 'prepare .pack, compress.' 'pack the ack' 'together'; do grep -Eq \"^  $s +[0-9.]+ us\" \"$1\" || { echo \"no stage line: $s\"; cat \"$1\"; exit 1; }; done; grep -q '(300 submissions, fastest of 3 rounds)' \"$1\" || { echo 'not 300 submissions'; cat \"$1\"; exit 1; }; if grep -Eq '^target |^intake:|^aggregation:' \"$1\"; then echo 'more than the stages in a --stages-only run'; cat \"$1\"; exit 1; fi; \"$0\" --stages-only --every-program --intake 300 --work \"$1.work2\" > \"$1\" 2>&1 || { cat \"$1\"; exit 1; }; grep -q '(300 submissions, every program run, fastest of 3 rounds)' \"$1\" || { echo 'no stages with every program run'; cat \"$1\"; exit 1; }"
       $<TARGET_FILE:survey-bench> ${CMAKE_CURRENT_BINARY_DIR}/test_bench_stages.out)
   set_tests_properties(test_bench_stages_only PROPERTIES TIMEOUT 300)
+  # More corrections than responses (the 2024 survey's own size is 137):
+  # the roster is gone round again, each correction on its respondent's
+  # current revision, and the incremental tables still equal a rerun's.
+  add_test(NAME test_bench_corrections_round
+    COMMAND sh -c "\"$0\" --skip-intake --no-sqlite --size 5 --corrections 12 --work \"$1.work\" > \"$1\" 2>&1 || { cat \"$1\"; exit 1; }; grep -Eq '^  incremental == rerun \\(digest\\) +yes$' \"$1\" || { echo 'incremental tables differ from a rerun'; cat \"$1\"; exit 1; }; grep -Eq '^target incremental measured [0-9.e+-]+ us ' \"$1\" || { echo 'no incremental target line'; cat \"$1\"; exit 1; }"
+      $<TARGET_FILE:survey-bench> ${CMAKE_CURRENT_BINARY_DIR}/test_bench_corrections.out)
+  set_tests_properties(test_bench_corrections_round PROPERTIES TIMEOUT 300)
 endif()
 
 # bench/ab, the side-by-side runs of two collectors, on survey-bench as

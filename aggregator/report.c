@@ -66,11 +66,25 @@ typedef struct {
     uint32_t byte_base; /* select_multiple: its first byte histogram */
 } qplan;
 
+/* The texts of one respondent's answers to the `list` text questions, as
+ * of one of its revisions (a revision never changes): kept from one
+ * snapshot to the next, so that a snapshot fetches the texts only of the
+ * respondents whose revision moved. */
+typedef struct {
+    uint64_t revision; /* 0: none kept (or not to be reused) */
+    char **text;       /* owned, n_text_lists strings ("" when none) */
+} kept_texts;
+
 struct sv_report {
     const sv_questionnaire *q; /* borrowed */
     ProtobufCAllocator *alloc; /* while a snapshot is built: its allocator
                                   (NULL: malloc) */
     sv_pb_packer *packer;      /* owned: the digest's, kept for the next */
+    kept_texts *texts;         /* owned, n_roster (made by the first
+                                  snapshot with respondent detail) */
+    size_t n_text_lists;       /* `list` text questions */
+    size_t *text_list_of;      /* owned, per question: its index among
+                                  them, or SIZE_MAX */
     unsigned decimals;
     size_t n_questions;
     size_t n_roster;
@@ -503,12 +517,31 @@ sv_status sv_report_new(sv_report **out, const sv_questionnaire *q,
     return SV_OK;
 }
 
+static void free_texts(const sv_report *r, char **text)
+{
+    for (size_t j = 0; text != NULL && j < r->n_text_lists; j++)
+        free(text[j]);
+    free(text);
+}
+
+/* Forgets every respondent's kept texts. */
+static void drop_texts(sv_report *r)
+{
+    for (size_t i = 0; r->texts != NULL && i < r->n_roster; i++) {
+        free_texts(r, r->texts[i].text);
+        r->texts[i] = (kept_texts){0};
+    }
+}
+
 void sv_report_destroy(sv_report **self)
 {
     if (self == NULL || *self == NULL)
         return;
     sv_report *r = *self;
     sv_pb_packer_destroy(&r->packer);
+    drop_texts(r);
+    free(r->texts);
+    free(r->text_list_of);
     free(r->types);
     free(r->type_of);
     free(r->expected);
@@ -583,6 +616,9 @@ sv_status sv_report_shard(const sv_report *r, sv_report **out, sv_error *err)
     if (sh == NULL)
         return sv_fail(err, SV_ERR_NOMEM, "out of memory");
     *sh = *r; /* shares the questionnaire, plan and per-respondent arrays */
+    sh->packer = NULL; /* the report's own, for snapshots, which a shard */
+    sh->texts = NULL;  /* never makes */
+    sh->text_list_of = NULL;
     sh->n = calloc(r->n_questions * r->slots + 1, sizeof *sh->n);
     sh->sum = calloc(r->n_questions * r->slots + 1, sizeof *sh->sum);
     sh->count = calloc(r->n_opt_tally * r->slots + 1, sizeof *sh->count);
@@ -648,6 +684,7 @@ static bool detail(const sv_report *r)
 void sv_report_clear(sv_report *r)
 {
     zero_tallies(r);
+    drop_texts(r); /* a rerun fetches them again, once */
 }
 
 /* ---- snapshot: small parts -------------------------------------------- */
@@ -1298,9 +1335,8 @@ static bool needs_texts(const sv_report *r, const uint8_t *rec)
 }
 
 /* Adds respondent idx's entries to every listing (one per `list`
- * question, in question order). */
-static bool list_respondent(const sv_report *r, size_t idx,
-                            const Survey__V1__Revision *rev,
+ * question, in question order); texts: its kept texts (NULL: none). */
+static bool list_respondent(const sv_report *r, size_t idx, char *const *texts,
                             Survey__V1__Snapshot *snap)
 {
     const uint8_t *rec = record(r, idx);
@@ -1319,7 +1355,8 @@ static bool list_respondent(const sv_report *r, size_t idx,
             return false;
         Survey__V1__ListEntry *e;
         if (qu->type == SV_Q_TEXT) {
-            e = new_entry(r, idx, answer_text(rev, qu->name), NULL);
+            e = new_entry(r, idx,
+                          texts != NULL ? texts[r->text_list_of[i]] : "", NULL);
         } else {
             char *c = listed(r, rec, i);
             e = c != NULL ? new_entry(r, idx, NULL, c) : NULL;
@@ -1331,7 +1368,51 @@ static bool list_respondent(const sv_report *r, size_t idx,
     return true;
 }
 
-static sv_status add_listings(const sv_report *r, sv_revision_fn fn, void *ctx,
+/* Respondent idx's texts as of its revision, in *out: those kept, or
+ * fetched with fn and kept (a revision never changes; one of 0, or not
+ * found, is fetched again next time). */
+static sv_status texts_of(const sv_report *r, kept_texts *kept,
+                          sv_revision_fn fn, void *ctx, size_t idx,
+                          char *const **out, sv_error *err)
+{
+    kept_texts *k = &kept[idx];
+    uint64_t revision = r->revision[idx];
+    Survey__V1__Revision *rev = NULL;
+    char **text;
+    size_t made = 0;
+
+    if (revision != 0 && k->revision == revision) {
+        *out = k->text;
+        return SV_OK;
+    }
+    sv_status st = fn(ctx, who(r, idx)->code, revision, &rev, err);
+    if (st != SV_OK && st != SV_ERR_NOT_FOUND)
+        return st;
+    text = calloc(r->n_text_lists + 1, sizeof *text);
+    for (size_t i = 0; text != NULL && i < r->n_questions; i++) {
+        const sv_question *qu = sv_questionnaire_question(r->q, i);
+        if (r->text_list_of[i] == SIZE_MAX)
+            continue;
+        text[r->text_list_of[i]] = strdup(answer_text(rev, qu->name));
+        if (text[r->text_list_of[i]] == NULL)
+            break;
+        made++;
+    }
+    if (rev != NULL)
+        survey__v1__revision__free_unpacked(rev, NULL);
+    if (text == NULL || made < r->n_text_lists) {
+        free_texts(r, text);
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    }
+    free_texts(r, k->text);
+    k->text = text;
+    k->revision = st == SV_OK ? revision : 0;
+    *out = text;
+    return SV_OK;
+}
+
+static sv_status add_listings(const sv_report *r, kept_texts *kept,
+                              sv_revision_fn fn, void *ctx,
                               Survey__V1__Snapshot *snap, sv_error *err)
 {
     snap->listings =
@@ -1348,21 +1429,15 @@ static sv_status add_listings(const sv_report *r, sv_revision_fn fn, void *ctx,
     }
     for (size_t idx = 0; detail(r) && idx < r->n_roster; idx++) {
         const uint8_t *rec = record(r, idx);
-        Survey__V1__Revision *rev = NULL;
+        char *const *texts = NULL;
         if (rec == NULL)
             continue;
         if (fn != NULL && needs_texts(r, rec)) {
-            sv_status st =
-                fn(ctx, who(r, idx)->code, r->revision[idx], &rev, err);
-            if (st == SV_ERR_NOT_FOUND)
-                rev = NULL;
-            else if (st != SV_OK)
+            sv_status st = texts_of(r, kept, fn, ctx, idx, &texts, err);
+            if (st != SV_OK)
                 return st;
         }
-        bool ok = list_respondent(r, idx, rev, snap);
-        if (rev != NULL)
-            survey__v1__revision__free_unpacked(rev, NULL);
-        if (!ok)
+        if (!list_respondent(r, idx, texts, snap))
             return sv_fail(err, SV_ERR_NOMEM,
                            "listing of %s: out of memory, or more entries "
                            "than its tally",
@@ -1486,7 +1561,7 @@ static sv_status digest_with(Survey__V1__Snapshot *snap,
                              sv_error *err);
 
 static sv_status build_snapshot(const sv_report *r, sv_pb_packer *packer,
-                                sv_revision_fn fn, void *ctx,
+                                kept_texts *kept, sv_revision_fn fn, void *ctx,
                                 Survey__V1__Snapshot **out, sv_error *err)
 {
     Survey__V1__Snapshot *snap = s_alloc(r, sizeof *snap);
@@ -1501,7 +1576,7 @@ static sv_status build_snapshot(const sv_report *r, sv_pb_packer *packer,
         st = sv_fail(err, SV_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    st = add_listings(r, fn, ctx, snap, err);
+    st = add_listings(r, kept, fn, ctx, snap, err);
     if (st != SV_OK)
         goto fail;
     if (!add_completeness(r, snap)) {
@@ -1519,6 +1594,29 @@ fail:
     return st;
 }
 
+/* Makes room for the kept texts (first use): false when out of memory. */
+static bool keep_texts(sv_report *r)
+{
+    if (r->texts != NULL)
+        return true;
+    r->text_list_of = malloc((r->n_questions + 1) * sizeof *r->text_list_of);
+    r->texts = calloc(r->n_roster + 1, sizeof *r->texts);
+    if (r->text_list_of == NULL || r->texts == NULL) {
+        free(r->text_list_of);
+        free(r->texts);
+        r->text_list_of = NULL;
+        r->texts = NULL;
+        return false;
+    }
+    r->n_text_lists = 0;
+    for (size_t i = 0; i < r->n_questions; i++) {
+        const sv_question *qu = sv_questionnaire_question(r->q, i);
+        r->text_list_of[i] =
+            is_list(qu) && qu->type == SV_Q_TEXT ? r->n_text_lists++ : SIZE_MAX;
+    }
+    return true;
+}
+
 sv_status sv_report_snapshot(sv_report *r, sv_revision_fn fn, void *ctx,
                              Survey__V1__Snapshot **out, sv_error *err)
 {
@@ -1532,8 +1630,10 @@ sv_status sv_report_snapshot_with(sv_report *r, ProtobufCAllocator *alloc,
     *out = NULL;
     if (r->packer == NULL && (r->packer = sv_pb_packer_new()) == NULL)
         return sv_fail(err, SV_ERR_NOMEM, "out of memory");
+    if (detail(r) && !keep_texts(r))
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory");
     r->alloc = alloc;
-    sv_status st = build_snapshot(r, r->packer, fn, ctx, out, err);
+    sv_status st = build_snapshot(r, r->packer, r->texts, fn, ctx, out, err);
     r->alloc = NULL;
     return st;
 }

@@ -70,7 +70,8 @@ void sv_report_merge(sv_report *r, sv_report **shard);
  * report's tables while it is on. */
 void sv_report_bulk(sv_report *r, bool on);
 
-/* Every respondent back to "not started". */
+/* Every respondent back to "not started"; forgets the kept texts of
+ * listings (sv_report_snapshot). */
 void sv_report_clear(sv_report *r);
 
 /* A stored revision of a respondent, for the text of listings: revision
@@ -83,7 +84,10 @@ typedef sv_status (*sv_revision_fn)(void *ctx, const char *respondent,
                                     Survey__V1__Revision **out, sv_error *err);
 
 /* Builds the snapshot of the current tallies. Texts of `list` questions are
- * fetched with fn (only for respondents whose record says answered). The
+ * fetched with fn (only for respondents whose record says answered) and
+ * kept in r by respondent and revision: a revision never changes, so the
+ * next snapshot fetches only those of respondents whose revision moved
+ * (a revision fn did not find is fetched again). The
  * header fields version, sequence, created_ms and trigger are left for the
  * caller; survey, questionnaire_version, title, decimals and digest are
  * set. *out: every part malloc'd; free with

@@ -920,15 +920,47 @@ static void test_listings(void **state)
     assert_int_equal(s->n_listings, lists);
     survey__v1__snapshot__free_unpacked(s, NULL);
 
-    /* the store has lost it: entries stay, texts are "" */
-    Survey__V1__Revision *kept = rev[roster_index(e, "040002")];
-    rev[roster_index(e, "040002")] = NULL;
+    /* the next snapshot fetches nothing: the texts of revision 4 are kept
+       (a revision never changes) */
+    size_t miyagi = roster_index(e, "040002");
+    memset(st.calls, 0, e->n_roster * sizeof *st.calls);
     s = snapshot(r, &st);
+    assert_int_equal(st.calls[miyagi], 0);
+    assert_string_equal(
+        find_listing(s, "care_support_content")->entries[0]->text,
+        "内容\nの二行");
+    survey__v1__snapshot__free_unpacked(s, NULL);
+
+    /* a new revision (5, the same answers) that the store has lost:
+       fetched, entries stay, texts are "" */
+    uint8_t *rec = malloc(e->size);
+    assert_non_null(rec);
+    assert_int_equal(encode(e->q, rev[miyagi], rec), 0);
+    assert_int_equal(sv_report_set(r, miyagi, rec, e->size, 5, &err), SV_OK);
+    Survey__V1__Revision *kept = rev[miyagi];
+    rev[miyagi] = NULL;
+    s = snapshot(r, &st);
+    assert_int_equal(st.calls[miyagi], 1);
     l = find_listing(s, "care_support_background");
     assert_int_equal(l->n_entries, 1);
     assert_string_equal(l->entries[0]->text, "");
     survey__v1__snapshot__free_unpacked(s, NULL);
-    rev[roster_index(e, "040002")] = kept;
+    rev[miyagi] = kept;
+
+    /* not found is not kept: the store has it again, and it is read */
+    s = snapshot(r, &st);
+    assert_int_equal(st.calls[miyagi], 2);
+    assert_int_equal(st.asked, 5);
+    assert_string_equal(
+        find_listing(s, "care_support_background")->entries[0]->text,
+        "背景の文");
+    survey__v1__snapshot__free_unpacked(s, NULL);
+    /* a rerun's clear forgets the kept texts: read once more */
+    sv_report_clear(r);
+    assert_int_equal(sv_report_set(r, miyagi, rec, e->size, 5, &err), SV_OK);
+    s = snapshot(r, &st);
+    assert_int_equal(st.calls[miyagi], 3);
+    survey__v1__snapshot__free_unpacked(s, NULL);
 
     /* without a callback: the same */
     s = snapshot(r, NULL);
@@ -936,12 +968,15 @@ static void test_listings(void **state)
         find_listing(s, "care_support_target")->entries[0]->text, "");
     survey__v1__snapshot__free_unpacked(s, NULL);
 
-    /* a failing store fails the snapshot, nothing leaks */
+    /* a failing store fails the snapshot, nothing leaks (at a revision
+       whose texts are not kept yet) */
+    assert_int_equal(sv_report_set(r, miyagi, rec, e->size, 6, &err), SV_OK);
     st.fail = SV_ERR_STORE;
     s = NULL;
     assert_int_equal(sv_report_snapshot(r, fetch, &st, &s, &err), SV_ERR_STORE);
     assert_null(s);
     assert_non_null(strstr(err.msg, "040002"));
+    free(rec);
 
     free(st.calls);
     sv_report_destroy(&r);
@@ -1535,7 +1570,13 @@ static void test_snapshot_in_arena(void **state)
         sv_arena_reset(arena);
     }
 
+    /* a failing store fails the snapshot, nothing leaks: a respondent
+       with texts at a new revision has them fetched */
+    size_t idx = roster_index(e, "010006"); /* 北海道: a contractor text */
     st.fail = SV_ERR_STORE;
+    assert_int_equal(
+        sv_report_set(r, idx, e->recs + idx * e->size, e->size, 2, &err),
+        SV_OK);
     Survey__V1__Snapshot *s = NULL;
     assert_int_equal(sv_report_snapshot_with(r, sv_arena_allocator(arena),
                                              fetch, &st, &s, &err),
@@ -1543,7 +1584,11 @@ static void test_snapshot_in_arena(void **state)
     assert_null(s);
     sv_arena_reset(arena);
 
+    /* back at revision 1: its kept texts, the same bytes as before */
     st.fail = SV_OK;
+    assert_int_equal(
+        sv_report_set(r, idx, e->recs + idx * e->size, e->size, 1, &err),
+        SV_OK);
     Survey__V1__Snapshot *again = snapshot(r, &st);
     size_t again_len;
     uint8_t *bytes = pack(again, &again_len);

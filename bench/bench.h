@@ -56,20 +56,26 @@ typedef struct {
        ZeroMQ I/O thread's); -1 when unknown */
     double bench_cpu_s;
     double clients_cpu_s;
-    long hwm_kb;       /* the collector's peak RSS */
-    long long wchar;   /* bytes the collector passed to write calls (its
-                          files: the store, the log, its wake-up pipes) */
-    size_t commits;    /* the collector's group commits (0: not logged) */
-    double per_commit; /* requests per commit */
-    double write_ms;   /* per commit: applying its writes */
-    double commit_ms;  /* committing (pages written and flushed) */
-    double flush_ms;   /* per flush that made commits durable */
-    size_t staged;     /* requests in the collector's "requests:" line (0:
-                          not logged); per request, on average: */
-    double open_ms;    /* in the open batch */
-    double queue_ms;   /* waiting for the writing thread */
-    double written_ms; /* written and committed */
-    double reply_ms;   /* until the reply was sent */
+    long hwm_kb;          /* the collector's peak RSS */
+    long long wchar;      /* bytes the collector passed to write calls (its
+                             files: the store, the log, its wake-up pipes) */
+    size_t commits;       /* the collector's group commits (0: not logged) */
+    double per_commit;    /* requests per commit */
+    double write_ms;      /* per commit: applying its writes */
+    double commit_ms;     /* committing (pages written and flushed) */
+    double flush_ms;      /* per flush that made commits durable */
+    bool stalls;          /* the collector's "slowest:" line was read: */
+    double commit_max_ms; /* the longest commit (writing and committing) */
+    double flush_max_ms;  /* the longest flush */
+    int slow_ms;          /* the threshold of the two counts: */
+    size_t commits_slow;  /* commits over it */
+    size_t flushes_slow;  /* flushes over it */
+    size_t staged;        /* requests in the collector's "requests:" line (0:
+                             not logged); per request, on average: */
+    double open_ms;       /* in the open batch */
+    double queue_ms;      /* waiting for the writing thread */
+    double written_ms;    /* written and committed */
+    double reply_ms;      /* until the reply was sent */
     size_t acked;
     size_t errors;
     char first_error[256];

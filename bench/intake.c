@@ -241,9 +241,9 @@ static sv_status wait_ready(collector *c, sv_error *err)
                    READY_TIMEOUT_S);
 }
 
-/* Reads the collector's lines on its group commits and on its requests'
- * stages (collector/main.c, log_stats) into res; leaves res as it is when
- * there are none. */
+/* Reads the collector's lines on its group commits, their slowest, and on
+ * its requests' stages (collector/main.c, log_stats) into res; leaves res as it
+ * is when there are none. */
 static void read_commit_stats(const collector *c, intake_result *res)
 {
     char line[1024];
@@ -265,6 +265,23 @@ static void read_commit_stats(const collector *c, intake_result *res)
             res->write_ms = write_ms;
             res->commit_ms = commit_ms;
             res->flush_ms = flush_ms;
+        }
+        double commit_max_ms, flush_max_ms;
+        int slow_ms;
+        unsigned long long commits_slow, flushes_slow;
+        at = strstr(line, "slowest: ");
+        if (at != NULL &&
+            sscanf(at,
+                   "slowest: commit %lf ms (writing and committing), flush "
+                   "%lf ms; over %d ms: %llu commits, %llu flushes",
+                   &commit_max_ms, &flush_max_ms, &slow_ms, &commits_slow,
+                   &flushes_slow) == 5) {
+            res->stalls = true;
+            res->commit_max_ms = commit_max_ms;
+            res->flush_max_ms = flush_max_ms;
+            res->slow_ms = slow_ms;
+            res->commits_slow = (size_t)commits_slow;
+            res->flushes_slow = (size_t)flushes_slow;
         }
         unsigned long long answered;
         double open_ms, queue_ms, written_ms, reply_ms;

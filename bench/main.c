@@ -327,6 +327,11 @@ static void print_intake(const char *label, const intake_result *r)
                "committing %.2f ms; flushes %.2f ms)\n",
                "  group commits (the collector's log)", r->commits,
                r->per_commit, r->write_ms, r->commit_ms, r->flush_ms);
+    if (r->stalls)
+        printf("%-44s %8.2f ms (flush %.2f ms; over %d ms: %zu commits, "
+               "%zu flushes)\n",
+               "  slowest commit (the collector's log)", r->commit_max_ms,
+               r->flush_max_ms, r->slow_ms, r->commits_slow, r->flushes_slow);
     if (r->staged > 0)
         printf("%-44s %8.2f ms (open batch %.2f, waiting for the writer "
                "%.2f, written and committed %.2f, to the reply %.2f)\n",

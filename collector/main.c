@@ -123,10 +123,13 @@ static void usage(FILE *out)
         "group commits\n"
         "it made and what their writing, committing and flushing took, "
         "one line\n"
-        "\"requests: ...\" where the requests spent their time on average, "
-        "then it\n"
-        "exits 0. Exit status 1: start-up failed, or it stopped on an "
-        "error it cannot\n"
+        "\"slowest: ...\" the longest commit and flush and how many took "
+        "over 10 ms\n"
+        "(every request in flight waits for them), one line \"requests: "
+        "...\" where\n"
+        "the requests spent their time on average, then it exits 0.\n"
+        "Exit status 1: start-up failed, or it stopped on an error it "
+        "cannot\n"
         "go on after (a flush of the data file failed, or LMDB gave up on "
         "the\n"
         "environment; the batches in hand are answered first): message on "
@@ -155,6 +158,12 @@ static void log_stats(sv_server *server)
            (double)t.requests / n, 1e3 * t.write_s / n, 1e3 * t.commit_s / n,
            (unsigned long long)t.flushes,
            t.flushes > 0 ? 1e3 * t.flush_s / (double)t.flushes : 0.0);
+    sv_log(PROGRAM,
+           "slowest: commit %.3f ms (writing and committing), flush %.3f ms; "
+           "over %.0f ms: %llu commits, %llu flushes",
+           1e3 * t.commit_max_s, 1e3 * t.flush_max_s, 1e3 * SV_SERVER_SLOW_S,
+           (unsigned long long)t.commits_slow,
+           (unsigned long long)t.flushes_slow);
     if (t.answered == 0)
         return;
     double a = (double)t.answered;

@@ -67,14 +67,16 @@ struct slot {
  * generation committed, so every commit up to it is durable when the
  * flush returns. */
 struct syncer {
-    sv_worker t;        /* cv: work for the thread, or its progress */
-    uint64_t committed; /* highest generation committed (writing thread) */
-    uint64_t durable;   /* highest generation flushed (sync thread) */
-    bool failed;        /* a flush failed: nothing more is durable */
-    sv_error err;       /* of the failed flush */
-    int wake[2];        /* pipe: the thread writes a byte per flush */
-    uint64_t flushes;   /* flushes done (sync thread) */
-    double flush_s;     /* seconds in them */
+    sv_worker t;           /* cv: work for the thread, or its progress */
+    uint64_t committed;    /* highest generation committed (writing thread) */
+    uint64_t durable;      /* highest generation flushed (sync thread) */
+    bool failed;           /* a flush failed: nothing more is durable */
+    sv_error err;          /* of the failed flush */
+    int wake[2];           /* pipe: the thread writes a byte per flush */
+    uint64_t flushes;      /* flushes done (sync thread) */
+    double flush_s;        /* seconds in them */
+    double flush_max_s;    /* the longest */
+    uint64_t flushes_slow; /* over SV_SERVER_SLOW_S */
 };
 
 /* The writing thread: it takes the batches the main thread has received,
@@ -297,6 +299,10 @@ static void *sync_main(void *arg)
         pthread_mutex_lock(&y->t.mu);
         y->flushes++;
         y->flush_s += t1 - t0;
+        if (t1 - t0 > y->flush_max_s)
+            y->flush_max_s = t1 - t0;
+        if (t1 - t0 > SV_SERVER_SLOW_S)
+            y->flushes_slow++;
         if (st == SV_OK) {
             y->durable = target;
         } else {
@@ -1322,6 +1328,13 @@ static void *writer_main(void *arg)
         w->stats.requests += done.requests;
         w->stats.write_s += done.write_s;
         w->stats.commit_s += done.commit_s;
+        if (done.commits > 0) {
+            double took = done.write_s + done.commit_s;
+            if (took > w->stats.commit_max_s)
+                w->stats.commit_max_s = took;
+            if (took > SV_SERVER_SLOW_S)
+                w->stats.commits_slow++;
+        }
         /* the batches go back to the main thread: not while the preparing
            thread is in them (it stops at the first claimed submission) */
         while (s->preparer.busy && s->preparer.from < last)
@@ -1436,6 +1449,8 @@ void sv_server_stats_get(sv_server *s, sv_server_stats *out)
     pthread_mutex_lock(&s->sync.t.mu);
     out->flushes = s->sync.flushes;
     out->flush_s = s->sync.flush_s;
+    out->flush_max_s = s->sync.flush_max_s;
+    out->flushes_slow = s->sync.flushes_slow;
     pthread_mutex_unlock(&s->sync.t.mu);
     out->answered = s->stages.answered;
     out->open_s = s->stages.open_s;

@@ -70,16 +70,25 @@ sv_status sv_server_run(sv_server *s, sv_server_signals *sig, sv_error *err);
  * failure the old registry stays. */
 sv_status sv_server_reload(sv_server *s, sv_error *err);
 
+/* A group commit (writing and committing) or a flush that took longer
+ * than this is counted as slow: every request in flight waits that long
+ * (the ack latency's tail, bench/README.md). */
+#define SV_SERVER_SLOW_S 0.010
+
 /* What the writing and the flush thread have done since the start: the
  * group commits and how long their steps took (the disk's share shows in
  * commit_s and flush_s). */
 typedef struct {
-    uint64_t commits;  /* transactions committed */
-    uint64_t requests; /* requests of the batches in them */
-    double write_s;    /* applying the writes to the transactions */
-    double commit_s;   /* committing them: pages written and flushed */
-    uint64_t flushes;  /* flushes that made commits durable */
-    double flush_s;    /* time in them */
+    uint64_t commits;      /* transactions committed */
+    uint64_t requests;     /* requests of the batches in them */
+    double write_s;        /* applying the writes to the transactions */
+    double commit_s;       /* committing them: pages written and flushed */
+    double commit_max_s;   /* the longest commit, writing and committing */
+    uint64_t commits_slow; /* commits over SV_SERVER_SLOW_S, likewise */
+    uint64_t flushes;      /* flushes that made commits durable */
+    double flush_s;        /* time in them */
+    double flush_max_s;    /* the longest */
+    uint64_t flushes_slow; /* flushes over SV_SERVER_SLOW_S */
     /* Where the `answered` requests spent their time in the collector,
      * summed: in the open batch until it was handed over, waiting for the
      * writing thread, being written and committed, then until the reply

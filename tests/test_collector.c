@@ -915,6 +915,45 @@ static void test_broken_batch_is_redone(void **state)
     sv_harness_cleanup(&h);
 }
 
+/* Reads the collector's "commits: ..." and "slowest: ..." lines
+ * (collector/main.c, log_stats): per commit the mean writing, committing
+ * and flush times, the longest commit and flush, the threshold and how
+ * many commits and flushes were over it. */
+static bool read_log_stats(const sv_harness *h, double *per_write,
+                           double *per_commit, double *per_flush,
+                           double *max_commit, double *max_flush, int *over_ms,
+                           unsigned long long *slow_commits,
+                           unsigned long long *slow_flushes)
+{
+    char line[1024];
+    int found = 0;
+    FILE *f = fopen(h->log, "r");
+    if (f == NULL)
+        return false;
+    while (fgets(line, sizeof line, f) != NULL) {
+        const char *at = strstr(line, "commits: ");
+        unsigned long long n, r, fl;
+        double each;
+        if (at != NULL &&
+            sscanf(at,
+                   "commits: %llu of %llu requests (%lf each), per commit "
+                   "%lf ms writing and %lf ms committing; flushes: %llu, "
+                   "%lf ms each",
+                   &n, &r, &each, per_write, per_commit, &fl, per_flush) == 7)
+            found |= 1;
+        at = strstr(line, "slowest: ");
+        if (at != NULL &&
+            sscanf(at,
+                   "slowest: commit %lf ms (writing and committing), flush "
+                   "%lf ms; over %d ms: %llu commits, %llu flushes",
+                   max_commit, max_flush, over_ms, slow_commits,
+                   slow_flushes) == 5)
+            found |= 2;
+    }
+    fclose(f);
+    return found == 3;
+}
+
 /* SIGTERM: clean exit 0; the data survives a restart. */
 static void test_sigterm_and_restart(void **state)
 {
@@ -933,6 +972,22 @@ static void test_sigterm_and_restart(void **state)
     /* one request at a time: each was a group commit of its own */
     assert_true(
         sv_harness_log_contains(&h, "commits: 2 of 2 requests (1.0 each)"));
+    /* the slowest commit and flush: at least the mean of the two, and at
+       most both of them slow */
+    double per_write = -1, per_commit = -1, per_flush = -1;
+    double max_commit = -1, max_flush = -1;
+    unsigned long long slow_commits = 99, slow_flushes = 99;
+    int over_ms = 0;
+    assert_true(read_log_stats(&h, &per_write, &per_commit, &per_flush,
+                               &max_commit, &max_flush, &over_ms, &slow_commits,
+                               &slow_flushes));
+    assert_int_equal(over_ms, 10);
+    assert_true(max_commit > 0 && max_flush > 0);
+    assert_true(max_commit >= per_write + per_commit - 0.002);
+    assert_true(max_flush >= per_flush - 0.002);
+    assert_true(slow_commits <= 2 && slow_flushes <= 2);
+    assert_true((slow_commits > 0) == (max_commit > 10.0));
+    assert_true((slow_flushes > 0) == (max_flush > 10.0));
     /* and where the two spent their time: both answered, none lost */
     assert_true(
         sv_harness_log_contains(&h, "requests: 2 answered, on average "));

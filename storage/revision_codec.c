@@ -44,8 +44,9 @@
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static ZSTD_DDict *ddict; /* for the process's life */
-/* The dictionary loaded into an LZ4 stream once; each record starts from a
- * copy of it (lz4.h: copying a stream prepared by LZ4_loadDict). */
+/* The dictionary loaded into an LZ4 stream once; each record of a larger
+ * body starts from a copy of it (lz4.h: copying a stream prepared by
+ * LZ4_loadDict). */
 static LZ4_stream_t *lz4_dict;
 static pthread_key_t contexts_key;
 static bool key_ok;
@@ -146,7 +147,17 @@ sv_status sv_revision_tail_encode(const uint8_t *plain, size_t plain_len,
     int cap = LZ4_compressBound((int)plain_len);
     /* the block goes after room for the longest head, which is then
        written and the block moved up to it */
-    memcpy(x->c, lz4_dict, sizeof *x->c);
+    /* A small body (LZ4's fastest setting) is compressed without the
+       dictionary's matches: at that setting they saved almost nothing, and
+       copying the stream that has the dictionary loaded (16 KiB) was most
+       of preparing a submission's instructions (bench/ROUNDS.md, Round
+       27). LZ4_resetStream_fast() starts a new block without clearing the
+       table: what an earlier record left in it is out of the block's reach.
+       The block still decodes against the dictionary the record names. */
+    if (plain_len <= FAST_PLAIN_MAX)
+        LZ4_resetStream_fast(x->c);
+    else
+        memcpy(x->c, lz4_dict, sizeof *x->c);
     int block = LZ4_compress_fast_continue(
         x->c, (const char *)plain, (char *)out + HEAD_MAX, (int)plain_len, cap,
         sv_revision_tail_acceleration(plain_len));

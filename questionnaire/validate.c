@@ -685,14 +685,17 @@ sv_status sv_questionnaire_validate_relevance(
         memset(values, 0, count * sizeof *values);
     if (n > SV_MAX_ANSWERS)
         return too_many(n, verdict);
+    /* the answers are decoded straight into values (already cleared),
+       when given; those with a problem are cleared again at the end */
     if (small) {
-        r.vals = small_vals;
+        r.vals = values != NULL ? values : small_vals;
         r.answer_of = small_answer_of;
         r.relevant = small_relevant;
-        memset(r.vals, 0, count * sizeof *r.vals);
+        if (values == NULL)
+            memset(r.vals, 0, count * sizeof *r.vals);
         memset(r.relevant, 0, count * sizeof *r.relevant);
     } else {
-        r.vals = calloc(count, sizeof *r.vals);
+        r.vals = values != NULL ? values : calloc(count, sizeof *r.vals);
         r.answer_of = malloc(count * sizeof *r.answer_of);
         r.relevant = calloc(count, sizeof *r.relevant);
         if (r.vals == NULL || r.answer_of == NULL || r.relevant == NULL)
@@ -707,21 +710,23 @@ sv_status sv_questionnaire_validate_relevance(
         st = check_rules(&r);
     if (st == SV_OK)
         st = list_missing(&r, verdict);
-    for (size_t i = 0; i < count && values != NULL && st == SV_OK; i++) {
-        if (r.answer_of[i] >= 0 &&
-            (r.slot == NULL || r.slot[r.answer_of[i]].rule == 0))
-            values[i] = r.vals[i];
+    for (size_t i = 0; i < count && values != NULL && r.slot != NULL; i++) {
+        if (r.answer_of[i] >= 0 && r.slot[r.answer_of[i]].rule != 0)
+            memset(&values[i], 0, sizeof values[i]);
     }
     if (relevant != NULL && st == SV_OK)
         memcpy(relevant, r.relevant, count * sizeof *relevant);
 done:
+    if (values != NULL && st != SV_OK)
+        memset(values, 0, count * sizeof *values);
     /* the verdict owns the slots (so that it can always be cleared); the
        empty ones are dropped */
     verdict->problems = r.slot;
     verdict->n_problems = r.slot != NULL ? n : 0;
     compact_problems(verdict);
     if (!small) {
-        free(r.vals);
+        if (r.vals != values)
+            free(r.vals);
         free(r.answer_of);
         free(r.relevant);
     }

@@ -1192,9 +1192,9 @@ static sv_status check_put_args(const sv_put *put, put_ctx *c, sv_error *err)
 }
 
 /* Copies the answers (field 5) of the packed Submission sub[0..len) as
- * the answers of a Revision (field 8) into out, or only counts their
- * bytes when out is NULL. Both tags are one byte, so the bytes are as
- * many. SIZE_MAX when sub is malformed. */
+ * the answers of a Revision (field 8) into out (room for len bytes), and
+ * returns how many bytes they took. Both tags are one byte, so the bytes
+ * are as many. SIZE_MAX when sub is malformed. */
 static size_t copy_answers(const uint8_t *sub, size_t len, uint8_t *out)
 {
     const uint8_t *p = sub;
@@ -1232,10 +1232,8 @@ static size_t copy_answers(const uint8_t *sub, size_t len, uint8_t *out)
         }
         if (tag != (5 << 3 | 2))
             continue;
-        if (out != NULL) {
-            memcpy(out + n, field, (size_t)(p - field));
-            out[n] = 8 << 3 | 2;
-        }
+        memcpy(out + n, field, (size_t)(p - field));
+        out[n] = 8 << 3 | 2;
         n += (size_t)(p - field);
     }
     return n;
@@ -1831,6 +1829,7 @@ sv_status sv_put_prepare(const sv_put *put, sv_prepared **out, sv_error *err)
     size_t packed_len = 0;
     size_t answers_len;
     size_t head_len;
+    size_t tail_len;
     const Survey__V1__Submission *sub;
     sv_prepared *p;
     put_ctx c;
@@ -1851,11 +1850,6 @@ sv_status sv_put_prepare(const sv_put *put, sv_prepared **out, sv_error *err)
                   &owned, err);
     if (st != SV_OK)
         return st;
-    answers_len = copy_answers(packed, packed_len, NULL);
-    if (answers_len == SIZE_MAX) {
-        free(owned);
-        return sv_fail(err, SV_ERR_STORE, "packing a submission failed");
-    }
     /* fields 3..7, then the answers (8), then the missing list (9) */
     rev.time_ms = put->time_ms;
     rev.submitter = (char *)submitter_of(put);
@@ -1865,8 +1859,24 @@ sv_status sv_put_prepare(const sv_put *put, sv_prepared **out, sv_error *err)
     tail.n_missing = put->n_missing;
     tail.missing = (char **)put->missing;
     head_len = survey__v1__revision__get_packed_size(&rev);
-    plain_len =
-        head_len + answers_len + survey__v1__revision__get_packed_size(&tail);
+    tail_len = survey__v1__revision__get_packed_size(&tail);
+    /* the answers are at most the packed submission's bytes: they are
+       copied in one pass, without counting them first */
+    plain = malloc(head_len + packed_len + tail_len + 1);
+    if (plain == NULL) {
+        free(owned);
+        return sv_fail(err, SV_ERR_NOMEM, "out of memory (%zu bytes)",
+                       head_len + packed_len + tail_len + 1);
+    }
+    answers_len = copy_answers(packed, packed_len, plain + head_len);
+    free(owned);
+    if (answers_len == SIZE_MAX) {
+        free(plain);
+        return sv_fail(err, SV_ERR_STORE, "packing a submission failed");
+    }
+    survey__v1__revision__pack(&rev, plain);
+    survey__v1__revision__pack(&tail, plain + head_len + answers_len);
+    plain_len = head_len + answers_len + tail_len;
     for (size_t i = 0; i < put->n_missing; i++)
         strings += strlen(put->missing[i]) + 1;
     strings += strlen(rev.submitter) + 1;
@@ -1874,11 +1884,8 @@ sv_status sv_put_prepare(const sv_put *put, sv_prepared **out, sv_error *err)
     size = sizeof *p + put->n_missing * sizeof(char *) + body_cap +
            (put->compact != NULL ? put->compact_len : 0) + strings;
     p = malloc(size);
-    plain = malloc(plain_len > 0 ? plain_len : 1);
-    if (p == NULL || plain == NULL) {
-        free(owned);
+    if (p == NULL) {
         free(plain);
-        free(p);
         return sv_fail(err, SV_ERR_NOMEM, "out of memory (%zu bytes)", size);
     }
     p->sub = sub;
@@ -1888,10 +1895,6 @@ sv_status sv_put_prepare(const sv_put *put, sv_prepared **out, sv_error *err)
     p->missing = (char **)at;
     p->n_missing = put->n_missing;
     at += put->n_missing * sizeof(char *);
-    survey__v1__revision__pack(&rev, plain);
-    copy_answers(packed, packed_len, plain + head_len);
-    survey__v1__revision__pack(&tail, plain + head_len + answers_len);
-    free(owned);
     p->body = at;
     st = sv_revision_tail_encode(plain, plain_len, p->body, &p->body_len, err);
     free(plain);

@@ -145,10 +145,8 @@ sv_status sv_revision_tail_encode(const uint8_t *plain, size_t plain_len,
                        "holds",
                        plain_len, MAX_PLAIN);
     int cap = LZ4_compressBound((int)plain_len);
-    /* the block goes after room for the longest head, which is then
-       written and the block moved up to it */
     /* A small body (LZ4's fastest setting) is compressed without the
-       dictionary's matches: at that setting they saved almost nothing, and
+       dictionary's matches: at that setting they saved nothing, and
        copying the stream that has the dictionary loaded (16 KiB) was most
        of preparing a submission's instructions (bench/ROUNDS.md, Round
        27). LZ4_resetStream_fast() starts a new block without clearing the
@@ -158,6 +156,8 @@ sv_status sv_revision_tail_encode(const uint8_t *plain, size_t plain_len,
         LZ4_resetStream_fast(x->c);
     else
         memcpy(x->c, lz4_dict, sizeof *x->c);
+    /* the block goes after room for the longest head, which is then
+       written and the block moved up to it */
     int block = LZ4_compress_fast_continue(
         x->c, (const char *)plain, (char *)out + HEAD_MAX, (int)plain_len, cap,
         sv_revision_tail_acceleration(plain_len));

@@ -89,10 +89,10 @@ static void same(const unsigned char *s, size_t len)
 }
 
 /* sv_utf8_valid (ASCII eight bytes at a time, most three-byte sequences in
- * line) says what sv_utf8_seq says: every string of up to two bytes, every
- * one of three and four bytes made of bytes at the edges of the ranges,
- * each after 0 to 17 ASCII bytes (so that the eight-byte steps end
- * anywhere) and before ASCII or the end. */
+ * line) says what sv_utf8_seq says: every string of one and two bytes,
+ * every one of three to five bytes whose first four are bytes at the edges
+ * of the ranges, each after 0 to 9 or 17 ASCII bytes (so that the
+ * eight-byte steps end anywhere). */
 static void test_same_as_seq(void **state)
 {
     (void)state;

@@ -136,6 +136,8 @@ struct sv_batch {
                               the batch can only be aborted */
     uint64_t base_seq;     /* last sequence at the batch's start */
     uint64_t last_seq;     /* last sequence the batch wrote, 0: none */
+    uint64_t seq;          /* last sequence in the batch's transaction:
+                              base_seq, then each one the batch wrote */
     uint8_t *mirror;       /* the puts for the scan mirror, in order:
                               be16 key length, key, be64 sequence, be32
                               value length, value (the compact value) */
@@ -1664,12 +1666,13 @@ static void count_pages(sv_batch *b, size_t pages)
 }
 
 /* Everything a put checks before writing: a duplicate (res->duplicate), a
- * stale base revision, and the numbers of the new revision (into c). */
+ * stale base revision, and the numbers of the new revision (into c): the
+ * sequence after last, the last one in txn. */
 static sv_status check_put(sv_store *s, MDB_txn *txn, const sv_prepared *p,
-                           put_ctx *c, sv_put_result *res, sv_error *err)
+                           uint64_t last, put_ctx *c, sv_put_result *res,
+                           sv_error *err)
 {
     uint64_t current;
-    uint64_t last;
     sv_status st = check_receipt(s, txn, p, res, err);
 
     if (st != SV_OK || res->duplicate)
@@ -1688,9 +1691,6 @@ static sv_status check_put(sv_store *s, MDB_txn *txn, const sv_prepared *p,
                                                        : "stale",
                        current);
     }
-    st = last_sequence(s, txn, &last, err);
-    if (st != SV_OK)
-        return st;
     c->revision = current + 1;
     c->sequence = last + 1;
     return SV_OK;
@@ -1726,8 +1726,9 @@ static sv_status batch_begin(sv_store *s, bool careful, sv_batch **out,
         goto fail;
     b->s = s;
     st = batch_limits(b, err); /* after a map resize */
-    if (st == SV_OK && s->mirror != NULL && !s->mirror_stale)
+    if (st == SV_OK)           /* the batch numbers its changes from there */
         st = last_sequence(s, b->txn, &b->base_seq, err);
+    b->seq = b->base_seq;
     if (st != SV_OK)
         goto fail;
     b->careful = careful;
@@ -2235,7 +2236,7 @@ sv_status sv_batch_put_prepared(sv_batch *b, const sv_prepared *p,
         return sv_fail(err, SV_ERR_STORE,
                        "the batch was broken by a failed write: abort it");
     c = p->c;
-    st = check_put(b->s, b->txn, p, &c, res, err);
+    st = check_put(b->s, b->txn, p, b->seq, &c, res, err);
     if (st != SV_OK) {
         uint64_t current = res->current_revision;
         sv_put_result_clear(res);
@@ -2272,6 +2273,7 @@ sv_status sv_batch_put_prepared(sv_batch *b, const sv_prepared *p,
         return st;
     }
     b->last_seq = c.sequence;
+    b->seq = c.sequence;
     mirror_note(b, p, &c);
     res->revision = c.revision;
     res->sequence = c.sequence;
@@ -2367,6 +2369,7 @@ sv_status sv_batch_control(sv_batch *b, const char *survey, sv_change_kind kind,
         return mdb_status(b->s, rc, "commit nested transaction", err);
     count_pages(b, pages);
     b->last_seq = seq;
+    b->seq = seq;
     *sequence = seq;
     return SV_OK;
 }

@@ -118,6 +118,8 @@ typedef struct {
     uint64_t revision; /* the new revision */
     uint64_t sequence; /* its change-log sequence */
     size_t bytes;      /* bytes of the values written */
+    bool claim;        /* a first revision, checked by its writes (below) */
+    bool taken;        /* the claim failed: nothing of the put is written */
 } put_ctx;
 
 struct sv_batch {
@@ -1271,9 +1273,10 @@ static sv_status pack_sub(const Survey__V1__Submission *sub,
 static sv_status same_digest(const Survey__Store__V1__Receipt *r,
                              const sv_prepared *p, bool *same, sv_error *err)
 {
-    const uint8_t *packed;
+    const uint8_t *packed = NULL; /* set when pack_sub succeeds (GCC 12 at
+                                     -O2 cannot tell) */
     uint8_t *owned;
-    size_t len;
+    size_t len = 0;
     uint8_t digest[DIGEST_BYTES];
     sv_status st = pack_sub(p->sub, NULL, 0, &packed, &len, &owned, err);
 
@@ -1512,17 +1515,23 @@ static sv_status put_packed(sv_store *s, MDB_txn *txn, const store_db *db,
 
 /* Puts the number of the new current revision and its compact record (or,
  * for a put without one, the number alone, which replaces the record of an
- * earlier revision: a compact record is always the current revision's). */
+ * earlier revision: a compact record is always the current revision's).
+ * With flags MDB_NOOVERWRITE, *taken says that the respondent has one
+ * already (and nothing was written). */
 static sv_status put_compact(sv_store *s, MDB_txn *txn, const sv_prepared *p,
-                             const put_ctx *c, sv_error *err)
+                             const put_ctx *c, unsigned flags, bool *taken,
+                             sv_error *err)
 {
     size_t len = p->compact != NULL ? p->compact_len : 0;
     MDB_val val = {COMPACT_PREFIX + len, NULL};
-    sv_status st =
-        put_val(s, txn, &s->compact, &c->current, &val, MDB_RESERVE, err);
+    MDB_val key = key_val(&c->current);
+    int rc = mdb_put(txn, s->compact.dbi, &key, &val, flags | MDB_RESERVE);
 
-    if (st != SV_OK)
-        return st;
+    *taken = rc == MDB_KEYEXIST && (flags & MDB_NOOVERWRITE) != 0;
+    if (*taken)
+        return SV_OK;
+    if (rc != 0)
+        return mdb_status(s, rc, s->compact.name, err);
     store_be64_put(val.mv_data, c->revision);
     if (len > 0)
         memcpy((uint8_t *)val.mv_data + COMPACT_PREFIX, p->compact, len);
@@ -1546,31 +1555,68 @@ static sv_status put_revision(sv_store *s, MDB_txn *txn, const store_db *db,
     return SV_OK;
 }
 
+/* The claim of a first revision (c->claim): its compact value and its
+ * receipt, written first, each only if its key is new (MDB_NOOVERWRITE),
+ * which is what check_put reads them for: a respondent without a current
+ * revision, a submission_id not used before. Either key taken sets
+ * c->taken and leaves nothing written (the compact value is deleted
+ * again); check_put then says why. Two reads fewer for the common put. */
+static sv_status write_claim(sv_store *s, MDB_txn *txn, const sv_prepared *p,
+                             put_ctx *c, const put_records *r, sv_error *err)
+{
+    MDB_val key = key_val(&c->receipt);
+    MDB_val val = {r->receipt_len, NULL};
+    sv_status st = put_compact(s, txn, p, c, MDB_NOOVERWRITE, &c->taken, err);
+    int rc;
+
+    if (st != SV_OK || c->taken)
+        return st;
+    rc = mdb_put(txn, s->receipts.dbi, &key, &val,
+                 MDB_NOOVERWRITE | MDB_RESERVE);
+    if (rc == 0) {
+        memcpy(val.mv_data, r->receipt, r->receipt_len);
+        return SV_OK;
+    }
+    if (rc != MDB_KEYEXIST)
+        return mdb_status(s, rc, s->receipts.name, err);
+    c->taken = true;
+    key = key_val(&c->current);
+    rc = mdb_del(txn, s->compact.dbi, &key, NULL);
+    if (rc != 0)
+        return mdb_status(s, rc, s->compact.name, err);
+    return SV_OK;
+}
+
 /* Writes the revision (its record into log, its sequence into the
  * history), its number as the current one with its compact record, the
- * change and the receipt. */
+ * change and the receipt; a claim (write_claim) first. */
 static sv_status write_put(sv_store *s, MDB_txn *txn, const sv_prepared *p,
-                           const put_ctx *c, const put_records *r,
-                           sv_error *err)
+                           put_ctx *c, const put_records *r, sv_error *err)
 {
     const Survey__V1__Submission *sub = p->sub;
     store_key rk;
     store_key sk;
-    sv_status st;
+    bool taken;
+    sv_status st = SV_OK;
 
     if (!store_key_revision(&rk, sub->survey, sub->respondent, c->revision))
         return key_too_long(err, sub->survey, sub->respondent);
     store_key_sequence(&sk, c->sequence);
     MDB_val seq = {8, sk.buf};
+    if (c->claim) {
+        st = write_claim(s, txn, p, c, r, err);
+        if (st != SV_OK || c->taken)
+            return st;
+    }
     st = put_val(s, txn, &s->revisions, &rk, &seq, MDB_NOOVERWRITE, err);
     if (st == SV_OK) /* sequences only grow: at the end of log */
         st = put_revision(s, txn, &s->log, &sk, p, r, MDB_APPEND, err);
-    if (st == SV_OK)
-        st = put_compact(s, txn, p, c, err);
+    if (st == SV_OK && !c->claim)
+        st = put_compact(s, txn, p, c, 0, &taken, err);
     if (st == SV_OK)
         st = put_packed(s, txn, &s->changes, &sk, r->change, r->change_len,
                         MDB_APPEND, err);
-    if (st == SV_OK)
+    if (st == SV_OK && !c->claim)
         st = put_packed(s, txn, &s->receipts, &c->receipt, r->receipt,
                         r->receipt_len, MDB_NOOVERWRITE, err);
     return st;
@@ -1936,7 +1982,7 @@ void sv_prepared_free(sv_prepared **p)
 /* The put in a nested transaction: a failure leaves the batch as it was.
  * Needed near a full map, where only a trial write proves that the batch
  * can still commit. */
-static sv_status put_nested(sv_batch *b, const sv_prepared *p, const put_ctx *c,
+static sv_status put_nested(sv_batch *b, const sv_prepared *p, put_ctx *c,
                             const put_records *r, sv_error *err)
 {
     const store_db *const dbs[] = {&b->s->revisions, &b->s->log, &b->s->compact,
@@ -1949,9 +1995,12 @@ static sv_status put_nested(sv_batch *b, const sv_prepared *p, const put_ctx *c,
     if (rc != 0)
         return mdb_status(b->s, rc, "begin nested transaction", err);
     st = write_put(b->s, child, p, c, r, err);
+    if (st != SV_OK || c->taken) { /* a failed claim: nothing to keep */
+        mdb_txn_abort(child);
+        return st;
+    }
     pages = write_pages(b, child, dbs, sizeof dbs / sizeof dbs[0], r->bytes);
-    if (st == SV_OK)
-        st = check_headroom(b, child, pages, err);
+    st = check_headroom(b, child, pages, err);
     if (st != SV_OK) {
         mdb_txn_abort(child);
         return st;
@@ -1968,7 +2017,7 @@ static sv_status put_nested(sv_batch *b, const sv_prepared *p, const put_ctx *c,
  * cheaper than a nested transaction, which copies every page it touches
  * that the batch has already made dirty. A failed write (corruption, I/O,
  * memory) then breaks the batch. */
-static sv_status put_direct(sv_batch *b, const sv_prepared *p, const put_ctx *c,
+static sv_status put_direct(sv_batch *b, const sv_prepared *p, put_ctx *c,
                             const put_records *r, size_t pages, sv_error *err)
 {
     sv_status st = write_put(b->s, b->txn, p, c, r, err);
@@ -2221,6 +2270,21 @@ static sv_status mirror_write(sv_batch *b, MDB_txn **mtxn, sv_error *err)
     return st;
 }
 
+/* check_put for the batch b; on an error, res keeps only the current
+ * revision that a stale base reports. */
+static sv_status checked(sv_batch *b, const sv_prepared *p, put_ctx *c,
+                         sv_put_result *res, sv_error *err)
+{
+    sv_status st = check_put(b->s, b->txn, p, b->seq, c, res, err);
+
+    if (st != SV_OK) {
+        uint64_t current = res->current_revision;
+        sv_put_result_clear(res);
+        res->current_revision = current; /* set by a stale base only */
+    }
+    return st;
+}
+
 sv_status sv_batch_put_prepared(sv_batch *b, const sv_prepared *p,
                                 sv_put_result *res, sv_error *err)
 {
@@ -2236,15 +2300,18 @@ sv_status sv_batch_put_prepared(sv_batch *b, const sv_prepared *p,
         return sv_fail(err, SV_ERR_STORE,
                        "the batch was broken by a failed write: abort it");
     c = p->c;
-    st = check_put(b->s, b->txn, p, b->seq, &c, res, err);
-    if (st != SV_OK) {
-        uint64_t current = res->current_revision;
-        sv_put_result_clear(res);
-        res->current_revision = current; /* set by a stale base only */
-        return st;
+    /* a first revision is checked by its writes (write_claim); any other
+       by reading first */
+    c.claim = p->sub->base_revision == 0;
+    c.taken = false;
+    if (c.claim) {
+        c.revision = 1;
+        c.sequence = b->seq + 1;
+    } else {
+        st = checked(b, p, &c, res, err);
+        if (st != SV_OK || res->duplicate)
+            return st;
     }
-    if (res->duplicate)
-        return SV_OK;
     st = copy_missing(res, p->missing, p->n_missing, err);
     if (st != SV_OK)
         return st;
@@ -2271,6 +2338,22 @@ sv_status sv_batch_put_prepared(sv_batch *b, const sv_prepared *p,
     if (st != SV_OK) {
         sv_put_result_clear(res);
         return st;
+    }
+    if (c.taken) {
+        /* the respondent has a revision, or the submission_id was used:
+           nothing was written, and the reads say which (a retry, a stale
+           base, an id used for something else) */
+        sv_put_result_clear(res);
+        c.claim = false;
+        st = checked(b, p, &c, res, err);
+        if (st != SV_OK || res->duplicate)
+            return st;
+        sv_put_result_clear(res);
+        return sv_fail(err, SV_ERR_STORE,
+                       "store out of step: the compact record or the receipt "
+                       "of %s (%s) exists, but neither a revision nor the "
+                       "receipt says so",
+                       p->sub->respondent, p->sub->submission_id);
     }
     b->last_seq = c.sequence;
     b->seq = c.sequence;

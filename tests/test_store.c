@@ -715,6 +715,67 @@ static void test_idempotency(void **state)
     sv_store_destroy(&s);
 }
 
+/* A first revision (base 0) is checked by its writes (storage README,
+ * One submission): in a careful batch too, where each put is a nested
+ * transaction, a taken key gives the answers the reads give, and leaves
+ * nothing behind. */
+static void test_first_revision_claims(void **state)
+{
+    fixture *f = *state;
+    sv_store *s = open_store(f->dir, 0, false);
+    sv_batch *b = NULL;
+    sv_error err = {{0}};
+    test_sub t;
+    sv_put p;
+    sv_put_result res;
+
+    assert_status(sv_batch_begin_careful(s, &b, &err), SV_OK);
+    make_sub(&t, "011002", "first", 0, "one");
+    p = make_put(&t, "pref", 1, NULL, 0);
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    assert_int_equal(res.revision, 1);
+    assert_int_equal(res.sequence, 1);
+    sv_put_result_clear(&res);
+    /* the same again: its duplicate */
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    assert_true(res.duplicate);
+    assert_int_equal(res.sequence, 1);
+    sv_put_result_clear(&res);
+    /* base 0 again for the respondent, under a new id: stale */
+    make_sub(&t, "011002", "second", 0, "two");
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_CONFLICT);
+    assert_int_equal(res.current_revision, 1);
+    assert_non_null(strstr(err.msg, "stale"));
+    /* another respondent under the used id: its compact value, written
+       before the receipt was found taken, does not stay */
+    make_sub(&t, "012025", "first", 0, "one");
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_CONFLICT);
+    assert_non_null(strstr(err.msg, "another respondent's"));
+    make_sub(&t, "012025", "third", 0, "three");
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    assert_false(res.duplicate);
+    assert_int_equal(res.revision, 1);
+    assert_int_equal(res.sequence, 2);
+    sv_put_result_clear(&res);
+    assert_status(sv_batch_commit(&b, &err), SV_OK);
+    assert_int_equal(last_seq(s), 2);
+    assert_int_equal(history_len(s, "011002"), 1);
+    assert_int_equal(history_len(s, "012025"), 1);
+
+    /* the same in a batch that writes straight into its transaction */
+    assert_status(sv_batch_begin(s, &b, &err), SV_OK);
+    make_sub(&t, "020001", "first", 0, "one");
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_ERR_CONFLICT);
+    make_sub(&t, "020001", "fourth", 0, "four");
+    assert_status(sv_batch_put(b, &p, &res, &err), SV_OK);
+    assert_int_equal(res.revision, 1);
+    assert_int_equal(res.sequence, 3);
+    sv_put_result_clear(&res);
+    assert_status(sv_batch_commit(&b, &err), SV_OK);
+    assert_int_equal(history_len(s, "020001"), 1);
+    sv_store_destroy(&s);
+}
+
 /* A put with the submission's bytes from the caller (the collector keeps
  * them off the wire) stores what a put without them stores: the same
  * revision (a retry without them is a duplicate, other content a
@@ -3163,6 +3224,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_same_respondent_in_batch, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_revision_claims, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_caller_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),

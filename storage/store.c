@@ -138,8 +138,6 @@ struct sv_batch {
                               the batch can only be aborted */
     uint64_t base_seq;     /* last sequence at the batch's start */
     uint64_t last_seq;     /* last sequence the batch wrote, 0: none */
-    uint64_t seq;          /* last sequence in the batch's transaction:
-                              base_seq, then each one the batch wrote */
     uint8_t *mirror;       /* the puts for the scan mirror, in order:
                               be16 key length, key, be64 sequence, be32
                               value length, value (the compact value) */
@@ -1711,6 +1709,13 @@ static void count_pages(sv_batch *b, size_t pages)
         b->used_pages += pages;
 }
 
+/* The last sequence in the batch's transaction: the last one it wrote,
+ * else the last one committed when it began. */
+static uint64_t batch_last(const sv_batch *b)
+{
+    return b->last_seq != 0 ? b->last_seq : b->base_seq;
+}
+
 /* Everything a put checks before writing: a duplicate (res->duplicate), a
  * stale base revision, and the numbers of the new revision (into c): the
  * sequence after last, the last one in txn. */
@@ -1774,7 +1779,6 @@ static sv_status batch_begin(sv_store *s, bool careful, sv_batch **out,
     st = batch_limits(b, err); /* after a map resize */
     if (st == SV_OK)           /* the batch numbers its changes from there */
         st = last_sequence(s, b->txn, &b->base_seq, err);
-    b->seq = b->base_seq;
     if (st != SV_OK)
         goto fail;
     b->careful = careful;
@@ -2275,7 +2279,7 @@ static sv_status mirror_write(sv_batch *b, MDB_txn **mtxn, sv_error *err)
 static sv_status checked(sv_batch *b, const sv_prepared *p, put_ctx *c,
                          sv_put_result *res, sv_error *err)
 {
-    sv_status st = check_put(b->s, b->txn, p, b->seq, c, res, err);
+    sv_status st = check_put(b->s, b->txn, p, batch_last(b), c, res, err);
 
     if (st != SV_OK) {
         uint64_t current = res->current_revision;
@@ -2306,7 +2310,7 @@ sv_status sv_batch_put_prepared(sv_batch *b, const sv_prepared *p,
     c.taken = false;
     if (c.claim) {
         c.revision = 1;
-        c.sequence = b->seq + 1;
+        c.sequence = batch_last(b) + 1;
     } else {
         st = checked(b, p, &c, res, err);
         if (st != SV_OK || res->duplicate)
@@ -2356,7 +2360,6 @@ sv_status sv_batch_put_prepared(sv_batch *b, const sv_prepared *p,
                        p->sub->respondent, p->sub->submission_id);
     }
     b->last_seq = c.sequence;
-    b->seq = c.sequence;
     mirror_note(b, p, &c);
     res->revision = c.revision;
     res->sequence = c.sequence;
@@ -2384,7 +2387,8 @@ bool sv_batch_broken(const sv_batch *b)
     return b != NULL && b->broken;
 }
 
-/* Appends the control entry as sequence last + 1 inside txn. */
+/* Appends the control entry as the batch's next sequence inside txn (a
+ * transaction nested in the batch's). */
 static sv_status put_control(sv_batch *b, MDB_txn *txn, const char *survey,
                              sv_change_kind kind, const char *requester,
                              int64_t time_ms, uint64_t *sequence, size_t *pages,
@@ -2393,12 +2397,10 @@ static sv_status put_control(sv_batch *b, MDB_txn *txn, const char *survey,
     const store_db *const dbs[] = {&b->s->changes};
     Survey__Store__V1__Change ch = SURVEY__STORE__V1__CHANGE__INIT;
     store_key k;
-    uint64_t last;
+    uint64_t last = batch_last(b);
     size_t bytes = 0;
-    sv_status st = last_sequence(b->s, txn, &last, err);
+    sv_status st;
 
-    if (st != SV_OK)
-        return st;
     ch.survey = (char *)survey;
     ch.time_ms = time_ms;
     ch.kind = kind == SV_CHANGE_RERUN
@@ -2452,7 +2454,6 @@ sv_status sv_batch_control(sv_batch *b, const char *survey, sv_change_kind kind,
         return mdb_status(b->s, rc, "commit nested transaction", err);
     count_pages(b, pages);
     b->last_seq = seq;
-    b->seq = seq;
     *sequence = seq;
     return SV_OK;
 }
